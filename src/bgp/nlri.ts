@@ -1,0 +1,161 @@
+import { parseIpv4Prefix, numberToIpv4 } from './ipv4.ts';
+import { BgpProtocolError, ErrorCode, UpdateSubcode } from './protocol-error.ts';
+import { RD_LENGTH, decodeRd, encodeRd } from './route-distinguisher.ts';
+import { decodeRouteTarget, encodeRouteTarget } from './extended-communities.ts';
+
+/** A labelled VPN-IPv4 NLRI (RFC 4364 / RFC 8277): RD + IPv4 prefix, with its MPLS label. */
+export interface VpnNlri {
+  rd: string;
+  prefix: string;
+  label: number;
+}
+
+/**
+ * RT-constraint NLRI (RFC 4684). `routeTarget` null with prefixLength 0 is the default route (all targets).
+ * Prefix lengths between 32 and 96 cover part of the target; the uncovered bytes print as zero.
+ */
+export interface RouteTargetNlri {
+  originAs: number;
+  routeTarget: string | null;
+  prefixLength: number;
+}
+
+/** The label value a withdraw carries when the label does not matter (RFC 8277 §2.4). */
+const WITHDRAW_LABEL_FIELD = 0x800000;
+export const MAX_LABEL = 0xfffff;
+
+function invalidNlri(message: string): BgpProtocolError {
+  return new BgpProtocolError(ErrorCode.update, UpdateSubcode.invalidNetworkField, message);
+}
+
+function prefixBytes(address: number, length: number): Buffer {
+  const full = Buffer.alloc(4);
+  full.writeUInt32BE(address);
+  return full.subarray(0, Math.ceil(length / 8));
+}
+
+/** Reads `bits` of an IPv4 address from `bytes`, clearing bits past the prefix length. */
+function readPrefix(bytes: Buffer, offset: number, bits: number): string {
+  const full = Buffer.alloc(4);
+  bytes.copy(full, 0, offset, offset + Math.ceil(bits / 8));
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return `${numberToIpv4((full.readUInt32BE() & mask) >>> 0)}/${bits}`;
+}
+
+export function encodeIpv4Prefixes(prefixes: readonly string[]): Buffer {
+  return Buffer.concat(prefixes.flatMap((p) => {
+    const { address, length } = parseIpv4Prefix(p);
+    return [Buffer.of(length), prefixBytes(address, length)];
+  }));
+}
+
+export function decodeIpv4Prefixes(bytes: Buffer): string[] {
+  const out: string[] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    const bits = bytes[off]!;
+    if (bits > 32) throw invalidNlri(`IPv4 prefix length ${bits} > 32`);
+    const size = Math.ceil(bits / 8);
+    if (off + 1 + size > bytes.length) throw invalidNlri('IPv4 prefix runs past the end of its field');
+    out.push(readPrefix(bytes, off + 1, bits));
+    off += 1 + size;
+  }
+  return out;
+}
+
+function encodeLabelField(field: number): Buffer {
+  return Buffer.of((field >>> 16) & 0xff, (field >>> 8) & 0xff, field & 0xff);
+}
+
+export function checkLabel(label: number): number {
+  if (!Number.isInteger(label) || label < 0 || label > MAX_LABEL) throw new RangeError(`MPLS label ${label} out of 0..${MAX_LABEL}`);
+  return label;
+}
+
+function encodeVpn(route: { rd: string; prefix: string }, labelField: number): Buffer {
+  const { address, length } = parseIpv4Prefix(route.prefix);
+  return Buffer.concat([Buffer.of(24 + 64 + length), encodeLabelField(labelField), encodeRd(route.rd), prefixBytes(address, length)]);
+}
+
+/** Reach NLRI: one label with the bottom-of-stack bit (`label << 4 | 1`). */
+export function encodeVpnReach(routes: readonly VpnNlri[]): Buffer {
+  return Buffer.concat(routes.map((r) => encodeVpn(r, (checkLabel(r.label) << 4) | 1)));
+}
+
+/** Withdrawn NLRI carry the RFC 8277 compatibility label field 0x800000. */
+export function encodeVpnWithdraw(routes: readonly { rd: string; prefix: string }[]): Buffer {
+  return Buffer.concat(routes.map((r) => encodeVpn(r, WITHDRAW_LABEL_FIELD)));
+}
+
+/**
+ * Decodes VPN-IPv4 NLRI. In a reach, labels are read up to the bottom-of-stack bit and the first one is kept
+ * (Contrail uses one). In a withdraw exactly one label field is skipped: peers put 0x800000 or the old label.
+ */
+export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
+  const out: VpnNlri[] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    const bits = bytes[off]!;
+    const end = off + 1 + Math.ceil(bits / 8);
+    if (end > bytes.length) throw invalidNlri('VPN-IPv4 NLRI runs past the end of its field');
+    let cursor = off + 1;
+    let remaining = bits;
+    let label: number | undefined;
+    for (;;) {
+      if (remaining < 24) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for its label stack`);
+      const field = (bytes[cursor]! << 16) | (bytes[cursor + 1]! << 8) | bytes[cursor + 2]!;
+      cursor += 3;
+      remaining -= 24;
+      label ??= field >>> 4;
+      if (withdraw || (field & 1) === 1) break;
+    }
+    if (remaining < 64) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for a route distinguisher`);
+    remaining -= 64;
+    if (remaining > 32) throw invalidNlri(`VPN-IPv4 NLRI length ${bits}: IPv4 prefix of ${remaining} bits`);
+    const rd = decodeRd(bytes, cursor);
+    cursor += RD_LENGTH;
+    out.push({ rd, prefix: readPrefix(bytes, cursor, remaining), label: withdraw ? 0 : label });
+    off = end;
+  }
+  return out;
+}
+
+export function encodeRouteTargetNlri(items: readonly RouteTargetNlri[]): Buffer {
+  return Buffer.concat(items.map((item) => {
+    if (item.routeTarget === null || item.prefixLength === 0) return Buffer.of(0);
+    if (item.prefixLength < 32 || item.prefixLength > 96) throw new RangeError(`RT NLRI prefix length ${item.prefixLength} not in 32..96`);
+    const asn = Buffer.alloc(4);
+    asn.writeUInt32BE(item.originAs);
+    const target = item.routeTarget.startsWith('raw:') ? Buffer.from(item.routeTarget.slice(4), 'hex') : encodeRouteTarget(item.routeTarget);
+    if (target.length !== 8) throw new RangeError(`bad raw route target ${item.routeTarget}`);
+    const body = Buffer.concat([asn, target]);
+    return Buffer.concat([Buffer.of(item.prefixLength), body.subarray(0, Math.ceil(item.prefixLength / 8))]);
+  }));
+}
+
+export function decodeRouteTargetNlri(bytes: Buffer): RouteTargetNlri[] {
+  const out: RouteTargetNlri[] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    const bits = bytes[off]!;
+    if (bits === 0) {
+      out.push({ originAs: 0, routeTarget: null, prefixLength: 0 });
+      off += 1;
+      continue;
+    }
+    if (bits < 32 || bits > 96) throw invalidNlri(`RT-constraint NLRI length ${bits} not 0 or 32..96`);
+    const size = Math.ceil(bits / 8);
+    if (off + 1 + size > bytes.length) throw invalidNlri('RT-constraint NLRI runs past the end of its field');
+    const body = Buffer.alloc(12);
+    bytes.copy(body, 0, off + 1, off + 1 + size);
+    const partial = bits % 8;
+    if (partial !== 0) body[size - 1] = body[size - 1]! & (0xff << (8 - partial));
+    out.push({
+      originAs: body.readUInt32BE(0),
+      routeTarget: decodeRouteTarget(body, 4) ?? `raw:${body.subarray(4).toString('hex')}`,
+      prefixLength: bits,
+    });
+    off += 1 + size;
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import type { PathAttributes } from './path-attributes.ts';
+import type { RouteTargetNlri } from './nlri.ts';
+
+/** A labelled VPN-IPv4 path (AFI 1 / SAFI 128) as the control node exchanges it with BGP peers. */
+export interface VpnRoute {
+  /** '10.0.0.11:3' (type 1), '64512:1' (type 0), '4200000000:1' (type 2). */
+  rd: string;
+  /** '30.30.30.100/32' */
+  prefix: string;
+  label: number;
+  nextHop: string;
+  attrs: PathAttributes;
+}
+
+export interface VpnKey {
+  rd: string;
+  prefix: string;
+}
+
+/** An RT-constraint route (AFI 1 / SAFI 132, RFC 4684): the advertiser's interest in a route target. */
+export interface RouteTargetRoute extends RouteTargetNlri {
+  nextHop: string;
+  attrs: PathAttributes;
+}
+
+/** A plain IPv4 unicast route (AFI 1 / SAFI 1). */
+export interface InetRoute {
+  prefix: string;
+  nextHop: string;
+  attrs: PathAttributes;
+}
+
+/** What one UPDATE from a peer changed in its Adj-RIB-In. */
+export interface RouteUpdate {
+  reach: VpnRoute[];
+  withdraw: VpnKey[];
+  rtReach: RouteTargetRoute[];
+  rtWithdraw: RouteTargetNlri[];
+  inetReach: InetRoute[];
+  inetWithdraw: string[];
+}
+
+export function emptyRouteUpdate(): RouteUpdate {
+  return { reach: [], withdraw: [], rtReach: [], rtWithdraw: [], inetReach: [], inetWithdraw: [] };
+}
+
+export function isEmptyRouteUpdate(u: RouteUpdate): boolean {
+  return Object.values(u).every((list: unknown[]) => list.length === 0);
+}
+
+export const vpnKey = (r: VpnKey): string => `${r.rd}|${r.prefix}`;
+export const routeTargetKey = (r: RouteTargetNlri): string => `${r.originAs}|${r.routeTarget ?? 'default'}|${r.prefixLength}`;

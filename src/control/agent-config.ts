@@ -1,0 +1,78 @@
+// What one compute's agent is told (our stand-in for IF-MAP, see ../xmpp/config-stanza.ts): its own VMIs
+// with their addresses, every floating-ip attached to one of them (§8.2: the native driver attaches the
+// VIP's FIP to each member VMI), the VIPs of its networks that use Maglev hashing, and the networks that
+// all of these live in.
+import type { AgentConfig, ConfigFloatingIp, ConfigHashField } from '../xmpp/config-stanza.ts';
+import type { FloatingIp, InstanceIp, LoadBalancer, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
+
+export interface ConfigView {
+  networks: readonly VirtualNetwork[];
+  interfaces: readonly VirtualMachineInterface[];
+  instanceIps: readonly InstanceIp[];
+  floatingIps: readonly FloatingIp[];
+  loadBalancers: readonly LoadBalancer[];
+}
+
+export interface GlobalVrouterConfig {
+  hashFields: readonly ConfigHashField[];
+  encapsulationPriorities: readonly string[];
+}
+
+function portProtocol(protocol: string): 'tcp' | 'udp' {
+  return protocol.toLowerCase() === 'udp' ? 'udp' : 'tcp';
+}
+
+export function agentConfigFor(compute: string, view: ConfigView, globals: GlobalVrouterConfig, generation: number): AgentConfig {
+  const local = view.interfaces.filter((vmi) => vmi.compute === compute);
+  const localNames = new Set(local.map((vmi) => vmi.name));
+  const addressOf = new Map<string, string>();
+  for (const iip of view.instanceIps) {
+    if (localNames.has(iip.virtualMachineInterface) && !addressOf.has(iip.virtualMachineInterface)) {
+      addressOf.set(iip.virtualMachineInterface, iip.address);
+    }
+  }
+  const maglevLbs = new Set(view.loadBalancers.filter((lb) => lb.maglev).map((lb) => lb.name));
+  const localNetworks = new Set(local.map((vmi) => vmi.virtualNetwork));
+
+  const floatingIps: ConfigFloatingIp[] = [];
+  for (const fip of view.floatingIps) {
+    const refs = fip.virtualMachineInterfaces.filter((name) => localNames.has(name));
+    if (refs.length === 0 && !localNetworks.has(fip.virtualNetwork)) continue;
+    if (refs.length > 0) localNetworks.add(fip.virtualNetwork);
+    floatingIps.push({
+      name: fip.name,
+      address: fip.address,
+      network: fip.virtualNetwork,
+      direction: fip.direction,
+      portMappingsEnable: fip.portMappingsEnable,
+      portMappings: fip.portMappings.map((m) => ({ protocol: portProtocol(m.protocol), srcPort: m.srcPort, dstPort: m.dstPort })),
+      interfaces: refs.sort(),
+      maglev: fip.loadBalancer !== undefined && maglevLbs.has(fip.loadBalancer),
+    });
+  }
+
+  return {
+    generation,
+    hashFields: [...globals.hashFields],
+    encapsulationPriorities: [...globals.encapsulationPriorities],
+    networks: view.networks
+      .filter((vn) => localNetworks.has(vn.name))
+      .map((vn) => ({
+        name: vn.name,
+        routingInstance: vn.routingInstance,
+        vnIndex: vn.vnIndex,
+        routeTarget: vn.routeTarget,
+        hashFields: vn.hashFields ? [...vn.hashFields] : undefined,
+      })),
+    interfaces: local
+      .filter((vmi) => addressOf.has(vmi.name))
+      .map((vmi) => ({
+        name: vmi.name,
+        network: vmi.virtualNetwork,
+        address: addressOf.get(vmi.name)!,
+        mac: vmi.mac,
+        hashFields: vmi.hashFields ? [...vmi.hashFields] : undefined,
+      })),
+    floatingIps,
+  };
+}

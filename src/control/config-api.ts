@@ -1,0 +1,117 @@
+// The config API of a control node: the LBaaS objects, VMIs, instance-ips, floating-ips and networks of
+// its config store, readable and writable over REST. The store validates every field and refuses a
+// change whole (ConfigError), which becomes a 4xx with the object, the field and the reason.
+import { ApiError, bodyObject, type ApiRequest, type ApiResponse, type ApiRouter } from '../inspect/api-router.ts';
+import { ConfigError } from '../model/config-error.ts';
+import { CONFIG_KINDS, type ConfigKind } from '../model/objects.ts';
+import type { ConfigStore } from '../model/config-store.ts';
+
+/** Short names users type, as neutron's verbs do (`listener`, `pool`, `member`). */
+const KIND_ALIASES: Record<string, ConfigKind> = {
+  network: 'virtual-network',
+  vn: 'virtual-network',
+  vmi: 'virtual-machine-interface',
+  port: 'virtual-machine-interface',
+  fip: 'floating-ip',
+  lb: 'loadbalancer',
+  listener: 'loadbalancer-listener',
+  pool: 'loadbalancer-pool',
+  member: 'loadbalancer-member',
+  healthmonitor: 'loadbalancer-healthmonitor',
+};
+
+export function configKind(text: string): ConfigKind {
+  const kind = KIND_ALIASES[text] ?? text;
+  if (!(CONFIG_KINDS as readonly string[]).includes(kind)) {
+    throw new ApiError(404, `unknown config kind '${text}'; known: ${[...CONFIG_KINDS, ...Object.keys(KIND_ALIASES)].join(', ')}`);
+  }
+  return kind as ConfigKind;
+}
+
+type Spec = Record<string, unknown>;
+
+// The store checks every field of a spec itself (types, ranges, refs), so the casts below only move
+// the JSON body across the type boundary; they do not skip validation.
+const CREATE: Record<ConfigKind, (store: ConfigStore, spec: Spec) => unknown> = {
+  'virtual-network': (s, spec) => s.createVirtualNetwork(spec as never),
+  'virtual-machine-interface': (s, spec) => s.createVirtualMachineInterface(spec as never),
+  'instance-ip': (s, spec) => s.createInstanceIp(spec as never),
+  'floating-ip': (s, spec) => s.createFloatingIp(spec as never),
+  loadbalancer: (s, spec) => s.createLoadBalancer(spec as never),
+  'loadbalancer-listener': (s, spec) => s.createListener(spec as never),
+  'loadbalancer-pool': (s, spec) => s.createPool(spec as never),
+  'loadbalancer-member': (s, spec) => s.createMember(spec as never),
+  'loadbalancer-healthmonitor': (s, spec) => s.createHealthMonitor(spec as never),
+};
+
+const UPDATE: Record<ConfigKind, (store: ConfigStore, name: string, patch: Spec) => unknown> = {
+  'virtual-network': (s, n, p) => s.updateVirtualNetwork(n, p as never),
+  'virtual-machine-interface': (s, n, p) => s.updateVirtualMachineInterface(n, p as never),
+  'instance-ip': (s, n, p) => s.updateInstanceIp(n, p as never),
+  'floating-ip': (s, n, p) => s.updateFloatingIp(n, p as never),
+  loadbalancer: (s, n, p) => s.updateLoadBalancer(n, p as never),
+  'loadbalancer-listener': (s, n, p) => s.updateListener(n, p as never),
+  'loadbalancer-pool': (s, n, p) => s.updatePool(n, p as never),
+  'loadbalancer-member': (s, n, p) => s.updateMember(n, p as never),
+  'loadbalancer-healthmonitor': (s, n, p) => s.updateHealthMonitor(n, p as never),
+};
+
+const DELETE: Record<ConfigKind, (store: ConfigStore, name: string, cascade: boolean) => void> = {
+  'virtual-network': (s, n) => s.deleteVirtualNetwork(n),
+  'virtual-machine-interface': (s, n) => s.deleteVirtualMachineInterface(n),
+  'instance-ip': (s, n) => s.deleteInstanceIp(n),
+  'floating-ip': (s, n) => s.deleteFloatingIp(n),
+  loadbalancer: (s, n, cascade) => s.deleteLoadBalancer(n, { cascade }),
+  'loadbalancer-listener': (s, n, cascade) => s.deleteListener(n, { cascade }),
+  'loadbalancer-pool': (s, n, cascade) => s.deletePool(n, { cascade }),
+  'loadbalancer-member': (s, n) => s.deleteMember(n),
+  'loadbalancer-healthmonitor': (s, n) => s.deleteHealthMonitor(n),
+};
+
+function configErrorResponse(e: unknown): ApiResponse {
+  if (e instanceof ConfigError) {
+    const status = /not found|no such|does not exist|unknown/i.test(e.reason) ? 404 : /in use|used by|refers|depends|already/i.test(e.reason) ? 409 : 400;
+    return { status, body: { error: e.message, kind: e.kind, name: e.objectName, field: e.field, reason: e.reason } };
+  }
+  throw e;
+}
+
+function guarded(work: () => ApiResponse): ApiResponse {
+  try {
+    return work();
+  } catch (e) {
+    return configErrorResponse(e);
+  }
+}
+
+function lookup(store: ConfigStore, req: ApiRequest): unknown {
+  const kind = configKind(req.params.kind);
+  const object = store.get(kind, req.params.name) ?? store.getByUuid(req.params.name);
+  if (!object || object.kind !== kind) throw new ApiError(404, `no ${kind} named ${req.params.name}`);
+  return object;
+}
+
+export function mountConfigApi(router: ApiRouter, store: ConfigStore): void {
+  router
+    .on('GET', '/config', () => ({ status: 200, body: store.snapshot() }))
+    .on('GET', '/config/:kind', (req) => ({ status: 200, body: store.list(configKind(req.params.kind)) }))
+    .on('GET', '/config/:kind/:name', (req) => ({ status: 200, body: lookup(store, req) }))
+    .on('POST', '/config/:kind', (req) => {
+      const kind = configKind(req.params.kind);
+      const spec = bodyObject(req);
+      return guarded(() => ({ status: 201, body: { object: CREATE[kind](store, spec), lbaas: store.lbaasReport } }));
+    })
+    .on('PATCH', '/config/:kind/:name', (req) => {
+      const kind = configKind(req.params.kind);
+      const patch = bodyObject(req);
+      return guarded(() => ({ status: 200, body: { object: UPDATE[kind](store, req.params.name, patch), lbaas: store.lbaasReport } }));
+    })
+    .on('DELETE', '/config/:kind/:name', (req) => {
+      const kind = configKind(req.params.kind);
+      const cascade = req.query.get('cascade') === 'true';
+      return guarded(() => {
+        DELETE[kind](store, req.params.name, cascade);
+        return { status: 200, body: { deleted: { kind, name: req.params.name }, lbaas: store.lbaasReport } };
+      });
+    });
+}

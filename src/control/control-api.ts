@@ -1,0 +1,84 @@
+// The control node's introspect API (what contrail-control's introspect shows: sessions, routing
+// instances, routes with every path). Mounted by the simulation at /api/nodes/<name>.
+import { ApiError, ApiRouter, queryInt, type ApiHandler } from '../inspect/api-router.ts';
+import { RTARGET_TABLE, VPN_TABLE } from '../rib/rib.ts';
+import type { RouteView } from '../rib/rib.ts';
+import type { ControlNode } from './control-node.ts';
+
+/** Accepts a routing-instance name, a VN fq-name or a table name, as users type any of them. */
+export function resolveTable(node: ControlNode, name: string): string {
+  if (name === VPN_TABLE || name === RTARGET_TABLE || name.endsWith('.inet.0')) return name;
+  const instances = node.rib.instances();
+  const byInstance = instances.find((i) => i.name === name);
+  if (byInstance) return byInstance.table;
+  const byNetwork = instances.find((i) => i.virtualNetwork === name);
+  if (byNetwork) return byNetwork.table;
+  throw new ApiError(404, `${node.name} has no routing instance or table named ${name}`);
+}
+
+function routeJson(route: RouteView): unknown {
+  return {
+    table: route.table,
+    instance: route.instance,
+    prefix: route.prefix,
+    rd: route.rd,
+    paths: route.paths.map((p) => ({
+      peer: p.peer.name,
+      peerKind: p.peer.kind,
+      peerAddress: p.peer.address,
+      rd: p.rd,
+      label: p.label,
+      nextHop: p.nextHop,
+      best: p.best,
+      multipath: p.multipath,
+      replicatedFrom: p.replicatedFrom,
+      localPref: p.attrs.localPref,
+      med: p.attrs.med,
+      sequence: p.attrs.sequence,
+      asPath: p.attrs.asPath,
+      encapsulations: p.attrs.encapsulations,
+      virtualNetwork: p.attrs.virtualNetwork,
+      routeTargets: p.attrs.routeTargets,
+    })),
+  };
+}
+
+export function controlNodeRoutes(node: ControlNode, table: string | null, prefix: string | null, limit: number): unknown[] {
+  const tables = table ? [resolveTable(node, table)] : node.rib.tableNames();
+  const out: unknown[] = [];
+  for (const name of tables) {
+    if (name === RTARGET_TABLE) {
+      // RFC 4684 membership routes are not paths with labels: list them as they are.
+      for (const m of node.rib.routeTargetMemberships()) if (!prefix || m.prefix === prefix) out.push({ table: name, ...m });
+      continue;
+    }
+    for (const route of node.rib.routes(name)) {
+      if (prefix && route.prefix !== prefix && route.prefix !== `${prefix}/32`) continue;
+      out.push(routeJson(route));
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+export function controlNodeApi(node: ControlNode, extend?: (router: ApiRouter) => void): ApiHandler {
+  const router = new ApiRouter()
+    .on('GET', '/status', () => ({ status: 200, body: node.status() }))
+    .on('GET', '/instances', () => ({ status: 200, body: node.rib.instances() }))
+    .on('GET', '/routes', (req) => {
+      const limit = queryInt(req.query, 'limit', 10_000)!;
+      return { status: 200, body: controlNodeRoutes(node, req.query.get('vrf') ?? req.query.get('table'), req.query.get('prefix'), limit) };
+    })
+    .on('GET', '/item', (req) => {
+      // What this control node sends every subscriber of the VRF for one prefix (§4.1).
+      const vrf = req.query.get('vrf');
+      const prefix = req.query.get('prefix');
+      if (!vrf || !prefix) throw new ApiError(400, 'give vrf and prefix');
+      const table = resolveTable(node, vrf);
+      const instance = node.rib.instances().find((i) => i.table === table);
+      if (!instance) throw new ApiError(400, `${vrf} is not a VRF`);
+      return { status: 200, body: node.rib.agentRouteItem(instance.name, prefix.includes('/') ? prefix : `${prefix}/32`) };
+    });
+  extend?.(router);
+  return router.handler;
+}

@@ -1,0 +1,296 @@
+// The control node (contrail-control): an XMPP server for agents, the RIB, config distribution to
+// agents and, through ./bgp-routing.ts, BGP to other control nodes and gateways.
+import { EventEmitter } from 'node:events';
+import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
+import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
+import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
+import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import { Rib, instanceTableName, type RouteChange } from '../rib/rib.ts';
+import type { PathInput, PeerRef } from '../rib/path.ts';
+import { AgentChannel, type ChannelHost } from './agent-channel.ts';
+import { RouteReflection } from './route-reflection.ts';
+import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
+
+/** Where the control node's config comes from (the config store, through the topology or the API). */
+export interface ConfigSource {
+  view(): ConfigView;
+  onChange(listener: () => void): () => void;
+}
+
+export interface ControlNodeOptions {
+  name: string;
+  address: string;
+  xmppPort: number;
+  asn: number;
+  routerId?: string;
+  holdTimeSeconds?: number;
+  /** Strict mode: only these computes (name → address) may connect, each from its own address. */
+  allowedAgents?: ReadonlyMap<string, string>;
+  config: ConfigSource;
+  globals: GlobalVrouterConfig;
+  tap?: StanzaTap;
+  log?: (line: string) => void;
+  /** §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
+  endOfRibQuietMs?: number;
+}
+
+type RouteChangeListener = (changes: readonly RouteChange[]) => void;
+
+export class ControlNode extends EventEmitter implements ChannelHost {
+  readonly name: string;
+  readonly address: string;
+  readonly asn: number;
+  readonly routerId: string;
+  readonly rib = new Rib();
+  private readonly server: XmppServer;
+  private readonly channels = new Map<string, AgentChannel>();
+  private readonly reflection: RouteReflection;
+  private readonly logLine: (line: string) => void;
+  private readonly endOfRibQuietMs: number;
+  private readonly endOfRibTimers = new Map<AgentChannel, NodeJS.Timeout>();
+  private readonly configSent = new Map<AgentChannel, string>();
+  private readonly routeListeners = new Set<RouteChangeListener>();
+  private configGeneration = 0;
+  private stopConfig: (() => void) | null = null;
+  private xmppEndpoint: { address: string; port: number } | null = null;
+
+  constructor(private readonly options: ControlNodeOptions) {
+    super();
+    this.name = options.name;
+    this.address = options.address;
+    this.asn = options.asn;
+    this.routerId = options.routerId ?? options.address;
+    this.logLine = options.log ?? (() => {});
+    this.endOfRibQuietMs = options.endOfRibQuietMs ?? 2000;
+    const allowed = options.allowedAgents;
+    this.server = new XmppServer({
+      host: options.address,
+      port: options.xmppPort,
+      name: options.name,
+      holdTimeSeconds: options.holdTimeSeconds,
+      tap: options.tap,
+      log: (line) => this.log(line),
+      acceptPeer: allowed
+        ? (peer, remote) => {
+            const expected = allowed.get(peer);
+            if (expected === undefined) return `${peer} is not a compute of this topology`;
+            if (expected !== remote) return `${peer} must connect from ${expected}, not ${remote}`;
+            return null;
+          }
+        : undefined,
+    });
+    this.reflection = new RouteReflection({
+      agentItem: (instance, prefix) => this.rib.agentRouteItem(instance, prefix),
+      prefixes: (instance) => this.rib.routes(instanceTableName(instance)).map((r) => r.prefix),
+      subscribers: (instance) => this.subscribers(instance),
+    });
+    this.rib.onChange((changes) => {
+      for (const c of changes) if (c.instance !== undefined) this.reflection.changed(c.instance, c.prefix);
+      for (const listener of this.routeListeners) listener(changes);
+    });
+  }
+
+  log(line: string): void {
+    this.logLine(`${this.name}: ${line}`);
+  }
+
+  async start(): Promise<{ xmpp: { address: string; port: number } }> {
+    this.syncInstances();
+    this.stopConfig = this.options.config.onChange(() => this.onConfigChange());
+    this.server.on('session', (session: XmppServerSession) => this.onSession(session));
+    this.xmppEndpoint = await this.server.listen();
+    this.log(`XMPP listening on ${this.xmppEndpoint.address}:${this.xmppEndpoint.port}`);
+    return { xmpp: this.xmppEndpoint };
+  }
+
+  async stop(): Promise<void> {
+    this.stopConfig?.();
+    this.stopConfig = null;
+    for (const timer of this.endOfRibTimers.values()) clearTimeout(timer);
+    this.endOfRibTimers.clear();
+    await this.server.close();
+  }
+
+  /** Other parts (BGP) follow every RIB change through this. */
+  onRouteChange(listener: RouteChangeListener): () => void {
+    this.routeListeners.add(listener);
+    return () => this.routeListeners.delete(listener);
+  }
+
+  // ---- config ----
+
+  private syncInstances(): void {
+    const view = this.options.config.view();
+    const wanted = new Map(view.networks.map((vn) => [vn.routingInstance, vn]));
+    for (const instance of this.rib.instances()) {
+      if (wanted.has(instance.name)) continue;
+      this.rib.deleteInstance(instance.name);
+      for (const channel of this.channels.values()) channel.instanceUnconfigured(instance.name);
+    }
+    for (const [name, vn] of wanted) {
+      const existing = this.rib.instance(name);
+      if (existing) {
+        if (existing.importTargets.join() !== vn.routeTarget || existing.exportTargets.join() !== vn.routeTarget) {
+          this.rib.setInstanceTargets(name, { importTargets: [vn.routeTarget], exportTargets: [vn.routeTarget] });
+        }
+        continue;
+      }
+      this.rib.createInstance({
+        name,
+        virtualNetwork: vn.name,
+        vnIndex: vn.vnIndex,
+        importTargets: [vn.routeTarget],
+        exportTargets: [vn.routeTarget],
+      });
+      for (const channel of this.channels.values()) channel.instanceConfigured(name);
+    }
+  }
+
+  private onConfigChange(): void {
+    this.configGeneration++;
+    this.syncInstances();
+    for (const channel of this.channels.values()) if (channel.configSubscribed) this.pushConfig(channel);
+  }
+
+  private pushConfig(channel: AgentChannel): void {
+    const config = agentConfigFor(channel.name, this.options.config.view(), this.options.globals, this.configGeneration);
+    const fingerprint = JSON.stringify({ ...config, generation: 0 });
+    if (this.configSent.get(channel) === fingerprint) return;
+    this.configSent.set(channel, fingerprint);
+    channel.session.send(encodeAgentConfig(channel.name, config));
+  }
+
+  // ---- XMPP sessions (ChannelHost) ----
+
+  private onSession(session: XmppServerSession): void {
+    const channel = new AgentChannel(session, this);
+    this.channels.set(channel.name, channel);
+    this.log(`agent ${channel.name} up from ${session.remoteAddress}`);
+    session.on('stanza', (raw: string) => channel.receive(raw));
+    session.on('closed', (reason: string) => this.onSessionClosed(channel, reason));
+    this.emit('agent-up', channel.name);
+  }
+
+  private onSessionClosed(channel: AgentChannel, reason: string): void {
+    if (this.channels.get(channel.name) !== channel) return;
+    this.channels.delete(channel.name);
+    this.configSent.delete(channel);
+    const timer = this.endOfRibTimers.get(channel);
+    if (timer) clearTimeout(timer);
+    this.endOfRibTimers.delete(channel);
+    // §6.7, graceful restart off: every path of the agent goes at once.
+    this.rib.removePeer(channel.name);
+    this.log(`agent ${channel.name} down: ${reason}`);
+    this.emit('agent-down', channel.name, reason);
+  }
+
+  instanceNetwork(instance: string): { name: string; vnIndex: number } | undefined {
+    const config = this.rib.instance(instance);
+    return config ? { name: config.virtualNetwork, vnIndex: config.vnIndex } : undefined;
+  }
+
+  addPath(instance: string, path: PathInput): void {
+    this.rib.addPath(instance, path);
+  }
+
+  removePath(instance: string, peer: PeerRef, prefix: string): void {
+    this.rib.removePath(instance, prefix, peer.name);
+  }
+
+  removePeerPaths(peer: PeerRef, instance?: string): void {
+    if (instance === undefined) {
+      this.rib.removePeer(peer.name);
+      return;
+    }
+    if (!this.rib.instance(instance)) return;
+    this.rib.batch(() => {
+      for (const route of this.rib.routes(instanceTableName(instance))) {
+        if (route.paths.some((p) => p.peer.name === peer.name && p.replicatedFrom === undefined)) {
+          this.rib.removePath(instance, route.prefix, peer.name);
+        }
+      }
+    });
+  }
+
+  walkInstance(channel: AgentChannel, instance: string): void {
+    this.reflection.walk(channel, instance);
+    this.scheduleEndOfRib(channel);
+  }
+
+  subscribeConfig(channel: AgentChannel): void {
+    this.configSent.delete(channel);
+    this.pushConfig(channel);
+  }
+
+  private scheduleEndOfRib(channel: AgentChannel): void {
+    if (channel.endOfRibSent) return;
+    const previous = this.endOfRibTimers.get(channel);
+    if (previous) clearTimeout(previous);
+    const timer = setTimeout(() => {
+      this.endOfRibTimers.delete(channel);
+      if (this.channels.get(channel.name) !== channel) return;
+      // Routes still queued for reflection go out before the marker.
+      this.reflection.flush();
+      channel.endOfRibSent = true;
+      channel.session.send(encodeEndOfRib({ from: CONTROL_NODE_JID, to: `${channel.name}/bgp-peer` }));
+    }, this.endOfRibQuietMs);
+    timer.unref();
+    this.endOfRibTimers.set(channel, timer);
+  }
+
+  private *subscribers(instance: string): Iterable<AgentChannel> {
+    for (const channel of this.channels.values()) if (channel.isSubscribed(instance)) yield channel;
+  }
+
+  // ---- introspection ----
+
+  agentChannels(): AgentChannel[] {
+    return [...this.channels.values()];
+  }
+
+  status(): ControlNodeStatus {
+    return {
+      name: this.name,
+      kind: 'control-node',
+      address: this.address,
+      asn: this.asn,
+      routerId: this.routerId,
+      xmpp: this.xmppEndpoint,
+      configGeneration: this.configGeneration,
+      agents: this.agentChannels().map((c) => ({
+        name: c.name,
+        address: c.session.remoteAddress,
+        establishedAt: c.session.establishedAt.toISOString(),
+        subscriptions: [...c.subscriptions].map(([instance, s]) => ({ instance, instanceId: s.instanceId })),
+        configSubscribed: c.configSubscribed,
+        endOfRibSent: c.endOfRibSent,
+        counters: { ...c.counters },
+        stats: c.session.stats(),
+      })),
+      reflection: { ...this.reflection.counters },
+      peers: this.rib.peerPathCounts(),
+    };
+  }
+}
+
+export interface ControlNodeStatus {
+  name: string;
+  kind: 'control-node';
+  address: string;
+  asn: number;
+  routerId: string;
+  xmpp: { address: string; port: number } | null;
+  configGeneration: number;
+  agents: {
+    name: string;
+    address: string;
+    establishedAt: string;
+    subscriptions: { instance: string; instanceId: number }[];
+    configSubscribed: boolean;
+    endOfRibSent: boolean;
+    counters: AgentChannel['counters'];
+    stats: ReturnType<XmppServerSession['stats']>;
+  }[];
+  reflection: RouteReflection['counters'];
+  peers: ReturnType<Rib['peerPathCounts']>;
+}

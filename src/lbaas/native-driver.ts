@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import type {
+  FloatingIp,
+  InstanceIp,
+  Listener,
+  LoadBalancer,
+  Member,
+  Pool,
+  PortMapping,
+  VirtualMachineInterface,
+  VirtualNetwork,
+} from '../model/objects.ts';
+import { parseIPv4, parseSubnet } from '../model/ipv4.ts';
+
+/** Everything the native driver reads; lists are in creation order, which decides "first member wins". */
+export interface NativeDriverInput {
+  readonly virtualNetworks: readonly VirtualNetwork[];
+  readonly virtualMachineInterfaces: readonly VirtualMachineInterface[];
+  readonly instanceIps: readonly InstanceIp[];
+  /** Current floating-ips, user-created and driver-created. */
+  readonly floatingIps: readonly FloatingIp[];
+  /** Own refs of user FIPs (what the user attached), keyed by FIP name; the driver adds members on top. */
+  readonly userFloatingIpRefs: ReadonlyMap<string, readonly string[]>;
+  readonly loadBalancers: readonly LoadBalancer[];
+  readonly listeners: readonly Listener[];
+  readonly pools: readonly Pool[];
+  readonly members: readonly Member[];
+}
+
+export interface DriverNotice {
+  readonly loadBalancer: string;
+  /** e.g. `loadbalancer-member web-a` */
+  readonly object: string;
+  readonly message: string;
+}
+
+export interface NativeDriverResult {
+  /** The complete set of floating-ips after reconciling: replaces the previous set. */
+  readonly floatingIps: FloatingIp[];
+  /** Config that works but not as the user may expect (Contrail's own limitations). */
+  readonly warnings: DriverNotice[];
+  /** Config the driver could not act on (e.g. a member address with no VMI); never fatal. */
+  readonly problems: DriverNotice[];
+}
+
+/**
+ * Contrail names these FIPs with a random UUID; a reconcile must be a pure function of its input, so
+ * the uuid is derived from the (load balancer, instance-ip) pair instead.
+ */
+export function nativeFloatingIpName(loadBalancer: string, instanceIp: string): string {
+  return `${instanceIp}:native-lb-${loadBalancer}`;
+}
+
+function uuidFromName(name: string): string {
+  const hex = createHash('sha1').update(`ecmpsim:floating-ip:${name}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** §8.2 step 2: the mapping protocol is UDP for a UDP listener and TCP for everything else. */
+function mappingProtocol(listener: Listener): 'TCP' | 'UDP' {
+  return listener.protocol === 'UDP' ? 'UDP' : 'TCP';
+}
+
+interface ManagedSet {
+  readonly memberVmis: string[];
+  readonly mappings: PortMapping[];
+}
+
+/**
+ * The native load-balancer driver (reference §8.2) as a pure reconcile: config in, floating-ips out.
+ * Every native LB gets one FIP per instance-ip of its VIP VMI (child of that instance-ip, same address,
+ * direction ingress) carrying the member VMIs and one port mapping per listener; user FIPs on the VIP VMI
+ * are taken over the same way and handed back (direction both, no mappings) once the LB is gone.
+ */
+export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDriverResult {
+  const warnings: DriverNotice[] = [];
+  const problems: DriverNotice[] = [];
+  const vipVmis = new Map<string, LoadBalancer>();
+  for (const lb of input.loadBalancers) {
+    if (lb.provider === 'native' && lb.adminState) vipVmis.set(lb.virtualMachineInterface, lb);
+  }
+
+  const managed = new Map<string, ManagedSet>();
+  for (const lb of vipVmis.values()) managed.set(lb.name, resolveLoadBalancer(lb, input, vipVmis, warnings, problems));
+
+  const previous = new Map(input.floatingIps.map((fip) => [fip.name, fip]));
+  const floatingIps: FloatingIp[] = [];
+
+  for (const fip of input.floatingIps) {
+    if (!fip.userCreated) continue;
+    const ownRefs = input.userFloatingIpRefs.get(fip.name) ?? fip.virtualMachineInterfaces;
+    const lb = ownRefs.map((vmi) => vipVmis.get(vmi)).find((found) => found !== undefined);
+    if (lb) {
+      const set = managed.get(lb.name) as ManagedSet;
+      floatingIps.push({
+        ...fip,
+        direction: 'ingress',
+        portMappingsEnable: set.mappings.length > 0,
+        portMappings: set.mappings,
+        virtualMachineInterfaces: union(ownRefs, set.memberVmis),
+        loadBalancer: lb.name,
+      });
+    } else if (fip.loadBalancer !== undefined) {
+      // §8.2 step 4: a user FIP the driver took over goes back to plain behaviour on its own VMIs
+      const { loadBalancer: _released, ...rest } = fip;
+      floatingIps.push({ ...rest, direction: 'both', portMappingsEnable: false, portMappings: [], virtualMachineInterfaces: [...ownRefs] });
+    } else {
+      floatingIps.push(fip);
+    }
+  }
+
+  const instanceIpsByVmi = groupBy(input.instanceIps, (iip) => iip.virtualMachineInterface);
+  for (const lb of vipVmis.values()) {
+    const set = managed.get(lb.name) as ManagedSet;
+    const vipIps = instanceIpsByVmi.get(lb.virtualMachineInterface) ?? [];
+    if (vipIps.length === 0) {
+      problems.push({ loadBalancer: lb.name, object: `loadbalancer ${lb.name}`, message: `its VIP interface ${lb.virtualMachineInterface} has no instance-ip, so no floating-ip can be made` });
+    }
+    for (const iip of vipIps) {
+      const name = nativeFloatingIpName(lb.name, iip.name);
+      floatingIps.push({
+        kind: 'floating-ip',
+        uuid: previous.get(name)?.uuid ?? uuidFromName(name),
+        name,
+        address: iip.address,
+        virtualNetwork: iip.virtualNetwork,
+        parentInstanceIp: iip.name,
+        direction: 'ingress',
+        portMappingsEnable: set.mappings.length > 0,
+        portMappings: set.mappings,
+        virtualMachineInterfaces: [...set.memberVmis],
+        loadBalancer: lb.name,
+        userCreated: false,
+      });
+    }
+  }
+  return { floatingIps, warnings, problems };
+}
+
+function resolveLoadBalancer(
+  lb: LoadBalancer,
+  input: NativeDriverInput,
+  vipVmis: ReadonlyMap<string, LoadBalancer>,
+  warnings: DriverNotice[],
+  problems: DriverNotice[],
+): ManagedSet {
+  const memberVmis: string[] = [];
+  const mappings: PortMapping[] = [];
+  const mappingOwner = new Map<string, string>();
+  for (const listener of input.listeners.filter((candidate) => candidate.loadBalancer === lb.name)) {
+    const protocol = mappingProtocol(listener);
+    const pools = input.pools.filter((pool) => pool.listener === listener.name);
+    let mapping: PortMapping | undefined;
+    let firstMember: Member | undefined;
+    for (const member of input.members.filter((candidate) => pools.some((pool) => pool.name === candidate.pool))) {
+      const object = `loadbalancer-member ${member.name}`;
+      if (!member.adminState) {
+        warnings.push({ loadBalancer: lb.name, object, message: 'admin-state down is ignored by the native driver: the member stays in the ECMP set (as in Contrail)' });
+      }
+      const vmi = findMemberVmi(member, lb, input, vipVmis, warnings);
+      if (!vmi) {
+        problems.push({ loadBalancer: lb.name, object, message: `address ${member.address}${member.subnet ? ` in ${member.subnet}` : ''} matches no virtual-machine-interface; the member is left out` });
+        continue;
+      }
+      if (!memberVmis.includes(vmi)) memberVmis.push(vmi);
+      if (!mapping) {
+        mapping = { protocol, srcPort: listener.port, dstPort: member.port };
+        firstMember = member;
+      } else if (member.port !== mapping.dstPort) {
+        warnings.push({
+          loadBalancer: lb.name,
+          object,
+          message: `target port ${member.port} differs from ${mapping.dstPort} of the first member ${firstMember?.name}; all members of listener ${listener.name} receive port ${mapping.dstPort} (Contrail keys mappings by protocol and listener port)`,
+        });
+      }
+    }
+    if (!mapping) continue;
+    const key = `${protocol}/${listener.port}`;
+    const owner = mappingOwner.get(key);
+    if (owner !== undefined) {
+      warnings.push({ loadBalancer: lb.name, object: `loadbalancer-listener ${listener.name}`, message: `${protocol} port ${listener.port} is already mapped for listener ${owner}; this listener adds no mapping` });
+      continue;
+    }
+    mappingOwner.set(key, listener.name);
+    mappings.push(mapping);
+  }
+  return { memberVmis, mappings };
+}
+
+/**
+ * A member's VMI is the one whose instance-ip carries the member address (restricted to the member's
+ * subnet when given). VIP interfaces are never members. When several VMIs match, the one in the VIP's
+ * network wins, then the first created, and the ambiguity is reported.
+ */
+function findMemberVmi(
+  member: Member,
+  lb: LoadBalancer,
+  input: NativeDriverInput,
+  vipVmis: ReadonlyMap<string, LoadBalancer>,
+  warnings: DriverNotice[],
+): string | undefined {
+  const subnet = member.subnet === undefined ? undefined : parseSubnet(member.subnet);
+  const address = parseIPv4(member.address);
+  if (typeof address === 'string' || typeof subnet === 'string') return undefined;
+  const candidates = input.instanceIps.filter(
+    (iip) =>
+      iip.address === member.address &&
+      !vipVmis.has(iip.virtualMachineInterface) &&
+      (subnet === undefined || (subnet.contains(address) && networkHasSubnet(input, iip.virtualNetwork, member.subnet as string))),
+  );
+  if (candidates.length === 0) return undefined;
+  const preferred = candidates.filter((iip) => iip.virtualNetwork === lb.virtualNetwork);
+  const chosen = (preferred.length > 0 ? preferred : candidates)[0];
+  const vmis = new Set(candidates.map((iip) => iip.virtualMachineInterface));
+  if (vmis.size > 1) {
+    warnings.push({
+      loadBalancer: lb.name,
+      object: `loadbalancer-member ${member.name}`,
+      message: `address ${member.address} belongs to several interfaces (${[...vmis].join(', ')}); using ${chosen.virtualMachineInterface} (give the member a subnet to choose)`,
+    });
+  }
+  return chosen.virtualMachineInterface;
+}
+
+function networkHasSubnet(input: NativeDriverInput, network: string, subnet: string): boolean {
+  return input.virtualNetworks.some((vn) => vn.name === network && vn.subnets.includes(subnet));
+}
+
+function union(first: readonly string[], second: readonly string[]): string[] {
+  return [...new Set([...first, ...second])];
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}

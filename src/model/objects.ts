@@ -1,0 +1,172 @@
+/**
+ * The config objects of the native load balancer, as the control node holds them (reference §8.1).
+ * Refs are by name (the store keeps names unique per kind and also assigns every object a uuid).
+ * Field names follow the Contrail properties they stand for.
+ */
+
+export const HASH_FIELDS = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'] as const;
+export type HashField = (typeof HASH_FIELDS)[number];
+
+export const LISTENER_PROTOCOLS = ['TCP', 'UDP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS'] as const;
+export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];
+
+export const POOL_METHODS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const;
+export type PoolMethod = (typeof POOL_METHODS)[number];
+
+export const MONITOR_TYPES = ['PING', 'TCP', 'HTTP', 'HTTPS'] as const;
+export type MonitorType = (typeof MONITOR_TYPES)[number];
+
+export const INSTANCE_IP_MODES = ['active-standby', 'active-active'] as const;
+export type InstanceIpMode = (typeof INSTANCE_IP_MODES)[number];
+
+export const TRAFFIC_DIRECTIONS = ['both', 'ingress', 'egress'] as const;
+export type TrafficDirection = (typeof TRAFFIC_DIRECTIONS)[number];
+
+export const SUPPORTED_PROVIDERS = ['native'] as const;
+export type LoadBalancerProvider = (typeof SUPPORTED_PROVIDERS)[number];
+
+export interface VirtualNetwork {
+  readonly kind: 'virtual-network';
+  readonly uuid: string;
+  readonly name: string;
+  readonly subnets: readonly string[];
+  /** `virtual-network-network-id`, allocated from 1 */
+  readonly vnIndex: number;
+  readonly routeTarget: string;
+  readonly routingInstance: string;
+  readonly hashFields?: readonly HashField[];
+}
+
+export interface VirtualMachineInterface {
+  readonly kind: 'virtual-machine-interface';
+  readonly uuid: string;
+  readonly name: string;
+  readonly mac: string;
+  readonly virtualNetwork: string;
+  /** The virtual-router (compute) hosting it; absent for a VIP VMI, which is bound to no VM. */
+  readonly compute?: string;
+  readonly hashFields?: readonly HashField[];
+}
+
+export interface InstanceIp {
+  readonly kind: 'instance-ip';
+  readonly uuid: string;
+  readonly name: string;
+  readonly address: string;
+  readonly mode: InstanceIpMode;
+  readonly virtualNetwork: string;
+  readonly virtualMachineInterface: string;
+}
+
+export interface PortMapping {
+  /** `TCP` / `UDP` (the driver writes these; the agent matches case-insensitively) */
+  readonly protocol: string;
+  /** port clients use on the VIP (the listener port) */
+  readonly srcPort: number;
+  /** port on the member (its target port) */
+  readonly dstPort: number;
+}
+
+export interface FloatingIp {
+  readonly kind: 'floating-ip';
+  readonly uuid: string;
+  readonly name: string;
+  readonly address: string;
+  /** The VIP's network: the VRF in which agents publish the FIP route. */
+  readonly virtualNetwork: string;
+  readonly parentInstanceIp: string;
+  readonly direction: TrafficDirection;
+  readonly portMappingsEnable: boolean;
+  readonly portMappings: readonly PortMapping[];
+  readonly virtualMachineInterfaces: readonly string[];
+  /** The load balancer whose native driver created or manages it; absent for a user FIP left alone. */
+  readonly loadBalancer?: string;
+  /** false for FIPs the driver created (they come and go with their load balancer). */
+  readonly userCreated: boolean;
+}
+
+export interface LoadBalancer {
+  readonly kind: 'loadbalancer';
+  readonly uuid: string;
+  readonly name: string;
+  readonly provider: LoadBalancerProvider;
+  readonly vipAddress: string;
+  readonly virtualNetwork: string;
+  /** The VIP VMI (ref `virtual-machine-interface`). */
+  readonly virtualMachineInterface: string;
+  readonly adminState: boolean;
+  /** Not a Contrail property: the simulator's switch for Maglev-style hashing on agents. */
+  readonly maglev: boolean;
+}
+
+export interface Listener {
+  readonly kind: 'loadbalancer-listener';
+  readonly uuid: string;
+  readonly name: string;
+  readonly loadBalancer: string;
+  readonly protocol: ListenerProtocol;
+  readonly port: number;
+  readonly adminState: boolean;
+}
+
+export interface Pool {
+  readonly kind: 'loadbalancer-pool';
+  readonly uuid: string;
+  readonly name: string;
+  readonly listener: string;
+  readonly protocol: ListenerProtocol;
+  readonly method: PoolMethod;
+  readonly healthMonitor?: string;
+  readonly adminState: boolean;
+}
+
+export interface Member {
+  readonly kind: 'loadbalancer-member';
+  readonly uuid: string;
+  readonly name: string;
+  readonly pool: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly adminState: boolean;
+  /** Restricts the VMI lookup to instance-ips inside this subnet (Contrail's `subnet-id`). */
+  readonly subnet?: string;
+}
+
+export interface HealthMonitor {
+  readonly kind: 'loadbalancer-healthmonitor';
+  readonly uuid: string;
+  readonly name: string;
+  readonly type: MonitorType;
+  readonly delay: number;
+  readonly timeout: number;
+  readonly maxRetries: number;
+  readonly urlPath?: string;
+}
+
+export type ConfigObject =
+  | VirtualNetwork
+  | VirtualMachineInterface
+  | InstanceIp
+  | FloatingIp
+  | LoadBalancer
+  | Listener
+  | Pool
+  | Member
+  | HealthMonitor;
+
+export type ConfigKind = ConfigObject['kind'];
+
+export const CONFIG_KINDS: readonly ConfigKind[] = [
+  'virtual-network',
+  'virtual-machine-interface',
+  'instance-ip',
+  'floating-ip',
+  'loadbalancer',
+  'loadbalancer-listener',
+  'loadbalancer-pool',
+  'loadbalancer-member',
+  'loadbalancer-healthmonitor',
+];
+
+export type ObjectOfKind<K extends ConfigKind> = Extract<ConfigObject, { kind: K }>;

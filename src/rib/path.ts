@@ -1,0 +1,188 @@
+/**
+ * What a path is: who brought it (PeerRef), where it points (label, next hop) and its attributes.
+ * Attributes are normalised once at ingest so that comparisons and change detection never have to
+ * guess at missing fields.
+ */
+import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget, ipv4ToNumber } from './route-syntax.ts';
+
+export type PeerKind = 'xmpp' | 'bgp';
+
+/** The source of a path. Paths are attributed to `name`: two PeerRefs with the same name are one peer. */
+export interface PeerRef {
+  readonly kind: PeerKind;
+  /** Agent name (XMPP JID) or BGP neighbour name; unique among peers. */
+  readonly name: string;
+  /** Session address (agent's source IP, BGP neighbour IP); last path-selection tie-break (§6.4). */
+  readonly address: string;
+  /** BGP only: the neighbour's AS. */
+  readonly asn?: number;
+  /** BGP identifier; defaults to `address` for the router-id tie-break. */
+  readonly routerId?: string;
+  /** BGP only: iBGP session (eBGP wins the tie-break, §6.4). */
+  readonly isIbgp?: boolean;
+}
+
+export type BgpOrigin = 'igp' | 'egp' | 'incomplete';
+
+export type LoadBalanceField =
+  | 'l3-source-address'
+  | 'l3-destination-address'
+  | 'l4-protocol'
+  | 'l4-source-port'
+  | 'l4-destination-port';
+
+export interface LoadBalance {
+  /** Empty list means all five fields (§5). */
+  readonly fields: readonly LoadBalanceField[];
+  readonly decision: 'field-hash' | 'source-bias';
+}
+
+export interface PathAttributes {
+  /** LOCAL_PREF; 0 means the attribute is absent (§5). */
+  readonly localPref: number;
+  /** MED; undefined means absent, which compares as 0. XMPP paths get theirs from medForXmppPath. */
+  readonly med: number | undefined;
+  readonly origin: BgpOrigin;
+  /** AS_PATH flattened to its AS numbers, leftmost = neighbour AS. Empty for XMPP and iBGP-local paths. */
+  readonly asPath: readonly number[];
+  /** MAC-mobility / path-preference sequence number; higher wins (§6.4 step 5). */
+  readonly sequence: number;
+  readonly sticky: boolean;
+  /** Kept by graceful restart after the session was lost (§6.7); loses against fresh paths. */
+  readonly llgrStale: boolean;
+  /** Tunnel encapsulations by XMPP name: 'gre', 'udp', 'vxlan', 'native' … in the order received. */
+  readonly encapsulations: readonly string[];
+  /** Origin VN fq-name; '' when unknown. Set from the routing instance for XMPP paths. */
+  readonly virtualNetwork: string;
+  /** Origin VN index (OriginVN extended community); 0 when unknown. */
+  readonly vnIndex: number;
+  readonly securityGroups: readonly number[];
+  /** Standard communities as strings ('no-export', '64512:100'). */
+  readonly communities: readonly string[];
+  readonly tags: readonly number[];
+  /** Route targets carried by the path (the VPN copy gets the instance's export targets, §6.2). */
+  readonly routeTargets: readonly string[];
+  /** undefined = default (all five fields, field-hash). */
+  readonly loadBalance: LoadBalance | undefined;
+  readonly originatorId: string | undefined;
+  readonly clusterList: readonly string[];
+  /** Router MAC of the next hop ('' = none). */
+  readonly mac: string;
+  readonly feasible: boolean;
+}
+
+/** What a caller hands the RIB for one path. */
+export interface PathInput {
+  readonly peer: PeerRef;
+  readonly rd: string;
+  readonly prefix: string;
+  readonly label: number;
+  readonly nextHop: string;
+  readonly attrs?: Partial<PathAttributes>;
+}
+
+/** A path as stored in a table. Immutable: a change replaces the object. */
+export interface Path {
+  readonly peer: PeerRef;
+  readonly rd: string;
+  readonly prefix: string;
+  readonly label: number;
+  readonly nextHop: string;
+  readonly attrs: PathAttributes;
+  /** Set on replicated (secondary) paths: the table and route the primary lives in. */
+  readonly replicatedFrom?: { readonly table: string; readonly routeKey: string };
+}
+
+// 24 bits: the field carries a VXLAN id in vxlan mode (§5).
+const MAX_LABEL = 0xffffff;
+const UINT32_MAX = 4294967295;
+
+/**
+ * Contrail's MED rule at XMPP ingest (§6.2): the item's MED if non-zero, otherwise derived from the
+ * local preference (LP 100 → 200, LP 200 → 100, LP 0 → no MED, any other LP → 4294967295 − LP).
+ */
+export function medForXmppPath(med: number, localPref: number): number | undefined {
+  if (med !== 0) return med;
+  if (localPref === 100) return 200;
+  if (localPref === 200) return 100;
+  if (localPref === 0) return undefined;
+  return UINT32_MAX - localPref;
+}
+
+function checkUint32(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > UINT32_MAX) {
+    throw new RibError(`invalid ${what} ${String(value)}: expected an integer 0..4294967295`);
+  }
+  return value;
+}
+
+/** Fills defaults and validates; the result has a fixed key order so JSON equality is content equality. */
+export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAttributes {
+  const med = attrs.med === undefined ? undefined : checkUint32(attrs.med, 'MED');
+  for (const rt of attrs.routeTargets ?? []) checkRouteTarget(rt);
+  for (const asn of attrs.asPath ?? []) checkUint32(asn, 'AS number');
+  if (attrs.originatorId !== undefined && ipv4ToNumber(attrs.originatorId) === null) {
+    throw new RibError(`invalid originator id '${attrs.originatorId}': expected an IPv4 address`);
+  }
+  return {
+    localPref: checkUint32(attrs.localPref ?? 0, 'local preference'),
+    med,
+    origin: attrs.origin ?? 'incomplete',
+    asPath: [...(attrs.asPath ?? [])],
+    sequence: checkUint32(attrs.sequence ?? 0, 'sequence number'),
+    sticky: attrs.sticky ?? false,
+    llgrStale: attrs.llgrStale ?? false,
+    encapsulations: [...(attrs.encapsulations ?? [])],
+    virtualNetwork: attrs.virtualNetwork ?? '',
+    vnIndex: checkUint32(attrs.vnIndex ?? 0, 'VN index'),
+    securityGroups: [...(attrs.securityGroups ?? [])],
+    communities: [...(attrs.communities ?? [])],
+    tags: [...(attrs.tags ?? [])],
+    routeTargets: [...new Set(attrs.routeTargets ?? [])],
+    loadBalance: attrs.loadBalance === undefined ? undefined : { fields: [...attrs.loadBalance.fields], decision: attrs.loadBalance.decision },
+    originatorId: attrs.originatorId,
+    clusterList: [...(attrs.clusterList ?? [])],
+    mac: attrs.mac ?? '',
+    feasible: attrs.feasible ?? true,
+  };
+}
+
+/** Validates a caller's path and turns it into a stored primary path. */
+export function makePath(input: PathInput, overrides: Partial<PathAttributes> = {}): Path {
+  if (!input.peer || typeof input.peer.name !== 'string' || input.peer.name === '') {
+    throw new RibError('invalid path: the peer needs a non-empty name');
+  }
+  if (input.peer.kind !== 'xmpp' && input.peer.kind !== 'bgp') {
+    throw new RibError(`invalid path from '${input.peer.name}': peer kind must be 'xmpp' or 'bgp'`);
+  }
+  checkIpv4Prefix(input.prefix);
+  checkRouteDistinguisher(input.rd);
+  if (!Number.isInteger(input.label) || input.label < 0 || input.label > MAX_LABEL) {
+    throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${MAX_LABEL}`);
+  }
+  if (ipv4ToNumber(input.nextHop) === null) {
+    throw new RibError(`invalid next hop '${input.nextHop}' for ${input.prefix}: expected an IPv4 address`);
+  }
+  return {
+    peer: input.peer,
+    rd: input.rd,
+    prefix: input.prefix,
+    label: input.label,
+    nextHop: input.nextHop,
+    attrs: normalizeAttributes({ ...input.attrs, ...overrides }),
+  };
+}
+
+/** Same destination and attributes: replacing one by the other changes nothing anyone can see. */
+export function samePathContent(a: Path, b: Path): boolean {
+  return (
+    a.label === b.label &&
+    a.nextHop === b.nextHop &&
+    a.peer.address === b.peer.address &&
+    a.peer.kind === b.peer.kind &&
+    a.peer.asn === b.peer.asn &&
+    a.peer.routerId === b.peer.routerId &&
+    a.peer.isIbgp === b.peer.isIbgp &&
+    (a.attrs === b.attrs || JSON.stringify(a.attrs) === JSON.stringify(b.attrs))
+  );
+}

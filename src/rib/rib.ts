@@ -1,0 +1,596 @@
+/**
+ * The control node's routing tables (§6): one `<instance>.inet.0` per routing instance, `bgp.l3vpn.0`
+ * keyed by RD + prefix, `bgp.rtarget.0` for RT-constrain, and Contrail's RoutePathReplicator between
+ * them (§6.1):
+ *
+ *   VRF primary path (XMPP, ECMP-eligible) ──copy: RTs = VRF export targets, OriginVN = VRF's VN──►
+ *   bgp.l3vpn.0 path (ECMP-eligible, incl. BGP-learned) ──copy──► every other VRF importing one of its RTs
+ *
+ * Replicated (secondary) paths are derived state: whenever a route's paths change, the set of copies
+ * it should have is recomputed and diffed against the copies it has, so secondaries follow their
+ * primary through change and delete, and re-import on late VRF creation or target changes is the same
+ * code path. Secondaries are never replicated again, which bounds the chain at VRF → VPN → VRF.
+ *
+ * Synchronous and in-memory. Every public mutation returns the (table, prefix) pairs whose paths
+ * changed and passes the same list to onChange listeners; `batch` merges the lists of many mutations.
+ * Invalid input throws RibError before anything is modified.
+ */
+import { agentRouteItem, multipathSet, type AgentRouteItem } from './next-hop-list.ts';
+import { makePath, samePathContent, type Path, type PathAttributes, type PathInput, type PeerRef } from './path.ts';
+import { comparePaths, type PathSelectionOptions } from './path-selection.ts';
+import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget } from './route-syntax.ts';
+import { RouteTargetMembership, type MembershipRoute } from './route-target-membership.ts';
+
+export const VPN_TABLE = 'bgp.l3vpn.0';
+export const RTARGET_TABLE = 'bgp.rtarget.0';
+
+export function instanceTableName(instance: string): string {
+  return `${instance}.inet.0`;
+}
+
+export interface RoutingInstanceConfig {
+  /** e.g. 'default-domain:demo:svc-vn:svc-vn' */
+  readonly name: string;
+  /** VN fq-name, e.g. 'default-domain:demo:svc-vn' */
+  readonly virtualNetwork: string;
+  readonly vnIndex: number;
+  readonly importTargets: readonly string[];
+  readonly exportTargets: readonly string[];
+}
+
+/** One route whose set of paths changed. `instance` is set for VRF tables, `rd` for bgp.l3vpn.0. */
+export interface RouteChange {
+  readonly table: string;
+  readonly instance?: string;
+  readonly rd?: string;
+  readonly prefix: string;
+}
+
+export type ChangeListener = (changes: readonly RouteChange[]) => void;
+
+export interface PathView {
+  readonly peer: PeerRef;
+  readonly rd: string;
+  readonly label: number;
+  readonly nextHop: string;
+  /** First in selection order and feasible. */
+  readonly best: boolean;
+  /** Part of the ECMP set (best included). */
+  readonly multipath: boolean;
+  /** Table the primary lives in, for replicated (secondary) paths. */
+  readonly replicatedFrom?: string;
+  readonly attrs: PathAttributes;
+}
+
+export interface RouteView {
+  readonly table: string;
+  readonly instance?: string;
+  readonly rd?: string;
+  readonly prefix: string;
+  /** In selection order. */
+  readonly paths: readonly PathView[];
+}
+
+export interface InstanceView extends RoutingInstanceConfig {
+  readonly table: string;
+  readonly routeCount: number;
+}
+
+export interface PeerPathCount {
+  readonly peer: string;
+  /** Paths the peer put in (VRF or VPN table). */
+  readonly primary: number;
+  /** Copies of those paths made by replication. */
+  readonly secondary: number;
+  readonly routeTargetMemberships: number;
+}
+
+interface Route {
+  readonly key: string;
+  readonly prefix: string;
+  readonly rd?: string;
+  readonly paths: Map<string, Path>;
+  sorted: Path[] | null;
+  /** Copies of this route's paths: location key → where. */
+  replicas: Map<string, PathLocation>;
+  /** VPN routes only: route targets indexed in vpnRoutesByTarget. */
+  indexedTargets: Set<string>;
+}
+
+interface Table {
+  readonly name: string;
+  /** Set for VRF tables. The instance is looked up by name so a table being deleted exports nothing. */
+  readonly instanceName?: string;
+  readonly routes: Map<string, Route>;
+}
+
+interface InstanceState {
+  config: RoutingInstanceConfig;
+  readonly table: Table;
+}
+
+interface PathLocation {
+  readonly table: string;
+  readonly routeKey: string;
+  readonly pathKey: string;
+}
+
+const SEP = '\u0000';
+
+function pathKeyOf(path: Path): string {
+  return `${path.peer.name}${SEP}${path.rd}${SEP}${path.replicatedFrom?.table ?? ''}`;
+}
+
+function locationKey(location: PathLocation): string {
+  return `${location.table}${SEP}${location.routeKey}${SEP}${location.pathKey}`;
+}
+
+function vpnRouteKey(rd: string, prefix: string): string {
+  return `${rd}:${prefix}`;
+}
+
+function checkInstanceConfig(config: RoutingInstanceConfig): RoutingInstanceConfig {
+  if (typeof config.name !== 'string' || config.name === '' || /\s/.test(config.name)) {
+    throw new RibError(`invalid routing instance name '${String(config.name)}'`);
+  }
+  if (config.name === 'bgp') throw new RibError(`routing instance name 'bgp' is reserved for the VPN tables`);
+  if (!Number.isInteger(config.vnIndex) || config.vnIndex < 0 || config.vnIndex > 0xffffffff) {
+    throw new RibError(`routing instance ${config.name}: invalid VN index ${String(config.vnIndex)}`);
+  }
+  for (const rt of [...config.importTargets, ...config.exportTargets]) checkRouteTarget(rt);
+  return {
+    name: config.name,
+    virtualNetwork: config.virtualNetwork,
+    vnIndex: config.vnIndex,
+    importTargets: [...new Set(config.importTargets)],
+    exportTargets: [...new Set(config.exportTargets)],
+  };
+}
+
+function addToIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}
+
+export class Rib {
+  readonly #options: PathSelectionOptions;
+  readonly #tables = new Map<string, Table>();
+  readonly #instances = new Map<string, InstanceState>();
+  readonly #vpn: Table = { name: VPN_TABLE, routes: new Map() };
+  readonly #memberships = new RouteTargetMembership();
+  /** route target → instances importing it */
+  readonly #importers = new Map<string, Set<string>>();
+  /** route target → bgp.l3vpn.0 route keys with a path carrying it */
+  readonly #vpnRoutesByTarget = new Map<string, Set<string>>();
+  /** peer name → location key → every path (primary or secondary) attributed to that peer */
+  readonly #byPeer = new Map<string, Map<string, PathLocation>>();
+  readonly #listeners = new Set<ChangeListener>();
+  /** routes whose replicas must be recomputed */
+  readonly #dirty = new Map<string, { table: Table; routeKey: string }>();
+  readonly #pending = new Map<string, RouteChange>();
+  #depth = 0;
+
+  constructor(options: PathSelectionOptions = {}) {
+    this.#options = { ...options };
+    this.#tables.set(VPN_TABLE, this.#vpn);
+  }
+
+  // ───────────────────────── notifications ─────────────────────────
+
+  /** Called once per top-level mutation (or batch) with every route whose paths changed. Returns an unsubscribe. */
+  onChange(listener: ChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Runs several mutations and reports their changes once, de-duplicated. */
+  batch(work: () => void): RouteChange[] {
+    return this.#mutate(work);
+  }
+
+  // ───────────────────────── routing instances ─────────────────────────
+
+  /** Creates `<name>.inet.0` and imports every VPN route carrying one of its import targets. */
+  createInstance(config: RoutingInstanceConfig): RouteChange[] {
+    const checked = checkInstanceConfig(config);
+    if (this.#instances.has(checked.name)) throw new RibError(`routing instance ${checked.name} already exists`);
+    return this.#mutate(() => {
+      const table: Table = { name: instanceTableName(checked.name), instanceName: checked.name, routes: new Map() };
+      const state: InstanceState = { config: checked, table };
+      this.#instances.set(checked.name, state);
+      this.#tables.set(table.name, table);
+      for (const rt of checked.importTargets) addToIndex(this.#importers, rt, checked.name);
+      this.#markVpnRoutesWithTargets(checked.importTargets);
+    });
+  }
+
+  /** Deletes the instance, every path in its table and every copy made from them. */
+  deleteInstance(name: string): RouteChange[] {
+    const state = this.#requireInstance(name);
+    return this.#mutate(() => {
+      for (const rt of state.config.importTargets) removeFromIndex(this.#importers, rt, name);
+      this.#markVpnRoutesWithTargets(state.config.importTargets);
+      this.#instances.delete(name);
+      for (const route of [...state.table.routes.values()]) {
+        for (const path of [...route.paths.values()]) {
+          if (path.replicatedFrom === undefined) this.#deletePath(state.table, route.key, pathKeyOf(path));
+        }
+      }
+      this.#drain();
+      // Secondaries went when their VPN routes were re-synced against the shrunken importer set.
+      this.#tables.delete(state.table.name);
+    });
+  }
+
+  /** Replaces the import and/or export targets; re-imports and re-exports what they affect. */
+  setInstanceTargets(name: string, targets: { importTargets?: readonly string[]; exportTargets?: readonly string[] }): RouteChange[] {
+    const state = this.#requireInstance(name);
+    const next = checkInstanceConfig({
+      ...state.config,
+      importTargets: targets.importTargets ?? state.config.importTargets,
+      exportTargets: targets.exportTargets ?? state.config.exportTargets,
+    });
+    return this.#mutate(() => {
+      const before = new Set(state.config.importTargets);
+      const after = new Set(next.importTargets);
+      const changedImports = [...before, ...after].filter((rt) => before.has(rt) !== after.has(rt));
+      for (const rt of before) if (!after.has(rt)) removeFromIndex(this.#importers, rt, name);
+      for (const rt of after) if (!before.has(rt)) addToIndex(this.#importers, rt, name);
+      const exportsChanged = JSON.stringify(state.config.exportTargets) !== JSON.stringify(next.exportTargets);
+      state.config = next;
+      this.#markVpnRoutesWithTargets(changedImports);
+      if (exportsChanged) for (const route of state.table.routes.values()) this.#markDirty(state.table, route.key);
+    });
+  }
+
+  // ───────────────────────── paths ─────────────────────────
+
+  /**
+   * Adds or replaces the peer's path (per peer and RD) for a prefix in `<instance>.inet.0`. For XMPP
+   * peers the origin VN and its index come from the instance: the control node ignores the agent's (§5).
+   * The caller applies medForXmppPath to XMPP items first.
+   */
+  addPath(instance: string, input: PathInput): RouteChange[] {
+    const state = this.#requireInstance(instance);
+    const { virtualNetwork, vnIndex } = state.config;
+    const path = makePath(input, input.peer.kind === 'xmpp' ? { virtualNetwork, vnIndex } : {});
+    return this.#mutate(() => this.#putPath(state.table, path.prefix, path.prefix, undefined, path));
+  }
+
+  /** Removes the peer's path for the prefix in the instance (only the one with `rd` when given). */
+  removePath(instance: string, prefix: string, peerName: string, rd?: string): RouteChange[] {
+    const state = this.#requireInstance(instance);
+    checkIpv4Prefix(prefix);
+    return this.#mutate(() => {
+      const route = state.table.routes.get(prefix);
+      if (route === undefined) return;
+      for (const [key, path] of [...route.paths]) {
+        if (path.peer.name === peerName && path.replicatedFrom === undefined && (rd === undefined || path.rd === rd)) {
+          this.#deletePath(state.table, prefix, key);
+        }
+      }
+    });
+  }
+
+  /** Adds or replaces a path in bgp.l3vpn.0 (a BGP peer's VPN route, keyed by RD + prefix). */
+  addVpnPath(input: PathInput): RouteChange[] {
+    const path = makePath(input);
+    return this.#mutate(() => this.#putPath(this.#vpn, vpnRouteKey(path.rd, path.prefix), path.prefix, path.rd, path));
+  }
+
+  removeVpnPath(rd: string, prefix: string, peerName: string): RouteChange[] {
+    checkRouteDistinguisher(rd);
+    checkIpv4Prefix(prefix);
+    return this.#mutate(() => {
+      const routeKey = vpnRouteKey(rd, prefix);
+      const route = this.#vpn.routes.get(routeKey);
+      if (route === undefined) return;
+      for (const [key, path] of [...route.paths]) {
+        if (path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, key);
+      }
+    });
+  }
+
+  /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (§6.7). */
+  removePeer(peerName: string): RouteChange[] {
+    return this.#mutate(() => {
+      for (const location of [...(this.#byPeer.get(peerName)?.values() ?? [])]) {
+        const table = this.#tables.get(location.table);
+        const path = table?.routes.get(location.routeKey)?.paths.get(location.pathKey);
+        if (table !== undefined && path !== undefined && path.replicatedFrom === undefined) {
+          this.#deletePath(table, location.routeKey, location.pathKey);
+        }
+      }
+      for (const prefix of this.#memberships.removePeer(peerName)) this.#record({ table: RTARGET_TABLE, prefix });
+    });
+  }
+
+  // ───────────────────────── route-target membership (bgp.rtarget.0) ─────────────────────────
+
+  addRouteTargetMembership(peer: PeerRef, originAsn: number, routeTarget: string): RouteChange[] {
+    return this.#mutate(() => {
+      const prefix = this.#memberships.add(peer, originAsn, routeTarget);
+      if (prefix !== null) this.#record({ table: RTARGET_TABLE, prefix });
+    });
+  }
+
+  removeRouteTargetMembership(peerName: string, originAsn: number, routeTarget: string): RouteChange[] {
+    return this.#mutate(() => {
+      const prefix = this.#memberships.remove(peerName, originAsn, routeTarget);
+      if (prefix !== null) this.#record({ table: RTARGET_TABLE, prefix });
+    });
+  }
+
+  /** BGP peers that want a VPN route carrying any of these targets (RT-constrain, §6.6). */
+  peersInterestedIn(routeTargets: readonly string[]): PeerRef[] {
+    return this.#memberships.interestedPeers(routeTargets);
+  }
+
+  routeTargetMemberships(): MembershipRoute[] {
+    return this.#memberships.routes();
+  }
+
+  // ───────────────────────── queries ─────────────────────────
+
+  /**
+   * The `<item>` for a VRF prefix, or null when it has no feasible path (→ `<retract>`). Also null for
+   * an instance that no longer exists: deleteInstance reports its prefixes, and they must be retracted.
+   */
+  agentRouteItem(instance: string, prefix: string): AgentRouteItem | null {
+    const route = this.#instances.get(instance)?.table.routes.get(prefix);
+    if (route === undefined) return null;
+    return agentRouteItem(prefix, this.#sorted(route), (index) => this.#vnNameByIndex(index), this.#options);
+  }
+
+  /** The route in a VRF or VPN table (`rd` required for bgp.l3vpn.0), paths in selection order. */
+  route(table: string, prefix: string, rd?: string): RouteView | undefined {
+    const found = this.#tables.get(table);
+    if (found === undefined) return undefined;
+    const route = found.routes.get(found === this.#vpn ? vpnRouteKey(rd ?? '', prefix) : prefix);
+    return route === undefined ? undefined : this.#view(found, route);
+  }
+
+  /** Every route of a VRF or VPN table, sorted by RD then prefix. bgp.rtarget.0: see routeTargetMemberships. */
+  routes(table: string): RouteView[] {
+    const found = this.#tables.get(table);
+    if (found === undefined) throw new RibError(`no table ${table}`);
+    return [...found.routes.values()]
+      .sort((a, b) => (a.rd ?? '').localeCompare(b.rd ?? '') || a.prefix.localeCompare(b.prefix, 'en', { numeric: true }))
+      .map((route) => this.#view(found, route));
+  }
+
+  tableNames(): string[] {
+    return [...this.#tables.keys(), RTARGET_TABLE];
+  }
+
+  instances(): InstanceView[] {
+    return [...this.#instances.values()].map((state) => this.#instanceView(state));
+  }
+
+  instance(name: string): InstanceView | undefined {
+    const state = this.#instances.get(name);
+    return state === undefined ? undefined : this.#instanceView(state);
+  }
+
+  /** Path counts per peer, sorted by peer name. */
+  peerPathCounts(): PeerPathCount[] {
+    const names = new Set([...this.#byPeer.keys(), ...this.#memberships.peerNames()]);
+    return [...names].sort().map((peer) => {
+      let primary = 0;
+      let secondary = 0;
+      for (const location of this.#byPeer.get(peer)?.values() ?? []) {
+        // A primary's path key has an empty origin-table part (see pathKeyOf).
+        if (location.pathKey.endsWith(SEP)) primary++;
+        else secondary++;
+      }
+      return { peer, primary, secondary, routeTargetMemberships: this.#memberships.pathCount(peer) };
+    });
+  }
+
+  // ───────────────────────── internals ─────────────────────────
+
+  #requireInstance(name: string): InstanceState {
+    const state = this.#instances.get(name);
+    if (state === undefined) throw new RibError(`no routing instance ${name}`);
+    return state;
+  }
+
+  #instanceView(state: InstanceState): InstanceView {
+    return { ...state.config, table: state.table.name, routeCount: state.table.routes.size };
+  }
+
+  #vnNameByIndex(vnIndex: number): string | undefined {
+    for (const state of this.#instances.values()) {
+      if (state.config.vnIndex === vnIndex && state.config.virtualNetwork !== '') return state.config.virtualNetwork;
+    }
+    return undefined;
+  }
+
+  #view(table: Table, route: Route): RouteView {
+    const sorted = this.#sorted(route);
+    const chosen = new Set(multipathSet(sorted, this.#options));
+    return {
+      table: table.name,
+      ...(table.instanceName !== undefined ? { instance: table.instanceName } : {}),
+      ...(route.rd !== undefined ? { rd: route.rd } : {}),
+      prefix: route.prefix,
+      paths: sorted.map((path, i) => ({
+        peer: path.peer,
+        rd: path.rd,
+        label: path.label,
+        nextHop: path.nextHop,
+        best: i === 0 && chosen.has(path),
+        multipath: chosen.has(path),
+        ...(path.replicatedFrom ? { replicatedFrom: path.replicatedFrom.table } : {}),
+        attrs: path.attrs,
+      })),
+    };
+  }
+
+  #sorted(route: Route): Path[] {
+    if (route.sorted === null) route.sorted = [...route.paths.values()].sort((a, b) => comparePaths(a, b, this.#options));
+    return route.sorted;
+  }
+
+  #mutate(work: () => void): RouteChange[] {
+    this.#depth++;
+    let failure: { error: unknown } | undefined;
+    try {
+      work();
+    } catch (error) {
+      failure = { error };
+    }
+    this.#depth--;
+    if (this.#depth > 0) {
+      if (failure) throw failure.error;
+      return [];
+    }
+    // Even when `work` threw part-way, what it did change is replicated and reported.
+    this.#drain();
+    const changes = [...this.#pending.values()];
+    this.#pending.clear();
+    if (changes.length > 0) {
+      // One faulty listener must not keep the others from learning about the change.
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(changes);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
+    if (failure) throw failure.error;
+    return changes;
+  }
+
+  #record(change: RouteChange): void {
+    this.#pending.set(`${change.table}${SEP}${change.rd ?? ''}${SEP}${change.prefix}`, change);
+  }
+
+  #recordRoute(table: Table, route: Route): void {
+    this.#record({
+      table: table.name,
+      ...(table.instanceName !== undefined ? { instance: table.instanceName } : {}),
+      ...(route.rd !== undefined ? { rd: route.rd } : {}),
+      prefix: route.prefix,
+    });
+  }
+
+  #markDirty(table: Table, routeKey: string): void {
+    this.#dirty.set(`${table.name}${SEP}${routeKey}`, { table, routeKey });
+  }
+
+  #markVpnRoutesWithTargets(targets: Iterable<string>): void {
+    for (const rt of targets) for (const key of this.#vpnRoutesByTarget.get(rt) ?? []) this.#markDirty(this.#vpn, key);
+  }
+
+  #putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
+    let route = table.routes.get(routeKey);
+    if (route === undefined) {
+      route = { key: routeKey, prefix, ...(rd !== undefined ? { rd } : {}), paths: new Map(), sorted: null, replicas: new Map(), indexedTargets: new Set() };
+      table.routes.set(routeKey, route);
+    }
+    const key = pathKeyOf(path);
+    const previous = route.paths.get(key);
+    if (previous !== undefined && samePathContent(previous, path)) return;
+    route.paths.set(key, path);
+    route.sorted = null;
+    let locations = this.#byPeer.get(path.peer.name);
+    if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
+    const location = { table: table.name, routeKey, pathKey: key };
+    locations.set(locationKey(location), location);
+    this.#routeChanged(table, route);
+  }
+
+  #deletePath(table: Table, routeKey: string, pathKey: string): void {
+    const route = table.routes.get(routeKey);
+    const path = route?.paths.get(pathKey);
+    if (route === undefined || path === undefined) return;
+    route.paths.delete(pathKey);
+    route.sorted = null;
+    const locations = this.#byPeer.get(path.peer.name);
+    locations?.delete(locationKey({ table: table.name, routeKey, pathKey }));
+    if (locations?.size === 0) this.#byPeer.delete(path.peer.name);
+    this.#routeChanged(table, route);
+  }
+
+  #routeChanged(table: Table, route: Route): void {
+    this.#recordRoute(table, route);
+    this.#markDirty(table, route.key);
+    if (table === this.#vpn) this.#reindexVpnTargets(route);
+  }
+
+  #reindexVpnTargets(route: Route): void {
+    const now = new Set<string>();
+    for (const path of route.paths.values()) for (const rt of path.attrs.routeTargets) now.add(rt);
+    for (const rt of route.indexedTargets) if (!now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
+    for (const rt of now) if (!route.indexedTargets.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
+    route.indexedTargets = now;
+  }
+
+  /** Processes dirty routes until replication has settled. */
+  #drain(): void {
+    while (this.#dirty.size > 0) {
+      // Take the whole set per round: routes dirtied while syncing land in the next round.
+      const round = [...this.#dirty.values()];
+      this.#dirty.clear();
+      for (const { table, routeKey } of round) this.#syncReplicas(table, routeKey);
+    }
+  }
+
+  /** Makes the copies of one route's paths match what the replication rules ask for. */
+  #syncReplicas(table: Table, routeKey: string): void {
+    const route = table.routes.get(routeKey);
+    if (route === undefined) return;
+    const wanted = new Map<string, { target: Table; targetKey: string; rd: string | undefined; path: Path }>();
+    const eligible = multipathSet(this.#sorted(route), this.#options);
+    const instance = table.instanceName === undefined ? undefined : this.#instances.get(table.instanceName);
+    if (instance !== undefined) {
+      const { exportTargets, vnIndex, virtualNetwork } = instance.config;
+      for (const path of eligible) {
+        if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
+        const copy: Path = {
+          ...path,
+          attrs: { ...path.attrs, routeTargets: [...exportTargets], vnIndex, virtualNetwork },
+          replicatedFrom: { table: table.name, routeKey },
+        };
+        const targetKey = vpnRouteKey(path.rd, path.prefix);
+        wanted.set(locationKey({ table: VPN_TABLE, routeKey: targetKey, pathKey: pathKeyOf(copy) }), { target: this.#vpn, targetKey, rd: path.rd, path: copy });
+      }
+    } else if (table === this.#vpn) {
+      for (const path of eligible) {
+        const importers = new Set<string>();
+        for (const rt of path.attrs.routeTargets) for (const name of this.#importers.get(rt) ?? []) importers.add(name);
+        const copy: Path = { ...path, replicatedFrom: { table: VPN_TABLE, routeKey } };
+        for (const name of importers) {
+          const target = this.#instances.get(name)!.table;
+          if (target.name === path.replicatedFrom?.table) continue;
+          wanted.set(locationKey({ table: target.name, routeKey: path.prefix, pathKey: pathKeyOf(copy) }), { target, targetKey: path.prefix, rd: undefined, path: copy });
+        }
+      }
+    }
+    for (const [key, location] of route.replicas) {
+      if (wanted.has(key)) continue;
+      const target = this.#tables.get(location.table);
+      if (target !== undefined) this.#deletePath(target, location.routeKey, location.pathKey);
+    }
+    const replicas = new Map<string, PathLocation>();
+    for (const [key, { target, targetKey, rd, path }] of wanted) {
+      this.#putPath(target, targetKey, path.prefix, rd, path);
+      replicas.set(key, { table: target.name, routeKey: targetKey, pathKey: pathKeyOf(path) });
+    }
+    route.replicas = replicas;
+    if (route.paths.size === 0 && table.routes.get(routeKey) === route) {
+      table.routes.delete(routeKey);
+      if (table === this.#vpn) this.#reindexVpnTargets(route);
+    }
+  }
+}

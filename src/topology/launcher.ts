@@ -1,0 +1,378 @@
+// The launcher: brings a whole topology up, in one process (every node with its own sockets) or as one OS
+// process per node (`--processes`), and serves the simulation API that the CLI and scenario scripts use.
+// Nodes never reach into each other: they talk XMPP, BGP and the underlay. The launcher only starts,
+// stops and inspects them, through each node's API handler (a call in-process, HTTP across processes).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer } from '../inspect/api-router.ts';
+import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
+import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
+import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';
+import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
+import type { Topology } from './topology.ts';
+
+export type LaunchMode = 'in-process' | 'processes';
+
+export interface SimulationOptions {
+  mode?: LaunchMode;
+  /** The file the topology came from; `--processes` hands it to each node (a temp copy is written otherwise). */
+  topologyFile?: string;
+  strict?: boolean;
+  /** Also append every stanza to this JSONL file. */
+  stanzaLog?: string;
+  log?: (line: string) => void;
+  endOfRibQuietMs?: number;
+}
+
+interface NodeSlot {
+  readonly name: string;
+  readonly kind: NodeKind;
+  readonly address: string;
+  running: RunningNode | null;
+  child: ChildProcess | null;
+  handler: ApiHandler | null;
+}
+
+interface JournalEntry {
+  method: string;
+  path: string;
+  body: unknown;
+  query: string;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/ecmpsim.js', import.meta.url));
+const CHILD_READY_TIMEOUT_MS = 20_000;
+
+export class Simulation {
+  readonly topology: Topology;
+  readonly mode: LaunchMode;
+  readonly tap: StanzaTap;
+  readonly startedAt = new Date();
+  private readonly slots = new Map<string, NodeSlot>();
+  private readonly underlay: Underlay;
+  private readonly log: (line: string) => void;
+  /** Config writes that succeeded, replayed into a control node that restarts with a fresh store. */
+  private readonly journal: JournalEntry[] = [];
+  private topologyFile: string | undefined;
+  private server: ApiServer | null = null;
+  private stopped = false;
+
+  private constructor(
+    topology: Topology,
+    private readonly options: SimulationOptions,
+  ) {
+    this.topology = topology;
+    this.mode = options.mode ?? 'in-process';
+    this.log = options.log ?? (() => {});
+    this.tap = new StanzaTap({ jsonlPath: options.stanzaLog });
+    this.underlay = new InProcessUnderlay();
+    this.topologyFile = options.topologyFile;
+    for (const c of topology.controlNodes) {
+      this.slots.set(c.name, { name: c.name, kind: 'control-node', address: c.address, running: null, child: null, handler: null });
+    }
+    for (const c of topology.computes) {
+      if (c.external) continue;
+      this.slots.set(c.name, { name: c.name, kind: 'compute', address: c.address, running: null, child: null, handler: null });
+    }
+  }
+
+  static async start(topology: Topology, options: SimulationOptions = {}): Promise<Simulation> {
+    const sim = new Simulation(topology, options);
+    try {
+      // Control nodes first, so that agents find a listener on their first connect.
+      for (const slot of sim.slots.values()) if (slot.kind === 'control-node') await sim.startNode(slot);
+      await Promise.all([...sim.slots.values()].filter((s) => s.kind === 'compute').map((s) => sim.startNode(s)));
+    } catch (e) {
+      await sim.stop();
+      throw e;
+    }
+    return sim;
+  }
+
+  // ---- node lifecycle ----
+
+  private async startNode(slot: NodeSlot): Promise<void> {
+    if (this.mode === 'processes') {
+      await this.spawnNode(slot);
+    } else {
+      const deps = { tap: this.tap, log: this.log, strict: this.options.strict, endOfRibQuietMs: this.options.endOfRibQuietMs };
+      slot.running =
+        slot.kind === 'control-node'
+          ? await startControlNode(this.topology, slot.name, deps)
+          : await startCompute(this.topology, slot.name, this.underlay, deps);
+      slot.handler = slot.running.handler;
+    }
+    if (slot.kind === 'control-node') await this.replayJournal(slot);
+    this.log(`${slot.name} started`);
+  }
+
+  private async spawnNode(slot: NodeSlot): Promise<void> {
+    const file = this.ensureTopologyFile();
+    const args = [BIN, 'node', slot.name, '--topology', file, '--api-port', '0'];
+    if (this.options.strict) args.push('--strict');
+    if (this.options.endOfRibQuietMs !== undefined) args.push('--end-of-rib-quiet-ms', String(this.options.endOfRibQuietMs));
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    slot.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => this.log(`[${slot.name}] ${chunk.toString().trimEnd()}`));
+    const lines = createInterface({ input: child.stdout! });
+    const ready = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${slot.name} did not come up within ${CHILD_READY_TIMEOUT_MS} ms`)), CHILD_READY_TIMEOUT_MS);
+      lines.on('line', (line) => {
+        let message: { event?: string; api?: string; line?: string };
+        try {
+          message = JSON.parse(line);
+        } catch {
+          this.log(`[${slot.name}] ${line}`);
+          return;
+        }
+        if (message.event === 'ready' && message.api) {
+          clearTimeout(timer);
+          resolve(message.api);
+        } else if (message.event === 'log' && message.line) {
+          this.log(`[${slot.name}] ${message.line}`);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${slot.name} exited before it was ready (code ${code}, signal ${signal})`));
+      });
+    });
+    child.once('exit', () => {
+      if (slot.child === child) {
+        slot.child = null;
+        slot.handler = null;
+      }
+    });
+    const api = await ready;
+    slot.handler = remoteHandler(api);
+  }
+
+  private ensureTopologyFile(): string {
+    if (this.topologyFile) return this.topologyFile;
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecmpsim-'));
+    this.topologyFile = path.join(dir, 'topology.json');
+    writeFileSync(this.topologyFile, JSON.stringify(this.topology, null, 2));
+    return this.topologyFile;
+  }
+
+  private async stopNode(slot: NodeSlot, how: 'graceful' | 'kill'): Promise<void> {
+    if (slot.running) {
+      const running = slot.running;
+      slot.running = null;
+      slot.handler = null;
+      await running.stop();
+    }
+    if (slot.child) {
+      const child = slot.child;
+      slot.child = null;
+      slot.handler = null;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  private async replayJournal(slot: NodeSlot): Promise<void> {
+    for (const entry of this.journal) {
+      const response = await slot.handler!({
+        method: entry.method,
+        path: entry.path,
+        query: new URLSearchParams(entry.query),
+        body: entry.body,
+        params: {},
+      });
+      if (response.status >= 400) this.log(`${slot.name}: replaying ${entry.method} ${entry.path} failed (${response.status})`);
+    }
+  }
+
+  private slot(name: string): NodeSlot {
+    const slot = this.slots.get(name);
+    if (!slot) throw new ApiError(404, `no node named ${name}; nodes: ${[...this.slots.keys()].join(', ')}`);
+    return slot;
+  }
+
+  isAlive(name: string): boolean {
+    return this.slot(name).handler !== null;
+  }
+
+  /** Ends the node abruptly (a compute or control node failure): its sockets close, its peers notice. */
+  async kill(name: string): Promise<void> {
+    const slot = this.slot(name);
+    if (!slot.handler) throw new ApiError(409, `${name} is not running`);
+    await this.stopNode(slot, 'kill');
+    this.log(`${name} killed`);
+  }
+
+  async restart(name: string): Promise<void> {
+    const slot = this.slot(name);
+    if (slot.handler) await this.stopNode(slot, 'graceful');
+    await this.startNode(slot);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.server?.close();
+    const slots = [...this.slots.values()];
+    // Agents first: a control node going away first would make every agent log a lost session.
+    await Promise.all(slots.filter((s) => s.kind === 'compute').map((s) => this.stopNode(s, 'graceful')));
+    await Promise.all(slots.filter((s) => s.kind === 'control-node').map((s) => this.stopNode(s, 'graceful')));
+    await this.tap.close();
+  }
+
+  // ---- the simulation API ----
+
+  async serve(host = '127.0.0.1', port = 0): Promise<string> {
+    this.server = await serveApi(this.api, host, port);
+    return this.server.url;
+  }
+
+  get apiUrl(): string | null {
+    return this.server?.url ?? null;
+  }
+
+  private nodeHandler(name: string): ApiHandler {
+    const slot = this.slot(name);
+    if (!slot.handler) throw new ApiError(503, `${name} is down`);
+    return slot.handler;
+  }
+
+  private firstControlNode(): NodeSlot {
+    const slot = [...this.slots.values()].find((s) => s.kind === 'control-node' && s.handler);
+    if (!slot) throw new ApiError(503, 'no control node is running');
+    return slot;
+  }
+
+  /** Which compute hosts a workload (traffic and traces start at a workload). */
+  computeOf(workload: string): string {
+    const w = this.topology.workloads.find((x) => x.name === workload);
+    if (!w) throw new ApiError(404, `no workload named ${workload}; workloads: ${this.topology.workloads.map((x) => x.name).join(', ')}`);
+    return w.compute;
+  }
+
+  private async forward(name: string, req: ApiRequest, subPath: string): Promise<ApiResponse> {
+    return this.nodeHandler(name)({ ...req, path: subPath, params: {} });
+  }
+
+  private async configWrite(req: ApiRequest): Promise<ApiResponse> {
+    const controls = [...this.slots.values()].filter((s) => s.kind === 'control-node' && s.handler);
+    if (controls.length === 0) throw new ApiError(503, 'no control node is running');
+    const subPath = req.path.replace(/^\/api/, '');
+    // Every control node holds the same config (as each gets it from the config database); they apply
+    // the same deterministic change, so the first answer stands for all.
+    const first = await this.forward(controls[0].name, req, subPath);
+    if (first.status < 300) {
+      for (const other of controls.slice(1)) await this.forward(other.name, req, subPath);
+      this.journal.push({ method: req.method, path: subPath, body: req.body, query: req.query.toString() });
+    }
+    return first;
+  }
+
+  private async nodesSummary(): Promise<unknown[]> {
+    return Promise.all(
+      [...this.slots.values()].map(async (slot) => {
+        let status: unknown = null;
+        if (slot.handler) {
+          const response = await slot.handler({ method: 'GET', path: '/status', query: new URLSearchParams(), body: undefined, params: {} });
+          status = 'body' in response ? response.body : null;
+        }
+        return { name: slot.name, kind: slot.kind, address: slot.address, alive: slot.handler !== null, status };
+      }),
+    );
+  }
+
+  private async stanzas(req: ApiRequest): Promise<ApiResponse> {
+    const filter = stanzaFilterFromQuery(req.query);
+    const follow = req.query.get('follow') === 'true' || req.query.get('follow') === '1';
+    if (this.mode === 'in-process') {
+      if (follow) return { status: 200, stream: (emit) => this.tap.follow(filter, emit) };
+      return { status: 200, body: this.tap.list(filter) };
+    }
+    const collect = async (): Promise<StanzaRecord[]> => {
+      const all: StanzaRecord[] = [];
+      for (const slot of this.slots.values()) {
+        if (!slot.handler || (filter.node && filter.node !== slot.name)) continue;
+        const response = await slot.handler({ ...req, path: '/stanzas', params: {} });
+        if ('body' in response && Array.isArray(response.body)) all.push(...(response.body as StanzaRecord[]));
+      }
+      return all.sort((a, b) => a.time.localeCompare(b.time));
+    };
+    if (!follow) {
+      const all = await collect();
+      return { status: 200, body: filter.limit ? all.slice(-filter.limit) : all };
+    }
+    return {
+      status: 200,
+      stream: (emit) => {
+        const seen = new Set<string>();
+        let active = true;
+        const poll = async (): Promise<void> => {
+          while (active) {
+            for (const r of await collect().catch(() => [])) {
+              const key = `${r.node}|${r.seq}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              emit(r);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        };
+        void poll();
+        return () => {
+          active = false;
+        };
+      },
+    };
+  }
+
+  readonly api: ApiHandler = (() => {
+    const router = new ApiRouter()
+      .on('GET', '/api', () => ({
+        status: 200,
+        body: {
+          simulation: this.topology.name,
+          mode: this.mode,
+          startedAt: this.startedAt.toISOString(),
+          resources: ['/api/topology', '/api/nodes', '/api/nodes/<node>/…', '/api/stanzas', '/api/config', '/api/traffic', '/api/trace'],
+        },
+      }))
+      .on('GET', '/api/topology', () => ({ status: 200, body: this.topology }))
+      .on('GET', '/api/nodes', async () => ({ status: 200, body: await this.nodesSummary() }))
+      .on('POST', '/api/nodes/:node/kill', async (req) => {
+        await this.kill(req.params.node);
+        return { status: 200, body: { killed: req.params.node } };
+      })
+      .on('POST', '/api/nodes/:node/restart', async (req) => {
+        await this.restart(req.params.node);
+        return { status: 200, body: { restarted: req.params.node } };
+      })
+      .on('GET', '/api/stanzas', (req) => this.stanzas(req))
+      .on('GET', '/api/config', (req) => this.forward(this.firstControlNode().name, req, '/config'))
+      .on('GET', '/api/config/*rest', (req) => this.forward(this.firstControlNode().name, req, `/config/${req.params.rest}`))
+      .on('POST', '/api/config/*rest', (req) => this.configWrite(req))
+      .on('PATCH', '/api/config/*rest', (req) => this.configWrite(req))
+      .on('DELETE', '/api/config/*rest', (req) => this.configWrite(req))
+      .on('POST', '/api/traffic', (req) => this.workloadRequest(req, '/traffic'))
+      .on('POST', '/api/trace', (req) => this.workloadRequest(req, '/trace'));
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+      router.on(method, '/api/nodes/:node', (req) => this.forward(req.params.node, req, '/status'));
+      router.on(method, '/api/nodes/:node/*rest', (req) => this.forward(req.params.node, req, `/${req.params.rest}`));
+    }
+    return router.handler;
+  })();
+
+  private async workloadRequest(req: ApiRequest, subPath: string): Promise<ApiResponse> {
+    const body = req.body as { from?: unknown } | undefined;
+    if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload that sends');
+    return this.forward(this.computeOf(body.from), req, subPath);
+  }
+}

@@ -1,0 +1,143 @@
+// Building one node of a topology: a control node or a compute's agent, with its introspect API
+// handler. The launcher uses these in-process; `ecmpsim node <name>` uses them alone, in its own process.
+import type { ApiHandler } from '../inspect/api-router.ts';
+import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
+import type { ApiRouter } from '../inspect/api-router.ts';
+import type { ConfigStore } from '../model/config-store.ts';
+import { ControlNode, type ConfigSource } from '../control/control-node.ts';
+import { controlNodeApi } from '../control/control-api.ts';
+import { mountConfigApi } from '../control/config-api.ts';
+import type { ConfigView } from '../control/agent-config.ts';
+import { attachBgp, type BgpAttachment } from '../control/bgp-routing.ts';
+import { VrouterAgent } from '../vrouter/agent.ts';
+import { agentApi } from '../vrouter/agent-api.ts';
+import type { Underlay } from '../vrouter/underlay.ts';
+import { buildConfigStore } from './config-from-topology.ts';
+import type { Topology } from './topology.ts';
+
+export type NodeKind = 'control-node' | 'compute';
+
+export interface RunningNode {
+  readonly name: string;
+  readonly kind: NodeKind;
+  readonly address: string;
+  readonly handler: ApiHandler;
+  stop(): Promise<void>;
+}
+
+export interface NodeDeps {
+  tap?: StanzaTap;
+  log?: (line: string) => void;
+  /** Strict XMPP: only the topology's computes, each from its own address. */
+  strict?: boolean;
+  /** Replayed on a fresh config store before the node starts (config written through the API earlier). */
+  configJournal?: readonly ((store: ConfigStore) => void)[];
+  endOfRibQuietMs?: number;
+}
+
+/** The config store seen as the control node needs it; the view is rebuilt only after a change. */
+export function configSource(store: ConfigStore): ConfigSource {
+  let cached: ConfigView | null = null;
+  store.onChange(() => {
+    cached = null;
+  });
+  return {
+    view: () =>
+      (cached ??= {
+        networks: store.list('virtual-network'),
+        interfaces: store.list('virtual-machine-interface'),
+        instanceIps: store.list('instance-ip'),
+        floatingIps: store.list('floating-ip'),
+        loadBalancers: store.list('loadbalancer'),
+      }),
+    onChange: (listener) => store.onChange(() => listener()),
+  };
+}
+
+export interface RunningControlNode extends RunningNode {
+  readonly control: ControlNode;
+  readonly store: ConfigStore;
+  readonly bgp: BgpAttachment;
+}
+
+export async function startControlNode(topology: Topology, name: string, deps: NodeDeps = {}): Promise<RunningControlNode> {
+  const spec = topology.controlNodes.find((c) => c.name === name);
+  if (!spec) throw new Error(`topology ${topology.name} has no control node ${name}`);
+  const store = buildConfigStore(topology);
+  for (const write of deps.configJournal ?? []) write(store);
+  const control = new ControlNode({
+    name,
+    address: spec.address,
+    xmppPort: spec.xmppPort,
+    asn: topology.asn,
+    routerId: spec.routerId,
+    holdTimeSeconds: topology.holdTimeSeconds,
+    allowedAgents: deps.strict ? new Map(topology.computes.map((c) => [c.name, c.address])) : undefined,
+    config: configSource(store),
+    globals: { hashFields: topology.hashFields, encapsulationPriorities: topology.encapsulationPriorities },
+    tap: deps.tap,
+    log: deps.log,
+    endOfRibQuietMs: deps.endOfRibQuietMs,
+  });
+  await control.start();
+  let bgp: BgpAttachment;
+  try {
+    bgp = await attachBgp(control, topology, spec, { log: deps.log });
+  } catch (e) {
+    await control.stop();
+    throw e;
+  }
+  const handler = controlNodeApi(control, (router) => {
+    mountConfigApi(router, store);
+    bgp.mountApi(router);
+    mountStanzas(router, name, deps.tap);
+  });
+  return {
+    name,
+    kind: 'control-node',
+    address: spec.address,
+    handler,
+    control,
+    store,
+    bgp,
+    stop: async () => {
+      await bgp.stop();
+      await control.stop();
+    },
+  };
+}
+
+export interface RunningCompute extends RunningNode {
+  readonly agent: VrouterAgent;
+}
+
+export async function startCompute(topology: Topology, name: string, underlay: Underlay, deps: NodeDeps = {}): Promise<RunningCompute> {
+  const spec = topology.computes.find((c) => c.name === name);
+  if (!spec) throw new Error(`topology ${topology.name} has no compute ${name}`);
+  if (spec.external) throw new Error(`compute ${name} is external: its agent connects from outside`);
+  const controlNodes = spec.xmppServers.map((server) => {
+    const control = topology.controlNodes.find((c) => c.name === server);
+    if (!control) throw new Error(`compute ${name} names unknown control node ${server}`);
+    return { name: control.name, host: control.address, port: control.xmppPort };
+  });
+  const agent = new VrouterAgent({
+    name,
+    address: spec.address,
+    controlNodes,
+    underlay,
+    holdTimeSeconds: topology.holdTimeSeconds,
+    tap: deps.tap,
+    log: deps.log,
+  });
+  agent.start();
+  const workloads = topology.workloads.filter((w) => w.compute === name);
+  const handler = agentApi(agent, workloads, (router) => mountStanzas(router, name, deps.tap));
+  return { name, kind: 'compute', address: spec.address, handler, agent, stop: () => agent.stop() };
+}
+
+/** Each node's own stanzas (in-process the tap is shared, so the node filter is forced). */
+function mountStanzas(router: ApiRouter, node: string, tap: StanzaTap | undefined): void {
+  if (!tap) return;
+  router.on('GET', '/stanzas', (req) => ({ status: 200, body: tap.list({ ...stanzaFilterFromQuery(req.query), node }) }));
+}

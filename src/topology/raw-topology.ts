@@ -1,0 +1,41 @@
+/**
+ * The topology file as written, after the JSON Schema accepted it: shapes are right, optional fields
+ * may be missing, meaning is not checked yet. Mirrors topologies/schema.json.
+ */
+import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
+import type { BgpFamily, Encapsulation } from './topology.ts';
+
+export interface RawTopology {
+  name: string;
+  description?: string;
+  asn?: number;
+  holdTimeSeconds?: number;
+  hashFields?: HashField[];
+  encapsulationPriorities?: Encapsulation[];
+  controlNodes: { name: string; address: string; xmppPort?: number; bgpPort?: number; routerId?: string; clusterId?: string }[];
+  computes: { name: string; address: string; external?: boolean; xmppServers?: string[] }[];
+  networks: { name: string; subnets: string[]; hashFields?: HashField[] }[];
+  workloads?: { name: string; compute: string; network: string; address?: string; mac?: string; hashFields?: HashField[] }[];
+  loadBalancers?: RawLoadBalancer[];
+  bgpPeers?: { name: string; address: string; port?: number; asn: number; families?: BgpFamily[]; localAddress?: string; holdTime?: number; passive?: boolean }[];
+}
+
+export interface RawLoadBalancer {
+  name: string;
+  provider?: 'native';
+  network: string;
+  vip?: string;
+  maglev?: boolean;
+  listeners: {
+    name: string;
+    protocol: ListenerProtocol;
+    port: number;
+    pool: {
+      name: string;
+      algorithm?: PoolMethod;
+      protocol?: ListenerProtocol;
+      healthMonitor?: { type: MonitorType; delay?: number; timeout?: number; maxRetries?: number; urlPath?: string };
+      members: { name?: string; address: string; port: number; weight?: number; adminState?: boolean; subnet?: string }[];
+    };
+  }[];
+}

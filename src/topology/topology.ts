@@ -1,0 +1,118 @@
+import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
+
+/** A validated topology with every default filled in (addresses and MACs included). */
+export interface Topology {
+  readonly name: string;
+  readonly description?: string;
+  readonly asn: number;
+  readonly holdTimeSeconds: number;
+  readonly hashFields: readonly HashField[];
+  readonly encapsulationPriorities: readonly Encapsulation[];
+  readonly controlNodes: readonly ControlNodeSpec[];
+  readonly computes: readonly ComputeSpec[];
+  readonly networks: readonly NetworkSpec[];
+  readonly workloads: readonly WorkloadSpec[];
+  readonly loadBalancers: readonly LoadBalancerTopology[];
+  readonly bgpPeers: readonly BgpPeerSpec[];
+}
+
+export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';
+export type BgpFamily = 'inet-vpn' | 'route-target';
+
+export interface ControlNodeSpec {
+  readonly name: string;
+  readonly address: string;
+  readonly xmppPort: number;
+  readonly bgpPort: number;
+  readonly routerId: string;
+  readonly clusterId?: string;
+}
+
+export interface ComputeSpec {
+  readonly name: string;
+  readonly address: string;
+  readonly external: boolean;
+  /** 1 or 2 control-node names, in order of preference */
+  readonly xmppServers: readonly string[];
+}
+
+export interface NetworkSpec {
+  readonly name: string;
+  readonly subnets: readonly string[];
+  readonly hashFields?: readonly HashField[];
+}
+
+export interface WorkloadSpec {
+  readonly name: string;
+  readonly compute: string;
+  readonly network: string;
+  readonly address: string;
+  readonly mac: string;
+  readonly hashFields?: readonly HashField[];
+}
+
+export interface LoadBalancerTopology {
+  readonly name: string;
+  readonly provider: 'native';
+  readonly network: string;
+  readonly vip: string;
+  readonly maglev: boolean;
+  readonly listeners: readonly ListenerTopology[];
+}
+
+export interface ListenerTopology {
+  readonly name: string;
+  readonly protocol: ListenerProtocol;
+  readonly port: number;
+  readonly pool: PoolTopology;
+}
+
+export interface PoolTopology {
+  readonly name: string;
+  readonly algorithm: PoolMethod;
+  readonly protocol: ListenerProtocol;
+  readonly healthMonitor?: HealthMonitorTopology;
+  readonly members: readonly MemberTopology[];
+}
+
+export interface HealthMonitorTopology {
+  readonly type: MonitorType;
+  readonly delay: number;
+  readonly timeout: number;
+  readonly maxRetries: number;
+  readonly urlPath?: string;
+}
+
+export interface MemberTopology {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly adminState: boolean;
+  readonly subnet?: string;
+}
+
+export interface BgpPeerSpec {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly asn: number;
+  readonly families: readonly BgpFamily[];
+  readonly localAddress?: string;
+  readonly holdTime: number;
+  readonly passive: boolean;
+}
+
+export interface TopologyError {
+  /** JSON path into the file, e.g. `computes[2].address`; empty for the document itself */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type TopologyResult =
+  | { readonly ok: true; readonly topology: Topology; readonly warnings: readonly TopologyError[] }
+  | { readonly ok: false; readonly errors: readonly TopologyError[] };
+
+export function formatTopologyError(error: TopologyError): string {
+  return error.path === '' ? error.message : `${error.path}: ${error.message}`;
+}

@@ -1,0 +1,545 @@
+// The vRouter agent: one per compute. It talks XMPP to at most two control nodes (§7.3), takes its
+// config from them (our /config channel), allocates labels and VRF indexes (§7.1), publishes the routes of
+// its local interfaces and of the floating-ips attached to them (§7.2), and programs what the control
+// nodes reflect back into its vRouter (§7.3). The data plane itself lives in ./vrouter.ts.
+import { EventEmitter } from 'node:events';
+import { XmppAgentClient } from '../xmpp/agent-client.ts';
+import {
+  CONTROL_NODE_JID,
+  decodeControlStanza,
+  encodeEndOfRib,
+  encodeRoutePublish,
+  encodeSubscribe,
+  encodeUnsubscribe,
+  isStanzaError,
+} from '../xmpp/stanza-codec.ts';
+import type { LoadBalanceField, XmppRouteEntry } from '../xmpp/route-entry.ts';
+import {
+  decodeAgentConfig,
+  encodeConfigSubscribe,
+  ConfigDecodeError,
+  type AgentConfig,
+  type ConfigHashField,
+} from '../xmpp/config-stanza.ts';
+import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import { Vrouter, type HashField, type LocalInterfaceSpec, type RemoteNextHop, type Underlay } from './vrouter.ts';
+import { labelAllocator, vrfIndexAllocator } from './agent-ids.ts';
+
+/** §7.3: the agent keeps sessions to at most two control nodes (MAX_XMPP_SERVERS). */
+export const MAX_CONTROL_NODES = 2;
+/** §7.3: the agent installs at most 128 ECMP members. */
+export const MAX_ECMP_MEMBERS = 128;
+/** §7.2: a member whose VM has sent traffic advertises LOCAL_PREF HIGH; the simulator marks every member so. */
+const LOCAL_PREF_HIGH = 200;
+
+export interface ControlNodeEndpoint {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface VrouterAgentOptions {
+  name: string;
+  /** The compute's address: router-id, next-hop of its routes, source of its XMPP sessions. */
+  address: string;
+  controlNodes: ControlNodeEndpoint[];
+  underlay: Underlay;
+  holdTimeSeconds?: number;
+  flowTableSize?: number;
+  tap?: StanzaTap;
+  log?: (line: string) => void;
+  /** Routes learned from a control node that went away are swept this long after it is back, if its EoR has not come. */
+  staleSweepMs?: number;
+}
+
+interface ExportedRoute {
+  instance: string;
+  prefix: string;
+  label: number;
+  virtualNetwork: string;
+  loadBalanceFields: LoadBalanceField[];
+}
+
+/** One XMPP session to a control node and what the agent has told it and learned from it. */
+interface ControlChannel {
+  endpoint: ControlNodeEndpoint;
+  client: XmppAgentClient;
+  established: boolean;
+  /** instance → instance-id subscribed on this session. */
+  subscribed: Map<string, number>;
+  /** route key → fingerprint of what was published, so a re-sync only sends changes. */
+  published: Map<string, string>;
+  received: Map<string, Map<string, XmppRouteEntry>>;
+  /** Route keys learned on an earlier session of this channel and not yet re-learned. */
+  stale: Set<string>;
+  config: AgentConfig | null;
+  endOfRibSent: boolean;
+  sweepTimer: NodeJS.Timeout | null;
+}
+
+const routeKey = (instance: string, prefix: string): string => `${instance}\u0000${prefix}`;
+
+const HASH_TO_LOAD_BALANCE: Record<ConfigHashField, LoadBalanceField> = {
+  'source-ip': 'l3-source-address',
+  'destination-ip': 'l3-destination-address',
+  'ip-protocol': 'l4-protocol',
+  'source-port': 'l4-source-port',
+  'destination-port': 'l4-destination-port',
+};
+const LOAD_BALANCE_TO_HASH = Object.fromEntries(
+  Object.entries(HASH_TO_LOAD_BALANCE).map(([hash, lb]) => [lb, hash]),
+) as Record<LoadBalanceField, HashField>;
+
+/** §5: the load-balance field list is sent only when not all five fields are on. */
+function loadBalanceFieldsOf(fields: ConfigHashField[] | undefined): LoadBalanceField[] {
+  if (!fields || fields.length === 5) return [];
+  return fields.map((f) => HASH_TO_LOAD_BALANCE[f]);
+}
+
+/** A stable, locally administered MAC for the compute's vhost0, derived from its address. */
+export function vhostMac(address: string): string {
+  const bytes = address.split('.').map((b) => Number(b).toString(16).padStart(2, '0'));
+  return ['02', '00', ...bytes].join(':');
+}
+
+export class VrouterAgent extends EventEmitter {
+  readonly name: string;
+  readonly address: string;
+  readonly vrouter: Vrouter;
+  private readonly mac: string;
+  private readonly channels: ControlChannel[];
+  private readonly labels = labelAllocator();
+  private readonly vrfIndexes = vrfIndexAllocator();
+  private readonly log: (line: string) => void;
+  private readonly staleSweepMs: number;
+  private config: AgentConfig | null = null;
+  private exports = new Map<string, ExportedRoute>();
+  /** instance → VN fq-name, for every VRF this compute needs. */
+  private instances = new Map<string, string>();
+  private maglevPrefixes = new Set<string>();
+  private started = false;
+
+  constructor(private readonly options: VrouterAgentOptions) {
+    super();
+    if (options.controlNodes.length === 0 || options.controlNodes.length > MAX_CONTROL_NODES) {
+      throw new Error(`agent ${options.name}: needs 1 or ${MAX_CONTROL_NODES} control nodes, got ${options.controlNodes.length}`);
+    }
+    this.name = options.name;
+    this.address = options.address;
+    this.mac = vhostMac(options.address);
+    this.log = options.log ?? (() => {});
+    this.staleSweepMs = options.staleSweepMs ?? 30_000;
+    this.vrouter = new Vrouter({
+      name: options.name,
+      routerId: options.address,
+      underlay: options.underlay,
+      flowTableSize: options.flowTableSize,
+    });
+    this.channels = options.controlNodes.map((endpoint) => this.makeChannel(endpoint));
+  }
+
+  private makeChannel(endpoint: ControlNodeEndpoint): ControlChannel {
+    const client = new XmppAgentClient({
+      agentName: this.name,
+      localAddress: this.address,
+      host: endpoint.host,
+      port: endpoint.port,
+      holdTimeSeconds: this.options.holdTimeSeconds,
+      tap: this.options.tap,
+      log: (line) => this.log(`${this.name} → ${endpoint.name}: ${line}`),
+    });
+    const channel: ControlChannel = {
+      endpoint,
+      client,
+      established: false,
+      subscribed: new Map(),
+      published: new Map(),
+      received: new Map(),
+      stale: new Set(),
+      config: null,
+      endOfRibSent: false,
+      sweepTimer: null,
+    };
+    client.on('established', () => this.onEstablished(channel));
+    client.on('disconnected', (reason: string) => this.onDisconnected(channel, reason));
+    client.on('stanza', (raw: string) => this.onStanza(channel, raw));
+    return channel;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.channels) c.client.start();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const c of this.channels) {
+      if (c.sweepTimer) clearTimeout(c.sweepTimer);
+      c.sweepTimer = null;
+    }
+    await Promise.all(this.channels.map((c) => c.client.stop()));
+    await this.vrouter.close();
+  }
+
+  // ---- session events ----
+
+  private onEstablished(channel: ControlChannel): void {
+    channel.established = true;
+    channel.subscribed.clear();
+    channel.published.clear();
+    channel.endOfRibSent = false;
+    // Everything learned on the previous session is stale until the control node sends it again.
+    for (const [instance, table] of channel.received) {
+      for (const prefix of table.keys()) channel.stale.add(routeKey(instance, prefix));
+    }
+    if (channel.stale.size > 0) {
+      channel.sweepTimer = setTimeout(() => this.sweepStale(channel), this.staleSweepMs);
+      channel.sweepTimer.unref();
+    }
+    this.log(`${this.name}: session to ${channel.endpoint.name} established`);
+    channel.client.send(encodeConfigSubscribe(this.name));
+    if (this.config) this.sync(channel);
+    this.emit('established', channel.endpoint.name);
+  }
+
+  private onDisconnected(channel: ControlChannel, reason: string): void {
+    if (!channel.established) return;
+    channel.established = false;
+    // §7.3: paths learned from a lost control node are kept; the other one's copy keeps forwarding.
+    for (const [instance, table] of channel.received) {
+      for (const prefix of table.keys()) channel.stale.add(routeKey(instance, prefix));
+    }
+    this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
+    if (channel.config && this.configChannel() !== channel) this.adoptConfig();
+    this.emit('disconnected', channel.endpoint.name, reason);
+  }
+
+  private onStanza(channel: ControlChannel, raw: string): void {
+    const stanza = decodeControlStanza(raw);
+    if (isStanzaError(stanza)) {
+      this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`);
+      return;
+    }
+    switch (stanza.kind) {
+      case 'items':
+        for (const entry of stanza.entries) this.learn(channel, stanza.instance, entry);
+        break;
+      case 'retract':
+        for (const prefix of stanza.prefixes) this.unlearn(channel, stanza.instance, prefix);
+        break;
+      case 'end-of-rib':
+        this.sweepStale(channel);
+        break;
+      case 'other':
+        if (stanza.resource === 'config') this.onConfig(channel, stanza.element);
+        break;
+    }
+  }
+
+  private onConfig(channel: ControlChannel, element: Parameters<typeof decodeAgentConfig>[0]): void {
+    let config: AgentConfig;
+    try {
+      config = decodeAgentConfig(element);
+    } catch (e) {
+      const why = e instanceof ConfigDecodeError ? e.message : String(e);
+      this.log(`${this.name}: ignored config from ${channel.endpoint.name}: ${why}`);
+      return;
+    }
+    if (channel.config && config.generation < channel.config.generation) return;
+    channel.config = config;
+    if (this.configChannel() === channel) this.adoptConfig();
+  }
+
+  /** The first established channel that has sent config is the config server (like the real agent's choice of one). */
+  private configChannel(): ControlChannel | undefined {
+    return this.channels.find((c) => c.established && c.config) ?? this.channels.find((c) => c.config);
+  }
+
+  // ---- config → interfaces, VRFs and exports ----
+
+  private adoptConfig(): void {
+    const config = this.configChannel()?.config;
+    if (!config) return;
+    this.config = config;
+    const networks = new Map(config.networks.map((n) => [n.name, n]));
+    const instances = new Map<string, string>();
+    const exports = new Map<string, ExportedRoute>();
+    const interfaces: LocalInterfaceSpec[] = [];
+    const liveInterfaces = new Set(config.interfaces.map((i) => i.name));
+
+    for (const vmi of config.interfaces) {
+      const network = networks.get(vmi.network);
+      if (!network) {
+        this.log(`${this.name}: interface ${vmi.name} names unknown network ${vmi.network}; skipped`);
+        continue;
+      }
+      const label = this.labels.acquire(`vmi:${vmi.name}`);
+      instances.set(network.routingInstance, network.name);
+      const prefix = `${vmi.address}/32`;
+      const lbFields = loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields);
+      exports.set(routeKey(network.routingInstance, prefix), {
+        instance: network.routingInstance,
+        prefix,
+        label,
+        virtualNetwork: network.name,
+        loadBalanceFields: lbFields,
+      });
+      const floatingIps = config.floatingIps
+        .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
+        .map((f) => ({
+          address: f.address,
+          vrf: networks.get(f.network)!.routingInstance,
+          virtualNetwork: f.network,
+          portMappingsEnable: f.portMappingsEnable,
+          portMappings: f.portMappings.map((m) => ({ protocol: m.protocol, srcPort: m.srcPort, dstPort: m.dstPort })),
+          direction: f.direction,
+        }));
+      interfaces.push({
+        name: vmi.name,
+        vrf: network.routingInstance,
+        ip: vmi.address,
+        mac: vmi.mac,
+        label,
+        virtualNetwork: network.name,
+        hashFields: vmi.hashFields ?? network.hashFields,
+        floatingIps,
+      });
+    }
+
+    // §7.2: the VIP/32 is published once per compute, in the FIP's network, with a local member's label.
+    for (const fip of config.floatingIps) {
+      const local = fip.interfaces.filter((name) => liveInterfaces.has(name)).sort();
+      const network = networks.get(fip.network);
+      if (local.length === 0 || !network) continue;
+      if (local.length > 1) {
+        this.log(`${this.name}: ${local.length} local members share ${fip.address}; advertising ${local[0]}'s label`);
+      }
+      const vmi = config.interfaces.find((i) => i.name === local[0])!;
+      instances.set(network.routingInstance, network.name);
+      const prefix = `${fip.address}/32`;
+      exports.set(routeKey(network.routingInstance, prefix), {
+        instance: network.routingInstance,
+        prefix,
+        label: this.labels.acquire(`vmi:${vmi.name}`),
+        virtualNetwork: network.name,
+        loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
+      });
+    }
+
+    this.maglevPrefixes = new Set(config.floatingIps.filter((f) => f.maglev).map((f) => `${f.address}/32`));
+    this.vrouter.setHashFields(config.hashFields, new Map(config.networks.filter((n) => n.hashFields).map((n) => [n.name, n.hashFields!])));
+    for (const spec of interfaces) this.vrouter.upsertInterface(spec);
+
+    const removedInterfaces = this.vrouter.interfaceNames().filter((n) => !liveInterfaces.has(n));
+    this.instances = instances;
+    this.exports = exports;
+    for (const c of this.channels) if (c.established) this.sync(c);
+    for (const name of removedInterfaces) {
+      this.vrouter.removeInterface(name);
+      this.labels.release(`vmi:${name}`);
+    }
+    for (const [key] of this.vrfIndexes.entries()) {
+      if (!instances.has(key)) this.vrfIndexes.release(key);
+    }
+    this.emit('config', config.generation);
+  }
+
+  /** Brings one control node up to date: subscribe before publishing, withdraw before unsubscribing (§3.1). */
+  private sync(channel: ControlChannel): void {
+    const send = (raw: string): void => {
+      channel.client.send(raw);
+    };
+    for (const instance of this.instances.keys()) {
+      if (channel.subscribed.has(instance)) continue;
+      const instanceId = this.vrfIndexes.acquire(instance);
+      send(encodeSubscribe({ from: this.name, instance, instanceId }));
+      channel.subscribed.set(instance, instanceId);
+    }
+    for (const [key, route] of this.exports) {
+      const fingerprint = `${route.label}|${route.virtualNetwork}|${route.loadBalanceFields.join(',')}`;
+      if (channel.published.get(key) === fingerprint) continue;
+      send(encodeRoutePublish({ from: this.name, instance: route.instance, entry: this.exportEntry(route), seq: this.nextSeq() }));
+      channel.published.set(key, fingerprint);
+    }
+    for (const key of [...channel.published.keys()]) {
+      if (this.exports.has(key)) continue;
+      const [instance, prefix] = key.split('\u0000');
+      const withdrawn: ExportedRoute = { instance, prefix, label: 0, virtualNetwork: '', loadBalanceFields: [] };
+      send(encodeRoutePublish({ from: this.name, instance, entry: this.exportEntry(withdrawn), seq: this.nextSeq(), withdraw: true }));
+      channel.published.delete(key);
+    }
+    for (const [instance, instanceId] of [...channel.subscribed]) {
+      if (this.instances.has(instance)) continue;
+      send(encodeUnsubscribe({ from: this.name, instance, instanceId }));
+      channel.subscribed.delete(instance);
+      const table = channel.received.get(instance);
+      channel.received.delete(instance);
+      for (const prefix of table?.keys() ?? []) this.refresh(instance, prefix);
+    }
+    if (!channel.endOfRibSent) {
+      send(encodeEndOfRib({ from: this.name, to: `${CONTROL_NODE_JID}/bgp-peer` }));
+      channel.endOfRibSent = true;
+    }
+  }
+
+  private seq = 0;
+  private nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** §3.2 / §7.2: next-hop = own address, the VMI's label, LOCAL_PREF 200, sequence 0. */
+  private exportEntry(route: ExportedRoute): XmppRouteEntry {
+    return {
+      af: 1,
+      safi: 1,
+      prefix: route.prefix,
+      nextHops: [
+        {
+          af: 1,
+          address: this.address,
+          mac: this.mac,
+          label: route.label,
+          vni: 0,
+          encapsulations: route.label === 0 ? ['gre', 'udp', 'vxlan'] : ['gre', 'udp'],
+          virtualNetwork: route.virtualNetwork,
+          tags: [],
+          localSequenceNumber: 0,
+        },
+      ],
+      version: 1,
+      virtualNetwork: '',
+      mobility: { seqno: 0, sticky: false },
+      sequenceNumber: 0,
+      securityGroups: [],
+      communityTags: [],
+      localPreference: route.label === 0 ? 0 : LOCAL_PREF_HIGH,
+      med: 0,
+      loadBalance: { fields: route.loadBalanceFields, decision: 'field-hash' },
+      subProtocol: 'interface',
+    };
+  }
+
+  // ---- routes reflected by the control nodes → FIB ----
+
+  private learn(channel: ControlChannel, instance: string, entry: XmppRouteEntry): void {
+    let table = channel.received.get(instance);
+    if (!table) channel.received.set(instance, (table = new Map()));
+    table.set(entry.prefix, entry);
+    channel.stale.delete(routeKey(instance, entry.prefix));
+    this.refresh(instance, entry.prefix);
+  }
+
+  private unlearn(channel: ControlChannel, instance: string, prefix: string): void {
+    channel.received.get(instance)?.delete(prefix);
+    channel.stale.delete(routeKey(instance, prefix));
+    this.refresh(instance, prefix);
+  }
+
+  private sweepStale(channel: ControlChannel): void {
+    if (channel.sweepTimer) clearTimeout(channel.sweepTimer);
+    channel.sweepTimer = null;
+    const keys = [...channel.stale];
+    channel.stale.clear();
+    for (const key of keys) {
+      const [instance, prefix] = key.split('\u0000');
+      channel.received.get(instance)?.delete(prefix);
+      this.refresh(instance, prefix);
+    }
+  }
+
+  /** The route the FIB uses: a live control node's copy first (in configured order), else a stale one. */
+  private effectiveEntry(instance: string, prefix: string): XmppRouteEntry | undefined {
+    const key = routeKey(instance, prefix);
+    const holders = this.channels.filter((c) => c.received.get(instance)?.has(prefix));
+    const live = holders.find((c) => c.established && !c.stale.has(key));
+    return (live ?? holders[0])?.received.get(instance)?.get(prefix);
+  }
+
+  private refresh(instance: string, prefix: string): void {
+    const entry = this.effectiveEntry(instance, prefix);
+    // §5: the agent ignores received next-hops with label 0.
+    const nextHops: RemoteNextHop[] = (entry?.nextHops ?? [])
+      .filter((nh) => nh.label !== 0)
+      .slice(0, MAX_ECMP_MEMBERS)
+      .map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations }));
+    if (nextHops.length === 0) {
+      this.vrouter.deleteRoute(instance, prefix);
+    } else {
+      const fields = entry!.loadBalance.fields;
+      this.vrouter.setRoute(instance, prefix, nextHops, {
+        loadBalanceFields: fields.length > 0 ? fields.map((f) => LOAD_BALANCE_TO_HASH[f]) : undefined,
+        maglev: this.maglevPrefixes.has(prefix),
+      });
+    }
+    this.emit('route', instance, prefix);
+  }
+
+  // ---- introspection ----
+
+  status(): AgentStatus {
+    return {
+      name: this.name,
+      address: this.address,
+      configGeneration: this.config?.generation ?? null,
+      sessions: this.channels.map((c) => ({
+        controlNode: c.endpoint.name,
+        server: `${c.endpoint.host}:${c.endpoint.port}`,
+        established: c.established,
+        subscriptions: [...c.subscribed].map(([instance, instanceId]) => ({ instance, instanceId })),
+        published: c.published.size,
+        received: [...c.received.values()].reduce((n, t) => n + t.size, 0),
+        stale: c.stale.size,
+      })),
+      labels: this.labels.entries().map(([key, label]) => ({ interface: key.replace(/^vmi:/, ''), label })),
+      vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
+      exports: [...this.exports.values()].map((r) => ({ instance: r.instance, prefix: r.prefix, label: r.label })),
+    };
+  }
+
+  /** The routes received from each control node, per VRF, as the agent holds them. */
+  receivedRoutes(instance?: string): ReceivedRoute[] {
+    const out: ReceivedRoute[] = [];
+    for (const c of this.channels) {
+      for (const [vrf, table] of c.received) {
+        if (instance && vrf !== instance) continue;
+        for (const [prefix, entry] of table) {
+          out.push({
+            controlNode: c.endpoint.name,
+            instance: vrf,
+            prefix,
+            stale: c.stale.has(routeKey(vrf, prefix)),
+            nextHops: entry.nextHops.map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations })),
+          });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+export interface AgentStatus {
+  name: string;
+  address: string;
+  configGeneration: number | null;
+  sessions: {
+    controlNode: string;
+    server: string;
+    established: boolean;
+    subscriptions: { instance: string; instanceId: number }[];
+    published: number;
+    received: number;
+    stale: number;
+  }[];
+  labels: { interface: string; label: number }[];
+  vrfs: { instance: string; network: string; index: number | null }[];
+  exports: { instance: string; prefix: string; label: number }[];
+}
+
+export interface ReceivedRoute {
+  controlNode: string;
+  instance: string;
+  prefix: string;
+  stale: boolean;
+  nextHops: RemoteNextHop[];
+}

@@ -1,0 +1,304 @@
+// The vRouter agent's XMPP channel (§2.2, §2.4) on @xmpp/client's connection machinery: the TCP
+// connection class, its status machine, @xmpp/reconnect and @xmpp/middleware are the library's.
+// Replaced, because they fight Contrail's dialect:
+//  * header(): the library writes `<?xml version='1.0'?>` (single quotes, which the real framer
+//    rejects) and no `from` (which the control node requires). We write the §2.2 header.
+//  * Parser: the library's ltx stream parser treats U+0200 keepalives as text of the root element
+//    and hands out elements only; ours frames like the real node (stream-framer.ts) and also yields
+//    the raw stanza for the tap and for callers that decode with the fast path.
+//  * _onData: the library decodes each TCP segment on its own, which corrupts a UTF-8 keepalive
+//    split across segments; the framer decodes incrementally.
+//  * "online": the library waits for SASL/bind that Contrail never offers, so `open` (server header
+//    received) is treated as established.
+//  * Back-off: @xmpp/reconnect uses a fixed delay; its delay is set before each attempt per §2.4.
+import { EventEmitter } from 'node:events';
+import ConnectionTCP from '@xmpp/connection-tcp';
+import reconnect, { type Reconnect } from '@xmpp/reconnect';
+import middleware, { type MiddlewareApi } from '@xmpp/middleware';
+import { Element, parse as parseLtx } from 'ltx';
+import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import { CONTROL_NODE_JID, KEEPALIVE, encodeAgentStreamOpen } from './stanza-codec.ts';
+import { StreamFramer, splitStanzas } from './stream-framer.ts';
+import { DEFAULT_HOLD_TIME_SECONDS, DEFAULT_MAX_STANZA_BYTES } from './server.ts';
+
+export interface AgentClientOptions {
+  agentName: string;
+  /** Source address of the TCP connection (each compute has its own 127.x address). */
+  localAddress: string;
+  host: string;
+  port: number;
+  holdTimeSeconds?: number;
+  tap?: StanzaTap;
+  log?: (line: string) => void;
+  /** Reconnect delay for the n-th consecutive failed attempt (0-based); default §2.4 back-off. */
+  reconnectDelay?: (attempt: number) => number;
+  /** Time allowed from TCP connect to the server's stream header (default 15000 ms). */
+  openTimeoutMs?: number;
+  maxStanzaBytes?: number;
+}
+
+const BACKOFF_SECONDS = [0.05, 1, 2, 4, 8, 16, 30];
+
+/** §2.4: 50 ms, 1, 2, 4, 8, 16, then 30 s, each ±10 % jitter. */
+export function contrailReconnectDelayMs(attempt: number, random: () => number = Math.random): number {
+  const base = BACKOFF_SECONDS[Math.min(attempt, BACKOFF_SECONDS.length - 1)] * 1000;
+  return Math.round(base * (0.9 + 0.2 * random()));
+}
+
+/** Stream parser with the @xmpp/xml Parser's events (start, element, end, error) plus raw/keepalive/bad-input. */
+class ContrailStreamParser extends EventEmitter {
+  private readonly framer: StreamFramer;
+  private root: Element | null = null;
+
+  constructor(maxStanzaBytes = DEFAULT_MAX_STANZA_BYTES) {
+    super();
+    this.framer = new StreamFramer(maxStanzaBytes);
+  }
+
+  write(data: Buffer | string): void {
+    for (const ev of this.framer.push(data)) {
+      switch (ev.type) {
+        case 'keepalive':
+          this.emit('keepalive');
+          break;
+        case 'header':
+          this.emit('raw', ev.raw);
+          this.root = new Element('stream:stream', ev.attrs);
+          this.emit('start', this.root);
+          break;
+        case 'stanza': {
+          this.emit('raw', ev.raw);
+          let el: Element;
+          try {
+            el = ev.raw.includes('<!') ? badInput('DOCTYPE/entity/CDATA in a stanza') : parseLtx(ev.raw);
+          } catch (e) {
+            this.emit('bad-input', `malformed stanza: ${(e as Error).message}`);
+            return;
+          }
+          el.parent = this.root;
+          this.emit('element', el);
+          break;
+        }
+        case 'stream-end':
+          this.emit('end', this.root);
+          break;
+        case 'error':
+          this.emit('bad-input', ev.reason);
+          return;
+      }
+    }
+  }
+
+  end(data?: string): void {
+    if (data) this.write(data);
+  }
+}
+
+function badInput(reason: string): never {
+  throw new Error(reason);
+}
+
+class ContrailConnection extends ConnectionTCP {
+  constructor(private readonly agentName: string, private readonly localAddress: string,
+    private readonly hooks: { raw(s: string): void; keepalive(): void; badInput(reason: string): void; headerOut(s: string): void }) {
+    super({ domain: CONTROL_NODE_JID });
+  }
+
+  override socketParameters(service: string): Record<string, unknown> | undefined {
+    const p = super.socketParameters(service);
+    return p ? { ...p, localAddress: this.localAddress } : p;
+  }
+
+  override header(): string {
+    const h = encodeAgentStreamOpen(this.agentName);
+    this.hooks.headerOut(h);
+    return h;
+  }
+
+  override _onData(data: Buffer): void {
+    this.parser?.write(data);
+  }
+
+  override _attachParser(parser: EventEmitter): void {
+    super._attachParser(parser);
+    parser.on('raw', this.hooks.raw);
+    parser.on('keepalive', this.hooks.keepalive);
+    parser.on('bad-input', this.hooks.badInput);
+  }
+}
+ContrailConnection.prototype.Parser = ContrailStreamParser;
+
+export class XmppAgentClient extends EventEmitter {
+  readonly server: string;
+  readonly entity: ContrailConnection;
+  readonly reconnect: Reconnect;
+  /** The library's middleware on incoming elements (e.g. for `/config` stanzas). */
+  readonly middleware: MiddlewareApi;
+  private isEstablished = false;
+  private started = false;
+  private attempt = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private openGuard: NodeJS.Timeout | undefined;
+  private lastCloseReason = '';
+  private readonly holdMs: number;
+  private readonly counters = { in: 0, out: 0, keepalivesIn: 0, keepalivesOut: 0, connects: 0 };
+
+  constructor(private readonly opts: AgentClientOptions) {
+    super();
+    this.server = `${opts.host}:${opts.port}`;
+    this.holdMs = (opts.holdTimeSeconds ?? DEFAULT_HOLD_TIME_SECONDS) * 1000;
+    if (!(this.holdMs > 0)) throw new RangeError(`holdTimeSeconds must be > 0, got ${opts.holdTimeSeconds}`);
+    const self = this;
+    this.entity = new ContrailConnection(opts.agentName, opts.localAddress, {
+      raw(raw: string) { self.onRaw(raw); },
+      keepalive() { self.counters.keepalivesIn++; self.restartHold(); },
+      badInput(reason: string) { self.drop(reason); },
+      headerOut(h: string) { self.tapRecord('out', h); },
+    });
+    this.entity.timeout = opts.openTimeoutMs ?? 15_000;
+    // The library emits 'error' for socket errors and failed opens; unhandled it would crash the process.
+    this.entity.on('error', (e: Error) => this.log(`xmpp ${opts.agentName}: ${e.message}`));
+    this.entity.on('status', (status: string) => this.onStatus(status));
+    // Registered before @xmpp/reconnect's own 'disconnect' listener so the delay is set in time.
+    this.entity.on('disconnect', () => {
+      this.reconnect.delay = (opts.reconnectDelay ?? contrailReconnectDelayMs)(this.attempt++);
+    });
+    this.reconnect = reconnect({ entity: this.entity });
+    this.reconnect.stop(); // armed in start()
+    this.middleware = middleware({ entity: this.entity });
+  }
+
+  get established(): boolean {
+    return this.isEstablished;
+  }
+
+  stats(): { in: number; out: number; keepalivesIn: number; keepalivesOut: number; connects: number; established: boolean } {
+    return { ...this.counters, established: this.isEstablished };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.reconnect.start();
+    this.entity.connect(this.service())
+      .then(() => this.entity.open({ domain: CONTROL_NODE_JID }))
+      .catch((e: Error) => this.log(`xmpp ${this.opts.agentName}: first connect failed: ${e.message}`));
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.reconnect.stop();
+    this.clearTimers();
+    if (this.entity.socket) {
+      try {
+        await this.entity.disconnect();
+      } catch {
+        this.entity.socket?.destroy();
+      }
+    }
+    if (this.isEstablished) this.lost('stopped');
+  }
+
+  /** Writes already-encoded stanzas; returns false (and drops them) while not established. */
+  send(raw: string): boolean {
+    if (!this.isEstablished) return false;
+    for (const one of splitStanzas(raw)) {
+      this.counters.out++;
+      this.tapRecord('out', one);
+    }
+    this.entity.write(raw).catch((e: Error) => this.log(`xmpp ${this.opts.agentName}: write failed: ${e.message}`));
+    return true;
+  }
+
+  private service(): string {
+    return `xmpp://${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}`;
+  }
+
+  private onStatus(status: string): void {
+    switch (status) {
+      case 'connecting':
+        this.lastCloseReason = '';
+        clearTimeout(this.openGuard);
+        // @xmpp/reconnect swallows a failed open and leaves the socket up; bound connect+open here.
+        this.openGuard = setTimeout(() => this.drop('no stream header from the server in time'), this.entity.timeout);
+        break;
+      case 'open':
+        clearTimeout(this.openGuard);
+        this.onOpen();
+        break;
+      case 'disconnect':
+        clearTimeout(this.openGuard);
+        this.clearTimers();
+        this.lost(this.lastCloseReason || 'connection closed');
+        break;
+    }
+  }
+
+  private onOpen(): void {
+    this.isEstablished = true;
+    this.attempt = 0;
+    this.counters.connects++;
+    // §2.4: the client sends one keepalive as soon as the server header arrives.
+    this.writeKeepalive();
+    this.keepaliveTimer = setInterval(() => this.writeKeepalive(), this.holdMs / 3);
+    this.restartHold();
+    this.log(`xmpp ${this.opts.agentName}: established with ${this.server}`);
+    this.emit('established');
+  }
+
+  private lost(reason: string): void {
+    if (!this.isEstablished) return;
+    this.isEstablished = false;
+    this.log(`xmpp ${this.opts.agentName}: disconnected from ${this.server}: ${reason}`);
+    this.emit('disconnected', reason);
+  }
+
+  private writeKeepalive(): void {
+    const s = this.entity.socket;
+    if (!s || s.destroyed) return;
+    this.counters.keepalivesOut++;
+    s.write(KEEPALIVE);
+  }
+
+  private onRaw(raw: string): void {
+    this.tapRecord('in', raw);
+    if (raw.startsWith('<stream:stream') || raw.startsWith('<?xml')) return;
+    this.counters.in++;
+    this.restartHold();
+    try {
+      this.emit('stanza', raw);
+    } catch (e) {
+      this.drop(`stanza handler failed: ${(e as Error).message}`);
+    }
+  }
+
+  private restartHold(): void {
+    if (!this.isEstablished) return;
+    if (this.holdTimer) this.holdTimer.refresh();
+    else this.holdTimer = setTimeout(() => this.drop(`hold timer expired (${this.holdMs / 1000} s)`), this.holdMs);
+  }
+
+  /** Closes the TCP connection (no `</stream:stream>`, as on hold expiry); @xmpp/reconnect takes over. */
+  private drop(reason: string): void {
+    this.lastCloseReason = reason;
+    this.log(`xmpp ${this.opts.agentName}: closing connection: ${reason}`);
+    this.clearTimers();
+    this.entity.socket?.destroy();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+  }
+
+  private tapRecord(direction: 'in' | 'out', raw: string): void {
+    this.opts.tap?.record({ node: this.opts.agentName, peer: CONTROL_NODE_JID, direction, raw });
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+}

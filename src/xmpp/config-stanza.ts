@@ -1,0 +1,207 @@
+// The config channel between a control node and an agent.
+//
+// Real Contrail streams IF-MAP config over the same XMPP session (`to="…/config"`, §3.5). We keep the
+// real request — the agent subscribes to `virtual-router:default-global-system-config:<agent>` on the
+// `/config` resource — but answer with a compact document of our own: the whole configuration that
+// concerns this compute (its VMIs, the floating-ips attached to them, the networks both live in), sent
+// again whole after every change. A snapshot instead of deltas keeps the agent idempotent: it diffs
+// what it has against what it receives, and a lost or repeated message cannot leave it inconsistent.
+import { parse, escapeXML, type Element } from 'ltx';
+import { CONTROL_NODE_JID } from './stanza-codec.ts';
+
+export const CONFIG_NAMESPACE = 'urn:ecmpsim:config';
+
+export type ConfigHashField = 'source-ip' | 'destination-ip' | 'ip-protocol' | 'source-port' | 'destination-port';
+const HASH_FIELDS: readonly ConfigHashField[] = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'];
+
+export interface ConfigNetwork {
+  name: string;
+  routingInstance: string;
+  vnIndex: number;
+  routeTarget: string;
+  hashFields?: ConfigHashField[];
+}
+
+export interface ConfigInterface {
+  name: string;
+  network: string;
+  address: string;
+  mac: string;
+  hashFields?: ConfigHashField[];
+}
+
+export interface ConfigPortMapping {
+  protocol: 'tcp' | 'udp';
+  srcPort: number;
+  dstPort: number;
+}
+
+export interface ConfigFloatingIp {
+  name: string;
+  address: string;
+  network: string;
+  direction: 'ingress' | 'egress' | 'both';
+  portMappingsEnable: boolean;
+  portMappings: ConfigPortMapping[];
+  /** Local VMIs only: the control node sends each agent the refs that concern it. */
+  interfaces: string[];
+  maglev: boolean;
+}
+
+export interface AgentConfig {
+  /** Increases with every change on the sending control node; the agent ignores older snapshots. */
+  generation: number;
+  hashFields: ConfigHashField[];
+  encapsulationPriorities: string[];
+  networks: ConfigNetwork[];
+  interfaces: ConfigInterface[];
+  floatingIps: ConfigFloatingIp[];
+}
+
+export function virtualRouterNode(agentName: string): string {
+  return `virtual-router:default-global-system-config:${agentName}`;
+}
+
+/** The agent's request for its config (§3.5 shape: `/config` resource, no id). */
+export function encodeConfigSubscribe(agentName: string): string {
+  return (
+    `<iq type="set" from="${escapeXML(agentName)}" to="${CONTROL_NODE_JID}/config">` +
+    `<pubsub xmlns="http://jabber.org/protocol/pubsub"><subscribe node="${escapeXML(virtualRouterNode(agentName))}"/></pubsub></iq>`
+  );
+}
+
+function attr(name: string, value: string | number | boolean): string {
+  return ` ${name}="${escapeXML(String(value))}"`;
+}
+
+function fieldsAttr(fields: ConfigHashField[] | undefined): string {
+  return fields ? attr('hash-fields', fields.join(' ')) : '';
+}
+
+export function encodeAgentConfig(agentName: string, config: AgentConfig): string {
+  const parts: string[] = [];
+  parts.push(`<message from="${CONTROL_NODE_JID}" to="${escapeXML(agentName)}/config">`);
+  parts.push(
+    `<config xmlns="${CONFIG_NAMESPACE}"${attr('generation', config.generation)}${fieldsAttr(config.hashFields)}` +
+      `${attr('encapsulation-priorities', config.encapsulationPriorities.join(' '))}>`,
+  );
+  for (const n of config.networks) {
+    parts.push(
+      `<virtual-network${attr('name', n.name)}${attr('routing-instance', n.routingInstance)}${attr('vn-index', n.vnIndex)}` +
+        `${attr('route-target', n.routeTarget)}${fieldsAttr(n.hashFields)}/>`,
+    );
+  }
+  for (const i of config.interfaces) {
+    parts.push(
+      `<virtual-machine-interface${attr('name', i.name)}${attr('network', i.network)}${attr('address', i.address)}` +
+        `${attr('mac', i.mac)}${fieldsAttr(i.hashFields)}/>`,
+    );
+  }
+  for (const f of config.floatingIps) {
+    parts.push(
+      `<floating-ip${attr('name', f.name)}${attr('address', f.address)}${attr('network', f.network)}` +
+        `${attr('direction', f.direction)}${attr('port-mappings-enable', f.portMappingsEnable)}${attr('maglev', f.maglev)}>`,
+    );
+    for (const m of f.portMappings) {
+      parts.push(`<port-mapping${attr('protocol', m.protocol)}${attr('src-port', m.srcPort)}${attr('dst-port', m.dstPort)}/>`);
+    }
+    for (const ref of f.interfaces) parts.push(`<vmi-ref${attr('name', ref)}/>`);
+    parts.push('</floating-ip>');
+  }
+  parts.push('</config></message>');
+  return parts.join('');
+}
+
+export class ConfigDecodeError extends Error {}
+
+function required(el: Element, name: string): string {
+  const v = el.attrs[name];
+  if (typeof v !== 'string' || v === '') throw new ConfigDecodeError(`<${el.name}> lacks attribute ${name}`);
+  return v;
+}
+
+function integer(el: Element, name: string, min: number, max: number): number {
+  const text = required(el, name);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigDecodeError(`<${el.name}> ${name}="${text}" is not an integer in ${min}..${max}`);
+  }
+  return n;
+}
+
+function hashFields(el: Element): ConfigHashField[] | undefined {
+  const text = el.attrs['hash-fields'];
+  if (typeof text !== 'string') return undefined;
+  const fields = text.split(/\s+/).filter((f) => f !== '');
+  for (const f of fields) {
+    if (!(HASH_FIELDS as readonly string[]).includes(f)) throw new ConfigDecodeError(`<${el.name}> unknown hash field ${f}`);
+  }
+  return fields as ConfigHashField[];
+}
+
+function oneOf<T extends string>(el: Element, name: string, allowed: readonly T[]): T {
+  const v = required(el, name);
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigDecodeError(`<${el.name}> ${name}="${v}" is not one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Decodes the `<config>` child of a `/config` message; throws ConfigDecodeError with the reason. */
+export function decodeAgentConfig(message: Element | string): AgentConfig {
+  let root: Element;
+  try {
+    root = typeof message === 'string' ? parse(message) : message;
+  } catch (e) {
+    throw new ConfigDecodeError(`config message is not well-formed XML: ${(e as Error).message}`);
+  }
+  const config = root.name === 'config' ? root : root.getChild('config', CONFIG_NAMESPACE);
+  if (!config) throw new ConfigDecodeError('message carries no <config> element');
+  const result: AgentConfig = {
+    generation: integer(config, 'generation', 0, Number.MAX_SAFE_INTEGER),
+    hashFields: hashFields(config) ?? [...HASH_FIELDS],
+    encapsulationPriorities: (config.attrs['encapsulation-priorities'] ?? '').split(/\s+/).filter((s: string) => s !== ''),
+    networks: [],
+    interfaces: [],
+    floatingIps: [],
+  };
+  for (const el of config.getChildElements()) {
+    switch (el.name) {
+      case 'virtual-network':
+        result.networks.push({
+          name: required(el, 'name'),
+          routingInstance: required(el, 'routing-instance'),
+          vnIndex: integer(el, 'vn-index', 1, 0xffffffff),
+          routeTarget: required(el, 'route-target'),
+          hashFields: hashFields(el),
+        });
+        break;
+      case 'virtual-machine-interface':
+        result.interfaces.push({
+          name: required(el, 'name'),
+          network: required(el, 'network'),
+          address: required(el, 'address'),
+          mac: required(el, 'mac'),
+          hashFields: hashFields(el),
+        });
+        break;
+      case 'floating-ip':
+        result.floatingIps.push({
+          name: required(el, 'name'),
+          address: required(el, 'address'),
+          network: required(el, 'network'),
+          direction: oneOf(el, 'direction', ['ingress', 'egress', 'both'] as const),
+          portMappingsEnable: required(el, 'port-mappings-enable') === 'true',
+          maglev: el.attrs.maglev === 'true',
+          portMappings: el.getChildren('port-mapping').map((m) => ({
+            protocol: oneOf(m, 'protocol', ['tcp', 'udp'] as const),
+            srcPort: integer(m, 'src-port', 0, 65535),
+            dstPort: integer(m, 'dst-port', 0, 65535),
+          })),
+          interfaces: el.getChildren('vmi-ref').map((r) => required(r, 'name')),
+        });
+        break;
+      default:
+        throw new ConfigDecodeError(`unknown config element <${el.name}>`);
+    }
+  }
+  return result;
+}

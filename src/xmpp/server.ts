@@ -1,0 +1,255 @@
+// The control node's XMPP listener (§2.2, §2.4): one session per TCP connection, Contrail framing,
+// open/hold/keepalive timers, and the duplicate-name rule. Bad input closes only its own session.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-codec.ts';
+import { StreamFramer, splitStanzas, type FrameEvent } from './stream-framer.ts';
+
+export interface XmppServerOptions {
+  host: string;
+  port: number;
+  /** Node name recorded in the tap. */
+  name?: string;
+  holdTimeSeconds?: number;
+  openTimeoutMs?: number;
+  maxStanzaBytes?: number;
+  /** Returns a reason to refuse the peer (strict mode), or null to accept. */
+  acceptPeer?: (peerName: string, remoteAddress: string) => string | null;
+  tap?: StanzaTap;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_HOLD_TIME_SECONDS = 90;
+export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_STANZA_BYTES = 1 << 20;
+
+export interface SessionStats {
+  in: number; out: number; keepalivesIn: number; keepalivesOut: number; bytesIn: number; bytesOut: number;
+}
+
+export class XmppServerSession extends EventEmitter {
+  peerName = '';
+  readonly remoteAddress: string;
+  establishedAt: Date = new Date(0);
+  private state: 'opening' | 'established' | 'closed' = 'opening';
+  private readonly framer: StreamFramer;
+  private readonly counters: SessionStats = { in: 0, out: 0, keepalivesIn: 0, keepalivesOut: 0, bytesIn: 0, bytesOut: 0 };
+  private holdTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private openTimer: NodeJS.Timeout | undefined;
+  closeReason: string | undefined;
+
+  /** @internal created by XmppServer */
+  constructor(private readonly socket: net.Socket, private readonly server: XmppServer, private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>) {
+    super();
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.framer = new StreamFramer(cfg.maxStanzaBytes);
+    socket.setNoDelay(true);
+    this.openTimer = setTimeout(() => this.close(`no stream header within ${cfg.openTimeoutMs} ms`), cfg.openTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.close(`socket error: ${e.message}`));
+    socket.on('close', () => this.close('peer closed the connection'));
+  }
+
+  get established(): boolean {
+    return this.state === 'established';
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  stats(): SessionStats & { established: boolean; establishedAt: string; peerName: string; remoteAddress: string } {
+    return { ...this.counters, established: this.established, establishedAt: this.establishedAt.toISOString(), peerName: this.peerName, remoteAddress: this.remoteAddress };
+  }
+
+  /** Writes one or more already-framed stanzas. A no-op once closed (the caller may race the close). */
+  send(raw: string): void {
+    if (this.state !== 'established') return;
+    const stanzas = splitStanzas(raw);
+    this.counters.out += stanzas.length;
+    this.counters.bytesOut += Buffer.byteLength(raw);
+    for (const one of stanzas) this.server.tapRecord(this.peerName, 'out', one);
+    this.socket.write(raw);
+  }
+
+  /** Closes the TCP connection without `</stream:stream>` (as the real node on hold expiry or bad input). */
+  close(reason: string, opts: { streamClose?: boolean } = {}): void {
+    if (this.state === 'closed') return;
+    const wasEstablished = this.state === 'established';
+    this.state = 'closed';
+    this.closeReason = reason;
+    clearTimeout(this.holdTimer);
+    clearInterval(this.keepaliveTimer);
+    clearTimeout(this.openTimer);
+    // The footer only answers a peer's own `</stream:stream>` (a clean stop); every other close is abrupt.
+    if (opts.streamClose && wasEstablished) this.socket.end(STREAM_CLOSE);
+    else this.socket.destroy();
+    this.server.log(`xmpp session ${this.peerName || '?'} from ${this.remoteAddress} closed: ${reason}`);
+    this.server.sessionClosed(this, wasEstablished, reason);
+    this.emit('closed', reason);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.counters.bytesIn += chunk.length;
+    let events: FrameEvent[];
+    try {
+      events = this.framer.push(chunk);
+    } catch (e) {
+      this.close(`framing failed: ${(e as Error).message}`);
+      return;
+    }
+    for (const ev of events) {
+      if (this.closed) return;
+      switch (ev.type) {
+        case 'keepalive':
+          this.counters.keepalivesIn++;
+          this.restartHold();
+          break;
+        case 'header':
+          this.onHeader(ev.raw, ev.attrs);
+          break;
+        case 'stanza':
+          this.counters.in++;
+          this.restartHold();
+          this.server.tapRecord(this.peerName, 'in', ev.raw);
+          try {
+            this.emit('stanza', ev.raw);
+          } catch (e) {
+            // A consumer that throws on a stanza marks it as bad input for this session only.
+            this.close(`stanza handler failed: ${(e as Error).message}`);
+          }
+          break;
+        case 'stream-end':
+          this.close('peer closed the stream', { streamClose: true });
+          break;
+        case 'error':
+          this.close(ev.reason);
+          break;
+      }
+    }
+  }
+
+  private onHeader(raw: string, attrs: Record<string, string>): void {
+    const from = attrs.from;
+    this.server.tapRecord(from ?? '', 'in', raw);
+    if (!from) {
+      this.close('stream header without from');
+      return;
+    }
+    this.peerName = from;
+    const refusal = this.server.admit(this);
+    if (refusal) {
+      this.close(refusal);
+      return;
+    }
+    clearTimeout(this.openTimer);
+    this.openTimer = undefined;
+    const reply = encodeServerStreamOpen(from);
+    this.server.tapRecord(from, 'out', reply);
+    this.socket.write(reply);
+    this.state = 'established';
+    this.establishedAt = new Date();
+    const holdMs = this.cfg.holdTimeSeconds * 1000;
+    this.keepaliveTimer = setInterval(() => {
+      this.counters.keepalivesOut++;
+      this.socket.write(KEEPALIVE);
+    }, holdMs / 3);
+    this.restartHold();
+    this.server.sessionEstablished(this);
+  }
+
+  private restartHold(): void {
+    if (this.state !== 'established') return;
+    // refresh() keeps the timer object: cheaper than clear+set on every stanza of a busy session.
+    if (this.holdTimer) this.holdTimer.refresh();
+    else this.holdTimer = setTimeout(() => this.close(`hold timer expired (${this.cfg.holdTimeSeconds} s)`), this.cfg.holdTimeSeconds * 1000);
+  }
+}
+
+export class XmppServer extends EventEmitter {
+  private readonly server: net.Server;
+  private readonly all = new Set<XmppServerSession>();
+  private readonly byName = new Map<string, XmppServerSession>();
+  private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>;
+
+  constructor(private readonly opts: XmppServerOptions) {
+    super();
+    this.cfg = {
+      holdTimeSeconds: opts.holdTimeSeconds ?? DEFAULT_HOLD_TIME_SECONDS,
+      openTimeoutMs: opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+      maxStanzaBytes: opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES,
+      name: opts.name ?? 'control-node',
+    };
+    if (!(this.cfg.holdTimeSeconds > 0)) throw new RangeError(`holdTimeSeconds must be > 0, got ${this.cfg.holdTimeSeconds}`);
+    this.server = net.createServer((socket) => {
+      const s = new XmppServerSession(socket, this, this.cfg);
+      this.all.add(s);
+    });
+    this.server.on('error', (e) => this.log(`xmpp server error: ${e.message}`));
+  }
+
+  listen(): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.server.once('error', onError);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', onError);
+        const a = this.server.address() as net.AddressInfo;
+        resolve({ address: a.address, port: a.port });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.all]) s.close('server shutting down');
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Established sessions. */
+  sessions(): XmppServerSession[] {
+    return [...this.byName.values()];
+  }
+
+  session(peerName: string): XmppServerSession | undefined {
+    return this.byName.get(peerName);
+  }
+
+  /** @internal */
+  log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  /** @internal */
+  tapRecord(peer: string, direction: 'in' | 'out', raw: string): void {
+    this.opts.tap?.record({ node: this.cfg.name, peer, direction, raw });
+  }
+
+  /** @internal §2.4 duplicate-name rule (no GR helper): the newcomer is dropped while the old session lives. */
+  admit(s: XmppServerSession): string | null {
+    const old = this.byName.get(s.peerName);
+    if (old && old !== s && !old.closed) {
+      return old.remoteAddress === s.remoteAddress
+        ? `duplicate session for ${s.peerName}: the previous one from ${old.remoteAddress} is still alive`
+        : `duplicate name ${s.peerName}: already connected from ${old.remoteAddress}`;
+    }
+    return this.opts.acceptPeer?.(s.peerName, s.remoteAddress) ?? null;
+  }
+
+  /** @internal */
+  sessionEstablished(s: XmppServerSession): void {
+    this.byName.set(s.peerName, s);
+    this.log(`xmpp session ${s.peerName} from ${s.remoteAddress} established`);
+    this.emit('session', s);
+  }
+
+  /** @internal */
+  sessionClosed(s: XmppServerSession, wasEstablished: boolean, reason: string): void {
+    this.all.delete(s);
+    if (this.byName.get(s.peerName) === s) this.byName.delete(s.peerName);
+    if (wasEstablished) this.emit('session-closed', s, reason);
+  }
+}

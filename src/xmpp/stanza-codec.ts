@@ -1,0 +1,454 @@
+// Contrail's XMPP stanzas (reference §2.2, §3, §4): encoders build the exact bytes as strings;
+// decoders never throw. Decoding tries a string scanner for the fixed shapes peers emit, then falls
+// back to a full ltx parse for anything else.
+import { parse as parseLtx } from 'ltx';
+import type { Element } from 'ltx';
+import { isIPv4Cidr } from './prefix.ts';
+import {
+  EntryError, NOT_FAST, encodeRouteEntry, entryFromElement, entryFromString, type XmppRouteEntry,
+} from './route-entry.ts';
+import { escapeXml, isSimpleWellFormed, readOpenTag } from './xml-text.ts';
+
+export const CONTROL_NODE_JID = 'network-control@contrailsystems.com';
+export const BGP_PEER_RESOURCE = 'bgp-peer';
+export const PUBSUB_NS = 'http://jabber.org/protocol/pubsub';
+export const STREAM_NS = 'http://etherx.jabber.org/streams';
+export const END_OF_RIB_NODE = '0/0/EndOfRib';
+export const MAX_ITEMS_PER_MESSAGE = 32;
+export const MAX_RETRACTS_PER_MESSAGE = 256;
+export const MAX_LABEL = 0xffffff;
+
+export interface StanzaError { error: string }
+export function isStanzaError(x: unknown): x is StanzaError {
+  return typeof x === 'object' && x !== null && typeof (x as { error?: unknown }).error === 'string' &&
+    !('kind' in x);
+}
+
+const ROUTE_TO = `${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`;
+
+// ---------------------------------------------------------------- encoders
+
+/** §2.2 client header: `from` present, no XML declaration, `xmlns:stream` last (the real framer's regex needs it). */
+export function encodeAgentStreamOpen(agentName: string): string {
+  return `<stream:stream from="${escapeXml(agentName)}" to="${CONTROL_NODE_JID}" version="1.0" xml:lang="en" ` +
+    `xmlns="" xmlns:stream="${STREAM_NS}" >`;
+}
+
+/** §2.2 server reply: fixed id, `to` = the agent's `from`. */
+export function encodeServerStreamOpen(agentName: string): string {
+  return `<stream:stream from="${CONTROL_NODE_JID}" to="${escapeXml(agentName)}" id="++123" version="1.0" ` +
+    `xml:lang="en" xmlns="jabber:client" xmlns:stream="${STREAM_NS}" >`;
+}
+
+export const STREAM_CLOSE = '</stream:stream>';
+/** U+0200, written as UTF-8 C8 80 (§2.4). */
+export const KEEPALIVE = '\u0200';
+
+function iqOpen(from: string, id: string): string {
+  return `<iq type="set" from="${escapeXml(from)}" to="${ROUTE_TO}" id="${escapeXml(id)}">` +
+    `<pubsub xmlns="${PUBSUB_NS}">`;
+}
+const IQ_CLOSE = '</pubsub></iq>';
+
+export function encodeSubscribe(a: { from: string; instance: string; instanceId: number; id?: string; noRibout?: boolean }): string {
+  return iqOpen(a.from, a.id ?? `subscribe${a.instanceId}`) +
+    `<subscribe node="${escapeXml(a.instance)}"><options><instance-id>${a.instanceId}</instance-id>` +
+    (a.noRibout ? '<no-ribout>true</no-ribout>' : '') + '</options></subscribe>' + IQ_CLOSE;
+}
+
+export function encodeUnsubscribe(a: { from: string; instance: string; instanceId: number; id?: string }): string {
+  return iqOpen(a.from, a.id ?? `unsubscribe${a.instanceId}`) +
+    `<unsubscribe node="${escapeXml(a.instance)}"><options><instance-id>${a.instanceId}</instance-id>` +
+    '</options></unsubscribe>' + IQ_CLOSE;
+}
+
+/** `<afi>/<safi>/<instance>/<prefix>/<plen>` (§3.2). */
+export function publishNode(af: number, safi: number, instance: string, prefix: string): string {
+  return `${af}/${safi}/${instance}/${prefix}`;
+}
+
+/** §3.2/§3.3: the publish iq immediately followed by its collection iq, as one string (one write). */
+export function encodeRoutePublish(a: { from: string; instance: string; entry: XmppRouteEntry; seq: number; withdraw?: boolean }): string {
+  const node = escapeXml(publishNode(a.entry.af, a.entry.safi, a.instance, a.entry.prefix));
+  return iqOpen(a.from, `pubsub${a.seq}`) + `<publish node="${node}"><item>` + encodeRouteEntry(a.entry) +
+    '</item></publish>' + IQ_CLOSE +
+    iqOpen(a.from, `collection${a.seq}`) + `<collection node="${escapeXml(a.instance)}">` +
+    `<${a.withdraw ? 'dissociate' : 'associate'} node="${node}"/></collection>` + IQ_CLOSE;
+}
+
+function messageOpen(to: string, node: string): string {
+  return `<message from="${CONTROL_NODE_JID}" to="${escapeXml(to)}/${BGP_PEER_RESOURCE}">` +
+    `<event xmlns="${PUBSUB_NS}"><items node="${escapeXml(node)}">`;
+}
+const MESSAGE_CLOSE = '</items></event></message>';
+
+/** §4.1: one `<item id=prefix>` per entry, split into messages of at most 32 items. */
+export function encodeRouteItems(a: { to: string; instance: string; afi?: number; safi?: number; entries: XmppRouteEntry[] }): string {
+  const head = messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`);
+  let out = '';
+  for (let i = 0; i < a.entries.length; i += MAX_ITEMS_PER_MESSAGE) {
+    out += head;
+    for (const e of a.entries.slice(i, i + MAX_ITEMS_PER_MESSAGE)) {
+      out += `<item id="${escapeXml(e.prefix)}">` + encodeRouteEntry(e) + '</item>';
+    }
+    out += MESSAGE_CLOSE;
+  }
+  return out;
+}
+
+/** §4.2: `<retract id=prefix/>`, at most 256 per message. */
+export function encodeRouteRetract(a: { to: string; instance: string; afi?: number; safi?: number; prefixes: string[] }): string {
+  const head = messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`);
+  let out = '';
+  for (let i = 0; i < a.prefixes.length; i += MAX_RETRACTS_PER_MESSAGE) {
+    out += head;
+    for (const p of a.prefixes.slice(i, i + MAX_RETRACTS_PER_MESSAGE)) out += `<retract id="${escapeXml(p)}"/>`;
+    out += MESSAGE_CLOSE;
+  }
+  return out;
+}
+
+/**
+ * §3.4 / §4.3. The direction follows from the bare control-node JID: from it → the agent's
+ * `/bgp-peer` resource; from an agent → the control node's.
+ */
+export function encodeEndOfRib(a: { from: string; to: string }): string {
+  const to = a.to.includes('/') ? a.to : `${a.to}/${BGP_PEER_RESOURCE}`;
+  return `<message from="${escapeXml(a.from)}" to="${escapeXml(to)}">` +
+    `<event xmlns="${PUBSUB_NS}"><items node="${END_OF_RIB_NODE}"></items></event></message>`;
+}
+
+// ---------------------------------------------------------------- decoders
+
+export type AgentStanza =
+  | { kind: 'subscribe' | 'unsubscribe'; from: string; id: string; instance: string; instanceId: number; noRibout: boolean }
+  | { kind: 'publish'; from: string; id: string; node: string; afi: number; safi: number; instance: string; prefix: string; entry: XmppRouteEntry | null }
+  | { kind: 'collection'; from: string; id: string; instance: string; action: 'associate' | 'dissociate'; node: string }
+  | { kind: 'end-of-rib'; from: string }
+  | { kind: 'other'; resource: string; element: Element };
+
+export type ControlStanza =
+  | { kind: 'items'; to: string; instance: string; afi: number; safi: number; entries: XmppRouteEntry[] }
+  | { kind: 'retract'; to: string; instance: string; afi: number; safi: number; prefixes: string[] }
+  | { kind: 'end-of-rib'; to: string }
+  | { kind: 'other'; resource: string; element: Element };
+
+const err = (error: string): StanzaError => ({ error });
+
+function resourceOf(jid: string | undefined): string {
+  if (!jid) return '';
+  const slash = jid.indexOf('/');
+  return slash < 0 ? '' : jid.slice(slash + 1);
+}
+
+function parseXml(raw: string): Element | StanzaError {
+  if (raw.indexOf('<!') >= 0) return err('DOCTYPE, entity declarations, comments and CDATA are not accepted');
+  if (raw.indexOf('<?') >= 0) return err('processing instructions are not accepted inside a stanza');
+  try {
+    const el = parseLtx(raw);
+    return el;
+  } catch (e) {
+    return err(`malformed XML: ${(e as Error).message}`);
+  }
+}
+
+/** Splits a publish node `<afi>/<safi>/<instance>/<prefix>/<plen>[/<primary-instance-id>]` (§3.2). */
+export function parsePublishNode(node: string): { afi: number; safi: number; instance: string; prefix: string } | StanzaError {
+  const parts = node.split('/');
+  if (parts.length !== 5 && parts.length !== 6) return err(`publish node ${JSON.stringify(node)}: expected <afi>/<safi>/<instance>/<prefix>/<plen>`);
+  const afi = Number(parts[0]);
+  const safi = Number(parts[1]);
+  if (!/^\d+$/.test(parts[0]) || !/^\d+$/.test(parts[1])) return err(`publish node ${JSON.stringify(node)}: afi/safi must be integers`);
+  if (parts[2] === '') return err(`publish node ${JSON.stringify(node)}: empty instance`);
+  return { afi, safi, instance: parts[2], prefix: `${parts[3]}/${parts[4]}` };
+}
+
+/** Splits an items node `<afi>/<safi>/<instance>` (§4). */
+function parseItemsNode(node: string): { afi: number; safi: number; instance: string } | StanzaError {
+  const m = /^(\d+)\/(\d+)\/(.+)$/.exec(node);
+  if (!m || m[3].includes('/')) return err(`items node ${JSON.stringify(node)}: expected <afi>/<safi>/<instance>`);
+  return { afi: Number(m[1]), safi: Number(m[2]), instance: m[3] };
+}
+
+function firstChildElement(el: Element): Element | undefined {
+  for (const c of el.children) if (typeof c !== 'string') return c;
+  return undefined;
+}
+
+function findDeep(el: Element, name: string): Element | undefined {
+  for (const c of el.children) {
+    if (typeof c === 'string') continue;
+    if (c.name === name) return c;
+    const d = findDeep(c, name);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+function agentFromElement(el: Element): AgentStanza | StanzaError {
+  const from = el.attrs.from ?? '';
+  if (el.name === 'message') {
+    const items = el.getChild('event', PUBSUB_NS)?.getChild('items');
+    // §3.4: the agent's EoR; a message without <items> is also EoR-like for the real agent (§4.3).
+    if (!items || items.attrs.node === END_OF_RIB_NODE) return { kind: 'end-of-rib', from };
+    return err(`unexpected message from an agent (items node ${JSON.stringify(items.attrs.node ?? '')})`);
+  }
+  if (el.name !== 'iq') return err(`unknown stanza <${el.name}>`);
+  const resource = resourceOf(el.attrs.to);
+  if (resource !== BGP_PEER_RESOURCE) return { kind: 'other', resource, element: el };
+  const id = el.attrs.id ?? '';
+  const pubsub = el.getChild('pubsub', PUBSUB_NS) ?? el.getChild('pubsub');
+  if (!pubsub) return err('iq to bgp-peer without <pubsub>');
+  const action = firstChildElement(pubsub);
+  if (!action) return err('<pubsub> without an action element');
+  const node = action.attrs.node;
+  switch (action.name) {
+    case 'subscribe':
+    case 'unsubscribe': {
+      if (!node) return err(`<${action.name}> without node`);
+      // §3.1: the real control node searches the whole document for <options>.
+      const options = findDeep(el, 'options');
+      const idText = options?.getChildText('instance-id');
+      if (idText === null || idText === undefined || !/^\s*\d+\s*$/.test(idText)) {
+        return err(`<${action.name} node=${JSON.stringify(node)}>: missing or non-integer <instance-id>`);
+      }
+      const instanceId = Number(idText);
+      if (instanceId > 0xffff) return err(`<${action.name}>: instance-id ${instanceId} exceeds 16 bits`);
+      const noRibout = (options?.getChildText('no-ribout') ?? '').trim() === 'true';
+      return { kind: action.name, from, id, instance: node, instanceId, noRibout };
+    }
+    case 'publish': {
+      if (!node) return err('<publish> without node');
+      const parsed = parsePublishNode(node);
+      if (isStanzaError(parsed)) return parsed;
+      const entryEl = action.getChild('item')?.getChild('entry');
+      if (action.getChild('item') && !entryEl) return err('publish <item> without <entry>');
+      let entry: XmppRouteEntry | null = null;
+      if (entryEl) {
+        try {
+          entry = entryFromElement(entryEl);
+        } catch (e) {
+          if (e instanceof EntryError) return err(`publish ${node}: ${e.message}`);
+          throw e;
+        }
+      }
+      return { kind: 'publish', from, id, node, ...parsed, entry };
+    }
+    case 'collection': {
+      if (!node) return err('<collection> without node');
+      const inner = firstChildElement(action);
+      if (!inner || (inner.name !== 'associate' && inner.name !== 'dissociate') || !inner.attrs.node) {
+        return err(`<collection node=${JSON.stringify(node)}>: expected <associate node=…/> or <dissociate node=…/>`);
+      }
+      return { kind: 'collection', from, id, instance: node, action: inner.name, node: inner.attrs.node };
+    }
+    default:
+      return err(`unknown pubsub action <${action.name}>`);
+  }
+}
+
+/** Fast path for the two hot agent stanzas (publish, collection); undefined = use the ltx path. */
+function agentFast(raw: string): AgentStanza | StanzaError | undefined {
+  if (!raw.startsWith('<iq ')) return undefined;
+  const iq = readOpenTag(raw, 0);
+  if (!iq || iq.selfClosing || resourceOf(iq.attrs.to) !== BGP_PEER_RESOURCE) return undefined;
+  let p = iq.end;
+  while (raw.charCodeAt(p) <= 32) p++;
+  const pubsub = readOpenTag(raw, p);
+  if (!pubsub || pubsub.name !== 'pubsub' || pubsub.selfClosing) return undefined;
+  p = pubsub.end;
+  while (raw.charCodeAt(p) <= 32) p++;
+  const action = readOpenTag(raw, p);
+  if (!action || action.selfClosing) return undefined;
+  if (action.name !== 'publish' && action.name !== 'collection') return undefined;
+  if (!isSimpleWellFormed(raw)) return undefined;
+  const from = iq.attrs.from ?? '';
+  const id = iq.attrs.id ?? '';
+  const node = action.attrs.node;
+  if (!node) return undefined;
+  p = action.end;
+  while (raw.charCodeAt(p) <= 32) p++;
+  if (action.name === 'collection') {
+    const inner = readOpenTag(raw, p);
+    if (!inner || (inner.name !== 'associate' && inner.name !== 'dissociate') || !inner.attrs.node) return undefined;
+    return { kind: 'collection', from, id, instance: node, action: inner.name, node: inner.attrs.node };
+  }
+  const parsed = parsePublishNode(node);
+  if (isStanzaError(parsed)) return parsed;
+  if (raw.startsWith('</publish', p)) return { kind: 'publish', from, id, node, ...parsed, entry: null };
+  if (!raw.startsWith('<item>', p)) return undefined;
+  p += '<item>'.length;
+  while (raw.charCodeAt(p) <= 32) p++;
+  if (!raw.startsWith('<entry>', p)) return undefined;
+  const start = p + '<entry>'.length;
+  const end = raw.indexOf('</entry>', start);
+  if (end < 0) return undefined;
+  try {
+    const entry = entryFromString(raw, start, end);
+    if (entry === NOT_FAST) return undefined;
+    return { kind: 'publish', from, id, node, ...parsed, entry };
+  } catch (e) {
+    if (e instanceof EntryError) return err(`publish ${node}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Decodes one framed agent → control-node stanza (§3). Never throws. */
+export function decodeAgentStanza(raw: string): AgentStanza | StanzaError {
+  try {
+    const fast = agentFast(raw);
+    if (fast) return fast;
+    const el = parseXml(raw);
+    if (isStanzaError(el)) return el;
+    return agentFromElement(el);
+  } catch (e) {
+    return err(`undecodable stanza: ${(e as Error).message}`);
+  }
+}
+
+function controlFromElement(el: Element): ControlStanza | StanzaError {
+  const to = el.attrs.to ?? '';
+  const resource = resourceOf(to);
+  const bareTo = resource === '' ? to : to.slice(0, to.length - resource.length - 1);
+  if (el.name !== 'message') {
+    if (el.name === 'iq') return { kind: 'other', resource, element: el };
+    return err(`unknown stanza <${el.name}>`);
+  }
+  if (resource !== BGP_PEER_RESOURCE) return { kind: 'other', resource, element: el };
+  const items = el.getChild('event', PUBSUB_NS)?.getChild('items') ?? el.getChild('event')?.getChild('items');
+  if (!items || items.attrs.node === END_OF_RIB_NODE) return { kind: 'end-of-rib', to: bareTo };
+  const parsed = parseItemsNode(items.attrs.node ?? '');
+  if (isStanzaError(parsed)) return parsed;
+  const children = items.getChildElements();
+  if (children.length > 0 && children.every((c) => c.name === 'retract')) {
+    const prefixes: string[] = [];
+    for (const r of children) {
+      if (!r.attrs.id) return err('<retract> without id');
+      prefixes.push(r.attrs.id);
+    }
+    return { kind: 'retract', to: bareTo, ...parsed, prefixes };
+  }
+  const entries: XmppRouteEntry[] = [];
+  for (const item of children) {
+    if (item.name !== 'item') return err(`<items> mixes <${item.name}> with <item>`);
+    const entryEl = item.getChild('entry');
+    if (!entryEl) return err(`<item id=${JSON.stringify(item.attrs.id ?? '')}> without <entry>`);
+    try {
+      entries.push(entryFromElement(entryEl));
+    } catch (e) {
+      if (e instanceof EntryError) return err(`item ${item.attrs.id ?? ''}: ${e.message}`);
+      throw e;
+    }
+  }
+  return { kind: 'items', to: bareTo, ...parsed, entries };
+}
+
+function controlFast(raw: string): ControlStanza | StanzaError | undefined {
+  if (!raw.startsWith('<message ')) return undefined;
+  const msg = readOpenTag(raw, 0);
+  if (!msg || msg.selfClosing) return undefined;
+  const to = msg.attrs.to ?? '';
+  const resource = resourceOf(to);
+  if (resource !== BGP_PEER_RESOURCE) return undefined;
+  let p = msg.end;
+  while (raw.charCodeAt(p) <= 32) p++;
+  const ev = readOpenTag(raw, p);
+  if (!ev || ev.name !== 'event' || ev.selfClosing) return undefined;
+  p = ev.end;
+  while (raw.charCodeAt(p) <= 32) p++;
+  const items = readOpenTag(raw, p);
+  if (!items || items.name !== 'items' || items.selfClosing || !items.attrs.node || items.attrs.node === END_OF_RIB_NODE) return undefined;
+  if (!isSimpleWellFormed(raw)) return undefined;
+  const parsed = parseItemsNode(items.attrs.node);
+  if (isStanzaError(parsed)) return parsed;
+  const bareTo = to.slice(0, to.length - resource.length - 1);
+  p = items.end;
+  const entries: XmppRouteEntry[] = [];
+  const prefixes: string[] = [];
+  for (;;) {
+    while (raw.charCodeAt(p) <= 32) p++;
+    if (raw.startsWith('</items', p)) break;
+    const tag = readOpenTag(raw, p);
+    if (!tag) return undefined;
+    if (tag.name === 'retract' && tag.selfClosing && tag.attrs.id && entries.length === 0) {
+      prefixes.push(tag.attrs.id);
+      p = tag.end;
+      continue;
+    }
+    if (tag.name !== 'item' || tag.selfClosing || prefixes.length > 0) return undefined;
+    p = tag.end;
+    while (raw.charCodeAt(p) <= 32) p++;
+    if (!raw.startsWith('<entry>', p)) return undefined;
+    const start = p + '<entry>'.length;
+    const end = raw.indexOf('</entry>', start);
+    if (end < 0) return undefined;
+    let entry;
+    try {
+      entry = entryFromString(raw, start, end);
+    } catch (e) {
+      if (e instanceof EntryError) return err(`item ${tag.attrs.id ?? ''}: ${e.message}`);
+      throw e;
+    }
+    if (entry === NOT_FAST) return undefined;
+    entries.push(entry);
+    p = end + '</entry>'.length;
+    while (raw.charCodeAt(p) <= 32) p++;
+    if (!raw.startsWith('</item>', p)) return undefined;
+    p += '</item>'.length;
+  }
+  if (prefixes.length > 0) return { kind: 'retract', to: bareTo, ...parsed, prefixes };
+  return { kind: 'items', to: bareTo, ...parsed, entries };
+}
+
+/** decodeAgentStanza without the fast path: the reference behaviour the fast path must agree with. */
+export function decodeAgentStanzaFull(raw: string): AgentStanza | StanzaError {
+  try {
+    const el = parseXml(raw);
+    return isStanzaError(el) ? el : agentFromElement(el);
+  } catch (e) {
+    return err(`undecodable stanza: ${(e as Error).message}`);
+  }
+}
+
+/** Decodes one framed control-node → agent stanza (§4). Never throws. */
+export function decodeControlStanza(raw: string): ControlStanza | StanzaError {
+  try {
+    const fast = controlFast(raw);
+    if (fast) return fast;
+    const el = parseXml(raw);
+    if (isStanzaError(el)) return el;
+    return controlFromElement(el);
+  } catch (e) {
+    return err(`undecodable stanza: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The control node's checks on an agent publish (§3.2, §5): null when acceptable, else the reason
+ * (the caller closes the session). `withdraw` = the pair's collection was a dissociate.
+ */
+export function validateAgentRoute(p: { afi: number; safi: number; prefix: string; entry: XmppRouteEntry | null; instance: string }, withdraw = false): string | null {
+  if (p.afi !== 1) return `publish ${p.prefix}: afi ${p.afi} is not inet (1)`;
+  if (p.safi !== 1 && p.safi !== 4) return `publish ${p.prefix}: safi ${p.safi} is not unicast (1) or labeled (4)`;
+  if (!isIPv4Cidr(p.prefix)) return `publish: prefix ${JSON.stringify(p.prefix)} is not a valid IPv4 prefix`;
+  const e = p.entry;
+  if (!e) return null;
+  if (e.af !== 1) return `publish ${p.prefix}: entry nlri af ${e.af} is not 1`;
+  if (!isIPv4Cidr(e.prefix)) return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
+  if (withdraw) return null;
+  if (e.nextHops.length !== 1) return `publish ${p.prefix}: an agent route needs exactly one next-hop, got ${e.nextHops.length}`;
+  const nh = e.nextHops[0];
+  if (!isIPv4Cidr(`${nh.address}/32`)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+  if (nh.label === 0 || nh.label < 0 || nh.label > MAX_LABEL) return `publish ${p.prefix}: label ${nh.label} outside 1..${MAX_LABEL}`;
+  return null;
+}
+
+/** decodeControlStanza without the fast path. */
+export function decodeControlStanzaFull(raw: string): ControlStanza | StanzaError {
+  try {
+    const el = parseXml(raw);
+    return isStanzaError(el) ? el : controlFromElement(el);
+  } catch (e) {
+    return err(`undecodable stanza: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,172 @@
+// Cuts a Contrail XMPP byte stream the way the real parser does (§2.1): keepalive bytes between
+// stanzas, a stream header located by its `xmlns:stream` ending, then stanzas that start at `<iq`
+// or `<message` and end at the first matching close tag. A byte scanner, not an XML parser: the
+// content of a stanza is left to the codec.
+import { StringDecoder } from 'node:string_decoder';
+
+export type FrameEvent =
+  | { type: 'header'; raw: string; attrs: Record<string, string> }
+  | { type: 'stanza'; raw: string }
+  | { type: 'keepalive' }
+  | { type: 'stream-end' }
+  | { type: 'error'; reason: string };
+
+const HEADER_END = /http:\/\/etherx\.jabber\.org\/streams["']\s*>/;
+const XML_DECL = '<?xml version="1.0"?>';
+const HEADER_ATTR = /([^\s=<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
+function isKeepaliveChar(c: number): boolean {
+  // The real parser skips bytes 0x20 \n \r \t 0xC8 0x80; after UTF-8 decoding C8 80 is U+0200.
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 0x200;
+}
+
+const STANZA_CLOSE = { iq: /<\/iq\s*>/g, message: /<\/message\s*>/g } as const;
+
+export class StreamFramer {
+  private readonly decoder = new StringDecoder('utf8');
+  private buf = '';
+  private headerDone = false;
+  private failed = false;
+  private ended = false;
+  /** Where the close-tag search resumes inside an incomplete stanza, so a big stanza is not rescanned. */
+  private scanFrom = 0;
+
+  constructor(private readonly maxStanzaBytes: number, private readonly expectHeader = true) {
+    this.headerDone = !expectHeader;
+  }
+
+  /** Feeds bytes; returns the events they complete, in order. After an 'error' nothing more is parsed. */
+  push(chunk: Buffer | string): FrameEvent[] {
+    if (this.failed || this.ended) return [];
+    this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const events: FrameEvent[] = [];
+    let pos = 0;
+    const buf = this.buf;
+    for (;;) {
+      const start = pos;
+      while (pos < buf.length && isKeepaliveChar(buf.charCodeAt(pos))) pos++;
+      if (pos > start) {
+        this.scanFrom = 0;
+        if (this.headerDone) events.push({ type: 'keepalive' });
+      }
+      if (pos >= buf.length) break;
+      if (!this.headerDone) {
+        const r = this.header(buf, pos, events);
+        if (r < 0) break;
+        pos = r;
+        continue;
+      }
+      const r = this.stanza(buf, pos, events);
+      if (r < 0) break;
+      pos = r;
+      if (this.ended) break;
+    }
+    if (this.failed || this.ended) {
+      this.buf = '';
+    } else {
+      this.buf = pos === 0 ? buf : buf.slice(pos);
+      if (this.scanFrom > 0) this.scanFrom -= pos;
+      if (this.scanFrom < 0) this.scanFrom = 0;
+    }
+    return events;
+  }
+
+  private fail(events: FrameEvent[], reason: string): number {
+    this.failed = true;
+    events.push({ type: 'error', reason });
+    return -1;
+  }
+
+  /** Returns the position after the header, or -1 (need more data, or failed). */
+  private header(buf: string, pos: number, events: FrameEvent[]): number {
+    let p = pos;
+    if (buf.startsWith('<?', p)) {
+      if (buf.length - p < XML_DECL.length) return XML_DECL.startsWith(buf.slice(p)) ? -1 : this.fail(events, 'stream header: only <?xml version="1.0"?> may precede it');
+      if (!buf.startsWith(XML_DECL, p)) return this.fail(events, 'stream header: only <?xml version="1.0"?> (double quotes) may precede it');
+      p += XML_DECL.length;
+      while (p < buf.length && isKeepaliveChar(buf.charCodeAt(p))) p++;
+    }
+    const want = '<stream:stream';
+    const have = buf.slice(p, p + want.length);
+    if (!want.startsWith(have)) return this.fail(events, `expected a stream header, got ${JSON.stringify(buf.slice(p, p + 40))}`);
+    if (have.length < want.length) return -1;
+    HEADER_END.lastIndex = 0;
+    const rest = buf.slice(p);
+    const m = HEADER_END.exec(rest);
+    if (!m) {
+      if (rest.length > 4096) return this.fail(events, 'stream header longer than 4096 bytes or without a final xmlns:stream attribute');
+      // A header ending in `>` without xmlns:stream last can never match: fail once it is complete.
+      if (rest.indexOf('>') >= 0) return this.fail(events, 'stream header: xmlns:stream must be its last attribute');
+      return -1;
+    }
+    const raw = rest.slice(0, m.index + m[0].length);
+    if (raw.indexOf('>') < raw.length - 1) return this.fail(events, 'stream header: xmlns:stream must be its last attribute');
+    const attrs: Record<string, string> = {};
+    HEADER_ATTR.lastIndex = 0;
+    for (let a = HEADER_ATTR.exec(raw); a; a = HEADER_ATTR.exec(raw)) attrs[a[1]] = a[2] ?? a[3];
+    this.headerDone = true;
+    events.push({ type: 'header', raw, attrs });
+    return p + raw.length;
+  }
+
+  private stanza(buf: string, pos: number, events: FrameEvent[]): number {
+    let kind: 'iq' | 'message';
+    if (buf.startsWith('<iq', pos)) kind = 'iq';
+    else if (buf.startsWith('<message', pos)) kind = 'message';
+    else if (buf.startsWith('</stream:stream', pos)) {
+      this.ended = true;
+      events.push({ type: 'stream-end' });
+      return buf.length;
+    } else {
+      const head = buf.slice(pos, pos + 16);
+      // Wait for enough bytes to tell `<iq`/`<message`/`</stream:stream` apart from the rest.
+      if (['<iq', '<message', '</stream:stream'].some((w) => w.startsWith(head) && head.length < w.length)) return -1;
+      return this.fail(events, `unknown top-level data ${JSON.stringify(buf.slice(pos, pos + 40))}`);
+    }
+    const after = pos + kind.length + 1;
+    if (after >= buf.length) return -1;
+    const c = buf.charCodeAt(after);
+    if (!(c === 32 || c === 9 || c === 10 || c === 13 || c === 62)) {
+      return this.fail(events, `unknown stanza ${JSON.stringify(buf.slice(pos, pos + 40))}`);
+    }
+    const re = STANZA_CLOSE[kind];
+    re.lastIndex = Math.max(after, this.scanFrom);
+    const m = re.exec(buf);
+    if (!m) {
+      if (buf.length - pos > this.maxStanzaBytes) {
+        return this.fail(events, `stanza exceeds ${this.maxStanzaBytes} bytes without its </${kind}>`);
+      }
+      // Resume a little before the end: a close tag may straddle the segment boundary.
+      this.scanFrom = Math.max(after, buf.length - (kind.length + 16));
+      return -1;
+    }
+    this.scanFrom = 0;
+    const end = m.index + m[0].length;
+    const raw = buf.slice(pos, end);
+    if (raw.length > this.maxStanzaBytes && Buffer.byteLength(raw) > this.maxStanzaBytes) {
+      return this.fail(events, `stanza of ${Buffer.byteLength(raw)} bytes exceeds ${this.maxStanzaBytes}`);
+    }
+    events.push({ type: 'stanza', raw });
+    return end;
+  }
+}
+
+/**
+ * Splits a string of back-to-back stanzas produced by our encoders (which never put whitespace in
+ * a closing tag) so that each is counted and tapped on its own.
+ */
+export function splitStanzas(raw: string): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < raw.length) {
+    const close = raw.startsWith('<iq', pos) ? '</iq>' : raw.startsWith('<message', pos) ? '</message>' : '';
+    const end = close ? raw.indexOf(close, pos) : -1;
+    if (end < 0) {
+      out.push(raw.slice(pos));
+      break;
+    }
+    out.push(raw.slice(pos, end + close.length));
+    pos = end + close.length;
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+// String-level XML helpers shared by the encoders and the fast-path decoders. They work on the
+// restricted XML Contrail peers exchange (no DTD, no CDATA, no comments, no processing instructions);
+// anything outside that subset is left to the full ltx parse.
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const NEEDS_ESCAPE = /[&<>"']/;
+const NEEDS_ESCAPE_ALL = /[&<>"']/g;
+
+export function escapeXml(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(NEEDS_ESCAPE_ALL, (c) => ESCAPES[c]) : s;
+}
+
+const ENTITY = /&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/g;
+
+/** Decodes the five predefined entities and character references; null when an `&` is not a valid reference. */
+export function unescapeXml(s: string): string | null {
+  if (s.indexOf('&') < 0) return s;
+  let bad = false;
+  const out = s.replace(/&[^;]*;?/g, (m) => {
+    ENTITY.lastIndex = 0;
+    const hit = ENTITY.exec(m);
+    if (!hit || hit[0] !== m) { bad = true; return m; }
+    const name = hit[1];
+    switch (name) {
+      case 'amp': return '&';
+      case 'lt': return '<';
+      case 'gt': return '>';
+      case 'quot': return '"';
+      case 'apos': return "'";
+    }
+    const code = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+    if (code > 0x10ffff) { bad = true; return m; }
+    return String.fromCodePoint(code);
+  });
+  return bad ? null : out;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+function isNameChar(c: number): boolean {
+  return c > 32 && c !== 47 /* / */ && c !== 62 /* > */ && c !== 61 /* = */ && c !== 60 /* < */ && c !== 34 && c !== 39;
+}
+
+export interface OpenTag { name: string; attrs: Record<string, string>; selfClosing: boolean; end: number }
+
+/**
+ * Reads the start tag beginning at `pos` (which must hold `<`). `end` is the index just past `>`.
+ * Returns null on anything malformed (bad quoting, duplicate attribute, bad entity).
+ */
+export function readOpenTag(s: string, pos: number): OpenTag | null {
+  if (s.charCodeAt(pos) !== 60) return null;
+  let i = pos + 1;
+  const nameStart = i;
+  while (i < s.length && isNameChar(s.charCodeAt(i))) i++;
+  if (i === nameStart) return null;
+  const name = s.slice(nameStart, i);
+  const attrs: Record<string, string> = {};
+  for (;;) {
+    const before = i;
+    while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+    if (i >= s.length) return null;
+    const c = s.charCodeAt(i);
+    if (c === 62) return { name, attrs, selfClosing: false, end: i + 1 };
+    if (c === 47) {
+      if (s.charCodeAt(i + 1) !== 62) return null;
+      return { name, attrs, selfClosing: true, end: i + 2 };
+    }
+    if (i === before) return null; // attributes must be separated by whitespace
+    const an = i;
+    while (i < s.length && isNameChar(s.charCodeAt(i))) i++;
+    if (i === an) return null;
+    const attrName = s.slice(an, i);
+    while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== 61) return null;
+    i++;
+    while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+    const q = s.charCodeAt(i);
+    if (q !== 34 && q !== 39) return null;
+    const close = s.indexOf(q === 34 ? '"' : "'", i + 1);
+    if (close < 0) return null;
+    const rawValue = s.slice(i + 1, close);
+    if (rawValue.indexOf('<') >= 0) return null;
+    const value = unescapeXml(rawValue);
+    if (value === null || Object.prototype.hasOwnProperty.call(attrs, attrName)) return null;
+    attrs[attrName] = value;
+    i = close + 1;
+  }
+}
+
+/**
+ * Cheap well-formedness check for the fast path: tags balance, attribute syntax is valid, text holds
+ * no stray `<`/`>`-free violations or bad entities. Returns false for anything it does not fully
+ * understand (comments, CDATA, DOCTYPE, processing instructions), so the caller falls back to ltx.
+ */
+export function isSimpleWellFormed(s: string): boolean {
+  const stack: string[] = [];
+  let i = 0;
+  let rootSeen = false;
+  while (i < s.length) {
+    const lt = s.indexOf('<', i);
+    const textEnd = lt < 0 ? s.length : lt;
+    if (textEnd > i) {
+      const text = s.slice(i, textEnd);
+      if (stack.length === 0 && text.trim() !== '') return false;
+      if (text.indexOf('&') >= 0 && unescapeXml(text) === null) return false;
+      if (text.indexOf('>') >= 0) return false;
+    }
+    if (lt < 0) break;
+    const next = s.charCodeAt(lt + 1);
+    if (next === 33 /* ! */ || next === 63 /* ? */) return false;
+    if (next === 47 /* / */) {
+      const gt = s.indexOf('>', lt);
+      if (gt < 0) return false;
+      const name = s.slice(lt + 2, gt).trimEnd();
+      if (stack.pop() !== name) return false;
+      i = gt + 1;
+      continue;
+    }
+    if (stack.length === 0 && rootSeen) return false;
+    const tag = readOpenTag(s, lt);
+    if (!tag) return false;
+    rootSeen = true;
+    if (!tag.selfClosing) stack.push(tag.name);
+    i = tag.end;
+  }
+  return rootSeen && stack.length === 0;
+}
+
+/** Text between `<name>` and `</name>` searching in [from, to); '' for `<name/>`; undefined when absent. */
+export function childText(s: string, name: string, from: number, to: number): string | undefined {
+  const open = '<' + name;
+  let p = s.indexOf(open, from);
+  while (p >= 0 && p < to) {
+    const c = s.charCodeAt(p + open.length);
+    if (c === 62 /* > */) {
+      const start = p + open.length + 1;
+      const close = s.indexOf('</' + name + '>', start);
+      if (close < 0 || close > to) return undefined;
+      return s.slice(start, close);
+    }
+    if (c === 47 && s.charCodeAt(p + open.length + 1) === 62) return '';
+    p = s.indexOf(open, p + 1);
+  }
+  return undefined;
+}
