@@ -80,8 +80,9 @@ export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDr
     if (lb.provider === 'native' && lb.adminState) vipVmis.set(lb.virtualMachineInterface, lb);
   }
 
+  const instanceIpsByAddress = groupBy(input.instanceIps, (iip) => iip.address);
   const managed = new Map<string, ManagedSet>();
-  for (const lb of vipVmis.values()) managed.set(lb.name, resolveLoadBalancer(lb, input, vipVmis, warnings, problems));
+  for (const lb of vipVmis.values()) managed.set(lb.name, resolveLoadBalancer(lb, input, vipVmis, instanceIpsByAddress, warnings, problems));
 
   const previous = new Map(input.floatingIps.map((fip) => [fip.name, fip]));
   const floatingIps: FloatingIp[] = [];
@@ -141,6 +142,7 @@ function resolveLoadBalancer(
   lb: LoadBalancer,
   input: NativeDriverInput,
   vipVmis: ReadonlyMap<string, LoadBalancer>,
+  instanceIpsByAddress: ReadonlyMap<string, InstanceIp[]>,
   warnings: DriverNotice[],
   problems: DriverNotice[],
 ): ManagedSet {
@@ -157,7 +159,7 @@ function resolveLoadBalancer(
       if (!member.adminState) {
         warnings.push({ loadBalancer: lb.name, object, message: 'admin-state down is ignored by the native driver: the member stays in the ECMP set (as in Contrail)' });
       }
-      const vmi = findMemberVmi(member, lb, input, vipVmis, warnings);
+      const vmi = findMemberVmi(member, lb, input, vipVmis, instanceIpsByAddress, warnings);
       if (!vmi) {
         problems.push({ loadBalancer: lb.name, object, message: `address ${member.address}${member.subnet ? ` in ${member.subnet}` : ''} matches no virtual-machine-interface; the member is left out` });
         continue;
@@ -197,14 +199,14 @@ function findMemberVmi(
   lb: LoadBalancer,
   input: NativeDriverInput,
   vipVmis: ReadonlyMap<string, LoadBalancer>,
+  instanceIpsByAddress: ReadonlyMap<string, InstanceIp[]>,
   warnings: DriverNotice[],
 ): string | undefined {
   const subnet = member.subnet === undefined ? undefined : parseSubnet(member.subnet);
   const address = parseIPv4(member.address);
   if (typeof address === 'string' || typeof subnet === 'string') return undefined;
-  const candidates = input.instanceIps.filter(
+  const candidates = (instanceIpsByAddress.get(member.address) ?? []).filter(
     (iip) =>
-      iip.address === member.address &&
       !vipVmis.has(iip.virtualMachineInterface) &&
       (subnet === undefined || (subnet.contains(address) && networkHasSubnet(input, iip.virtualNetwork, member.subnet as string))),
   );

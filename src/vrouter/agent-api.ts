@@ -100,6 +100,7 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
         sourcePorts: order,
         addressOrder: order,
         seed: body.seed === undefined ? 1 : integerIn(body, 'seed', 0, 0xffffffff),
+        ...(body.firstSourcePort === undefined ? {} : { firstSourcePort: integerIn(body, 'firstSourcePort', 1, 65535) }),
       });
       const id = String(nextId++);
       generators.set(id, generator);

@@ -1,5 +1,6 @@
-// Bounded flow table in typed arrays: entries keyed by four 32-bit words, chained hash buckets, a free
-// list, forward/reverse entries linked as pairs. No per-flow objects, so 1M entries stay ~60 bytes each.
+// Bounded flow table in typed arrays: open addressing with linear probing over interleaved keys (a hit
+// usually costs one cache line), forward/reverse entries linked as pairs. No per-flow objects, so 1M
+// entries stay under 100 bytes each.
 
 export const DEFAULT_FLOW_TABLE_SIZE = 512 * 1024;
 
@@ -11,6 +12,10 @@ export const FLAG_ECMP = 16;
 
 export const NO_SLOT = 255;
 
+/** Highest share of slots in use when the table holds `capacity` entries: keeps probe runs short. */
+const MAX_LOAD = 0.7;
+const TWO32 = 4294967296;
+
 /** Key word 0: VRF id (23 bits), stage (1 bit: 0 = leaving a workload, 1 = towards a workload), protocol. */
 export function keyWord0(vrfId: number, stage: 0 | 1, proto: number): number {
   return ((vrfId << 9) | (stage << 8) | proto) >>> 0;
@@ -20,7 +25,7 @@ export function keyWord3(sport: number, dport: number): number {
   return ((sport << 16) | dport) >>> 0;
 }
 
-function bucketHash(k0: number, k1: number, k2: number, k3: number): number {
+function keyHash(k0: number, k1: number, k2: number, k3: number): number {
   let h = Math.imul(k0 ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 15) ^ k1, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 13) ^ k2, 0x85ebca6b);
@@ -30,18 +35,15 @@ function bucketHash(k0: number, k1: number, k2: number, k3: number): number {
 }
 
 export class FlowTable {
+  /** most entries the table accepts (a connection takes two) */
   readonly capacity: number;
-  private readonly bucketMask: number;
-  private readonly heads: Int32Array;
-  private readonly nextInChain: Int32Array;
-  private freeHead: number;
+  /** number of slots; entry indexes are slot indexes and may change when an entry is removed */
+  readonly slotCount: number;
   private used = 0;
   private sweepCursor = 0;
 
-  readonly k0: Uint32Array;
-  readonly k1: Uint32Array;
-  readonly k2: Uint32Array;
-  readonly k3: Uint32Array;
+  /** key words of slot i at 4i..4i+3, interleaved so that a probe touches one cache line */
+  readonly keys: Uint32Array;
   readonly flags: Uint8Array;
   /** composite slot of an ECMP forward flow, NO_SLOT otherwise */
   readonly slot: Uint8Array;
@@ -63,44 +65,48 @@ export class FlowTable {
       throw new RangeError(`flow table size ${capacity} must be an integer in 2..${1 << 26}`);
     }
     this.capacity = capacity;
-    let buckets = 1;
-    while (buckets < capacity) buckets <<= 1;
-    this.bucketMask = buckets - 1;
-    this.heads = new Int32Array(buckets).fill(-1);
-    this.nextInChain = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.nextInChain[i] = i + 1 < capacity ? i + 1 : -1;
-    this.freeHead = 0;
-    this.k0 = new Uint32Array(capacity);
-    this.k1 = new Uint32Array(capacity);
-    this.k2 = new Uint32Array(capacity);
-    this.k3 = new Uint32Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.slot = new Uint8Array(capacity).fill(NO_SLOT);
-    this.hashMask = new Uint8Array(capacity);
-    this.target = new Int32Array(capacity);
-    this.routeVrf = new Uint32Array(capacity);
-    this.natIp = new Uint32Array(capacity);
-    this.natPort = new Uint16Array(capacity);
-    this.partner = new Int32Array(capacity).fill(-1);
-    this.packets = new Uint32Array(capacity);
-    this.bytes = new Float64Array(capacity);
-    this.lastSeen = new Float64Array(capacity);
+    const n = Math.ceil(capacity / MAX_LOAD) + 1;
+    this.slotCount = n;
+    this.keys = new Uint32Array(n * 4);
+    this.flags = new Uint8Array(n);
+    this.slot = new Uint8Array(n).fill(NO_SLOT);
+    this.hashMask = new Uint8Array(n);
+    this.target = new Int32Array(n);
+    this.routeVrf = new Uint32Array(n);
+    this.natIp = new Uint32Array(n);
+    this.natPort = new Uint16Array(n);
+    this.partner = new Int32Array(n).fill(-1);
+    this.packets = new Uint32Array(n);
+    this.bytes = new Float64Array(n);
+    this.lastSeen = new Float64Array(n);
   }
 
   get size(): number { return this.used; }
   get free(): number { return this.capacity - this.used; }
 
-  /** Entry index for the key, or -1. */
-  lookup(k0: number, k1: number, k2: number, k3: number): number {
-    let i = this.heads[bucketHash(k0, k1, k2, k3) & this.bucketMask];
-    while (i >= 0) {
-      if (this.k3[i] === k3 && this.k1[i] === k1 && this.k2[i] === k2 && this.k0[i] === k0) return i;
-      i = this.nextInChain[i];
-    }
-    return -1;
+  /** First slot probed for a key (multiply-shift range reduction, no modulo). */
+  private home(k0: number, k1: number, k2: number, k3: number): number {
+    return Math.floor((keyHash(k0, k1, k2, k3) * this.slotCount) / TWO32);
   }
 
-  /** Inserts a forward entry and its reverse, linked as partners; returns the forward index or -1 when fewer than two entries are free. */
+  /** Entry index for the key, or -1. */
+  lookup(k0: number, k1: number, k2: number, k3: number): number {
+    const keys = this.keys;
+    const flags = this.flags;
+    const n = this.slotCount;
+    let i = this.home(k0, k1, k2, k3);
+    for (;;) {
+      if (flags[i] === 0) return -1;
+      const at = i << 2;
+      if (keys[at + 3] === k3 && keys[at + 1] === k1 && keys[at + 2] === k2 && keys[at] === k0) return i;
+      i = i + 1 === n ? 0 : i + 1;
+    }
+  }
+
+  /**
+   * Inserts a forward entry and its reverse, linked as partners; returns the forward index, or -1 when
+   * fewer than two entries are free. The caller has checked that neither key is present.
+   */
   insertPair(
     f0: number, f1: number, f2: number, f3: number,
     r0: number, r1: number, r2: number, r3: number, now: number,
@@ -115,12 +121,11 @@ export class FlowTable {
   }
 
   private insertOne(k0: number, k1: number, k2: number, k3: number, now: number): number {
-    const i = this.freeHead;
-    this.freeHead = this.nextInChain[i];
-    const b = bucketHash(k0, k1, k2, k3) & this.bucketMask;
-    this.nextInChain[i] = this.heads[b];
-    this.heads[b] = i;
-    this.k0[i] = k0; this.k1[i] = k1; this.k2[i] = k2; this.k3[i] = k3;
+    const n = this.slotCount;
+    let i = this.home(k0, k1, k2, k3);
+    while (this.flags[i] !== 0) i = i + 1 === n ? 0 : i + 1;
+    const at = i << 2;
+    this.keys[at] = k0; this.keys[at + 1] = k1; this.keys[at + 2] = k2; this.keys[at + 3] = k3;
     this.flags[i] = FLAG_USED;
     this.slot[i] = NO_SLOT;
     this.hashMask[i] = 0;
@@ -136,28 +141,63 @@ export class FlowTable {
     return i;
   }
 
-  /** Removes an entry and its partner. */
+  /** Removes an entry and its partner. Other entries may move to fill the gap (backward shift). */
   removePair(i: number): void {
     const p = this.partner[i];
+    if (p < 0) { this.removeOne(i); return; }
+    const at = p << 2;
+    const k0 = this.keys[at], k1 = this.keys[at + 1], k2 = this.keys[at + 2], k3 = this.keys[at + 3];
+    // unlink first: shifting must not rewrite a partner pointer through a slot that is being reused
+    this.partner[p] = -1;
+    this.partner[i] = -1;
     this.removeOne(i);
-    if (p >= 0 && (this.flags[p] & FLAG_USED) !== 0) this.removeOne(p);
+    const moved = this.lookup(k0, k1, k2, k3);
+    if (moved >= 0) this.removeOne(moved);
   }
 
   private removeOne(i: number): void {
-    const b = bucketHash(this.k0[i], this.k1[i], this.k2[i], this.k3[i]) & this.bucketMask;
-    let cur = this.heads[b];
-    let prev = -1;
-    while (cur >= 0 && cur !== i) { prev = cur; cur = this.nextInChain[cur]; }
-    if (cur < 0) return;
-    if (prev < 0) this.heads[b] = this.nextInChain[i]; else this.nextInChain[prev] = this.nextInChain[i];
-    this.flags[i] = 0;
-    this.partner[i] = -1;
-    this.nextInChain[i] = this.freeHead;
-    this.freeHead = i;
+    const n = this.slotCount;
+    const keys = this.keys;
+    let hole = i;
+    let j = i;
+    for (;;) {
+      j = j + 1 === n ? 0 : j + 1;
+      if (this.flags[j] === 0) break;
+      const at = j << 2;
+      const home = this.home(keys[at], keys[at + 1], keys[at + 2], keys[at + 3]);
+      // j may fill the hole only if its home is not cyclically inside (hole, j]
+      const inside = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (inside) continue;
+      this.moveEntry(j, hole);
+      hole = j;
+    }
+    this.flags[hole] = 0;
+    this.partner[hole] = -1;
     this.used--;
   }
 
+  private moveEntry(from: number, to: number): void {
+    const f = from << 2;
+    const t = to << 2;
+    this.keys[t] = this.keys[f]; this.keys[t + 1] = this.keys[f + 1]; this.keys[t + 2] = this.keys[f + 2]; this.keys[t + 3] = this.keys[f + 3];
+    this.flags[to] = this.flags[from];
+    this.slot[to] = this.slot[from];
+    this.hashMask[to] = this.hashMask[from];
+    this.target[to] = this.target[from];
+    this.routeVrf[to] = this.routeVrf[from];
+    this.natIp[to] = this.natIp[from];
+    this.natPort[to] = this.natPort[from];
+    this.packets[to] = this.packets[from];
+    this.bytes[to] = this.bytes[from];
+    this.lastSeen[to] = this.lastSeen[from];
+    const p = this.partner[from];
+    this.partner[to] = p;
+    if (p >= 0) this.partner[p] = to;
+  }
+
   isUsed(i: number): boolean { return (this.flags[i] & FLAG_USED) !== 0; }
+
+  key(i: number, word: 0 | 1 | 2 | 3): number { return this.keys[(i << 2) + word]; }
 
   /** Marks an entry and its partner as seen now. */
   touch(i: number, now: number): void {
@@ -173,26 +213,46 @@ export class FlowTable {
     return now - seen > agingMs;
   }
 
-  /** Ages out up to `budget` entries' worth of the table from a rotating cursor; returns pairs removed. */
-  sweep(now: number, agingMs: number, budget: number = this.capacity): number {
+  /** Removes every pair whose forward entry matches; returns how many pairs were removed. */
+  removeWhere(matches: (forwardIndex: number) => boolean): number {
+    const doomed: number[] = [];
+    for (let i = 0; i < this.slotCount; i++) {
+      if ((this.flags[i] & (FLAG_USED | FLAG_REVERSE)) === FLAG_USED && matches(i)) {
+        const at = i << 2;
+        doomed.push(this.keys[at], this.keys[at + 1], this.keys[at + 2], this.keys[at + 3]);
+      }
+    }
+    // removal shifts entries, so find each one again by key
+    for (let d = 0; d < doomed.length; d += 4) {
+      const i = this.lookup(doomed[d], doomed[d + 1], doomed[d + 2], doomed[d + 3]);
+      if (i >= 0) this.removePair(i);
+    }
+    return doomed.length / 4;
+  }
+
+  /**
+   * Ages out idle pairs from a rotating cursor, examining up to `budget` slots; returns pairs removed.
+   * An entry shifted backwards past the cursor waits for the next round.
+   */
+  sweep(now: number, agingMs: number, budget: number = this.slotCount): number {
+    if (budget >= this.slotCount) return this.removeWhere((i) => this.isExpired(i, now, agingMs));
     let removed = 0;
-    const n = Math.min(budget, this.capacity);
-    for (let step = 0; step < n; step++) {
+    for (let step = 0; step < budget; step++) {
       const i = this.sweepCursor;
-      this.sweepCursor = i + 1 === this.capacity ? 0 : i + 1;
       if ((this.flags[i] & (FLAG_USED | FLAG_REVERSE)) === FLAG_USED && this.isExpired(i, now, agingMs)) {
         this.removePair(i);
         removed++;
+        if (this.flags[i] !== 0) continue; // something shifted into i: examine it next
       }
+      this.sweepCursor = i + 1 === this.slotCount ? 0 : i + 1;
     }
     return removed;
   }
 
   /** Bytes held by the table's arrays. */
   memoryBytes(): number {
-    const arrays = [this.heads, this.nextInChain, this.k0, this.k1, this.k2, this.k3, this.flags, this.slot,
-      this.hashMask, this.target, this.routeVrf, this.natIp, this.natPort, this.partner, this.packets, this.bytes,
-      this.lastSeen];
+    const arrays = [this.keys, this.flags, this.slot, this.hashMask, this.target, this.routeVrf, this.natIp,
+      this.natPort, this.partner, this.packets, this.bytes, this.lastSeen];
     return arrays.reduce((sum, a) => sum + a.byteLength, 0);
   }
 }

@@ -28,15 +28,24 @@ function fnv1a(text: string, seed: number): number {
 }
 
 export const MAGLEV_ENTRIES_PER_MEMBER = 100;
+/** Largest composite the agent installs (§1). */
+const MAX_MEMBERS = 128;
+/**
+ * One size for every table (12809): >= 100 entries per member up to the 128-member maximum, and fixed so
+ * that hash % size keeps its meaning when members change; a size that followed N would reshuffle everything.
+ */
+export const MAGLEV_TABLE_SIZE = nextPrime(MAGLEV_ENTRIES_PER_MEMBER * MAX_MEMBERS);
 
 /**
- * Table of slot indexes, size = smallest prime >= 100 x members. `members` are the active slots
- * (slot index and the member's stable key). Empty when there are no members.
+ * Table of slot indexes. `members` are the active slots (slot index and the member's stable key).
+ * Empty when there are no members.
  */
-export function buildMaglevTable(members: readonly { slot: number; key: string }[]): Int16Array {
+export function buildMaglevTable(members: readonly { slot: number; key: string }[], size: number = MAGLEV_TABLE_SIZE): Int16Array {
   const n = members.length;
   if (n === 0) return new Int16Array(0);
-  const size = nextPrime(MAGLEV_ENTRIES_PER_MEMBER * n);
+  if (size < MAGLEV_ENTRIES_PER_MEMBER * n || nextPrime(size) !== size) {
+    throw new RangeError(`Maglev table size ${size} must be a prime >= ${MAGLEV_ENTRIES_PER_MEMBER} x ${n} members`);
+  }
   const offset = new Uint32Array(n);
   const skip = new Uint32Array(n);
   for (let i = 0; i < n; i++) {

@@ -123,6 +123,11 @@ export class TrafficGenerator {
     return p;
   }
 
+  /** The member each connection reached in the last round (undefined: dropped or not sent yet). */
+  memberPerFlow(): (string | undefined)[] {
+    return [...this.lastMember];
+  }
+
   /** Sends the first packet of every connection. */
   open(): DistributionReport {
     return this.round().report;

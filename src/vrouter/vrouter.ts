@@ -369,9 +369,11 @@ export class Vrouter {
 
   private removeFlowsOfInterface(ifId: number): void {
     const t = this.table;
-    for (let i = 0; i < t.capacity; i++) {
-      if ((t.flags[i] & FLAG_USED) !== 0 && ((t.k0[i] >>> 8) & 1) === 1 && t.target[i] === ifId) t.removePair(i);
-    }
+    // a connection of this interface has its towards-workload entry (stage 1) pointing at it
+    t.removeWhere((i) => {
+      const towards = ((t.key(i, 0) >>> 8) & 1) === 1 ? i : t.partner[i];
+      return towards >= 0 && t.target[towards] === ifId;
+    });
   }
 
   // ---------------------------------------------------------------- configuration: routes from the control node
@@ -543,9 +545,9 @@ export class Vrouter {
   private reevaluateFlows(entry: RouteEntry, remap: Int16Array): void {
     const t = this.table;
     const stage0Forward = FLAG_USED;
-    for (let i = 0; i < t.capacity; i++) {
+    for (let i = 0; i < t.slotCount; i++) {
       if ((t.flags[i] & (FLAG_USED | FLAG_REVERSE)) !== stage0Forward || t.target[i] !== entry.id) continue;
-      if (((t.k0[i] >>> 8) & 1) !== 0) continue;
+      if (((t.key(i, 0) >>> 8) & 1) !== 0) continue;
       const s = t.slot[i];
       if (s === NO_SLOT) continue;
       const mapped = s < remap.length ? remap[s] : -1;
@@ -561,8 +563,8 @@ export class Vrouter {
 
   private hashStoredKey(i: number): void {
     const t = this.table;
-    const k3 = t.k3[i];
-    ecmpHash(this.hashOut, this.hashRouterId, t.hashMask[i], t.k1[i], t.k2[i], t.k0[i] & 255, k3 >>> 16, k3 & 0xffff);
+    const k3 = t.key(i, 3);
+    ecmpHash(this.hashOut, this.hashRouterId, t.hashMask[i], t.key(i, 1), t.key(i, 2), t.key(i, 0) & 255, k3 >>> 16, k3 & 0xffff);
   }
 
   /** Slot for the hash in hashOut: the Maglev table when enabled, else Contrail's rule. */
@@ -582,6 +584,27 @@ export class Vrouter {
   /** A workload on this compute sends a packet. */
   sendFromInterface(interfaceName: string, p: Packet): ForwardResult {
     return this.fromWorkload(interfaceName, p, undefined, undefined);
+  }
+
+  /**
+   * A packet entering a VRF without a workload interface (as from a gateway): routed and load-balanced
+   * by the global hash fields, without flow state.
+   */
+  sendInVrf(vrf: string, p: Packet): ForwardResult {
+    const problem = packetProblem(p);
+    if (problem !== undefined) return this.dropped('bad-packet', problem, undefined);
+    const vrfId = this.vrfIds.get(vrf);
+    if (vrfId === undefined || (this.fibs[vrfId]?.size ?? 0) === 0) {
+      return this.dropped('unknown-vrf', `vrf ${String(vrf)} is not known on ${this.name}`, undefined);
+    }
+    const src = ipv4ToInt(p.src);
+    const dst = ipv4ToInt(p.dst);
+    const route = this.lookupRoute(vrfId, dst, vrf, undefined);
+    if (!('id' in route)) return route;
+    ecmpHash(this.hashOut, this.hashRouterId, route.control?.lbMask ?? this.globalMask, src, dst, p.proto, p.sport, p.dport);
+    const slot = this.chooseSlot(route);
+    if (slot < 0) return this.dropped('no-active-member', `route ${route.prefix} has no active member`, undefined);
+    return this.toMember(route, slot, route.maglevTable.length > 0 ? 'maglev' : 'hash', p, undefined);
   }
 
   /** The decision chain for one packet, without creating flows or counting. */
@@ -932,22 +955,22 @@ export class Vrouter {
     const ip = filter.ip === undefined ? -1 : ipv4ToInt(filter.ip);
     const now = this.clock();
     const out: FlowView[] = [];
-    for (let i = 0; i < t.capacity && out.length < limit; i++) {
+    for (let i = 0; i < t.slotCount && out.length < limit; i++) {
       const flags = t.flags[i];
       if ((flags & FLAG_USED) === 0) continue;
       const reverse = (flags & FLAG_REVERSE) !== 0;
       if (filter.direction !== undefined && (filter.direction === 'reverse') !== reverse) continue;
-      const vrf = this.vrfNames[t.k0[i] >>> 9];
+      const vrf = this.vrfNames[t.key(i, 0) >>> 9];
       if (filter.vrf !== undefined && filter.vrf !== vrf) continue;
-      if (ip >= 0 && t.k1[i] !== ip && t.k2[i] !== ip) continue;
-      const stage = (t.k0[i] >>> 8) & 1;
+      if (ip >= 0 && t.key(i, 1) !== ip && t.key(i, 2) !== ip) continue;
+      const stage = (t.key(i, 0) >>> 8) & 1;
       const slot = t.slot[i] === NO_SLOT ? null : t.slot[i];
       const route = stage === 0 && !reverse ? this.routes.get(t.target[i]) : undefined;
       const member = slot !== null && route?.slots[slot] ? { address: route.slots[slot]!.address, label: route.slots[slot]!.label } : null;
       const natKind = (flags & FLAG_DNAT) !== 0 ? 'dnat' : (flags & FLAG_SNAT) !== 0 ? 'snat' : null;
       out.push({
         index: i, direction: reverse ? 'reverse' : 'forward', side: stage === 0 ? 'from-workload' : 'to-workload', vrf,
-        proto: t.k0[i] & 255, src: intToIpv4(t.k1[i]), dst: intToIpv4(t.k2[i]), sport: t.k3[i] >>> 16, dport: t.k3[i] & 0xffff,
+        proto: t.key(i, 0) & 255, src: intToIpv4(t.key(i, 1)), dst: intToIpv4(t.key(i, 2)), sport: t.key(i, 3) >>> 16, dport: t.key(i, 3) & 0xffff,
         slot, member, nat: natKind === null ? null : { kind: natKind, ip: intToIpv4(t.natIp[i]), port: t.natPort[i] },
         packets: t.packets[i], bytes: t.bytes[i], idleMs: now - t.lastSeen[i],
       });

@@ -2,7 +2,7 @@
 // (a tight string scanner for the shapes Contrail peers emit, and an ltx-element walker that is the
 // fallback and the reference behaviour).
 import type { Element } from 'ltx';
-import { childText, escapeXml, unescapeXml } from './xml-text.ts';
+import { escapeXml, unescapeXml } from './xml-text.ts';
 
 export type LoadBalanceField =
   | 'l3-source-address' | 'l3-destination-address' | 'l4-protocol' | 'l4-source-port' | 'l4-destination-port';
@@ -166,141 +166,184 @@ export function entryFromElement(entry: Element): XmppRouteEntry {
 /** Signals "shape not understood here": the caller re-decodes with ltx. */
 export const NOT_FAST = Symbol('not-fast');
 
-function leaf(s: string, name: string, from: number, to: number): string | undefined | typeof NOT_FAST {
-  const t = childText(s, name, from, to);
-  if (t === undefined) return undefined;
-  if (t.indexOf('<') >= 0) return NOT_FAST;
-  const u = unescapeXml(t);
-  return u === null ? NOT_FAST : u;
-}
-
-function leafList(s: string, container: string, item: string, from: number, to: number): string[] | typeof NOT_FAST {
-  const inner = childText(s, container, from, to);
-  if (inner === undefined || inner.trim() === '') return [];
-  const out: string[] = [];
-  const open = `<${item}>`;
-  const close = `</${item}>`;
-  let i = 0;
-  for (;;) {
-    while (i < inner.length && inner.charCodeAt(i) <= 32) i++;
-    if (i >= inner.length) return out;
-    if (!inner.startsWith(open, i)) return NOT_FAST;
-    const end = inner.indexOf(close, i + open.length);
-    if (end < 0) return NOT_FAST;
-    const v = inner.slice(i + open.length, end);
-    if (v.indexOf('<') >= 0) return NOT_FAST;
-    const u = unescapeXml(v);
-    if (u === null) return NOT_FAST;
-    out.push(u);
-    i = end + close.length;
+/** Integer text without regex or allocation; throws EntryError like toInt. */
+function fastInt(field: string, s: string, a: number, b: number): number {
+  while (a < b && s.charCodeAt(a) <= 32) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 32) b--;
+  if (a === b) return 0;
+  let neg = false;
+  if (s.charCodeAt(a) === 45) { neg = true; a++; }
+  if (a === b || b - a > 15) return toInt(field, s.slice(neg ? a - 1 : a, b));
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return toInt(field, s.slice(neg ? a - 1 : a, b));
+    n = n * 10 + d;
   }
+  return neg ? -n : n;
 }
 
-function skipSpace(s: string, i: number): number {
-  while (i < s.length && s.charCodeAt(i) <= 32) i++;
-  return i;
+const MOBILITY_TAG = /<mobility(?:\s+seqno="(-?\d*)")?(?:\s+sticky="(true|false|0|1|)")?\s*\/>/y;
+
+// Scanner state: module-level so the helpers below stay allocation-free (single-threaded, and no
+// helper calls out while a scan is in progress).
+let S = '';
+let P = 0;
+
+function blanks(): void {
+  while (S.charCodeAt(P) <= 32 && P < S.length) P++;
 }
 
-/** Bounds [start, end) of the content of the first `<name>` element in [from, to), or null. */
-function section(s: string, name: string, from: number, to: number): [number, number] | null {
-  const open = s.indexOf(`<${name}>`, from);
-  if (open < 0 || open >= to) return null;
-  const start = open + name.length + 2;
-  const close = s.indexOf(`</${name}>`, start);
-  if (close < 0 || close > to) return null;
-  return [start, close];
+/** Consumes `str` (after blanks) if it is next. */
+function take(str: string): boolean {
+  blanks();
+  if (!S.startsWith(str, P)) return false;
+  P += str.length;
+  return true;
 }
 
 /**
- * Decodes the <entry> whose content spans [from, to) of `s` without building a tree. Requires the
- * element-only shape our encoders and real agents emit (no attributes except on <mobility>);
- * returns NOT_FAST for anything else, and throws EntryError on bad field values (as the ltx path does).
- * The caller must have checked well-formedness (isSimpleWellFormed).
+ * Consumes `<name>text</name>` or `<name/>` if next; returns the text bounds in A/B (empty for the
+ * self-closed form), false when the element is not next. Throws NotFast on a shape we do not scan.
  */
-export function entryFromString(s: string, from: number, to: number): XmppRouteEntry | typeof NOT_FAST {
-  // Fixed shape: <nlri> first, <next-hops> right after it, every other leaf after both, since the
-  // children of <nlri>/<next-hop> reuse entry-level names (af, address, virtual-network).
-  let p = skipSpace(s, from);
-  if (!s.startsWith('<nlri>', p)) return NOT_FAST;
-  const nlri = section(s, 'nlri', p, to);
-  if (!nlri) return NOT_FAST;
-  p = skipSpace(s, nlri[1] + '</nlri>'.length);
+let A = 0;
+let B = 0;
+class NotFast extends Error {}
+const NOT_FAST_ERR = new NotFast();
+
+function leafAt(name: string): boolean {
+  blanks();
+  if (S.charCodeAt(P) !== 60 || !S.startsWith(name, P + 1)) return false;
+  const q = P + 1 + name.length;
+  const c = S.charCodeAt(q);
+  if (c === 47 && S.charCodeAt(q + 1) === 62) {
+    A = B = q;
+    P = q + 2;
+    return true;
+  }
+  if (c !== 62) return false;
+  A = q + 1;
+  B = S.indexOf('<', A);
+  if (B < 0 || S.charCodeAt(B + 1) !== 47 || !S.startsWith(name, B + 2) || S.charCodeAt(B + 2 + name.length) !== 62) throw NOT_FAST_ERR;
+  P = B + 3 + name.length;
+  return true;
+}
+
+function leafInt(field: string, name: string, dflt: number): number {
+  return leafAt(name) ? fastInt(field, S, A, B) : dflt;
+}
+
+function leafStr(name: string): string {
+  if (!leafAt(name)) return '';
+  const t = S.slice(A, B);
+  if (t.indexOf('>') >= 0) throw NOT_FAST_ERR;
+  if (t.indexOf('&') < 0) return t;
+  const u = unescapeXml(t);
+  if (u === null) throw NOT_FAST_ERR;
+  return u;
+}
+
+/** `<container>` (<item>…</item>)* `</container>`, or `<container/>`, or absent. */
+function leafList(container: string, item: string): string[] {
+  const out: string[] = [];
+  if (take(`<${container}/>`)) return out;
+  if (!take(`<${container}>`)) return out;
+  while (leafAt(item)) {
+    const t = S.slice(A, B);
+    if (t.indexOf('>') >= 0) throw NOT_FAST_ERR;
+    const u = t.indexOf('&') < 0 ? t : unescapeXml(t);
+    if (u === null) throw NOT_FAST_ERR;
+    out.push(u);
+  }
+  if (!take(`</${container}>`)) throw NOT_FAST_ERR;
+  return out;
+}
+
+function intList(field: string, container: string, item: string): number[] {
+  const out: number[] = [];
+  if (take(`<${container}/>`)) return out;
+  if (!take(`<${container}>`)) return out;
+  while (leafAt(item)) out.push(fastInt(field, S, A, B));
+  if (!take(`</${container}>`)) throw NOT_FAST_ERR;
+  return out;
+}
+
+function scanNextHop(): XmppNextHop {
+  const af = leafInt('next-hop/af', 'af', 0);
+  const address = leafStr('address');
+  const mac = leafStr('mac');
+  const label = leafInt('next-hop/label', 'label', 0);
+  const vni = leafInt('next-hop/vni', 'vni', 0);
+  const encapsulations = leafList('tunnel-encapsulation-list', 'tunnel-encapsulation');
+  const virtualNetwork = leafStr('virtual-network');
+  const tags = intList('next-hop/tag', 'tag-list', 'tag');
+  const localSequenceNumber = leafInt('next-hop/local-sequence-number', 'local-sequence-number', 0);
+  if (!take('</next-hop>')) throw NOT_FAST_ERR;
+  return { af, address, mac, label, vni, encapsulations, virtualNetwork, tags, localSequenceNumber };
+}
+
+function scanEntry(): XmppRouteEntry {
+  if (!take('<nlri>')) throw NOT_FAST_ERR;
+  const af = leafInt('nlri/af', 'af', 0);
+  const safi = leafInt('nlri/safi', 'safi', 0);
+  const prefix = leafStr('address');
+  if (!take('</nlri>')) throw NOT_FAST_ERR;
   const nextHops: XmppNextHop[] = [];
-  let rf: number;
-  if (s.startsWith('<next-hops/>', p)) {
-    rf = p + '<next-hops/>'.length;
-  } else if (s.startsWith('<next-hops>', p)) {
-    const nhs = section(s, 'next-hops', p, to);
-    if (!nhs) return NOT_FAST;
-    let q = skipSpace(s, nhs[0]);
-    while (q < nhs[1]) {
-      if (!s.startsWith('<next-hop>', q)) return NOT_FAST;
-      const nh = section(s, 'next-hop', q, nhs[1]);
-      if (!nh) return NOT_FAST;
-      const [a, b] = nh;
-      const af = leaf(s, 'af', a, b);
-      const address = leaf(s, 'address', a, b);
-      const mac = leaf(s, 'mac', a, b);
-      const label = leaf(s, 'label', a, b);
-      const vni = leaf(s, 'vni', a, b);
-      const vn = leaf(s, 'virtual-network', a, b);
-      const lsn = leaf(s, 'local-sequence-number', a, b);
-      const encaps = leafList(s, 'tunnel-encapsulation-list', 'tunnel-encapsulation', a, b);
-      const tags = leafList(s, 'tag-list', 'tag', a, b);
-      if (af === NOT_FAST || address === NOT_FAST || mac === NOT_FAST || label === NOT_FAST || vni === NOT_FAST ||
-        vn === NOT_FAST || lsn === NOT_FAST || encaps === NOT_FAST || tags === NOT_FAST) return NOT_FAST;
-      nextHops.push({
-        af: toInt('next-hop/af', af), address: address ?? '', mac: mac ?? '',
-        label: toInt('next-hop/label', label), vni: toInt('next-hop/vni', vni), encapsulations: encaps,
-        virtualNetwork: vn ?? '', tags: tags.map((t) => toInt('next-hop/tag', t)),
-        localSequenceNumber: toInt('next-hop/local-sequence-number', lsn),
-      });
-      q = skipSpace(s, b + '</next-hop>'.length);
+  if (!take('<next-hops/>') && take('<next-hops>')) {
+    for (;;) {
+      if (take('<next-hop>')) nextHops.push(scanNextHop());
+      else if (take('</next-hops>')) break;
+      else throw NOT_FAST_ERR;
     }
-    rf = nhs[1] + '</next-hops>'.length;
-  } else {
-    return NOT_FAST;
   }
-  const rt = to;
-  const af = leaf(s, 'af', nlri[0], nlri[1]);
-  const safi = leaf(s, 'safi', nlri[0], nlri[1]);
-  const prefix = leaf(s, 'address', nlri[0], nlri[1]);
-  const version = leaf(s, 'version', rf, rt);
-  const vn = leaf(s, 'virtual-network', rf, rt);
-  const seq = leaf(s, 'sequence-number', rf, rt);
-  const lp = leaf(s, 'local-preference', rf, rt);
-  const med = leaf(s, 'med', rf, rt);
-  const sub = leaf(s, 'sub-protocol', rf, rt);
-  const sgs = leafList(s, 'security-group-list', 'security-group', rf, rt);
-  const tags = leafList(s, 'community-tag-list', 'community-tag', rf, rt);
-  if (af === NOT_FAST || safi === NOT_FAST || prefix === NOT_FAST || version === NOT_FAST || vn === NOT_FAST ||
-    seq === NOT_FAST || lp === NOT_FAST || med === NOT_FAST || sub === NOT_FAST || sgs === NOT_FAST ||
-    tags === NOT_FAST) return NOT_FAST;
-  let lbFields: string[] = [];
-  let lbDecision: string | undefined = '';
-  const lb = section(s, 'load-balance', rf, rt);
-  if (lb) {
-    const f = leafList(s, 'load-balance-fields', 'load-balance-field-list', lb[0], lb[1]);
-    const d = leaf(s, 'load-balance-decision', lb[0], lb[1]);
-    if (f === NOT_FAST || d === NOT_FAST) return NOT_FAST;
-    lbFields = f;
-    lbDecision = d;
-  } else if (s.indexOf('<load-balance', rf) >= 0 && s.indexOf('<load-balance', rf) < rt &&
-    s.indexOf('<load-balance/>', rf) < 0) {
-    return NOT_FAST;
-  }
+  const version = leafInt('version', 'version', 0);
+  const virtualNetwork = leafStr('virtual-network');
   let mobility = { seqno: 0, sticky: false };
-  const mob = s.indexOf('<mobility', rf);
-  if (mob >= 0 && mob < rt) {
-    const m = /^<mobility(?:\s+seqno="(-?\d*)")?(?:\s+sticky="(true|false|0|1|)")?\s*\/>/.exec(s.slice(mob, mob + 80));
-    if (!m) return NOT_FAST;
+  blanks();
+  if (S.startsWith('<mobility', P)) {
+    MOBILITY_TAG.lastIndex = P;
+    const m = MOBILITY_TAG.exec(S);
+    if (!m) throw NOT_FAST_ERR;
     mobility = { seqno: toInt('mobility/@seqno', m[1]), sticky: toBool('mobility/@sticky', m[2]) };
+    P += m[0].length;
   }
+  const sequenceNumber = leafInt('sequence-number', 'sequence-number', 0);
+  const securityGroups = intList('security-group', 'security-group-list', 'security-group');
+  const communityTags = leafList('community-tag-list', 'community-tag');
+  const localPreference = leafInt('local-preference', 'local-preference', 0);
+  const med = leafInt('med', 'med', 0);
+  let fields: string[] = [];
+  let decision = '';
+  if (!take('<load-balance/>') && take('<load-balance>')) {
+    fields = leafList('load-balance-fields', 'load-balance-field-list');
+    decision = leafStr('load-balance-decision');
+    if (!take('</load-balance>')) throw NOT_FAST_ERR;
+  }
+  const subProtocol = leafStr('sub-protocol');
+  if (!take('</entry>')) throw NOT_FAST_ERR;
   return {
-    af: toInt('nlri/af', af), safi: toInt('nlri/safi', safi), prefix: prefix ?? '', nextHops,
-    version: toInt('version', version), virtualNetwork: vn ?? '', mobility,
-    sequenceNumber: toInt('sequence-number', seq), securityGroups: sgs.map((t) => toInt('security-group', t)),
-    communityTags: tags, localPreference: toInt('local-preference', lp), med: toInt('med', med),
-    loadBalance: { fields: toFields(lbFields), decision: lbDecision ?? '' }, subProtocol: sub ?? '',
+    af, safi, prefix, nextHops, version, virtualNetwork, mobility, sequenceNumber, securityGroups, communityTags,
+    localPreference, med, loadBalance: { fields: toFields(fields), decision }, subProtocol,
   };
+}
+
+/**
+ * Decodes an <entry> starting just after its `<entry>` start tag with a scanner for the fixed
+ * element order the generated Contrail encoder and ours emit (§5: every element, XSD order; blanks
+ * and `<x/>` vs `<x></x>` allowed). Returns the entry and the index just past `</entry>`, or
+ * NOT_FAST for any other shape (order, attributes, comments, missing or repeated elements in the
+ * middle…), which the caller hands to ltx; throws EntryError on bad values.
+ */
+export function entryFromString(s: string, from: number): { entry: XmppRouteEntry; end: number } | typeof NOT_FAST {
+  S = s;
+  P = from;
+  try {
+    const entry = scanEntry();
+    return { entry, end: P };
+  } catch (e) {
+    if (e === NOT_FAST_ERR) return NOT_FAST;
+    throw e;
+  } finally {
+    S = '';
+  }
 }

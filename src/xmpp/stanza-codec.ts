@@ -7,7 +7,7 @@ import { isIPv4Cidr } from './prefix.ts';
 import {
   EntryError, NOT_FAST, encodeRouteEntry, entryFromElement, entryFromString, type XmppRouteEntry,
 } from './route-entry.ts';
-import { escapeXml, isSimpleWellFormed, readOpenTag } from './xml-text.ts';
+import { escapeXml, readOpenTag } from './xml-text.ts';
 
 export const CONTROL_NODE_JID = 'network-control@contrailsystems.com';
 export const BGP_PEER_RESOURCE = 'bgp-peer';
@@ -261,7 +261,6 @@ function agentFast(raw: string): AgentStanza | StanzaError | undefined {
   const action = readOpenTag(raw, p);
   if (!action || action.selfClosing) return undefined;
   if (action.name !== 'publish' && action.name !== 'collection') return undefined;
-  if (!isSimpleWellFormed(raw)) return undefined;
   const from = iq.attrs.from ?? '';
   const id = iq.attrs.id ?? '';
   const node = action.attrs.node;
@@ -271,26 +270,41 @@ function agentFast(raw: string): AgentStanza | StanzaError | undefined {
   if (action.name === 'collection') {
     const inner = readOpenTag(raw, p);
     if (!inner || (inner.name !== 'associate' && inner.name !== 'dissociate') || !inner.attrs.node) return undefined;
+    const tail = inner.selfClosing ? ['collection', 'pubsub', 'iq'] : [inner.name, 'collection', 'pubsub', 'iq'];
+    if (!closesToEnd(raw, inner.end, tail)) return undefined;
     return { kind: 'collection', from, id, instance: node, action: inner.name, node: inner.attrs.node };
   }
   const parsed = parsePublishNode(node);
   if (isStanzaError(parsed)) return parsed;
-  if (raw.startsWith('</publish', p)) return { kind: 'publish', from, id, node, ...parsed, entry: null };
+  if (raw.startsWith('</publish', p)) {
+    return closesToEnd(raw, p, ['publish', 'pubsub', 'iq']) ? { kind: 'publish', from, id, node, ...parsed, entry: null } : undefined;
+  }
   if (!raw.startsWith('<item>', p)) return undefined;
   p += '<item>'.length;
   while (raw.charCodeAt(p) <= 32) p++;
   if (!raw.startsWith('<entry>', p)) return undefined;
-  const start = p + '<entry>'.length;
-  const end = raw.indexOf('</entry>', start);
-  if (end < 0) return undefined;
   try {
-    const entry = entryFromString(raw, start, end);
-    if (entry === NOT_FAST) return undefined;
-    return { kind: 'publish', from, id, node, ...parsed, entry };
+    const r = entryFromString(raw, p + '<entry>'.length);
+    if (r === NOT_FAST || !closesToEnd(raw, r.end, ['item', 'publish', 'pubsub', 'iq'])) return undefined;
+    return { kind: 'publish', from, id, node, ...parsed, entry: r.entry };
   } catch (e) {
     if (e instanceof EntryError) return err(`publish ${node}: ${e.message}`);
     throw e;
   }
+}
+
+/** True when [p, end) is exactly the close tags `names` (blanks allowed between and before `>`). */
+function closesToEnd(raw: string, p: number, names: string[]): boolean {
+  for (const name of names) {
+    while (raw.charCodeAt(p) <= 32) p++;
+    if (!raw.startsWith('</', p) || !raw.startsWith(name, p + 2)) return false;
+    p += 2 + name.length;
+    while (raw.charCodeAt(p) <= 32) p++;
+    if (raw.charCodeAt(p) !== 62) return false;
+    p++;
+  }
+  while (p < raw.length && raw.charCodeAt(p) <= 32) p++;
+  return p === raw.length;
 }
 
 /** Decodes one framed agent → control-node stanza (§3). Never throws. */
@@ -358,7 +372,6 @@ function controlFast(raw: string): ControlStanza | StanzaError | undefined {
   while (raw.charCodeAt(p) <= 32) p++;
   const items = readOpenTag(raw, p);
   if (!items || items.name !== 'items' || items.selfClosing || !items.attrs.node || items.attrs.node === END_OF_RIB_NODE) return undefined;
-  if (!isSimpleWellFormed(raw)) return undefined;
   const parsed = parseItemsNode(items.attrs.node);
   if (isStanzaError(parsed)) return parsed;
   const bareTo = to.slice(0, to.length - resource.length - 1);
@@ -379,23 +392,21 @@ function controlFast(raw: string): ControlStanza | StanzaError | undefined {
     p = tag.end;
     while (raw.charCodeAt(p) <= 32) p++;
     if (!raw.startsWith('<entry>', p)) return undefined;
-    const start = p + '<entry>'.length;
-    const end = raw.indexOf('</entry>', start);
-    if (end < 0) return undefined;
-    let entry;
+    let r;
     try {
-      entry = entryFromString(raw, start, end);
+      r = entryFromString(raw, p + '<entry>'.length);
     } catch (e) {
       if (e instanceof EntryError) return err(`item ${tag.attrs.id ?? ''}: ${e.message}`);
       throw e;
     }
-    if (entry === NOT_FAST) return undefined;
-    entries.push(entry);
-    p = end + '</entry>'.length;
+    if (r === NOT_FAST) return undefined;
+    entries.push(r.entry);
+    p = r.end;
     while (raw.charCodeAt(p) <= 32) p++;
     if (!raw.startsWith('</item>', p)) return undefined;
     p += '</item>'.length;
   }
+  if (!closesToEnd(raw, p, ['items', 'event', 'message'])) return undefined;
   if (prefixes.length > 0) return { kind: 'retract', to: bareTo, ...parsed, prefixes };
   return { kind: 'items', to: bareTo, ...parsed, entries };
 }

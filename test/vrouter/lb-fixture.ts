@@ -32,7 +32,7 @@ export function memberName(i: number): string { return `compute-${i + 2}`; }
 
 export function buildWorld(o: WorldOptions): LbWorld {
   const underlay = new InProcessUnderlay();
-  const common = { underlay, clock: o.clock, flowTableSize: o.flowTableSize };
+  const common = { underlay, clock: o.clock, flowTableSize: o.flowTableSize ?? 1 << 16 };
   const client = new Vrouter({ name: 'compute-1', routerId: '127.0.20.1', hashFields: o.clientHashFields, maglev: o.maglev, ...common });
   client.upsertInterface({ name: 'client', vrf: VRF, ip: CLIENT_IP, mac: '02:00:00:00:00:02', label: CLIENT_LABEL, virtualNetwork: VN, floatingIps: [] });
   const members: MemberCompute[] = [];

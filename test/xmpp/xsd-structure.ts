@@ -4,6 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { parse, type Element } from 'ltx';
 
+// ltx's getChild() matches local names only; the schema's elements are matched by their full qname.
+function kids(el: Element | undefined, qname: string): Element[] {
+  return el ? el.getChildElements().filter((c) => c.name === qname) : [];
+}
+
 interface ChildDecl { type: string; many: boolean; hasDefault: boolean }
 interface ComplexType { children: Map<string, ChildDecl>; attrs: Map<string, string> }
 interface SimpleType { base: string; values: string[] }
@@ -19,16 +24,16 @@ export class XsdStructure {
       const name = el.attrs.name as string;
       if (el.name === 'xsd:complexType') {
         const t: ComplexType = { children: new Map(), attrs: new Map() };
-        const decls = [...el.getChildren('xsd:element'), ...(el.getChild('xsd:all')?.getChildren('xsd:element') ?? []),
-          ...(el.getChild('xsd:sequence')?.getChildren('xsd:element') ?? [])];
+        const decls = [...kids(el, 'xsd:element'), ...kids(el, 'xsd:all').flatMap((a) => kids(a, 'xsd:element')),
+          ...kids(el, 'xsd:sequence').flatMap((a) => kids(a, 'xsd:element'))];
         for (const d of decls) {
           t.children.set(d.attrs.name, { type: d.attrs.type, many: d.attrs.maxOccurs === 'unbounded', hasDefault: d.attrs.default !== undefined });
         }
-        for (const a of el.getChildren('xsd:attribute')) t.attrs.set(a.attrs.name, a.attrs.type);
+        for (const a of kids(el, 'xsd:attribute')) t.attrs.set(a.attrs.name, a.attrs.type);
         this.complex.set(name, t);
       } else if (el.name === 'xsd:simpleType') {
-        const r = el.getChild('xsd:restriction');
-        this.simple.set(name, { base: r?.attrs.base ?? 'xsd:string', values: (r?.getChildren('xsd:enumeration') ?? []).map((e) => e.attrs.value) });
+        const r = kids(el, 'xsd:restriction')[0];
+        this.simple.set(name, { base: r?.attrs.base ?? 'xsd:string', values: kids(r, 'xsd:enumeration').map((e) => e.attrs.value) });
       } else if (el.name === 'xsd:element') {
         this.topElements.set(name, el.attrs.type);
       }

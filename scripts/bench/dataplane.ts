@@ -1,0 +1,140 @@
+// Data-plane benchmark: flow-table and vRouter throughput, memory per flow at 1M flows, and how many
+// placements move on scale-out under Contrail's rule (with/without the flow table) and Maglev. Prints JSON.
+import { ecmpHash, ALL_FIELDS } from '../../src/vrouter/ecmp-hash.ts';
+import { pickSlot } from '../../src/vrouter/composite-slots.ts';
+import { FlowTable, keyWord0, keyWord3 } from '../../src/vrouter/flow-table.ts';
+import { InProcessUnderlay, Vrouter } from '../../src/vrouter/vrouter.ts';
+import { TrafficGenerator, addressRange } from '../../src/vrouter/traffic.ts';
+
+const FLOWS = 1_000_000;
+const VRF = 'default-domain:demo:svc-vn:svc-vn';
+const VIP = '30.30.30.100';
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** The hot path the vRouter runs per new / established flow, on the bare flow table (2 entries per connection). */
+function flowTableCore(): { newFlowsPerSec: number; lookupsPerSec: number; bytesPerEntry: number; bytesPerConnection: number } {
+  const table = new FlowTable(2 * FLOWS);
+  const out = new Uint32Array(2);
+  const active = new Uint8Array(128).fill(1);
+  const activeList = Int16Array.from({ length: 128 }, (_, i) => i);
+  const k0 = keyWord0(1, 0, 6);
+  const r0 = keyWord0(1, 1, 6);
+  const vip = 0x1e1e1e64;
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < FLOWS; i++) {
+    const src = (0x1e000000 + (i >>> 16)) >>> 0;
+    const sport = i & 0xffff;
+    ecmpHash(out, 0x7f001401, ALL_FIELDS, src, vip, 6, sport, 80);
+    const slot = pickSlot(out[0], out[1], 5, active, activeList, 5);
+    const f = table.insertPair(k0, src, vip, keyWord3(sport, 80), r0, vip, src, keyWord3(80, sport), 0);
+    table.slot[f] = slot;
+  }
+  const newFlowsPerSec = FLOWS / seconds(t);
+  // established: look up in a scrambled order so that the caches see a realistic spread
+  const order = new Uint32Array(FLOWS);
+  for (let i = 0; i < FLOWS; i++) order[i] = (i * 7919) % FLOWS; // 7919 is prime, so this is a permutation
+  let found = 0;
+  const rounds = 3;
+  t = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < FLOWS; j++) {
+      const i = order[j];
+      const fi = table.lookup(k0, (0x1e000000 + (i >>> 16)) >>> 0, vip, keyWord3(i & 0xffff, 80));
+      if (fi >= 0) { table.packets[fi]++; found++; }
+    }
+  }
+  const lookupsPerSec = (rounds * FLOWS) / seconds(t);
+  if (found !== rounds * FLOWS) throw new Error(`lookup found ${found} of ${rounds * FLOWS}`);
+  const bytesPerEntry = table.memoryBytes() / table.capacity;
+  return { newFlowsPerSec, lookupsPerSec, bytesPerEntry, bytesPerConnection: 2 * bytesPerEntry };
+}
+
+interface World { client: Vrouter; members: Vrouter[]; setMembers(n: number): void; close(): Promise<void> }
+
+function world(memberCount: number, o: { maglev?: boolean; clock?: () => number; clientTable?: number; autoReply?: boolean }): World {
+  const underlay = new InProcessUnderlay();
+  const client = new Vrouter({ name: 'client', routerId: '127.0.20.1', underlay, maglev: o.maglev, clock: o.clock, flowTableSize: o.clientTable ?? 1 << 16, autoReply: o.autoReply });
+  client.upsertInterface({ name: 'client', vrf: VRF, ip: '30.30.30.2', mac: '', label: 16, virtualNetwork: 'vn', floatingIps: [] });
+  const members: Vrouter[] = [];
+  for (let i = 0; i < memberCount; i++) {
+    const address = `127.0.${21 + (i >> 8)}.${(i & 255) + 1}`;
+    const v = new Vrouter({ name: `m${i}`, routerId: address, underlay, clock: o.clock, flowTableSize: 1 << 14, autoReply: o.autoReply });
+    v.upsertInterface({
+      name: `web-${i}`, vrf: VRF, ip: `30.31.${i >> 8}.${i & 255}`, mac: '', label: 17, virtualNetwork: 'vn',
+      floatingIps: [{ address: VIP, vrf: VRF, virtualNetwork: 'vn', portMappingsEnable: true, direction: 'ingress', portMappings: [{ protocol: 'tcp', srcPort: 80, dstPort: 8080 }] }],
+    });
+    v.setRoute(VRF, '30.30.0.0/16', [{ address: '127.0.20.1', label: 16, encapsulations: ['udp'] }]);
+    members.push(v);
+  }
+  return {
+    client,
+    members,
+    setMembers(n) {
+      client.setRoute(VRF, `${VIP}/32`, members.slice(0, n).map((m) => ({ address: m.routerId, label: 17, encapsulations: ['udp'] })));
+    },
+    async close() { await client.close(); for (const m of members) await m.close(); },
+  };
+}
+
+/** Whole vRouter path (route, composite, flow, tunnel, remote DNAT); no auto-reply so one direction is measured. */
+async function vrouterPath(): Promise<{ newFlowsPerSec: number; establishedPerSec: number; flows: number }> {
+  const flows = 200_000;
+  const w = world(5, { clientTable: 2 * flows, autoReply: false });
+  w.setMembers(5);
+  for (const m of w.members) m.setRoute(VRF, '30.30.0.0/16', []); // replies are not sent: keep member tables tiny
+  const g = new TrafficGenerator({ vrouter: w.client, interfaceName: 'client', vip: VIP, port: 80, flows, sourceAddresses: addressRange('30.30.40.1', 4) });
+  const packets = g.packets();
+  let t = process.hrtime.bigint();
+  for (const p of packets) w.client.sendFromInterface('client', p);
+  const newFlowsPerSec = flows / seconds(t);
+  t = process.hrtime.bigint();
+  for (const p of packets) w.client.sendFromInterface('client', p);
+  const establishedPerSec = flows / seconds(t);
+  await w.close();
+  return { newFlowsPerSec, establishedPerSec, flows };
+}
+
+async function disruption(n: number, mode: 'contrail-with-flows' | 'contrail-new-flows' | 'maglev-new-flows'): Promise<number> {
+  let now = 0;
+  const flows = 10_000;
+  const w = world(n + 1, { maglev: mode === 'maglev-new-flows', clock: () => now, clientTable: 4 * flows });
+  w.setMembers(n);
+  const g = new TrafficGenerator({ vrouter: w.client, interfaceName: 'client', vip: VIP, port: 80, flows, sourceAddresses: ['30.30.30.2'], sourcePorts: 'random', seed: 5 });
+  g.open();
+  w.setMembers(n + 1);
+  if (mode !== 'contrail-with-flows') now += 10 * 60_000; // all flows aged: every placement is new
+  const r = g.resend();
+  await w.close();
+  return r.moved / flows;
+}
+
+const core = flowTableCore();
+const path = await vrouterPath();
+const shares: Record<string, Record<string, number>> = {};
+for (const n of [10, 100]) {
+  shares[`N=${n}->${n + 1}`] = {
+    'contrail-with-flow-table': await disruption(n, 'contrail-with-flows'),
+    'contrail-new-flows': await disruption(n, 'contrail-new-flows'),
+    'maglev-new-flows': await disruption(n, 'maglev-new-flows'),
+    ideal: 1 / (n + 1),
+  };
+}
+console.log(JSON.stringify({
+  node: process.version,
+  flowTable: {
+    flows: FLOWS,
+    newFlowsPerSec: Math.round(core.newFlowsPerSec),
+    establishedLookupsPerSec: Math.round(core.lookupsPerSec),
+    bytesPerFlowEntry: Number(core.bytesPerEntry.toFixed(1)),
+    bytesPerConnection: Number(core.bytesPerConnection.toFixed(1)),
+  },
+  vrouterPath: {
+    flows: path.flows,
+    newFlowsPerSec: Math.round(path.newFlowsPerSec),
+    establishedPacketsPerSec: Math.round(path.establishedPerSec),
+  },
+  movedShareOnScaleOut: shares,
+}, null, 2));

@@ -1,0 +1,45 @@
+// `ecmpsim node <name>`: one node of a topology in this process, as in a real deployment. It serves the
+// node's introspect API on the node's own address and tells its launcher (if any) on stdout, one JSON
+// object per line: {"event":"ready","api":…}, {"event":"log","line":…}.
+import { serveApi } from '../inspect/api-router.ts';
+import { StanzaTap } from '../inspect/stanza-tap.ts';
+import { startCompute, startControlNode, type RunningNode } from '../topology/node-runtime.ts';
+import { nodeUnderlay } from '../topology/underlay-choice.ts';
+import type { Topology } from '../topology/topology.ts';
+
+export async function runNode(
+  topology: Topology,
+  name: string,
+  o: { apiPort: number; strict?: boolean; endOfRibQuietMs?: number },
+): Promise<void> {
+  const say = (message: object): void => {
+    process.stdout.write(`${JSON.stringify(message)}\n`);
+  };
+  const log = (line: string): void => say({ event: 'log', line });
+  const tap = new StanzaTap();
+  const isControl = topology.controlNodes.some((c) => c.name === name);
+  const isCompute = topology.computes.some((c) => c.name === name);
+  if (!isControl && !isCompute) throw new Error(`topology ${topology.name} has no node named ${name}`);
+
+  let node: RunningNode;
+  let closeUnderlay = async (): Promise<void> => {};
+  if (isControl) {
+    node = await startControlNode(topology, name, { tap, log, strict: o.strict, endOfRibQuietMs: o.endOfRibQuietMs });
+  } else {
+    const compute = topology.computes.find((c) => c.name === name)!;
+    const underlay = await nodeUnderlay(topology, compute.address);
+    closeUnderlay = underlay.close;
+    node = await startCompute(topology, name, underlay.underlay, { tap, log });
+  }
+  const server = await serveApi(node.handler, node.address, o.apiPort);
+  say({ event: 'ready', node: name, api: server.url });
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  await node.stop();
+  await closeUnderlay();
+  await tap.close();
+}

@@ -1,0 +1,166 @@
+// How the CLI shows API documents to people: tables and pretty XML. `--json` bypasses all of this.
+import Table from 'cli-table3';
+import { prettyXml } from '../inspect/xml-pretty.ts';
+import type { TimelineEntry, TrafficReport, SlotView, ScenarioReport } from '../scenario/scenario.ts';
+
+const useColor = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
+export const bold = paint(1);
+export const dim = paint(2);
+export const green = paint(32);
+export const red = paint(31);
+export const cyan = paint(36);
+
+function table(head: string[]): Table.Table {
+  return new Table({ head: head.map((h) => bold(h)), style: { head: [], border: [] } });
+}
+
+function render(head: string[], rows: (string | number)[][]): string {
+  const t = table(head);
+  for (const row of rows) t.push(row.map(String));
+  return t.toString();
+}
+
+export interface NodeSummary {
+  name: string;
+  kind: string;
+  address: string;
+  alive: boolean;
+  status: { sessions?: { controlNode: string; established: boolean }[]; agents?: unknown[] } | null;
+}
+
+export function nodesView(nodes: NodeSummary[]): string {
+  return render(
+    ['node', 'kind', 'address', 'state', 'sessions'],
+    nodes.map((n) => [
+      n.name,
+      n.kind,
+      n.address,
+      n.alive ? green('up') : red('down'),
+      n.kind === 'control-node'
+        ? `${n.status?.agents?.length ?? 0} agents`
+        : (n.status?.sessions ?? []).map((s) => `${s.controlNode}:${s.established ? 'up' : 'down'}`).join(' '),
+    ]),
+  );
+}
+
+interface RoutePathJson {
+  peer: string;
+  rd: string;
+  label: number;
+  nextHop: string;
+  best: boolean;
+  multipath: boolean;
+  localPref: number;
+  med?: number;
+  replicatedFrom?: string;
+}
+interface RouteJson {
+  table: string;
+  prefix: string;
+  paths?: RoutePathJson[];
+}
+
+export function routesView(routes: RouteJson[]): string {
+  const rows: (string | number)[][] = [];
+  for (const r of routes) {
+    for (const [i, p] of (r.paths ?? []).entries()) {
+      const flag = p.best ? '*>' : p.multipath ? '*=' : '  ';
+      rows.push([i === 0 ? r.table : '', i === 0 ? r.prefix : '', flag, p.rd, p.nextHop, p.label, p.localPref, p.med ?? '', p.peer + (p.replicatedFrom ? dim(' (replicated)') : '')]);
+    }
+  }
+  return `${render(['table', 'prefix', '', 'RD', 'next hop', 'label', 'LP', 'MED', 'peer'], rows)}\n${dim('*> best   *= ECMP (multipath)')}`;
+}
+
+export interface FibVrfJson {
+  vrf: string;
+  routes: { prefix: string; kind: string; source: string; slots: SlotView[]; maglev?: boolean }[];
+}
+
+export function slotsText(slots: SlotView[]): string {
+  return slots
+    .map((s) => (s.empty ? dim(`[${s.index}] (hole)`) : `[${s.index}] ${s.local ? `local ${s.interface ?? ''}`.trim() : s.address} label ${s.label}${s.active === false ? red(' inactive') : ''}`))
+    .join('\n');
+}
+
+export function fibView(vrfs: FibVrfJson[], prefix?: string): string {
+  const rows: (string | number)[][] = [];
+  for (const v of vrfs) {
+    for (const r of v.routes) {
+      if (prefix && r.prefix !== prefix && r.prefix !== `${prefix}/32`) continue;
+      rows.push([v.vrf, r.prefix, `${r.kind}${r.maglev ? ' (maglev)' : ''}`, r.source, slotsText(r.slots)]);
+    }
+  }
+  return render(['vrf', 'prefix', 'next hop', 'from', 'slots (index, member, label)'], rows);
+}
+
+interface FlowJson {
+  [key: string]: unknown;
+}
+
+export function flowsView(flows: FlowJson[]): string {
+  if (flows.length === 0) return dim('no flows');
+  const keys = Object.keys(flows[0]).filter((k) => typeof flows[0][k] !== 'object');
+  return render(keys, flows.map((f) => keys.map((k) => String(f[k] ?? ''))));
+}
+
+export function trafficView(report: TrafficReport): string {
+  const rows = report.members.map((m) => [m.member, m.flows, `${(m.share * 100).toFixed(1)}%`, bar(m.share)]);
+  let text = render(['member', 'flows', 'share', ''], rows);
+  const drops = Object.entries(report.dropped);
+  text += `\n${report.delivered}/${report.flows} delivered, largest deviation from fair ${(report.maxDeviation * 100).toFixed(1)}%, ${report.repliesFromVip} replies from the VIP`;
+  if (report.moved !== undefined) text += `, ${report.moved} flows changed member`;
+  if (drops.length > 0) text += `\n${red('dropped:')} ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`;
+  return text;
+}
+
+function bar(share: number): string {
+  return '█'.repeat(Math.round(share * 40));
+}
+
+export function traceView(steps: { node: string; step: string; detail: string }[]): string {
+  return steps.map((s, i) => `${String(i + 1).padStart(2)}. ${cyan(s.node.padEnd(10))} ${bold(s.step.padEnd(9))} ${s.detail}`).join('\n');
+}
+
+export interface StanzaJson {
+  seq: number;
+  time: string;
+  node: string;
+  peer: string;
+  direction: 'in' | 'out';
+  summary: string;
+  raw: string;
+}
+
+export function stanzaView(s: StanzaJson, raw: boolean): string {
+  const arrow = s.direction === 'out' ? '→' : '←';
+  const head = `${dim(s.time)} ${bold(s.node)} ${arrow} ${s.peer}  ${cyan(s.summary)}`;
+  return raw ? `${head}\n${prettyXml(s.raw)}\n` : head;
+}
+
+export function timelineLine(entry: TimelineEntry): string {
+  const at = dim(`${(entry.atMs / 1000).toFixed(2).padStart(6)}s`);
+  switch (entry.kind) {
+    case 'step':
+      return `${at} ${bold(`▶ ${entry.text}`)}`;
+    case 'note':
+      return `${at}   ${entry.text}`;
+    case 'check':
+      return `${at}   ${entry.ok ? green('✓') : red('✗')} ${entry.text}${entry.detail ? dim(` (${entry.detail})`) : ''}`;
+  }
+}
+
+export function reportSummary(report: ScenarioReport): string {
+  const verdict = report.ok ? green('PASS') : red('FAIL');
+  const lines = [`${verdict} ${report.scenario} on ${report.topology} (${report.mode}) in ${(report.durationMs / 1000).toFixed(1)} s`];
+  if (report.error) lines.push(red(report.error));
+  // The plain closing line CI counts.
+  lines.push(`${report.checks.passed} passed, ${report.checks.failed} failed`);
+  return lines.join('\n');
+}
+
+export function configListView(kind: string, objects: Record<string, unknown>[]): string {
+  if (objects.length === 0) return dim(`no ${kind}`);
+  const keys = Object.keys(objects[0]).filter((k) => k !== 'kind' && k !== 'uuid');
+  return render(keys, objects.map((o) => keys.map((k) => (Array.isArray(o[k]) ? JSON.stringify(o[k]) : String(o[k] ?? '')))));
+}

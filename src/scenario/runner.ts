@@ -1,0 +1,59 @@
+// Runs one scenario script against a simulation it brings up (and takes down) itself.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadTopologyFile, formatTopologyError } from '../topology/loader.ts';
+import { Simulation, type LaunchMode } from '../topology/launcher.ts';
+import { ScenarioContext, ScenarioFailure, type Scenario, type ScenarioReport, type TimelineEntry } from './scenario.ts';
+
+export const TOPOLOGIES_DIR = fileURLToPath(new URL('../../topologies/', import.meta.url));
+
+export class ScenarioLoadError extends Error {}
+
+export async function loadScenario(file: string): Promise<Scenario> {
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
+  } catch (e) {
+    throw new ScenarioLoadError(`cannot load scenario ${file}: ${(e as Error).message}`);
+  }
+  const scenario = module.default as Partial<Scenario> | undefined;
+  if (!scenario || typeof scenario.run !== 'function' || typeof scenario.name !== 'string') {
+    throw new ScenarioLoadError(`${file} must export default defineScenario({ name, description, run })`);
+  }
+  return scenario as Scenario;
+}
+
+export async function resolveTopologyFile(scenario: Scenario, override?: string): Promise<string> {
+  if (override) return path.resolve(override);
+  return path.join(TOPOLOGIES_DIR, scenario.topology ?? 'default.json');
+}
+
+export interface RunOptions {
+  mode?: LaunchMode;
+  topologyFile?: string;
+  onEntry?: (entry: TimelineEntry) => void;
+  onReady?: (sim: Simulation) => void;
+  log?: (line: string) => void;
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioReport> {
+  const topologyFile = await resolveTopologyFile(scenario, options.topologyFile);
+  const loaded = await loadTopologyFile(topologyFile);
+  if (!loaded.ok) {
+    throw new ScenarioLoadError(`${topologyFile} is not a valid topology:\n${loaded.errors.map((e) => `  ${formatTopologyError(e)}`).join('\n')}`);
+  }
+  const mode = options.mode ?? 'in-process';
+  const sim = await Simulation.start(loaded.topology, { mode, topologyFile, log: options.log, endOfRibQuietMs: 500 });
+  const context = new ScenarioContext(sim.api, options.onEntry);
+  const meta = { scenario: scenario.name, topology: loaded.topology.name, mode };
+  try {
+    options.onReady?.(sim);
+    await scenario.run(context);
+    return context.report(meta);
+  } catch (e) {
+    const message = e instanceof ScenarioFailure ? e.message : `the script threw: ${(e as Error).stack ?? String(e)}`;
+    return context.report(meta, message);
+  } finally {
+    await sim.stop();
+  }
+}

@@ -1,0 +1,189 @@
+import { expect } from 'chai';
+import type { BgpSpeaker } from '../../src/bgp/speaker.ts';
+import { emptyExtendedCommunities } from '../../src/bgp/extended-communities.ts';
+import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
+import type { RouteUpdate, VpnRoute } from '../../src/bgp/routes.ts';
+import { ScriptedPeer, eventually, loopbackBlock, startSpeaker, waitForEvent } from './harness.ts';
+
+const ASN = 64512;
+
+function vipRoute(compute: string, label: number): VpnRoute {
+  return {
+    rd: `${compute}:3`, prefix: '30.30.30.100/32', label, nextHop: compute,
+    attrs: defaultPathAttributes({
+      localPref: 200, med: 100,
+      extCommunities: { ...emptyExtendedCommunities(), routeTargets: ['target:64512:8000001'], encapsulations: ['gre', 'udp'], originVn: { asn: ASN, vnIndex: 5 } },
+    }),
+  };
+}
+
+describe('bgp sessions between two speakers', function () {
+  this.timeout(15000);
+  const speakers: BgpSpeaker[] = [];
+  afterEach(async () => {
+    await Promise.all(speakers.splice(0).map((s) => s.stop()));
+  });
+
+  async function pair(options: { bActive?: boolean; bAsn?: number; idleHoldMs?: number } = {}) {
+    const ip = loopbackBlock();
+    const a = await startSpeaker({ asn: ASN, routerId: '10.0.0.1', address: ip(1) });
+    const b = await startSpeaker({ asn: options.bAsn ?? ASN, routerId: '10.0.0.2', address: ip(2) });
+    speakers.push(a, b);
+    const timers = { connectRetryMs: 300, idleHoldMs: options.idleHoldMs ?? 200 };
+    const aUp = waitForEvent(a, 'peer-established');
+    const bUp = waitForEvent(b, 'peer-established');
+    a.addPeer({ address: ip(2), port: b.listenAddress()!.port, asn: options.bAsn ?? ASN, ...timers });
+    b.addPeer({ address: ip(1), port: a.listenAddress()!.port, asn: ASN, passive: !options.bActive, ...timers });
+    await Promise.all([aUp, bUp]);
+    return { a, b, ip };
+  }
+
+  it('establishes, negotiates families and hold time, and reports status', async () => {
+    const { a, ip } = await pair();
+    const [status] = a.peers();
+    expect(status).to.include({ address: ip(2), state: 'established', holdTime: 90, remoteRouterId: '10.0.0.2', fourOctetAs: true, routeRefresh: true });
+    expect(status!.families).to.deep.equal(['inet-vpn', 'route-target']);
+  });
+
+  it('delivers VPN routes with RD, label, next hop and typed attributes, then withdraws them', async () => {
+    const { a, b, ip } = await pair();
+    const reached: VpnRoute[] = [];
+    b.on('update', (_p, u) => reached.push(...u.reach));
+    a.advertise(ip(2), [vipRoute('10.0.0.11', 17), vipRoute('10.0.0.12', 18)]);
+    await eventually(() => reached.length === 2, 'two routes');
+    expect(reached.map((r) => [r.rd, r.prefix, r.label, r.nextHop])).to.deep.equal([
+      ['10.0.0.11:3', '30.30.30.100/32', 17, '10.0.0.11'], ['10.0.0.12:3', '30.30.30.100/32', 18, '10.0.0.12'],
+    ]);
+    expect(reached[0]!.attrs).to.deep.equal(vipRoute('10.0.0.11', 17).attrs);
+    expect(b.peer(ip(1))!.adjRibIn().vpn).to.have.length(2);
+    const gone = waitForEvent<[unknown, RouteUpdate]>(b, 'update', (_p, u) => u.withdraw.length === 1);
+    a.withdraw('all', [{ rd: '10.0.0.12:3', prefix: '30.30.30.100/32' }]);
+    expect((await gone)[1].withdraw).to.deep.equal([{ rd: '10.0.0.12:3', prefix: '30.30.30.100/32' }]);
+    expect(b.peer(ip(1))!.adjRibIn().vpn.map((r) => r.rd)).to.deep.equal(['10.0.0.11:3']);
+  });
+
+  it('sends the Adj-RIB-Out and End-of-RIB when a session comes up, and route-target NLRI', async () => {
+    const ip = loopbackBlock();
+    const a = await startSpeaker({ asn: ASN, routerId: '10.0.0.1', address: ip(1) });
+    const b = await startSpeaker({ asn: ASN, routerId: '10.0.0.2', address: ip(2) });
+    speakers.push(a, b);
+    b.addPeer({ address: ip(1), asn: ASN, passive: true });
+    const peerA = a.addPeer({ address: ip(2), port: b.listenAddress()!.port, asn: ASN, passive: true });
+    a.advertise(ip(2), [vipRoute('10.0.0.11', 17)]);
+    a.advertiseRouteTargets('all', [{ originAs: ASN, routeTarget: 'target:64512:8000001', prefixLength: 96, nextHop: ip(1), attrs: defaultPathAttributes() }]);
+    const vpnEor = waitForEvent(b, 'end-of-rib', (_p, f) => f === 'inet-vpn');
+    const rtEor = waitForEvent(b, 'end-of-rib', (_p, f) => f === 'route-target');
+    const reach = waitForEvent<[unknown, RouteUpdate]>(b, 'update', (_p, u) => u.reach.length === 1);
+    const rt = waitForEvent<[unknown, RouteUpdate]>(b, 'update', (_p, u) => u.rtReach.length === 1);
+    expect(peerA.state).to.equal('active');
+    // Passive on both sides: start a session by making A active.
+    a.removePeer(ip(2));
+    const active = a.addPeer({ address: ip(2), port: b.listenAddress()!.port, asn: ASN, connectRetryMs: 300 });
+    active.advertiseVpn([vipRoute('10.0.0.11', 17)]);
+    active.advertiseRouteTargets([{ originAs: ASN, routeTarget: 'target:64512:8000001', prefixLength: 96, nextHop: ip(1), attrs: defaultPathAttributes() }]);
+    await Promise.all([vpnEor, rtEor, reach, rt]);
+    expect((await rt)[1].rtReach[0]).to.include({ originAs: ASN, routeTarget: 'target:64512:8000001', prefixLength: 96, nextHop: ip(1) });
+  });
+
+  it('resolves a connection collision into one session when both sides connect', async () => {
+    const { a, b } = await pair({ bActive: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.peers()[0]!.state).to.equal('established');
+    expect(b.peers()[0]!.state).to.equal('established');
+    expect(a.peers()[0]!.counters.establishedTransitions).to.equal(1);
+    expect(b.peers()[0]!.counters.establishedTransitions).to.equal(1);
+  });
+
+  it('re-converges after an administrative reset', async () => {
+    const { a, b, ip } = await pair({ idleHoldMs: 100 });
+    a.advertise('all', [vipRoute('10.0.0.11', 17)]);
+    await eventually(() => b.peer(ip(1))!.adjRibIn().vpn.length === 1, 'route learned');
+    const down = waitForEvent<[unknown, RouteUpdate]>(b, 'update', (_p, u) => u.withdraw.length === 1);
+    const again = waitForEvent(b, 'update', (_p, u: RouteUpdate) => u.reach.length === 1);
+    a.resetPeer(ip(2));
+    await down;
+    await again;
+    expect(a.peers()[0]!.counters.establishedTransitions).to.equal(2);
+    expect(b.peer(ip(1))!.adjRibIn().vpn).to.have.length(1);
+  });
+
+  it('eBGP: prepends the local ASN and strips LOCAL_PREF', async () => {
+    const { a, b, ip } = await pair({ bAsn: 64513 });
+    const got = waitForEvent<[unknown, RouteUpdate]>(b, 'update', (_p, u) => u.reach.length === 1);
+    a.advertise(ip(2), [vipRoute('10.0.0.11', 17)]);
+    const [, u] = await got;
+    expect(u.reach[0]!.attrs.asPath).to.deep.equal([{ type: 'sequence', asns: [ASN] }]);
+    expect(u.reach[0]!.attrs.localPref).to.equal(undefined);
+  });
+
+  it('rejects bad input to advertise() without storing or sending anything', async () => {
+    const { a, ip } = await pair();
+    expect(() => a.advertise(ip(2), [{ ...vipRoute('10.0.0.11', 17), label: 1 << 20 }])).to.throw(RangeError);
+    expect(() => a.advertise(ip(2), [{ ...vipRoute('10.0.0.11', 17), rd: 'x' }])).to.throw(RangeError);
+    expect(() => a.advertise('127.9.9.9', [])).to.throw(/no peer/);
+    expect(a.peers()[0]!.prefixesOut).to.equal(0);
+  });
+});
+
+describe('bgp FSM against a scripted peer', function () {
+  this.timeout(15000);
+  let speaker: BgpSpeaker | undefined;
+  const scripted: ScriptedPeer[] = [];
+  afterEach(async () => {
+    scripted.splice(0).forEach((p) => p.close());
+    await speaker?.stop();
+    speaker = undefined;
+  });
+
+  async function setup() {
+    const ip = loopbackBlock();
+    speaker = await startSpeaker({ asn: ASN, routerId: '10.0.0.1', address: ip(1) });
+    speaker.addPeer({ address: ip(2), asn: ASN, passive: true });
+    const listen = speaker.listenAddress()!;
+    const connectFrom = async (host: number) => {
+      const p = await ScriptedPeer.connect(ip(host), listen);
+      scripted.push(p);
+      return p;
+    };
+    return { speaker, ip, connectFrom };
+  }
+
+  it('answers a wrong peer AS with NOTIFICATION 2/2', async () => {
+    const { connectFrom } = await setup();
+    const p = await connectFrom(2);
+    p.send({ type: 'open', asn: 65000, holdTime: 90, routerId: '10.0.0.9', capabilities: { multiprotocol: [], routeRefresh: false, fourOctetAs: 65000, other: [] } });
+    await eventually(() => p.notifications().length > 0, 'NOTIFICATION');
+    expect(p.notifications()[0]).to.deep.equal({ code: 2, subcode: 2 });
+  });
+
+  it('answers an unacceptable hold time with 2/6 and an unknown source address with Cease/5', async () => {
+    const { connectFrom } = await setup();
+    const p = await connectFrom(2);
+    p.send({ type: 'open', asn: ASN, holdTime: 2, routerId: '10.0.0.9', capabilities: { multiprotocol: [], routeRefresh: false, other: [] } });
+    await eventually(() => p.notifications().length > 0, 'NOTIFICATION');
+    expect(p.notifications()[0]).to.deep.equal({ code: 2, subcode: 6 });
+    const stranger = await connectFrom(3);
+    await eventually(() => stranger.notifications().length > 0, 'NOTIFICATION to stranger');
+    expect(stranger.notifications()[0]).to.deep.equal({ code: 6, subcode: 5 });
+  });
+
+  it('expires the hold timer of a silent peer with NOTIFICATION 4/0 and goes down', async () => {
+    const { speaker, connectFrom } = await setup();
+    const p = await connectFrom(2);
+    const down = waitForEvent(speaker, 'peer-down');
+    await p.establish(ASN, '10.0.0.2', 3);
+    // Swallow the scripted side's obligations: it never sends a KEEPALIVE after the first.
+    await down;
+    await eventually(() => p.notifications().length > 0, 'NOTIFICATION');
+    expect(p.notifications()).to.deep.equal([{ code: 4, subcode: 0 }]);
+    expect(speaker.peers()[0]!.state).to.equal('active');
+  });
+
+  it('rejects a message in the wrong state with an FSM error', async () => {
+    const { connectFrom } = await setup();
+    const p = await connectFrom(2);
+    p.send({ type: 'keepalive' });
+    await eventually(() => p.notifications().length > 0, 'NOTIFICATION');
+    expect(p.notifications()[0]).to.deep.equal({ code: 5, subcode: 1 });
+  });
+});

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { StreamFramer, splitStanzas, type FrameEvent } from '../../src/xmpp/stream-framer.ts';
+import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-codec.ts';
+import { entryFromString, NOT_FAST } from '../../src/xmpp/route-entry.ts';
+
+const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const KA = Buffer.from([0xc8, 0x80]);
+const HEADER = encodeAgentStreamOpen('compute-1');
+const [PUB, COL] = splitStanzas(fixture('publish-associate.xml'));
+const ITEMS = fixture('items-ecmp.xml');
+
+function feed(chunks: (Buffer | string)[], max = 1 << 20): FrameEvent[] {
+  const f = new StreamFramer(max);
+  return chunks.flatMap((c) => f.push(typeof c === 'string' ? Buffer.from(c) : c));
+}
+
+const kinds = (evs: FrameEvent[]) => evs.map((e) => e.type);
+
+describe('stream framer (§2.1)', () => {
+  it('frames header, keepalives and stanzas; a run of blanks is one keepalive', () => {
+    const evs = feed([Buffer.concat([Buffer.from(HEADER), KA, Buffer.from(PUB + '\n  '), KA, Buffer.from(COL), KA, KA])]);
+    expect(kinds(evs)).to.deep.equal(['header', 'keepalive', 'stanza', 'keepalive', 'stanza', 'keepalive']);
+    expect(evs[0]).to.deep.include({ raw: HEADER });
+    expect((evs[0] as { attrs: Record<string, string> }).attrs.from).to.equal('compute-1');
+    expect(evs.filter((e) => e.type === 'stanza').map((e) => (e as { raw: string }).raw)).to.deep.equal([PUB, COL]);
+  });
+
+  it('gives the same frames for every split of the byte stream into two or three segments', () => {
+    const stream = Buffer.concat([Buffer.from(HEADER), KA, Buffer.from(PUB + COL), KA, Buffer.from(ITEMS), KA]);
+    const whole = feed([stream]);
+    fc.assert(fc.property(fc.nat(stream.length), fc.nat(stream.length), (a, b) => {
+      const [x, y] = a < b ? [a, b] : [b, a];
+      expect(feed([stream.subarray(0, x), stream.subarray(x, y), stream.subarray(y)])).to.deep.equal(whole);
+    }), { numRuns: 400 });
+    // and byte by byte, which splits the UTF-8 keepalive C8|80
+    expect(feed([...stream].map((b) => Buffer.from([b])))).to.deep.equal(whole);
+  });
+
+  it('ends a stanza at the first matching close tag, whitespace allowed before >', () => {
+    const evs = feed([HEADER + '<iq type="set"><x>a</x></iq  ><message to="a"><b/></message\n>']);
+    expect(evs.slice(1).map((e) => (e as { raw: string }).raw)).to.deep.equal(['<iq type="set"><x>a</x></iq  >', '<message to="a"><b/></message\n>']);
+  });
+
+  it('accepts <?xml version="1.0"?> before the header, rejects the single-quoted one', () => {
+    expect(kinds(feed(['<?xml version="1.0"?>' + HEADER]))).to.deep.equal(['header']);
+    const bad = feed(["<?xml version='1.0'?>" + HEADER]);
+    expect(kinds(bad)).to.deep.equal(['error']);
+  });
+
+  it('rejects a header whose last attribute is not xmlns:stream', () => {
+    const evs = feed(['<stream:stream xmlns:stream="http://etherx.jabber.org/streams" from="a">']);
+    expect(evs).to.have.length(1);
+    expect(evs[0]).to.deep.include({ type: 'error' });
+    expect((evs[0] as { reason: string }).reason).to.match(/xmlns:stream must be its last attribute/);
+  });
+
+  it('rejects unknown top-level data, a self-closed stanza and junk before the header', () => {
+    expect((feed([HEADER + '<presence/>'])[1] as { reason: string }).reason).to.match(/unknown top-level/);
+    expect(feed([HEADER + '<iqx></iqx>'])[1]).to.deep.include({ type: 'error' });
+    expect(feed(['hello' + HEADER])[0]).to.deep.include({ type: 'error' });
+    // A self-closed <iq/> is never framed: the framer keeps waiting for </iq>, bounded by the size cap.
+    expect(kinds(feed([HEADER + '<iq type="set"/>']))).to.deep.equal(['header']);
+  });
+
+  it('reports the end of stream', () => {
+    expect(kinds(feed([HEADER, '</stream:stream>']))).to.deep.equal(['header', 'stream-end']);
+  });
+
+  it('caps a stanza at maxStanzaBytes, whether it arrives whole or in pieces', () => {
+    const big = '<iq type="set">' + 'x'.repeat(2000) + '</iq>';
+    expect(kinds(feed([HEADER + big], 1000))).to.deep.equal(['header', 'error']);
+    const f = new StreamFramer(1000);
+    const evs = [...f.push(Buffer.from(HEADER)), ...f.push(Buffer.from('<iq type="set">' + 'x'.repeat(600))), ...f.push(Buffer.from('x'.repeat(600)))];
+    expect(kinds(evs)).to.deep.equal(['header', 'error']);
+    expect(f.push(Buffer.from('</iq>'))).to.deep.equal([]);
+  });
+});
+
+describe('fast entry scanner is the path actually taken for the shapes peers emit', () => {
+  for (const [name, raw] of [['our publish', PUB], ['our items', ITEMS], ['reference §3.2', fixture('reference-3.2-publish-pair.xml')], ['reference §4.1', fixture('reference-4.1-items-ecmp.xml')]] as const) {
+    it(name, () => {
+      const r = entryFromString(raw, raw.indexOf('<entry>') + '<entry>'.length);
+      expect(r).to.not.equal(NOT_FAST);
+    });
+  }
+  it('falls back (NOT_FAST) for a reordered entry', () => {
+    const raw = '<entry><version>1</version><nlri><af>1</af><safi>1</safi><address>1.2.3.4/32</address></nlri></entry>';
+    expect(entryFromString(raw, 7)).to.equal(NOT_FAST);
+  });
+});
