@@ -1,12 +1,14 @@
 // Data-plane benchmark: flow-table and vRouter throughput, memory per flow at 1M flows, and how many
-// placements move on scale-out under Contrail's rule (with/without the flow table) and Maglev. Prints JSON.
+// placements move on scale-out under Contrail's rule (with/without the flow table) and Maglev.
+// A module of the bench harness (./run.ts, key `dataplane`); run alone it prints its section as JSON.
+import { pathToFileURL } from 'node:url';
+import { figure, type BenchOptions, type BenchSection } from './bench-section.ts';
 import { ecmpHash, ALL_FIELDS } from '../../src/vrouter/ecmp-hash.ts';
 import { pickSlot } from '../../src/vrouter/composite-slots.ts';
 import { FlowTable, keyWord0, keyWord3 } from '../../src/vrouter/flow-table.ts';
 import { InProcessUnderlay, Vrouter } from '../../src/vrouter/vrouter.ts';
 import { TrafficGenerator, addressRange } from '../../src/vrouter/traffic.ts';
 
-const FLOWS = 1_000_000;
 const VRF = 'default-domain:demo:svc-vn:svc-vn';
 const VIP = '30.30.30.100';
 
@@ -15,7 +17,7 @@ function seconds(start: bigint): number {
 }
 
 /** The hot path the vRouter runs per new / established flow, on the bare flow table (2 entries per connection). */
-function flowTableCore(): { newFlowsPerSec: number; lookupsPerSec: number; bytesPerEntry: number; bytesPerConnection: number } {
+function flowTableCore(FLOWS: number): { newFlowsPerSec: number; lookupsPerSec: number; bytesPerEntry: number; bytesPerConnection: number } {
   const table = new FlowTable(2 * FLOWS);
   const out = new Uint32Array(2);
   const active = new Uint8Array(128).fill(1);
@@ -27,6 +29,7 @@ function flowTableCore(): { newFlowsPerSec: number; lookupsPerSec: number; bytes
   for (let i = 0; i < FLOWS; i++) {
     const src = (0x1e000000 + (i >>> 16)) >>> 0;
     const sport = i & 0xffff;
+    if (table.lookup(k0, src, vip, keyWord3(sport, 80)) >= 0) throw new Error('duplicate tuple');
     ecmpHash(out, 0x7f001401, ALL_FIELDS, src, vip, 6, sport, 80);
     const slot = pickSlot(out[0], out[1], 5, active, activeList, 5);
     const f = table.insertPair(k0, src, vip, keyWord3(sport, 80), r0, vip, src, keyWord3(80, sport), 0);
@@ -80,8 +83,7 @@ function world(memberCount: number, o: { maglev?: boolean; clock?: () => number;
 }
 
 /** Whole vRouter path (route, composite, flow, tunnel, remote DNAT); no auto-reply so one direction is measured. */
-async function vrouterPath(): Promise<{ newFlowsPerSec: number; establishedPerSec: number; flows: number }> {
-  const flows = 200_000;
+async function vrouterPath(flows: number): Promise<{ newFlowsPerSec: number; establishedPerSec: number; flows: number }> {
   const w = world(5, { clientTable: 2 * flows, autoReply: false });
   w.setMembers(5);
   for (const m of w.members) m.setRoute(VRF, '30.30.0.0/16', []); // replies are not sent: keep member tables tiny
@@ -111,30 +113,46 @@ async function disruption(n: number, mode: 'contrail-with-flows' | 'contrail-new
   return r.moved / flows;
 }
 
-const core = flowTableCore();
-const path = await vrouterPath();
-const shares: Record<string, Record<string, number>> = {};
-for (const n of [10, 100]) {
-  shares[`N=${n}->${n + 1}`] = {
-    'contrail-with-flow-table': await disruption(n, 'contrail-with-flows'),
-    'contrail-new-flows': await disruption(n, 'contrail-new-flows'),
-    'maglev-new-flows': await disruption(n, 'maglev-new-flows'),
-    ideal: 1 / (n + 1),
+export async function run(o: BenchOptions): Promise<BenchSection> {
+  const flows = o.quick ? 100_000 : 1_000_000;
+  const pathFlows = o.quick ? 20_000 : 200_000;
+  const sizes = o.quick ? [10] : [10, 100];
+  o.log(`dataplane: flow table with ${flows} connections`);
+  flowTableCore(50_000); // warm-up: let the JIT compile the hot path before measuring
+  const core = flowTableCore(flows);
+  o.log(`dataplane: vRouter path with ${pathFlows} connections`);
+  const path = await vrouterPath(pathFlows);
+  const figures = [
+    figure('flowTable.newFlowsPerSecond', `${flows} connections`, core.newFlowsPerSec, 'flows/s', { target: { op: '>=', value: 1e6 }, note: 'miss lookup + hash + member pick + forward/reverse insert' }),
+    figure('flowTable.establishedLookupsPerSecond', `${flows} connections`, core.lookupsPerSec, 'lookups/s', { target: { op: '>=', value: 5e6 }, note: 'random order, counter update included' }),
+    figure('flowTable.bytesPerFlowEntry', `${flows} connections`, core.bytesPerEntry, 'bytes', { target: { op: '<=', value: 100 }, note: 'a connection is two entries (forward + reverse), as in the vRouter' }),
+    figure('flowTable.bytesPerConnection', `${flows} connections`, core.bytesPerConnection, 'bytes'),
+    figure('vrouter.newFlowsPerSecond', `${pathFlows} connections, 5 members`, path.newFlowsPerSec, 'flows/s', { note: 'route, composite, flow pair, in-process tunnel, remote DNAT flow pair; no reply' }),
+    figure('vrouter.establishedPacketsPerSecond', `${pathFlows} connections, 5 members`, path.establishedPerSec, 'packets/s'),
+  ];
+  for (const n of sizes) {
+    o.log(`dataplane: disruption N=${n} -> ${n + 1}`);
+    const c = `N=${n}->${n + 1}, 10000 flows`;
+    figures.push(
+      figure('disruption.contrailWithFlowTable', c, await disruption(n, 'contrail-with-flows'), 'share moved', { note: 'existing flows' }),
+      figure('disruption.contrailNewFlows', c, await disruption(n, 'contrail-new-flows'), 'share moved', { note: 'placements of the same tuples as new flows' }),
+      figure('disruption.maglevNewFlows', c, await disruption(n, 'maglev-new-flows'), 'share moved', { note: `ideal ${(1 / (n + 1)).toFixed(4)}` }),
+    );
+  }
+  return {
+    name: 'dataplane',
+    title: 'vRouter data plane: flow table, forwarding path, scale-out disruption',
+    params: { flows, pathFlows, disruptionSizes: sizes, maglevTableSize: 12809 },
+    figures,
+    notes: [
+      'Flow table: open addressing, linear probing over interleaved 4-word keys, load <= 0.7; typed arrays only.',
+      'Disruption without the flow table is measured by ageing every flow out between rounds, so every tuple is placed again as a new flow.',
+      'Maglev uses one prime table size (12809 >= 100 x 128 members) so placements stay comparable across member changes.',
+    ],
   };
 }
-console.log(JSON.stringify({
-  node: process.version,
-  flowTable: {
-    flows: FLOWS,
-    newFlowsPerSec: Math.round(core.newFlowsPerSec),
-    establishedLookupsPerSec: Math.round(core.lookupsPerSec),
-    bytesPerFlowEntry: Number(core.bytesPerEntry.toFixed(1)),
-    bytesPerConnection: Number(core.bytesPerConnection.toFixed(1)),
-  },
-  vrouterPath: {
-    flows: path.flows,
-    newFlowsPerSec: Math.round(path.newFlowsPerSec),
-    establishedPacketsPerSec: Math.round(path.establishedPerSec),
-  },
-  movedShareOnScaleOut: shares,
-}, null, 2));
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const section = await run({ quick: process.argv.includes('--quick'), log: (line) => process.stderr.write(`${line}\n`) });
+  console.log(JSON.stringify(section, null, 2));
+}

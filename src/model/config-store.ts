@@ -501,10 +501,10 @@ export class ConfigStore {
         if (this.get('virtual-machine-interface', vmiName)) check.fail('name', `the VIP interface name ${vmiName} is already taken by another virtual-machine-interface`);
         if (this.get('instance-ip', vmiName)) check.fail('name', `the VIP instance-ip name ${vmiName} is already taken`);
         if (spec.vipAddress !== undefined) check.address(spec.vipAddress, 'vipAddress');
-        this.#asField('vipAddress', () => {
+        this.#attributed('loadbalancer', name, 'vipAddress', () => {
           this.createVirtualMachineInterface({ name: vmiName, virtualNetwork: network });
           this.createInstanceIp({ name: vmiName, virtualMachineInterface: vmiName, ...(spec.vipAddress === undefined ? {} : { address: spec.vipAddress }) });
-        }, 'loadbalancer', name);
+        });
         this.#vipOwnedBy.set(vmiName, name);
         this.#onUndo(() => this.#vipOwnedBy.delete(vmiName));
         vipAddress = this.instanceIpsOf(vmiName)[0].address;
@@ -829,8 +829,8 @@ export class ConfigStore {
     this.#onUndo(() => (previous ? this.#userFipRefs.set(name, previous) : this.#userFipRefs.delete(name)));
   }
 
-  /** Runs `work` with the ConfigError re-attributed to `kind name` / `field` (nested creations). */
-  #asField(field: string, work: () => void, kind: ConfigKind, name: string): void {
+  /** Runs `work` with any ConfigError re-attributed to `kind name` / `field`: the caller's request, not the nested object, was wrong. */
+  #attributed(kind: ConfigKind, name: string, field: string, work: () => void): void {
     try {
       work();
     } catch (error) {
@@ -943,7 +943,7 @@ export class ConfigStore {
         failure ??= error;
       }
     }
-    // the change is committed; a failing listener must not hide it from the others
+    // the change is committed and every listener has seen it; the first listener bug still surfaces
     if (failure !== undefined) throw failure;
   }
 }

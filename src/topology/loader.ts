@@ -9,8 +9,9 @@ export type { Topology, TopologyError, TopologyResult } from './topology.ts';
 
 /**
  * Validates a parsed topology: shape (JSON Schema), then meaning (names, references, addresses), then a
- * dry run of the config store. Every error found is reported; `source` prefixes nothing, it only names
- * the file in document-level errors.
+ * dry run of the config store. Every error of a stage is reported together; a later stage runs only when
+ * the earlier ones passed, because it relies on their guarantees. `source` names the file in errors that
+ * concern the whole document.
  */
 export function validateTopology(json: unknown, source?: string): TopologyResult {
   const shape = checkTopologyShape(json);

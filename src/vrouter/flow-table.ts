@@ -1,6 +1,7 @@
 // Bounded flow table in typed arrays: open addressing with linear probing over interleaved keys (a hit
 // usually costs one cache line), forward/reverse entries linked as pairs. No per-flow objects, so 1M
-// entries stay under 100 bytes each.
+// entries stay under 100 bytes each. The arrays start small and double up to the bound, so that
+// thousands of simulated computes do not each reserve a full 512K-entry table.
 
 export const DEFAULT_FLOW_TABLE_SIZE = 512 * 1024;
 
@@ -15,6 +16,7 @@ export const NO_SLOT = 255;
 /** Highest share of slots in use when the table holds `capacity` entries: keeps probe runs short. */
 const MAX_LOAD = 0.7;
 const TWO32 = 4294967296;
+const INITIAL_SLOTS = 1024;
 
 /** Key word 0: VRF id (23 bits), stage (1 bit: 0 = leaving a workload, 1 = towards a workload), protocol. */
 export function keyWord0(vrfId: number, stage: 0 | 1, proto: number): number {
@@ -37,35 +39,38 @@ function keyHash(k0: number, k1: number, k2: number, k3: number): number {
 export class FlowTable {
   /** most entries the table accepts (a connection takes two) */
   readonly capacity: number;
-  /** number of slots; entry indexes are slot indexes and may change when an entry is removed */
-  readonly slotCount: number;
+  /** number of slots now; entry indexes are slot indexes and change when an entry is removed or the table grows */
+  slotCount: number;
+  /** slots at full size */
+  private readonly maxSlots: number;
   private used = 0;
   private sweepCursor = 0;
 
   /** key words of slot i at 4i..4i+3, interleaved so that a probe touches one cache line */
-  readonly keys: Uint32Array;
-  readonly flags: Uint8Array;
+  keys: Uint32Array;
+  flags: Uint8Array;
   /** composite slot of an ECMP forward flow, NO_SLOT otherwise */
-  readonly slot: Uint8Array;
+  slot: Uint8Array;
   /** hash field mask the flow was hashed with (re-hash after a member leaves) */
-  readonly hashMask: Uint8Array;
+  hashMask: Uint8Array;
   /** forward flow: route id; towards-workload flow: interface id; -1 = look the route up again */
-  readonly target: Int32Array;
+  target: Int32Array;
   /** VRF id in which a reverse (SNAT) flow routes its translated packet */
-  readonly routeVrf: Uint32Array;
-  readonly natIp: Uint32Array;
-  readonly natPort: Uint16Array;
-  readonly partner: Int32Array;
-  readonly packets: Uint32Array;
-  readonly bytes: Float64Array;
-  readonly lastSeen: Float64Array;
+  routeVrf: Uint32Array;
+  natIp: Uint32Array;
+  natPort: Uint16Array;
+  partner: Int32Array;
+  packets: Uint32Array;
+  bytes: Float64Array;
+  lastSeen: Float64Array;
 
   constructor(capacity: number = DEFAULT_FLOW_TABLE_SIZE) {
     if (!Number.isInteger(capacity) || capacity < 2 || capacity > 1 << 26) {
       throw new RangeError(`flow table size ${capacity} must be an integer in 2..${1 << 26}`);
     }
     this.capacity = capacity;
-    const n = Math.ceil(capacity / MAX_LOAD) + 1;
+    this.maxSlots = Math.ceil(capacity / MAX_LOAD) + 1;
+    const n = Math.min(this.maxSlots, INITIAL_SLOTS);
     this.slotCount = n;
     this.keys = new Uint32Array(n * 4);
     this.flags = new Uint8Array(n);
@@ -79,6 +84,54 @@ export class FlowTable {
     this.packets = new Uint32Array(n);
     this.bytes = new Float64Array(n);
     this.lastSeen = new Float64Array(n);
+  }
+
+  /** Doubles the slots (up to the bound) and re-inserts every entry. */
+  private grow(): void {
+    const old = {
+      n: this.slotCount, keys: this.keys, flags: this.flags, slot: this.slot, hashMask: this.hashMask, target: this.target,
+      routeVrf: this.routeVrf, natIp: this.natIp, natPort: this.natPort, partner: this.partner, packets: this.packets,
+      bytes: this.bytes, lastSeen: this.lastSeen,
+    };
+    const n = Math.min(this.maxSlots, old.n * 2);
+    this.slotCount = n;
+    this.keys = new Uint32Array(n * 4);
+    this.flags = new Uint8Array(n);
+    this.slot = new Uint8Array(n).fill(NO_SLOT);
+    this.hashMask = new Uint8Array(n);
+    this.target = new Int32Array(n);
+    this.routeVrf = new Uint32Array(n);
+    this.natIp = new Uint32Array(n);
+    this.natPort = new Uint16Array(n);
+    this.partner = new Int32Array(n).fill(-1);
+    this.packets = new Uint32Array(n);
+    this.bytes = new Float64Array(n);
+    this.lastSeen = new Float64Array(n);
+    this.sweepCursor = 0;
+    const moved = new Int32Array(old.n).fill(-1);
+    for (let i = 0; i < old.n; i++) {
+      if (old.flags[i] === 0) continue;
+      const at = i << 2;
+      const k0 = old.keys[at], k1 = old.keys[at + 1], k2 = old.keys[at + 2], k3 = old.keys[at + 3];
+      let j = this.home(k0, k1, k2, k3);
+      while (this.flags[j] !== 0) j = j + 1 === n ? 0 : j + 1;
+      const to = j << 2;
+      this.keys[to] = k0; this.keys[to + 1] = k1; this.keys[to + 2] = k2; this.keys[to + 3] = k3;
+      this.flags[j] = old.flags[i];
+      this.slot[j] = old.slot[i];
+      this.hashMask[j] = old.hashMask[i];
+      this.target[j] = old.target[i];
+      this.routeVrf[j] = old.routeVrf[i];
+      this.natIp[j] = old.natIp[i];
+      this.natPort[j] = old.natPort[i];
+      this.packets[j] = old.packets[i];
+      this.bytes[j] = old.bytes[i];
+      this.lastSeen[j] = old.lastSeen[i];
+      moved[i] = j;
+    }
+    for (let i = 0; i < old.n; i++) {
+      if (moved[i] >= 0 && old.partner[i] >= 0) this.partner[moved[i]] = moved[old.partner[i]];
+    }
   }
 
   get size(): number { return this.used; }
@@ -112,6 +165,7 @@ export class FlowTable {
     r0: number, r1: number, r2: number, r3: number, now: number,
   ): number {
     if (this.capacity - this.used < 2) return -1;
+    if (this.used + 2 > this.slotCount * MAX_LOAD && this.slotCount < this.maxSlots) this.grow();
     const fwd = this.insertOne(f0, f1, f2, f3, now);
     const rev = this.insertOne(r0, r1, r2, r3, now);
     this.flags[rev] |= FLAG_REVERSE;

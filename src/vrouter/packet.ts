@@ -55,6 +55,8 @@ export interface ForwardResult {
   hops: string[];
   /** the receiving workload's automatic reply, when echo is on */
   reply?: ForwardResult;
+  /** handed to an asynchronous underlay: the outcome is reported by the underlay, not here */
+  inFlight?: boolean;
 }
 
 export type TraceStepKind =
@@ -67,21 +69,40 @@ export interface TraceStep {
   detail: string;
 }
 
+/** Dotted-quad IPv4 to an unsigned integer, -1 when it is not one (leading zeros allowed, as inet_aton does not). */
 export function ipv4ToInt(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return -1;
+  if (typeof text !== 'string' || text.length < 7 || text.length > 15) return -1;
   let value = 0;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3) return -1;
-    const octet = Number(part);
-    if (!Number.isInteger(octet) || octet < 0 || octet > 255) return -1;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
   }
-  return value;
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
 }
 
 export function intToIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** Ports, protocol and size in range (addresses are checked while parsing them). */
+export function layer4Valid(p: Packet): boolean {
+  const { proto, sport, dport, bytes } = p;
+  return (proto >>> 0) === proto && proto <= 255 && (sport >>> 0) === sport && sport <= 65535
+    && (dport >>> 0) === dport && dport <= 65535 && (bytes === undefined || (Number.isFinite(bytes) && bytes >= 0));
 }
 
 /** Validates the parts of a packet the data plane relies on; returns why it is unusable, or undefined. */

@@ -37,6 +37,8 @@ export interface DistributionReport {
   maxDeviation: number;
   /** replies that came back to the client from VIP:port (the un-NAT worked) */
   repliesFromVip: number;
+  /** packets handed to an asynchronous underlay, whose outcome is not known here */
+  inFlight: number;
 }
 
 export interface ResendReport extends DistributionReport {
@@ -153,11 +155,16 @@ export class TrafficGenerator {
     const dropped: Partial<Record<DropReason, number>> = {};
     let delivered = 0;
     let repliesFromVip = 0;
+    let inFlight = 0;
     const vipInt = ipv4ToInt(this.o.vip);
     this.tuples.forEach((t, i) => {
       const r = this.o.vrouter.sendFromInterface(this.o.interfaceName, this.packetFor(t));
       const member = memberOf(r);
       this.lastMember[i] = member;
+      if (r.inFlight === true) {
+        inFlight++;
+        return;
+      }
       if (member === undefined) {
         const reason = r.drop?.reason ?? 'no-route';
         dropped[reason] = (dropped[reason] ?? 0) + 1;
@@ -173,7 +180,7 @@ export class TrafficGenerator {
       .map(([member, flows]) => ({ member, flows, share: flows / delivered }))
       .sort((a, b) => b.flows - a.flows || a.member.localeCompare(b.member));
     const maxDeviation = members.reduce((worst, m) => Math.max(worst, Math.abs(m.flows - fairShare) / fairShare), 0);
-    return { report: { flows: this.tuples.length, delivered, dropped, members, fairShare, maxDeviation, repliesFromVip } };
+    return { report: { flows: this.tuples.length, delivered, dropped, members, fairShare, maxDeviation, repliesFromVip, inFlight } };
   }
 }
 

@@ -9,7 +9,7 @@ import {
 } from './flow-table.ts';
 import { buildPortMap, mappingKey, type PortMappingSpec } from './floating-ip-nat.ts';
 import { parsePrefix, VrfFib } from './vrf-fib.ts';
-import { intToIpv4, ipv4ToInt, packetProblem } from './packet.ts';
+import { intToIpv4, ipv4ToInt, layer4Valid, packetProblem } from './packet.ts';
 import type {
   DropReason, ForwardResult, HashField, MemberChoice, NatRewrite, Packet, TraceStep, TraceStepKind,
 } from './packet.ts';
@@ -18,6 +18,7 @@ import type { Underlay } from './underlay.ts';
 export type { DropReason, ForwardResult, HashField, MemberChoice, NatRewrite, Packet, TraceStep } from './packet.ts';
 export type { Underlay, UnderlayReceiver } from './underlay.ts';
 export { InProcessUnderlay } from './underlay.ts';
+export { MplsOverUdpUnderlay } from './mpls-udp-underlay.ts';
 
 export interface FloatingIpSpec {
   address: string;
@@ -614,8 +615,9 @@ export class Vrouter {
     return steps;
   }
 
-  private step(trace: TraceStep[] | undefined, step: TraceStepKind, detail: string): void {
-    if (trace !== undefined) trace.push({ node: this.name, step, detail });
+  /** Callers test `trace` first so that the detail text is only built when tracing. */
+  private step(trace: TraceStep[], step: TraceStepKind, detail: string): void {
+    trace.push({ node: this.name, step, detail });
   }
 
   private dropped(reason: DropReason, detail: string, trace: TraceStep[] | undefined): ForwardResult {
@@ -625,7 +627,7 @@ export class Vrouter {
       this.recentDrops.push({ reason, detail });
       if (this.recentDrops.length > RECENT_DROPS) this.recentDrops.shift();
     }
-    this.step(trace, 'drop', `${reason}: ${detail}`);
+    if (trace !== undefined) this.step(trace, 'drop', `${reason}: ${detail}`);
     return { delivered: false, node: this.name, drop: { reason, detail }, hops: [this.name] };
   }
 
@@ -633,11 +635,10 @@ export class Vrouter {
     if (trace === undefined) this.stats.fromWorkloads++;
     const ifc = this.ifByName.get(interfaceName);
     if (ifc === undefined) return this.dropped('unknown-interface', `no local interface named ${String(interfaceName)}`, trace);
-    const problem = packetProblem(p);
-    if (problem !== undefined) return this.dropped('bad-packet', problem, trace);
-    this.step(trace, 'interface', `${ifc.spec.name} (vrf ${ifc.spec.vrf}) sends ${formatPacket(p)}`);
-    const src = ipv4ToInt(p.src);
-    const dst = ipv4ToInt(p.dst);
+    const src = ipv4ToInt(p?.src);
+    const dst = ipv4ToInt(p?.dst);
+    if (src < 0 || dst < 0 || !layer4Valid(p)) return this.dropped('bad-packet', packetProblem(p) ?? 'malformed packet', trace);
+    if (trace !== undefined) this.step(trace, 'interface', `${ifc.spec.name} (vrf ${ifc.spec.vrf}) sends ${formatPacket(p)}`);
     const k0 = keyWord0(ifc.vrfId, 0, p.proto);
     const k3 = keyWord3(p.sport, p.dport);
     const now = this.clock();
@@ -650,14 +651,14 @@ export class Vrouter {
         t.bytes[fi] += p.bytes ?? 0;
       }
       if ((t.flags[fi] & FLAG_REVERSE) !== 0) {
-        this.step(trace, 'flow', `reverse flow #${fi} (reply of a connection towards this workload)`);
+        if (trace !== undefined) this.step(trace, 'flow', `reverse flow #${fi} (reply of a connection towards this workload)`);
         const snat = (t.flags[fi] & FLAG_SNAT) !== 0 ? { ip: t.natIp[fi], port: t.natPort[fi] } : null;
         return this.routeReply(ifc, p, snat, t.routeVrf[fi], trace);
       }
       return this.forwardExisting(fi, ifc, p, src, dst, trace);
     }
     if (hint !== undefined) {
-      this.step(trace, 'flow', 'reverse flow (would be created with the forward flow)');
+      if (trace !== undefined) this.step(trace, 'flow', 'reverse flow (would be created with the forward flow)');
       return this.routeReply(ifc, p, hint.snat, hint.routeVrfId, trace);
     }
     return this.forwardNew(ifc, p, src, dst, k0, k3, now, trace);
@@ -681,7 +682,7 @@ export class Vrouter {
     const entry = fib.lookup(dst);
     if (entry === undefined) return this.dropped('no-route', `no route to ${intToIpv4(dst)} in vrf ${vrfName}`, trace);
     const kind = entry.ecmp ? 'ECMP composite' : entry.slots[0]?.local === true ? 'local interface' : 'tunnel';
-    this.step(trace, 'route', `${entry.prefix} in ${vrfName} from ${entry.source === 'control' ? 'the control node' : 'a local interface'}: ${kind}`);
+    if (trace !== undefined) this.step(trace, 'route', `${entry.prefix} in ${vrfName} from ${entry.source === 'control' ? 'the control node' : 'a local interface'}: ${kind}`);
     return entry;
   }
 
@@ -698,7 +699,7 @@ export class Vrouter {
     this.traceComposite(route, trace);
     if (route.ecmp) {
       const h = this.hashOut;
-      this.step(trace, 'slot', `new flow: hash(${maskFields(mask).join(',')}) = 0x${h[0].toString(16).padStart(8, '0')}${h[1].toString(16).padStart(8, '0')} -> slot ${slot} by ${by === 'maglev' ? `Maglev table of ${route.maglevTable.length}` : `hash % ${route.slots.length}${route.active[mod64(h[0], h[1], route.slots.length)] === 1 ? '' : ' (hole: fall back to active slots)'}`}`);
+      if (trace !== undefined) this.step(trace, 'slot', `new flow: hash(${maskFields(mask).join(',')}) = 0x${h[0].toString(16).padStart(8, '0')}${h[1].toString(16).padStart(8, '0')} -> slot ${slot} by ${by === 'maglev' ? `Maglev table of ${route.maglevTable.length}` : `hash % ${route.slots.length}${route.active[mod64(h[0], h[1], route.slots.length)] === 1 ? '' : ' (hole: fall back to active slots)'}`}`);
     }
     if (trace === undefined) {
       const t = this.table;
@@ -731,7 +732,7 @@ export class Vrouter {
     let slot = t.slot[fi];
     if (route !== undefined && slot !== NO_SLOT && slot < route.slots.length && route.active[slot] === 1) {
       this.traceComposite(route, trace);
-      this.step(trace, 'flow', `existing forward flow #${fi}: stored slot ${slot}`);
+      if (trace !== undefined) this.step(trace, 'flow', `existing forward flow #${fi}: stored slot ${slot}`);
       return this.toMember(route, slot, 'flow', p, trace);
     }
     // the route went away or the stored member is gone: choose again and remember the new choice
@@ -742,7 +743,7 @@ export class Vrouter {
     const chosen = this.chooseSlot(route);
     if (chosen < 0) return this.dropped('no-active-member', `route ${route.prefix} has no active member`, trace);
     this.traceComposite(route, trace);
-    this.step(trace, 'flow', `existing forward flow #${fi}: member gone, re-hashed to slot ${chosen}`);
+    if (trace !== undefined) this.step(trace, 'flow', `existing forward flow #${fi}: member gone, re-hashed to slot ${chosen}`);
     slot = chosen;
     if (trace === undefined) {
       t.target[fi] = route.id;
@@ -755,7 +756,7 @@ export class Vrouter {
 
   private traceComposite(route: RouteEntry, trace: TraceStep[] | undefined): void {
     if (trace !== undefined && route.ecmp) {
-      this.step(trace, 'composite', `${route.slots.length} slots, ${route.activeCount} active: ${route.slots.map(describeMember).join('; ')}`);
+      if (trace !== undefined) this.step(trace, 'composite', `${route.slots.length} slots, ${route.activeCount} active: ${route.slots.map(describeMember).join('; ')}`);
     }
   }
 
@@ -766,13 +767,13 @@ export class Vrouter {
       route.slotBytes[slot] += p.bytes ?? 0;
     }
     const choice: MemberChoice | undefined = route.ecmp ? { slot, address: m.address, label: m.label, local: m.local, by } : undefined;
-    this.step(trace, 'label', `slot ${slot}: ${m.address} label ${m.label}${m.local ? ' (this compute)' : ''}`);
+    if (trace !== undefined) this.step(trace, 'label', `slot ${slot}: ${m.address} label ${m.label}${m.local ? ' (this compute)' : ''}`);
     let result: ForwardResult;
     if (m.local) {
       const ifc = this.interfaces.get(m.ifId)!;
       result = this.towardsWorkload(ifc, p, trace);
     } else {
-      this.step(trace, 'tunnel', `${m.encap.toUpperCase()} to ${m.address} with label ${m.label}`);
+      if (trace !== undefined) this.step(trace, 'tunnel', `${m.encap.toUpperCase()} to ${m.address} with label ${m.label}`);
       if (trace === undefined) this.stats.tunnelled++;
       const remote = this.underlay.send(this.routerId, m.address, m.label, p, trace);
       if (remote.hops.length === 0) {
@@ -792,7 +793,7 @@ export class Vrouter {
     if (snat !== null) {
       out = { ...p, src: intToIpv4(snat.ip), sport: snat.port };
       nat = { kind: 'snat', from: { ip: p.src, port: p.sport }, to: { ip: out.src, port: out.sport } };
-      this.step(trace, 'nat', `reverse flow un-NAT: source ${p.src}:${p.sport} -> ${out.src}:${out.sport}`);
+      if (trace !== undefined) this.step(trace, 'nat', `reverse flow un-NAT: source ${p.src}:${p.sport} -> ${out.src}:${out.sport}`);
     }
     const vrfName = this.vrfNames[routeVrfId] ?? ifc.spec.vrf;
     const route = this.lookupRoute(routeVrfId, ipv4ToInt(out.dst), vrfName, trace);
@@ -807,12 +808,11 @@ export class Vrouter {
   /** A labelled packet from the fabric. */
   private receive(label: number, p: Packet, from: string, trace: TraceStep[] | undefined): ForwardResult {
     if (trace === undefined) this.stats.fromFabric++;
-    const problem = packetProblem(p);
-    if (problem !== undefined) return this.dropped('bad-packet', problem, trace);
-    this.step(trace, 'mpls', `from ${from} with label ${label}`);
+    if (ipv4ToInt(p?.src) < 0 || ipv4ToInt(p?.dst) < 0 || !layer4Valid(p)) return this.dropped('bad-packet', packetProblem(p) ?? 'malformed packet', trace);
+    if (trace !== undefined) this.step(trace, 'mpls', `from ${from} with label ${label}`);
     const ifc = this.ifByLabel.get(label);
     if (ifc === undefined) return this.dropped('unknown-label', `label ${String(label)} maps to no interface on ${this.name}`, trace);
-    this.step(trace, 'remote', `label ${label} -> interface ${ifc.spec.name} (${ifc.spec.ip})`);
+    if (trace !== undefined) this.step(trace, 'remote', `label ${label} -> interface ${ifc.spec.name} (${ifc.spec.ip})`);
     return this.towardsWorkload(ifc, p, trace);
   }
 
@@ -838,13 +838,13 @@ export class Vrouter {
         t.bytes[fi] += p.bytes ?? 0;
       }
       const reverse = (t.flags[fi] & FLAG_REVERSE) !== 0;
-      this.step(trace, 'flow', `existing ${reverse ? 'reverse' : 'forward'} flow #${fi}`);
+      if (trace !== undefined) this.step(trace, 'flow', `existing ${reverse ? 'reverse' : 'forward'} flow #${fi}`);
       let out = p;
       let nat: NatRewrite | undefined;
       if ((t.flags[fi] & FLAG_DNAT) !== 0) {
         out = { ...p, dst: intToIpv4(t.natIp[fi]), dport: t.natPort[fi] };
         nat = { kind: 'dnat', from: { ip: p.dst, port: p.dport }, to: { ip: out.dst, port: out.dport } };
-        this.step(trace, 'nat', `DNAT ${p.dst}:${p.dport} -> ${out.dst}:${out.dport}`);
+        if (trace !== undefined) this.step(trace, 'nat', `DNAT ${p.dst}:${p.dport} -> ${out.dst}:${out.dport}`);
       }
       const rev = t.partner[fi];
       const hint: ReplyHint = { snat: (t.flags[rev] & FLAG_SNAT) !== 0 ? { ip: t.natIp[rev], port: t.natPort[rev] } : null, routeVrfId: t.routeVrf[rev] };
@@ -863,7 +863,7 @@ export class Vrouter {
       }
       out = { ...p, dst: ifc.spec.ip, dport };
       nat = { kind: 'dnat', from: { ip: p.dst, port: p.dport }, to: { ip: out.dst, port: out.dport } };
-      this.step(trace, 'nat', `floating-ip ${fip.address}${fip.portMappingsEnable ? ' port-mapped' : ''}: DNAT ${p.dst}:${p.dport} -> ${out.dst}:${out.dport}`);
+      if (trace !== undefined) this.step(trace, 'nat', `floating-ip ${fip.address}${fip.portMappingsEnable ? ' port-mapped' : ''}: DNAT ${p.dst}:${p.dport} -> ${out.dst}:${out.dport}`);
     }
     if (trace === undefined) {
       const rk0 = keyWord0(ifc.vrfId, 0, p.proto);
@@ -895,14 +895,14 @@ export class Vrouter {
   }
 
   private deliver(ifc: LocalInterface, out: Packet, nat: NatRewrite | undefined, answer: boolean, hint: ReplyHint, trace: TraceStep[] | undefined): ForwardResult {
-    this.step(trace, 'deliver', `to ${ifc.spec.name}: ${formatPacket(out)}`);
+    if (trace !== undefined) this.step(trace, 'deliver', `to ${ifc.spec.name}: ${formatPacket(out)}`);
     if (trace === undefined) this.stats.delivered++;
     const result: ForwardResult = { delivered: true, node: this.name, interface: ifc.spec.name, packet: out, hops: [this.name] };
     if (nat !== undefined) result.nat = [nat];
     if (answer && this.autoReply && Vrouter.replyDepth === 0) {
       const reply: Packet = { src: out.dst, dst: out.src, proto: out.proto, sport: out.dport, dport: out.sport };
       if (out.bytes !== undefined) reply.bytes = out.bytes;
-      this.step(trace, 'reply', `${ifc.spec.name} answers ${formatPacket(reply)}`);
+      if (trace !== undefined) this.step(trace, 'reply', `${ifc.spec.name} answers ${formatPacket(reply)}`);
       Vrouter.replyDepth++;
       try {
         result.reply = this.fromWorkload(ifc.spec.name, reply, trace, hint);

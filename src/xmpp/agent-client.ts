@@ -17,7 +17,7 @@ import reconnect, { type Reconnect } from '@xmpp/reconnect';
 import middleware, { type MiddlewareApi } from '@xmpp/middleware';
 import { Element, parse as parseLtx } from 'ltx';
 import type { StanzaTap } from '../inspect/stanza-tap.ts';
-import { CONTROL_NODE_JID, KEEPALIVE, encodeAgentStreamOpen } from './stanza-codec.ts';
+import { CONTROL_NODE_JID, KEEPALIVE, STREAM_CLOSE, encodeAgentStreamOpen } from './stanza-codec.ts';
 import { StreamFramer, splitStanzas } from './stream-framer.ts';
 import { DEFAULT_HOLD_TIME_SECONDS, DEFAULT_MAX_STANZA_BYTES } from './server.ts';
 
@@ -99,9 +99,10 @@ function badInput(reason: string): never {
 }
 
 class ContrailConnection extends ConnectionTCP {
-  constructor(private readonly agentName: string, private readonly localAddress: string,
+  constructor(service: string, private readonly agentName: string, private readonly localAddress: string,
     private readonly hooks: { raw(s: string): void; keepalive(): void; badInput(reason: string): void; headerOut(s: string): void }) {
-    super({ domain: CONTROL_NODE_JID });
+    // @xmpp/reconnect reconnects to options.service.
+    super({ domain: CONTROL_NODE_JID, service });
   }
 
   override socketParameters(service: string): Record<string, unknown> | undefined {
@@ -150,7 +151,7 @@ export class XmppAgentClient extends EventEmitter {
     this.holdMs = (opts.holdTimeSeconds ?? DEFAULT_HOLD_TIME_SECONDS) * 1000;
     if (!(this.holdMs > 0)) throw new RangeError(`holdTimeSeconds must be > 0, got ${opts.holdTimeSeconds}`);
     const self = this;
-    this.entity = new ContrailConnection(opts.agentName, opts.localAddress, {
+    this.entity = new ContrailConnection(this.service(), opts.agentName, opts.localAddress, {
       raw(raw: string) { self.onRaw(raw); },
       keepalive() { self.counters.keepalivesIn++; self.restartHold(); },
       badInput(reason: string) { self.drop(reason); },
@@ -190,14 +191,19 @@ export class XmppAgentClient extends EventEmitter {
     this.started = false;
     this.reconnect.stop();
     this.clearTimers();
-    if (this.entity.socket) {
-      try {
-        await this.entity.disconnect();
-      } catch {
-        this.entity.socket?.destroy();
-      }
+    clearTimeout(this.openGuard);
+    const socket = this.entity.socket;
+    if (socket && !socket.destroyed) {
+      this.lastCloseReason = 'stopped';
+      // Not entity.stop(): it waits up to `timeout` for the server's footer, which Contrail may never send.
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      if (this.isEstablished) socket.write(STREAM_CLOSE);
+      socket.end();
+      const timer = setTimeout(() => socket.destroy(), 1000);
+      await closed;
+      clearTimeout(timer);
     }
-    if (this.isEstablished) this.lost('stopped');
+    this.lost('stopped');
   }
 
   /** Writes already-encoded stanzas; returns false (and drops them) while not established. */

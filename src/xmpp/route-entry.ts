@@ -243,28 +243,35 @@ function leafStr(name: string): string {
   return u;
 }
 
+interface ListTags { empty: string; open: string; close: string; item: string }
+const listTags = (container: string, item: string): ListTags =>
+  ({ empty: `<${container}/>`, open: `<${container}>`, close: `</${container}>`, item });
+const ENCAPS = listTags('tunnel-encapsulation-list', 'tunnel-encapsulation');
+const TAGS = listTags('tag-list', 'tag');
+const SGS = listTags('security-group-list', 'security-group');
+const COMMUNITIES = listTags('community-tag-list', 'community-tag');
+const LB_FIELDS = listTags('load-balance-fields', 'load-balance-field-list');
+
 /** `<container>` (<item>…</item>)* `</container>`, or `<container/>`, or absent. */
-function leafList(container: string, item: string): string[] {
+function leafList(t: ListTags): string[] {
   const out: string[] = [];
-  if (take(`<${container}/>`)) return out;
-  if (!take(`<${container}>`)) return out;
-  while (leafAt(item)) {
-    const t = S.slice(A, B);
-    if (t.indexOf('>') >= 0) throw NOT_FAST_ERR;
-    const u = t.indexOf('&') < 0 ? t : unescapeXml(t);
+  if (take(t.empty) || !take(t.open)) return out;
+  while (leafAt(t.item)) {
+    const v = S.slice(A, B);
+    if (v.indexOf('>') >= 0) throw NOT_FAST_ERR;
+    const u = v.indexOf('&') < 0 ? v : unescapeXml(v);
     if (u === null) throw NOT_FAST_ERR;
     out.push(u);
   }
-  if (!take(`</${container}>`)) throw NOT_FAST_ERR;
+  if (!take(t.close)) throw NOT_FAST_ERR;
   return out;
 }
 
-function intList(field: string, container: string, item: string): number[] {
+function intList(field: string, t: ListTags): number[] {
   const out: number[] = [];
-  if (take(`<${container}/>`)) return out;
-  if (!take(`<${container}>`)) return out;
-  while (leafAt(item)) out.push(fastInt(field, S, A, B));
-  if (!take(`</${container}>`)) throw NOT_FAST_ERR;
+  if (take(t.empty) || !take(t.open)) return out;
+  while (leafAt(t.item)) out.push(fastInt(field, S, A, B));
+  if (!take(t.close)) throw NOT_FAST_ERR;
   return out;
 }
 
@@ -274,9 +281,9 @@ function scanNextHop(): XmppNextHop {
   const mac = leafStr('mac');
   const label = leafInt('next-hop/label', 'label', 0);
   const vni = leafInt('next-hop/vni', 'vni', 0);
-  const encapsulations = leafList('tunnel-encapsulation-list', 'tunnel-encapsulation');
+  const encapsulations = leafList(ENCAPS);
   const virtualNetwork = leafStr('virtual-network');
-  const tags = intList('next-hop/tag', 'tag-list', 'tag');
+  const tags = intList('next-hop/tag', TAGS);
   const localSequenceNumber = leafInt('next-hop/local-sequence-number', 'local-sequence-number', 0);
   if (!take('</next-hop>')) throw NOT_FAST_ERR;
   return { af, address, mac, label, vni, encapsulations, virtualNetwork, tags, localSequenceNumber };
@@ -308,14 +315,14 @@ function scanEntry(): XmppRouteEntry {
     P += m[0].length;
   }
   const sequenceNumber = leafInt('sequence-number', 'sequence-number', 0);
-  const securityGroups = intList('security-group', 'security-group-list', 'security-group');
-  const communityTags = leafList('community-tag-list', 'community-tag');
+  const securityGroups = intList('security-group', SGS);
+  const communityTags = leafList(COMMUNITIES);
   const localPreference = leafInt('local-preference', 'local-preference', 0);
   const med = leafInt('med', 'med', 0);
   let fields: string[] = [];
   let decision = '';
   if (!take('<load-balance/>') && take('<load-balance>')) {
-    fields = leafList('load-balance-fields', 'load-balance-field-list');
+    fields = leafList(LB_FIELDS);
     decision = leafStr('load-balance-decision');
     if (!take('</load-balance>')) throw NOT_FAST_ERR;
   }

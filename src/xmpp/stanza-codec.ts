@@ -254,9 +254,11 @@ function agentFast(raw: string): AgentStanza | StanzaError | undefined {
   if (!iq || iq.selfClosing || resourceOf(iq.attrs.to) !== BGP_PEER_RESOURCE) return undefined;
   let p = iq.end;
   while (raw.charCodeAt(p) <= 32) p++;
-  const pubsub = readOpenTag(raw, p);
-  if (!pubsub || pubsub.name !== 'pubsub' || pubsub.selfClosing) return undefined;
-  p = pubsub.end;
+  // The pubsub start tag's only attribute is its namespace: skip it without building attrs.
+  if (!raw.startsWith('<pubsub', p)) return undefined;
+  const pubsubEnd = raw.indexOf('>', p);
+  if (pubsubEnd < 0 || raw.charCodeAt(pubsubEnd - 1) === 47 || !readOpenTag(raw.slice(p, pubsubEnd + 1), 0)) return undefined;
+  p = pubsubEnd + 1;
   while (raw.charCodeAt(p) <= 32) p++;
   const action = readOpenTag(raw, p);
   if (!action || action.selfClosing) return undefined;

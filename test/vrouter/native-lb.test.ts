@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TrafficGenerator } from '../../src/vrouter/traffic.ts';
+import { formatTrace } from '../../src/vrouter/trace-text.ts';
 import type { Packet } from '../../src/vrouter/vrouter.ts';
 import { buildWorld, CLIENT_IP, memberName, VIP, VRF, type LbWorld, type WorldOptions } from './lb-fixture.ts';
 
@@ -301,12 +302,14 @@ describe('vrouter: native load balancer end to end', () => {
       expect(w.client.sendFromInterface('client', tcp(1)).drop?.reason).to.equal('no-route'); // VIP not yet announced
       expect(w.client.sendFromInterface('client', { ...tcp(1), src: '300.1.1.1' }).drop?.reason).to.equal('bad-packet');
       expect(w.client.sendFromInterface('client', { ...tcp(1), sport: 70000 }).drop?.reason).to.equal('bad-packet');
+      expect(w.client.sendFromInterface('client', null as unknown as Packet).drop?.reason).to.equal('bad-packet');
+      expect(w.client.sendFromInterface('client', { ...tcp(1), dst: 7 as unknown as string }).drop?.reason).to.equal('bad-packet');
       w.client.setRoute(VRF, `${VIP}/32`, [{ address: '127.0.20.2', label: 99, encapsulations: [] }]);
       const r = w.client.sendFromInterface('client', tcp(1));
       expect(r.drop?.reason).to.equal('unknown-label');
       expect(r.node).to.equal('compute-2');
       const c = w.client.counters();
-      expect(c.drops).to.include({ 'unknown-vrf': 1, 'unknown-interface': 1, 'no-route': 1, 'bad-packet': 2 });
+      expect(c.drops).to.include({ 'unknown-vrf': 1, 'unknown-interface': 1, 'no-route': 1, 'bad-packet': 4 });
       expect(w.members[0].vrouter.counters().drops['unknown-label']).to.equal(1);
     });
 
@@ -371,6 +374,9 @@ describe('vrouter: native load balancer end to end', () => {
       expect(kinds).to.include.members(['route', 'composite', 'slot', 'label', 'tunnel', 'mpls', 'remote', 'nat', 'deliver', 'reply']);
       expect(kinds.indexOf('route')).to.be.lessThan(kinds.indexOf('slot'));
       expect(kinds.indexOf('tunnel')).to.be.lessThan(kinds.indexOf('nat'));
+      const text = formatTrace(steps);
+      expect(text.split('\n')[0]).to.equal('compute-1:');
+      expect(text).to.match(/\n {2}nat +floating-ip 30\.30\.30\.100 port-mapped: DNAT/);
       const last = steps.at(-1)!;
       expect(last).to.deep.include({ node: 'compute-1', step: 'deliver' });
       expect(last.detail).to.contain(`${VIP}:80 -> ${CLIENT_IP}:40000`);

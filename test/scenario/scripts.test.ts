@@ -1,0 +1,38 @@
+// Every scenario script in scripts/ must pass through the same runner `ecmpsim run` uses.
+import { expect } from 'chai';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { loadScenario, runScenario } from '../../src/scenario/runner.ts';
+import type { ScenarioReport } from '../../src/scenario/scenario.ts';
+
+const SCRIPTS = fileURLToPath(new URL('../../scripts/', import.meta.url));
+const scripts = readdirSync(SCRIPTS).filter((f) => f.endsWith('.ts'));
+
+function failures(report: ScenarioReport): string {
+  const failed = report.timeline.filter((e) => e.kind === 'check' && !e.ok).map((e) => `${e.text}: ${e.detail ?? ''}`);
+  return [report.error, ...failed].filter(Boolean).join('\n');
+}
+
+describe('scenario scripts (in-process)', function () {
+  this.timeout(60_000);
+  it('ships the scenarios the runtime issue names', () => {
+    expect(scripts).to.include.members(['scale-out.ts', 'scale-in.ts', 'member-flap.ts', 'compute-failure.ts', 'control-node-restart.ts']);
+  });
+  for (const file of scripts) {
+    it(`${file} passes`, async () => {
+      const scenario = await loadScenario(path.join(SCRIPTS, file));
+      const report = await runScenario(scenario);
+      expect(report.checks.passed, 'a scenario that checks nothing proves nothing').to.be.greaterThan(0);
+      expect(report.ok, failures(report)).to.equal(true);
+    });
+  }
+});
+
+describe('scenario scripts (one OS process per node)', function () {
+  this.timeout(120_000);
+  it('scale-out.ts passes with --processes', async () => {
+    const report = await runScenario(await loadScenario(path.join(SCRIPTS, 'scale-out.ts')), { mode: 'processes' });
+    expect(report.ok, failures(report)).to.equal(true);
+  });
+});
