@@ -3,7 +3,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { BgpConnection, OPEN_HOLD_SECONDS } from './connection.ts';
 import { ALL_FAMILIES, type FamilyName, familyCode, familyName } from './families.ts';
 import { ipv4ToNumber } from './ipv4.ts';
-import { type BgpMessage, MAX_MESSAGE_LENGTH, type OpenMessage } from './messages.ts';
+import { type BgpMessage, MAX_MESSAGE_LENGTH, type OpenMessage, encodeMessage } from './messages.ts';
 import { type RouteTargetNlri, checkLabel } from './nlri.ts';
 import { type PathAttributes } from './path-attributes.ts';
 import { BgpProtocolError, CeaseSubcode, ErrorCode, OpenSubcode } from './protocol-error.ts';
@@ -92,7 +92,6 @@ export interface PeerEvents {
 const DEFAULT_PORT = 179;
 const DEFAULT_CONNECT_RETRY_MS = 120_000;
 const DEFAULT_IDLE_HOLD_MS = 5_000;
-const STATE_ORDER: readonly PeerState[] = ['idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'];
 /** Room an UPDATE needs besides the NLRI: header, lengths, attribute framing slack. */
 const FRAMING_SLACK = 8;
 
@@ -421,7 +420,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     this.establishedAt = new Date();
     this.refreshState();
     this.emit('established');
-    for (const family of families) this.sendFamily(family, true);
+    for (const family of families) this.sendFamily(family);
   }
 
   private onClosed(connection: BgpConnection, reason: string): void {
@@ -562,7 +561,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     const family = familyName(afi, safi);
     if (!family || !this.negotiated(family)) return;
     this.emit('route-refresh', family);
-    this.sendFamily(family, true);
+    this.sendFamily(family);
   }
 
   /** Asks the peer to send its routes of one family again (RFC 2918). */
@@ -578,8 +577,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
       checkLabel(r.label);
       ipv4ToNumber(r.nextHop);
     }
-    // Encoding each route once up front rejects bad input before anything is stored or sent.
-    for (const r of routes) encodeUpdateBody({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'inet-vpn', routes: [r] } } }, true);
+    // Encoding each route once up front rejects bad input (and oversized attributes) before anything is stored or sent.
+    for (const r of routes) validate({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'inet-vpn', routes: [r] } } });
     for (const r of routes) this.ribOut.vpn.set(vpnKey(r), r);
     if (this.negotiated('inet-vpn')) this.sendVpnReach(routes);
   }
@@ -590,7 +589,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   }
 
   advertiseRouteTargets(routes: readonly RouteTargetRoute[]): void {
-    for (const r of routes) encodeUpdateBody({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'route-target', targets: [r] } } }, true);
+    for (const r of routes) validate({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'route-target', targets: [r] } } });
     for (const r of routes) this.ribOut.rt.set(routeTargetKey(r), r);
     if (this.negotiated('route-target')) this.sendRouteTargetReach(routes);
   }
@@ -601,7 +600,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   }
 
   advertiseInet(routes: readonly InetRoute[]): void {
-    for (const r of routes) encodeUpdateBody({ attributes: r.attrs, nextHop: r.nextHop, nlri: [r.prefix] }, true);
+    for (const r of routes) validate({ attributes: r.attrs, nextHop: r.nextHop, nlri: [r.prefix] });
     for (const r of routes) this.ribOut.inet.set(r.prefix, r);
     if (this.negotiated('inet')) this.sendInetReach(routes);
   }
@@ -613,11 +612,11 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private sendFamily(family: FamilyName, endOfRib: boolean): void {
+  /** The whole Adj-RIB-Out of one family, then End-of-RIB (RFC 4724). */
+  private sendFamily(family: FamilyName): void {
     if (family === 'inet-vpn') this.sendVpnReach([...this.ribOut.vpn.values()]);
     if (family === 'route-target') this.sendRouteTargetReach([...this.ribOut.rt.values()]);
     if (family === 'inet') this.sendInetReach([...this.ribOut.inet.values()]);
-    if (!endOfRib) return;
     if (family === 'inet') this.sendUpdate({});
     else this.sendUpdate({ mpUnreach: family === 'inet-vpn' ? { family, routes: [] } : { family, targets: [] } });
   }
@@ -680,6 +679,12 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
       this.sendUpdate({ mpUnreach: part });
     }
   }
+}
+
+/** Throws RangeError when the route cannot go on the wire; FRAMING_SLACK leaves room for an eBGP AS prepend. */
+function validate(parts: UpdateParts): void {
+  const length = encodeMessage({ type: 'update', ...parts }).length;
+  if (length > MAX_MESSAGE_LENGTH - FRAMING_SLACK) throw new RangeError(`route does not fit a BGP message (${length} bytes)`);
 }
 
 function* chunks<T>(items: readonly T[], size: number | ((item: T) => number), room: number): Generator<T[]> {

@@ -427,6 +427,10 @@ try {
   if (e instanceof CliError || e instanceof ScenarioLoadError) {
     process.stderr.write(`${red(`ecmpsim: ${e.message}`)}\n`);
     process.exitCode = e instanceof CliError ? e.exitCode : 2;
+  } else if (e instanceof Error && (e as NodeJS.ErrnoException).code === undefined && !(e instanceof TypeError) && !(e instanceof RangeError)) {
+    // Errors the layers raise on purpose carry their reason in the message.
+    process.stderr.write(`${red(`ecmpsim: ${e.message}`)}\n`);
+    process.exitCode = 2;
   } else {
     process.stderr.write(`${red(`ecmpsim: unexpected error: ${(e as Error).stack ?? String(e)}`)}\n`);
     process.exitCode = 2;

@@ -98,7 +98,13 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.syncInstances();
     this.stopConfig = this.options.config.onChange(() => this.onConfigChange());
     this.server.on('session', (session: XmppServerSession) => this.onSession(session));
-    this.xmppEndpoint = await this.server.listen();
+    try {
+      this.xmppEndpoint = await this.server.listen();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? 'the address is in use (is another simulation running?)' : (e as Error).message;
+      throw new Error(`${this.name}: cannot listen for XMPP on ${this.address}:${this.options.xmppPort}: ${why}`);
+    }
     this.log(`XMPP listening on ${this.xmppEndpoint.address}:${this.xmppEndpoint.port}`);
     return { xmpp: this.xmppEndpoint };
   }

@@ -2,8 +2,9 @@
 // Every route of an instance goes to every subscriber, the originator included; any change re-sends the
 // whole <item>; the last path gone becomes a <retract>. Changes are coalesced until the current burst of
 // work is done, so that a thousand routes published in one TCP read cost one message per agent, not one
-// per route.
-import { encodeRouteItems, encodeRouteRetract } from '../xmpp/stanza-codec.ts';
+// per route, and each batch is encoded once for all its subscribers.
+import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRouteItems, encodeRouteRetract } from '../xmpp/stanza-codec.ts';
+import { escapeXml } from '../xmpp/xml-text.ts';
 import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
 import type { AgentRouteItem } from '../rib/next-hop-list.ts';
 import type { AgentChannel } from './agent-channel.ts';
@@ -48,6 +49,32 @@ export function entryFromItem(item: AgentRouteItem): XmppRouteEntry {
   };
 }
 
+/**
+ * One encoding of a batch, addressed to any subscriber: the messages are encoded once with a placeholder
+ * `to` and only the agent name differs per subscriber, so a batch costs one encode plus a string join
+ * per subscriber instead of one encode per subscriber.
+ */
+class AddressableBatch {
+  private readonly parts: string[] | null;
+
+  constructor(
+    private readonly encode: (to: string) => string,
+    messages: number,
+  ) {
+    const parts = encode(PLACEHOLDER).split(PLACEHOLDER);
+    // Each message names its addressee once; anything else means the placeholder also occurs in the
+    // content (a NUL smuggled into a name), and then every subscriber gets its own encoding.
+    this.parts = parts.length === messages + 1 ? parts : null;
+  }
+
+  for(agentName: string): string {
+    return this.parts === null ? this.encode(agentName) : this.parts.join(escapeXml(agentName));
+  }
+}
+
+// NUL cannot appear in XML text, so it cannot collide with anything an encoder emits for valid content.
+const PLACEHOLDER = '\u0000';
+
 export class RouteReflection {
   private readonly dirty = new Map<string, Set<string>>();
   private scheduled = false;
@@ -71,6 +98,9 @@ export class RouteReflection {
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const [instance, prefixes] of dirty) {
+      const receivers = this.receivers(instance, this.source.subscribers(instance));
+      // Nobody to tell (no subscriber, or all with <no-ribout>): the items need not even be built.
+      if (receivers.length === 0) continue;
       const entries: XmppRouteEntry[] = [];
       const retracted: string[] = [];
       for (const prefix of prefixes) {
@@ -78,33 +108,42 @@ export class RouteReflection {
         if (item) entries.push(entryFromItem(item));
         else retracted.push(prefix);
       }
-      for (const channel of this.source.subscribers(instance)) this.send(channel, instance, entries, retracted);
+      this.send(receivers, instance, entries, retracted);
     }
   }
 
   /** §3.1: after a subscribe, the agent gets every current route of the instance. */
   walk(channel: AgentChannel, instance: string): void {
+    const receivers = this.receivers(instance, [channel]);
+    if (receivers.length === 0) return;
     const entries: XmppRouteEntry[] = [];
     for (const prefix of this.source.prefixes(instance)) {
       const item = this.source.agentItem(instance, prefix);
       if (item) entries.push(entryFromItem(item));
     }
-    this.send(channel, instance, entries, []);
+    this.send(receivers, instance, entries, []);
   }
 
-  private send(channel: AgentChannel, instance: string, entries: XmppRouteEntry[], retracted: string[]): void {
-    const subscription = channel.subscriptions.get(instance);
-    if (!subscription || subscription.noRibout) return;
-    const to = channel.name;
-    if (entries.length > 0) {
-      channel.session.send(encodeRouteItems({ to, instance, entries }));
-      this.counters.itemsSent += entries.length;
-      this.counters.messagesSent += Math.ceil(entries.length / 32);
+  private receivers(instance: string, channels: Iterable<AgentChannel>): AgentChannel[] {
+    const out: AgentChannel[] = [];
+    for (const channel of channels) {
+      const subscription = channel.subscriptions.get(instance);
+      if (subscription && !subscription.noRibout) out.push(channel);
     }
-    if (retracted.length > 0) {
-      channel.session.send(encodeRouteRetract({ to, instance, prefixes: retracted }));
+    return out;
+  }
+
+  private send(receivers: readonly AgentChannel[], instance: string, entries: XmppRouteEntry[], retracted: string[]): void {
+    const itemMessages = Math.ceil(entries.length / MAX_ITEMS_PER_MESSAGE);
+    const retractMessages = Math.ceil(retracted.length / MAX_RETRACTS_PER_MESSAGE);
+    const items = entries.length > 0 ? new AddressableBatch((to) => encodeRouteItems({ to, instance, entries }), itemMessages) : null;
+    const retracts = retracted.length > 0 ? new AddressableBatch((to) => encodeRouteRetract({ to, instance, prefixes: retracted }), retractMessages) : null;
+    for (const channel of receivers) {
+      if (items) channel.session.send(items.for(channel.name));
+      if (retracts) channel.session.send(retracts.for(channel.name));
+      this.counters.itemsSent += entries.length;
       this.counters.retractsSent += retracted.length;
-      this.counters.messagesSent += Math.ceil(retracted.length / 256);
+      this.counters.messagesSent += itemMessages + retractMessages;
     }
   }
 }

@@ -116,6 +116,14 @@ function checkUint32(value: number, what: string): number {
   return value;
 }
 
+// Most attribute lists are empty: one shared frozen array spares an allocation per list per path.
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** A private copy of a caller's list (the caller may mutate theirs later); EMPTY when there is nothing. */
+function listCopy<T>(list: readonly T[] | undefined): readonly T[] {
+  return list === undefined || list.length === 0 ? EMPTY : [...list];
+}
+
 /** Fills defaults and validates; the result has a fixed key order so JSON equality is content equality. */
 export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAttributes {
   const med = attrs.med === undefined ? undefined : checkUint32(attrs.med, 'MED');
@@ -128,20 +136,20 @@ export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAt
     localPref: checkUint32(attrs.localPref ?? 0, 'local preference'),
     med,
     origin: attrs.origin ?? 'incomplete',
-    asPath: [...(attrs.asPath ?? [])],
+    asPath: listCopy(attrs.asPath),
     sequence: checkUint32(attrs.sequence ?? 0, 'sequence number'),
     sticky: attrs.sticky ?? false,
     llgrStale: attrs.llgrStale ?? false,
-    encapsulations: [...(attrs.encapsulations ?? [])],
+    encapsulations: listCopy(attrs.encapsulations),
     virtualNetwork: attrs.virtualNetwork ?? '',
     vnIndex: checkUint32(attrs.vnIndex ?? 0, 'VN index'),
-    securityGroups: [...(attrs.securityGroups ?? [])],
-    communities: [...(attrs.communities ?? [])],
-    tags: [...(attrs.tags ?? [])],
-    routeTargets: [...new Set(attrs.routeTargets ?? [])],
+    securityGroups: listCopy(attrs.securityGroups),
+    communities: listCopy(attrs.communities),
+    tags: listCopy(attrs.tags),
+    routeTargets: attrs.routeTargets === undefined || attrs.routeTargets.length === 0 ? EMPTY : [...new Set(attrs.routeTargets)],
     loadBalance: attrs.loadBalance === undefined ? undefined : { fields: [...attrs.loadBalance.fields], decision: attrs.loadBalance.decision },
     originatorId: attrs.originatorId,
-    clusterList: [...(attrs.clusterList ?? [])],
+    clusterList: listCopy(attrs.clusterList),
     mac: attrs.mac ?? '',
     feasible: attrs.feasible ?? true,
   };

@@ -183,6 +183,8 @@ export class Rib {
    */
   readonly #byPeer = new Map<string, Map<Path, Table>>();
   readonly #listeners = new Set<ChangeListener>();
+  /** Interned route-target sets (see #internTargets); bounded by the distinct combinations ever seen. */
+  readonly #targetSets = new Map<string, ReadonlySet<string>>();
   /** table → keys of its routes whose replicas must be recomputed */
   #dirty = new Map<Table, Set<string>>();
   readonly #pending = new Map<string, RouteChange>();
@@ -376,6 +378,13 @@ export class Rib {
       .map((route) => this.#view(found, route));
   }
 
+  /** The prefixes of a VRF table, unordered: what a table walk needs, without building route views. */
+  prefixes(table: string): string[] {
+    const found = this.#tables.get(table);
+    if (found === undefined || found === this.#vpn) throw new RibError(`no VRF table ${table}`);
+    return [...found.routes.keys()];
+  }
+
   tableNames(): string[] {
     return [...this.#tables.keys(), RTARGET_TABLE];
   }
@@ -412,7 +421,9 @@ export class Rib {
   }
 
   #instanceView(state: InstanceState): InstanceView {
-    return { ...state.config, table: state.table.name, routeCount: state.table.routes.size };
+    // Spelled out rather than spread: the control node asks for this once per received route.
+    const { name, virtualNetwork, vnIndex, importTargets, exportTargets } = state.config;
+    return { name, virtualNetwork, vnIndex, importTargets, exportTargets, table: state.table.name, routeCount: state.table.routes.size };
   }
 
   #vnNameByIndex(vnIndex: number): string | undefined {
@@ -546,11 +557,22 @@ export class Rib {
   }
 
   #reindexVpnTargets(route: Route): void {
-    const now = new Set<string>();
-    for (const path of route.paths.values()) for (const rt of path.attrs.routeTargets) now.add(rt);
-    for (const rt of route.indexedTargets) if (!now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
-    for (const rt of now) if (!route.indexedTargets.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
-    route.indexedTargets = now.size === 0 ? NO_TARGETS : now;
+    let now: Set<string> | null = null;
+    for (const path of route.paths.values()) for (const rt of path.attrs.routeTargets) (now ??= new Set()).add(rt);
+    const before = route.indexedTargets;
+    if (now !== null && now.size === before.size && [...now].every((rt) => before.has(rt))) return;
+    for (const rt of before) if (now === null || !now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
+    for (const rt of now ?? []) if (!before.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
+    route.indexedTargets = now === null ? NO_TARGETS : this.#internTargets(now);
+  }
+
+  /** One shared set per distinct combination of targets: VPN routes of one VN all carry the same one. */
+  #internTargets(targets: Set<string>): ReadonlySet<string> {
+    const key = [...targets].sort().join(' ');
+    const known = this.#targetSets.get(key);
+    if (known !== undefined) return known;
+    this.#targetSets.set(key, targets);
+    return targets;
   }
 
   /** Processes dirty routes until replication has settled. */
@@ -581,7 +603,8 @@ export class Rib {
         if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
         const copy: Path = {
           ...path,
-          attrs: { ...path.attrs, routeTargets: [...exportTargets], vnIndex, virtualNetwork },
+          // exportTargets is never mutated (a target change replaces the config), so copies can share it.
+          attrs: { ...path.attrs, routeTargets: exportTargets, vnIndex, virtualNetwork },
           replicatedFrom: { table: table.name, routeKey },
         };
         want(this.#vpn, vpnRouteKey(path.rd, path.prefix), path.rd, copy);

@@ -69,15 +69,19 @@ interface ControlChannel {
   subscribed: Map<string, number>;
   /** route key → fingerprint of what was published, so a re-sync only sends changes. */
   published: Map<string, string>;
+  /** What the current session has told us, per VRF and prefix. */
   received: Map<string, Map<string, XmppRouteEntry>>;
-  /** Route keys learned on an earlier session of this channel and not yet re-learned. */
-  stale: Set<string>;
+  /** What earlier sessions told us; kept until this session's End-of-RIB (§7.3: old-sequence paths are swept then). */
+  staleEntries: Map<string, Map<string, XmppRouteEntry>>;
+  /** The current session has sent its End-of-RIB: its table is complete. */
+  synced: boolean;
   config: AgentConfig | null;
   endOfRibSent: boolean;
   sweepTimer: NodeJS.Timeout | null;
 }
 
 const routeKey = (instance: string, prefix: string): string => `${instance}\u0000${prefix}`;
+const splitKey = (key: string): [string, string] => key.split('\u0000') as [string, string];
 
 const HASH_TO_LOAD_BALANCE: Record<ConfigHashField, LoadBalanceField> = {
   'source-ip': 'l3-source-address',
@@ -155,7 +159,8 @@ export class VrouterAgent extends EventEmitter {
       subscribed: new Map(),
       published: new Map(),
       received: new Map(),
-      stale: new Set(),
+      staleEntries: new Map(),
+      synced: false,
       config: null,
       endOfRibSent: false,
       sweepTimer: null,
@@ -189,11 +194,10 @@ export class VrouterAgent extends EventEmitter {
     channel.subscribed.clear();
     channel.published.clear();
     channel.endOfRibSent = false;
-    // Everything learned on the previous session is stale until the control node sends it again.
-    for (const [instance, table] of channel.received) {
-      for (const prefix of table.keys()) channel.stale.add(routeKey(instance, prefix));
-    }
-    if (channel.stale.size > 0) {
+    channel.synced = false;
+    // Everything learned on the previous session stays in force until this session's End-of-RIB.
+    this.ageReceived(channel);
+    if (channel.staleEntries.size > 0) {
       channel.sweepTimer = setTimeout(() => this.sweepStale(channel), this.staleSweepMs);
       channel.sweepTimer.unref();
     }
@@ -206,10 +210,10 @@ export class VrouterAgent extends EventEmitter {
   private onDisconnected(channel: ControlChannel, reason: string): void {
     if (!channel.established) return;
     channel.established = false;
+    channel.synced = false;
     // §7.3: paths learned from a lost control node are kept; the other one's copy keeps forwarding.
-    for (const [instance, table] of channel.received) {
-      for (const prefix of table.keys()) channel.stale.add(routeKey(instance, prefix));
-    }
+    this.ageReceived(channel);
+    for (const key of this.keysOf(channel.staleEntries)) this.refresh(...splitKey(key));
     this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
     if (channel.config && this.configChannel() !== channel) this.adoptConfig();
     this.emit('disconnected', channel.endpoint.name, reason);
@@ -373,9 +377,10 @@ export class VrouterAgent extends EventEmitter {
       if (this.instances.has(instance)) continue;
       send(encodeUnsubscribe({ from: this.name, instance, instanceId }));
       channel.subscribed.delete(instance);
-      const table = channel.received.get(instance);
+      const prefixes = new Set([...(channel.received.get(instance)?.keys() ?? []), ...(channel.staleEntries.get(instance)?.keys() ?? [])]);
       channel.received.delete(instance);
-      for (const prefix of table?.keys() ?? []) this.refresh(instance, prefix);
+      channel.staleEntries.delete(instance);
+      for (const prefix of prefixes) this.refresh(instance, prefix);
     }
     if (!channel.endOfRibSent) {
       send(encodeEndOfRib({ from: this.name, to: `${CONTROL_NODE_JID}/bgp-peer` }));
@@ -426,34 +431,62 @@ export class VrouterAgent extends EventEmitter {
     let table = channel.received.get(instance);
     if (!table) channel.received.set(instance, (table = new Map()));
     table.set(entry.prefix, entry);
-    channel.stale.delete(routeKey(instance, entry.prefix));
     this.refresh(instance, entry.prefix);
   }
 
   private unlearn(channel: ControlChannel, instance: string, prefix: string): void {
     channel.received.get(instance)?.delete(prefix);
-    channel.stale.delete(routeKey(instance, prefix));
     this.refresh(instance, prefix);
   }
 
+  /** Moves what the channel's session told us into its stale table (merged with older stale entries). */
+  private ageReceived(channel: ControlChannel): void {
+    for (const [instance, table] of channel.received) {
+      let stale = channel.staleEntries.get(instance);
+      if (!stale) channel.staleEntries.set(instance, (stale = new Map()));
+      for (const [prefix, entry] of table) stale.set(prefix, entry);
+    }
+    channel.received.clear();
+  }
+
+  private keysOf(tables: Map<string, Map<string, XmppRouteEntry>>): string[] {
+    const keys: string[] = [];
+    for (const [instance, table] of tables) for (const prefix of table.keys()) keys.push(routeKey(instance, prefix));
+    return keys;
+  }
+
+  /** End-of-RIB (or the sweep timer): the session's table is complete, older entries go. */
   private sweepStale(channel: ControlChannel): void {
     if (channel.sweepTimer) clearTimeout(channel.sweepTimer);
     channel.sweepTimer = null;
-    const keys = [...channel.stale];
-    channel.stale.clear();
-    for (const key of keys) {
-      const [instance, prefix] = key.split('\u0000');
-      channel.received.get(instance)?.delete(prefix);
-      this.refresh(instance, prefix);
-    }
+    if (channel.established) channel.synced = true;
+    const keys = this.keysOf(channel.staleEntries);
+    channel.staleEntries.clear();
+    for (const key of keys) this.refresh(...splitKey(key));
   }
 
-  /** The route the FIB uses: a live control node's copy first (in configured order), else a stale one. */
+  /**
+   * What one channel contributes for a prefix and how much to trust it: a synced session's entry (0), a
+   * session still re-learning its table (1: its older entry stays in force until End-of-RIB, so that a
+   * control node coming back with a partial table does not shrink ECMP sets), a lost session's (2).
+   */
+  private channelEntry(channel: ControlChannel, instance: string, prefix: string): { rank: number; entry: XmppRouteEntry } | undefined {
+    const fresh = channel.received.get(instance)?.get(prefix);
+    const stale = channel.staleEntries.get(instance)?.get(prefix);
+    if (channel.established && channel.synced) return fresh ? { rank: 0, entry: fresh } : undefined;
+    const entry = stale ?? fresh;
+    if (!entry) return undefined;
+    return { rank: channel.established ? 1 : 2, entry };
+  }
+
+  /** The route the FIB uses: the most trusted channel's entry, control nodes in configured order on a tie. */
   private effectiveEntry(instance: string, prefix: string): XmppRouteEntry | undefined {
-    const key = routeKey(instance, prefix);
-    const holders = this.channels.filter((c) => c.received.get(instance)?.has(prefix));
-    const live = holders.find((c) => c.established && !c.stale.has(key));
-    return (live ?? holders[0])?.received.get(instance)?.get(prefix);
+    let best: { rank: number; entry: XmppRouteEntry } | undefined;
+    for (const channel of this.channels) {
+      const candidate = this.channelEntry(channel, instance, prefix);
+      if (candidate && (!best || candidate.rank < best.rank)) best = candidate;
+    }
+    return best?.entry;
   }
 
   private refresh(instance: string, prefix: string): void {
@@ -489,7 +522,8 @@ export class VrouterAgent extends EventEmitter {
         subscriptions: [...c.subscribed].map(([instance, instanceId]) => ({ instance, instanceId })),
         published: c.published.size,
         received: [...c.received.values()].reduce((n, t) => n + t.size, 0),
-        stale: c.stale.size,
+        stale: [...c.staleEntries.values()].reduce((n, t) => n + t.size, 0),
+        synced: c.synced,
       })),
       labels: this.labels.entries().map(([key, label]) => ({ interface: key.replace(/^vmi:/, ''), label })),
       vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
@@ -501,16 +535,18 @@ export class VrouterAgent extends EventEmitter {
   receivedRoutes(instance?: string): ReceivedRoute[] {
     const out: ReceivedRoute[] = [];
     for (const c of this.channels) {
-      for (const [vrf, table] of c.received) {
-        if (instance && vrf !== instance) continue;
-        for (const [prefix, entry] of table) {
-          out.push({
-            controlNode: c.endpoint.name,
-            instance: vrf,
-            prefix,
-            stale: c.stale.has(routeKey(vrf, prefix)),
-            nextHops: entry.nextHops.map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations })),
-          });
+      for (const [stale, tables] of [[false, c.received], [true, c.staleEntries]] as const) {
+        for (const [vrf, table] of tables) {
+          if (instance && vrf !== instance) continue;
+          for (const [prefix, entry] of table) {
+            out.push({
+              controlNode: c.endpoint.name,
+              instance: vrf,
+              prefix,
+              stale,
+              nextHops: entry.nextHops.map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations })),
+            });
+          }
         }
       }
     }
@@ -530,6 +566,7 @@ export interface AgentStatus {
     published: number;
     received: number;
     stale: number;
+    synced: boolean;
   }[];
   labels: { interface: string; label: number }[];
   vrfs: { instance: string; network: string; index: number | null }[];

@@ -64,13 +64,14 @@ export class FlowTable {
   bytes: Float64Array;
   lastSeen: Float64Array;
 
-  constructor(capacity: number = DEFAULT_FLOW_TABLE_SIZE) {
+  /** `preallocate` reserves the full-size arrays at once, as the kernel vRouter does (no growth pauses). */
+  constructor(capacity: number = DEFAULT_FLOW_TABLE_SIZE, o: { preallocate?: boolean } = {}) {
     if (!Number.isInteger(capacity) || capacity < 2 || capacity > 1 << 26) {
       throw new RangeError(`flow table size ${capacity} must be an integer in 2..${1 << 26}`);
     }
     this.capacity = capacity;
     this.maxSlots = Math.ceil(capacity / MAX_LOAD) + 1;
-    const n = Math.min(this.maxSlots, INITIAL_SLOTS);
+    const n = o.preallocate === true ? this.maxSlots : Math.min(this.maxSlots, INITIAL_SLOTS);
     this.slotCount = n;
     this.keys = new Uint32Array(n * 4);
     this.flags = new Uint8Array(n);
@@ -303,7 +304,12 @@ export class FlowTable {
     return removed;
   }
 
-  /** Bytes held by the table's arrays. */
+  /** Bytes the arrays will hold once grown to the bound. */
+  fullSizeBytes(): number {
+    return Math.round((this.memoryBytes() / this.slotCount) * this.maxSlots);
+  }
+
+  /** Bytes held by the table's arrays now. */
   memoryBytes(): number {
     const arrays = [this.keys, this.flags, this.slot, this.hashMask, this.target, this.routeVrf, this.natIp,
       this.natPort, this.partner, this.packets, this.bytes, this.lastSeen];

@@ -49,6 +49,8 @@ export interface VrouterOptions {
   underlay: Underlay;
   /** flow entries (a connection takes two); default 512K like the vRouter */
   flowTableSize?: number;
+  /** reserve the whole flow table at once (as the kernel does) instead of growing it with use */
+  preallocateFlowTable?: boolean;
   flowAgingMs?: number;
   hashFields?: HashField[];
   vnHashFields?: Map<string, HashField[]>;
@@ -100,6 +102,8 @@ export interface FlowView {
   dst: string;
   sport: number;
   dport: number;
+  /** Contrail's EcmpFlow flag: the forward flow was placed on a composite and keeps its slot */
+  ecmp: boolean;
   slot: number | null;
   member: { address: string; label: number } | null;
   nat: { kind: 'dnat' | 'snat'; ip: string; port: number } | null;
@@ -246,7 +250,7 @@ export class Vrouter {
     for (const [vn, fields] of o.vnHashFields ?? []) this.vnMasks.set(vn, this.requireMask(fields, `vnHashFields[${vn}]`)!);
     this.maglevDefault = o.maglev === true;
     this.encapPriorities = o.encapsulationPriorities ?? ENCAP_FALLBACK_ORDER;
-    this.table = new FlowTable(o.flowTableSize ?? DEFAULT_FLOW_TABLE_SIZE);
+    this.table = new FlowTable(o.flowTableSize ?? DEFAULT_FLOW_TABLE_SIZE, { preallocate: o.preallocateFlowTable === true });
     this.underlay.register(this.routerId, (label, p, from, trace) => this.receive(label, p, from, trace));
   }
 
@@ -320,6 +324,10 @@ export class Vrouter {
     if (spec === null || typeof spec !== 'object') return 'spec is not an object';
     if (typeof spec.name !== 'string' || spec.name.length === 0) return 'name must be a non-empty string';
     if (typeof spec.vrf !== 'string' || spec.vrf.length === 0) return 'vrf must be a non-empty string';
+    const vrfs = [spec.vrf, ...(Array.isArray(spec.floatingIps) ? spec.floatingIps.map((f) => f?.vrf) : [])];
+    if (new Set(vrfs.filter((v) => typeof v === 'string' && !this.vrfIds.has(v))).size + this.vrfNames.length > MAX_VRFS) {
+      return `no room for another VRF (${MAX_VRFS})`;
+    }
     if (ipv4ToInt(spec.ip) < 0) return `ip ${String(spec.ip)} is not an IPv4 address`;
     if (!Number.isInteger(spec.label) || spec.label < 16 || spec.label > MAX_LABEL) return `label ${String(spec.label)} must be 16..${MAX_LABEL} (0-15 are reserved)`;
     const owner = this.ifByLabel.get(spec.label);
@@ -381,6 +389,7 @@ export class Vrouter {
 
   setRoute(vrf: string, prefix: string, nextHops: RemoteNextHop[], o: { loadBalanceFields?: HashField[]; maglev?: boolean } = {}): ChangeResult {
     if (typeof vrf !== 'string' || vrf.length === 0) return this.reject(`route ${String(prefix)}: vrf must be a non-empty string`);
+    if (!this.vrfAvailable(vrf)) return this.reject(`route ${String(prefix)}: no room for another VRF (${MAX_VRFS})`);
     const parsed = parsePrefix(prefix);
     if (typeof parsed === 'string') return this.reject(`route in ${vrf}: ${parsed}`);
     if (!Array.isArray(nextHops)) return this.reject(`route ${prefix} in ${vrf}: next-hops is not a list`);
@@ -451,6 +460,11 @@ export class Vrouter {
     return { ok: false, error };
   }
 
+  private vrfAvailable(name: string): boolean {
+    return this.vrfIds.has(name) || this.vrfNames.length < MAX_VRFS;
+  }
+
+  /** Callers have checked vrfAvailable: the id space is 23 bits of the flow key. */
   private vrfId(name: string): number {
     let id = this.vrfIds.get(name);
     if (id === undefined) {
@@ -681,8 +695,10 @@ export class Vrouter {
     if (fib === undefined || fib.size === 0) return this.dropped('unknown-vrf', `vrf ${vrfName} has no routes on ${this.name}`, trace);
     const entry = fib.lookup(dst);
     if (entry === undefined) return this.dropped('no-route', `no route to ${intToIpv4(dst)} in vrf ${vrfName}`, trace);
-    const kind = entry.ecmp ? 'ECMP composite' : entry.slots[0]?.local === true ? 'local interface' : 'tunnel';
-    if (trace !== undefined) this.step(trace, 'route', `${entry.prefix} in ${vrfName} from ${entry.source === 'control' ? 'the control node' : 'a local interface'}: ${kind}`);
+    if (trace !== undefined) {
+      const kind = entry.ecmp ? 'ECMP composite' : entry.slots[0]?.local === true ? 'local interface' : 'tunnel';
+      this.step(trace, 'route', `${entry.prefix} in ${vrfName} from ${entry.source === 'control' ? 'the control node' : 'a local interface'}: ${kind}`);
+    }
     return entry;
   }
 
@@ -971,7 +987,7 @@ export class Vrouter {
       out.push({
         index: i, direction: reverse ? 'reverse' : 'forward', side: stage === 0 ? 'from-workload' : 'to-workload', vrf,
         proto: t.key(i, 0) & 255, src: intToIpv4(t.key(i, 1)), dst: intToIpv4(t.key(i, 2)), sport: t.key(i, 3) >>> 16, dport: t.key(i, 3) & 0xffff,
-        slot, member, nat: natKind === null ? null : { kind: natKind, ip: intToIpv4(t.natIp[i]), port: t.natPort[i] },
+        ecmp: (flags & FLAG_ECMP) !== 0, slot, member, nat: natKind === null ? null : { kind: natKind, ip: intToIpv4(t.natIp[i]), port: t.natPort[i] },
         packets: t.packets[i], bytes: t.bytes[i], idleMs: now - t.lastSeen[i],
       });
     }

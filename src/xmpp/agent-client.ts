@@ -35,6 +35,12 @@ export interface AgentClientOptions {
   /** Time allowed from TCP connect to the server's stream header (default 15000 ms). */
   openTimeoutMs?: number;
   maxStanzaBytes?: number;
+  /**
+   * Also parse each incoming stanza into an ltx element for @xmpp/middleware (default true). Set
+   * false at scale when only the raw 'stanza' event is used: it skips a full XML parse per stanza
+   * (malformed XML is then caught by the caller's decoder instead of here).
+   */
+  parseElements?: boolean;
 }
 
 const BACKOFF_SECONDS = [0.05, 1, 2, 4, 8, 16, 30];
@@ -50,7 +56,7 @@ class ContrailStreamParser extends EventEmitter {
   private readonly framer: StreamFramer;
   private root: Element | null = null;
 
-  constructor(maxStanzaBytes = DEFAULT_MAX_STANZA_BYTES) {
+  constructor(maxStanzaBytes: number, private readonly parseElements: boolean) {
     super();
     this.framer = new StreamFramer(maxStanzaBytes);
   }
@@ -68,6 +74,7 @@ class ContrailStreamParser extends EventEmitter {
           break;
         case 'stanza': {
           this.emit('raw', ev.raw);
+          if (!this.parseElements) break;
           let el: Element;
           try {
             el = ev.raw.includes('<!') ? badInput('DOCTYPE/entity/CDATA in a stanza') : parseLtx(ev.raw);
@@ -100,9 +107,16 @@ function badInput(reason: string): never {
 
 class ContrailConnection extends ConnectionTCP {
   constructor(service: string, private readonly agentName: string, private readonly localAddress: string,
-    private readonly hooks: { raw(s: string): void; keepalive(): void; badInput(reason: string): void; headerOut(s: string): void }) {
+    private readonly hooks: { raw(s: string): void; keepalive(): void; badInput(reason: string): void; headerOut(s: string): void },
+    parser: { maxStanzaBytes: number; parseElements: boolean }) {
     // @xmpp/reconnect reconnects to options.service.
     super({ domain: CONTROL_NODE_JID, service });
+    // Connection.open() instantiates `this.Parser` with no arguments: bind ours to this connection's settings.
+    this.Parser = class extends ContrailStreamParser {
+      constructor() {
+        super(parser.maxStanzaBytes, parser.parseElements);
+      }
+    };
   }
 
   override socketParameters(service: string): Record<string, unknown> | undefined {
@@ -127,7 +141,6 @@ class ContrailConnection extends ConnectionTCP {
     parser.on('bad-input', this.hooks.badInput);
   }
 }
-ContrailConnection.prototype.Parser = ContrailStreamParser;
 
 export class XmppAgentClient extends EventEmitter {
   readonly server: string;
@@ -156,7 +169,7 @@ export class XmppAgentClient extends EventEmitter {
       keepalive() { self.counters.keepalivesIn++; self.restartHold(); },
       badInput(reason: string) { self.drop(reason); },
       headerOut(h: string) { self.tapRecord('out', h); },
-    });
+    }, { maxStanzaBytes: opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES, parseElements: opts.parseElements ?? true });
     this.entity.timeout = opts.openTimeoutMs ?? 15_000;
     // The library emits 'error' for socket errors and failed opens; unhandled it would crash the process.
     this.entity.on('error', (e: Error) => this.log(`xmpp ${opts.agentName}: ${e.message}`));

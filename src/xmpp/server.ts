@@ -29,16 +29,16 @@ export interface SessionStats {
 }
 
 export class XmppServerSession extends EventEmitter {
-  peerName = '';
+  private name = '';
   readonly remoteAddress: string;
-  establishedAt: Date = new Date(0);
+  private since: Date = new Date(0);
   private state: 'opening' | 'established' | 'closed' = 'opening';
   private readonly framer: StreamFramer;
   private readonly counters: SessionStats = { in: 0, out: 0, keepalivesIn: 0, keepalivesOut: 0, bytesIn: 0, bytesOut: 0 };
   private holdTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private openTimer: NodeJS.Timeout | undefined;
-  closeReason: string | undefined;
+  private whyClosed: string | undefined;
 
   /** @internal created by XmppServer */
   constructor(private readonly socket: net.Socket, private readonly server: XmppServer, private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>) {
@@ -50,10 +50,25 @@ export class XmppServerSession extends EventEmitter {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
     socket.on('close', () => this.close('peer closed the connection'));
+    socket.on('drain', () => this.emit('drain'));
+  }
+
+  /** The agent's `from` name, once its header has arrived. */
+  get peerName(): string {
+    return this.name;
+  }
+
+  get establishedAt(): Date {
+    return this.since;
   }
 
   get established(): boolean {
     return this.state === 'established';
+  }
+
+  /** Why the session closed (undefined while open). */
+  get closeReason(): string | undefined {
+    return this.whyClosed;
   }
 
   get closed(): boolean {
@@ -64,14 +79,17 @@ export class XmppServerSession extends EventEmitter {
     return { ...this.counters, established: this.established, establishedAt: this.establishedAt.toISOString(), peerName: this.peerName, remoteAddress: this.remoteAddress };
   }
 
-  /** Writes one or more already-framed stanzas. A no-op once closed (the caller may race the close). */
-  send(raw: string): void {
-    if (this.state !== 'established') return;
+  /**
+   * Writes one or more already-framed stanzas. A no-op returning false once closed (the caller may
+   * race the close); otherwise returns the socket's backpressure signal (false = wait for 'drain').
+   */
+  send(raw: string): boolean {
+    if (this.state !== 'established') return false;
     const stanzas = splitStanzas(raw);
     this.counters.out += stanzas.length;
     this.counters.bytesOut += Buffer.byteLength(raw);
     for (const one of stanzas) this.server.tapRecord(this.peerName, 'out', one);
-    this.socket.write(raw);
+    return this.socket.write(raw);
   }
 
   /** Closes the TCP connection without `</stream:stream>` (as the real node on hold expiry or bad input). */
@@ -79,7 +97,7 @@ export class XmppServerSession extends EventEmitter {
     if (this.state === 'closed') return;
     const wasEstablished = this.state === 'established';
     this.state = 'closed';
-    this.closeReason = reason;
+    this.whyClosed = reason;
     clearTimeout(this.holdTimer);
     clearInterval(this.keepaliveTimer);
     clearTimeout(this.openTimer);
@@ -139,7 +157,7 @@ export class XmppServerSession extends EventEmitter {
       this.close('stream header without from');
       return;
     }
-    this.peerName = from;
+    this.name = from;
     const refusal = this.server.admit(this);
     if (refusal) {
       this.close(refusal);
@@ -151,7 +169,7 @@ export class XmppServerSession extends EventEmitter {
     this.server.tapRecord(from, 'out', reply);
     this.socket.write(reply);
     this.state = 'established';
-    this.establishedAt = new Date();
+    this.since = new Date();
     const holdMs = this.cfg.holdTimeSeconds * 1000;
     this.keepaliveTimer = setInterval(() => {
       this.counters.keepalivesOut++;

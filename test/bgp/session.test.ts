@@ -3,6 +3,7 @@ import type { BgpSpeaker } from '../../src/bgp/speaker.ts';
 import { emptyExtendedCommunities } from '../../src/bgp/extended-communities.ts';
 import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
 import type { RouteUpdate, VpnRoute } from '../../src/bgp/routes.ts';
+import { encodeMessage } from '../../src/bgp/messages.ts';
 import { ScriptedPeer, eventually, loopbackBlock, startSpeaker, waitForEvent } from './harness.ts';
 
 const ASN = 64512;
@@ -121,6 +122,9 @@ describe('bgp sessions between two speakers', function () {
     expect(() => a.advertise(ip(2), [{ ...vipRoute('10.0.0.11', 17), label: 1 << 20 }])).to.throw(RangeError);
     expect(() => a.advertise(ip(2), [{ ...vipRoute('10.0.0.11', 17), rd: 'x' }])).to.throw(RangeError);
     expect(() => a.advertise('127.9.9.9', [])).to.throw(/no peer/);
+    const huge = vipRoute('10.0.0.11', 17);
+    huge.attrs.communities = Array.from({ length: 1100 }, (_, i) => `64512:${i}`);
+    expect(() => a.advertise(ip(2), [huge])).to.throw(RangeError, /4096|does not fit/);
     expect(a.peers()[0]!.prefixesOut).to.equal(0);
   });
 });
@@ -177,6 +181,28 @@ describe('bgp FSM against a scripted peer', function () {
     await eventually(() => p.notifications().length > 0, 'NOTIFICATION');
     expect(p.notifications()).to.deep.equal([{ code: 4, subcode: 0 }]);
     expect(speaker.peers()[0]!.state).to.equal('active');
+  });
+
+  it('answers an unsupported BGP version with 2/1 naming version 4', async () => {
+    const { connectFrom } = await setup();
+    const p = await connectFrom(2);
+    const open = encodeMessage({ type: 'open', asn: ASN, holdTime: 90, routerId: '10.0.0.9', capabilities: { multiprotocol: [], routeRefresh: false, other: [] } });
+    open[19] = 3;
+    p.send(open);
+    await eventually(() => p.notifications().length > 0, 'NOTIFICATION');
+    const n = p.received.find((m) => m.type === 'notification');
+    expect(n).to.deep.include({ code: 2, subcode: 1, data: Buffer.of(0, 4) });
+  });
+
+  it('answers ROUTE-REFRESH by sending the Adj-RIB-Out again', async () => {
+    const { speaker, ip, connectFrom } = await setup();
+    speaker.advertise(ip(2), [vipRoute('10.0.0.11', 17)]);
+    const p = await connectFrom(2);
+    await p.establish(ASN, '10.0.0.2');
+    const vpnUpdates = () => p.received.filter((m) => m.type === 'update' && m.mpReach?.nlri.family === 'inet-vpn').length;
+    await eventually(() => vpnUpdates() === 1, 'initial dump');
+    p.send({ type: 'route-refresh', afi: 1, safi: 128 });
+    await eventually(() => vpnUpdates() === 2, 'dump after refresh');
   });
 
   it('rejects a message in the wrong state with an FSM error', async () => {

@@ -117,6 +117,14 @@ describe('interop: our BGP speaker with gobgpd', function () {
     }
   });
 
+  it('gobgpd receives our route-target membership (RFC 4684)', async () => {
+    const out = await eventually(async () => {
+      const text = await gobgp('neighbor', ours, 'adj-in', '-a', 'rtc');
+      return text.includes('8000001') ? text : undefined;
+    }, 'RT membership in gobgpd adj-in');
+    expect(out).to.match(/64512:64512:8000001/);
+  });
+
   it('a VPNv4 route injected into gobgpd with the VN route target reaches our update event', async () => {
     const got = new Promise<VpnRoute>((resolve) => {
       speaker!.on('update', (_peer, u) => {

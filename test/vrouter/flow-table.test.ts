@@ -74,9 +74,27 @@ describe('vrouter/flow-table', () => {
     }), { numRuns: 200 });
   });
 
-  it('holds 1M entries in at most 100 bytes each', () => {
+  it('holds 1M entries in at most 100 bytes each, and starts small', () => {
     const t = new FlowTable(1 << 20);
-    expect(t.memoryBytes() / t.capacity).to.be.at.most(100);
+    expect(t.fullSizeBytes() / t.capacity).to.be.at.most(100);
+    expect(t.memoryBytes()).to.be.below(100_000);
+  });
+
+  it('grows up to its bound, keeping every entry and pair link', () => {
+    const t = new FlowTable(20_000);
+    const start = t.memoryBytes();
+    for (let k = 0; k < 10_000; k++) {
+      const f = t.insertPair(0, k, 7, 0, 1, k, 7, 0, 0);
+      t.packets[f] = k;
+    }
+    expect(t.insertPair(0, -1 >>> 0, 7, 0, 1, 0, 0, 0, 0)).to.equal(-1);
+    expect(t.memoryBytes()).to.equal(t.fullSizeBytes());
+    expect(t.memoryBytes()).to.be.above(start);
+    for (let k = 0; k < 10_000; k++) {
+      const f = t.lookup(0, k, 7, 0);
+      expect(t.packets[f]).to.equal(k);
+      expect(t.partner[f]).to.equal(t.lookup(1, k, 7, 0));
+    }
   });
 
   it('the incremental sweep ages everything over enough rounds, even as entries shift', () => {

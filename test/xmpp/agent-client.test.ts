@@ -85,6 +85,25 @@ describe('XMPP agent client (on @xmpp/connection-tcp, @xmpp/reconnect, @xmpp/mid
     expect(tap.list({ node: 'control-1', prefix: '30.30.30.100/32' })).to.have.length(1);
   });
 
+  it('keeps the library middleware: incoming stanzas reach middleware.use() as elements', async () => {
+    const server = new XmppServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => server.close());
+    const { port } = await server.listen();
+    const c = client({ port });
+    const seen: string[] = [];
+    c.middleware.use((ctx, next) => {
+      seen.push(`${ctx.name} ${ctx.stanza.getChild('event')?.getChild('items')?.attrs.node}`);
+      return next();
+    });
+    c.start();
+    await once(c, 'established');
+    const raw = once<string>(c, 'stanza');
+    server.sessions()[0].send(encodeRouteItems({ to: 'compute-1', instance: VRF, entries: [makeRouteEntry({ prefix: '1.2.3.4/32' })] }));
+    await raw;
+    await sleep(10);
+    expect(seen).to.deep.equal([`message 1/1/${VRF}`]);
+  });
+
   it('closes on hold-timer expiry when the server goes silent, then reconnects', async () => {
     const rs = await rawServer();
     cleanups.push(() => { rs.peers.forEach((p) => p.destroy()); rs.server.close(); });
