@@ -235,6 +235,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     const localAddress = this.config.localAddress ?? this.local.localAddress;
     const socket = tcpConnect({ host: this.address, port: this.port, ...(localAddress && { localAddress }) });
     this.pendingSocket = socket;
+    // A late second error (after the once-handler ran) must not become an uncaught exception.
+    socket.on('error', () => undefined);
     const retryMs = this.config.connectRetryMs ?? DEFAULT_CONNECT_RETRY_MS;
     // ConnectRetryTimer also bounds a connect attempt that hangs.
     socket.setTimeout(retryMs, () => socket.destroy(new Error('connect timed out')));
@@ -419,8 +421,9 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     this.counters.establishedTransitions++;
     this.establishedAt = new Date();
     this.refreshState();
-    this.emit('established');
+    // The Adj-RIB-Out and End-of-RIB go first, so that routes a listener adds on 'established' are not sent twice.
     for (const family of families) this.sendFamily(family);
+    this.emit('established');
   }
 
   private onClosed(connection: BgpConnection, reason: string): void {

@@ -30,6 +30,16 @@ interface StepResult {
   distribution: TrafficReport;
 }
 
+/** The message as sent, with the items of other prefixes that travelled in the same batch left out. */
+function onlyItem(raw: string, prefix: string): string {
+  const first = raw.indexOf('<item ');
+  const last = raw.lastIndexOf('</item>');
+  const start = raw.indexOf(`<item id="${prefix}">`);
+  if (first < 0 || last < 0 || start < 0) return raw;
+  const end = raw.indexOf('</item>', start) + '</item>'.length;
+  return raw.slice(0, first) + raw.slice(start, end) + raw.slice(last + '</item>'.length);
+}
+
 function section(title: string): void {
   process.stdout.write(`\n${bold(`━━ ${title}`)}\n`);
 }
@@ -61,7 +71,7 @@ function demoScenario(flows: number, results: StepResult[], show: boolean) {
       if (show) section(`The VIP's XMPP item, as control-1 sends it to compute-1 (reference §4.1)`);
       const items = await sim.request<StanzaJson[]>('GET', `/api/stanzas?node=control-1&peer=compute-1&direction=out&prefix=${encodeURIComponent(VIP_PREFIX)}&limit=1`);
       sim.check('control-1 sent compute-1 an item for the VIP', items.length === 1);
-      if (items[0]) out(prettyXml(items[0].raw));
+      if (items[0]) out(prettyXml(onlyItem(items[0].raw, VIP_PREFIX)));
 
       if (show) section(`ECMP next-hop for ${VIP_PREFIX} on each compute (slot, member, label)`);
       await showFib(sim);

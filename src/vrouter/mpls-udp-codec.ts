@@ -4,6 +4,11 @@ import type { Packet } from './packet.ts';
 import { intToIpv4, ipv4ToInt } from './packet.ts';
 
 export const MPLS_OVER_UDP_PORT = 6635;
+/**
+ * Delivery reports between simulated computes travel as label 15 (reserved, never a vRouter label, §7.1)
+ * followed by JSON, so they cannot be mistaken for data and capture tools still see MPLS.
+ */
+export const REPORT_LABEL = 15;
 const LABEL_ENTRY = 4;
 const IPV4_HEADER = 20;
 const TCP_HEADER = 20;
@@ -23,7 +28,8 @@ function l4HeaderLength(proto: number): number {
   return proto === 6 ? TCP_HEADER : proto === 17 ? UDP_HEADER : 4; // other protocols: just the two ports
 }
 
-export function encodeMplsOverUdp(label: number, p: Packet): Buffer {
+/** `ident` goes into the IPv4 Identification field: the sender's handle for the delivery report. */
+export function encodeMplsOverUdp(label: number, p: Packet, ident = 0): Buffer {
   const l4 = l4HeaderLength(p.proto);
   const payload = Math.max(0, Math.min(MAX_PAYLOAD, (p.bytes ?? 0) - IPV4_HEADER - l4));
   const ipLength = IPV4_HEADER + l4 + payload;
@@ -33,6 +39,7 @@ export function encodeMplsOverUdp(label: number, p: Packet): Buffer {
   const ip = LABEL_ENTRY;
   buf.writeUInt8(0x45, ip);
   buf.writeUInt16BE(ipLength, ip + 2);
+  buf.writeUInt16BE(ident & 0xffff, ip + 4);
   buf.writeUInt16BE(0x4000, ip + 6); // don't fragment
   buf.writeUInt8(DEFAULT_TTL, ip + 8);
   buf.writeUInt8(p.proto, ip + 9);
@@ -52,9 +59,30 @@ export function encodeMplsOverUdp(label: number, p: Packet): Buffer {
   return buf;
 }
 
-export type DecodedDatagram = { label: number; packet: Packet } | { error: string };
+export type DecodedDatagram =
+  | { label: number; packet: Packet; ident: number }
+  | { report: { ident: number; result: unknown } }
+  | { error: string };
+
+export function encodeReport(ident: number, result: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify({ ident, result }));
+  const buf = Buffer.alloc(LABEL_ENTRY + body.length);
+  buf.writeUInt32BE((REPORT_LABEL * 4096 + 0x100 + DEFAULT_TTL) >>> 0, 0);
+  body.copy(buf, LABEL_ENTRY);
+  return buf;
+}
 
 export function decodeMplsOverUdp(buf: Buffer): DecodedDatagram {
+  if (buf.length >= LABEL_ENTRY && buf.readUInt32BE(0) >>> 12 === REPORT_LABEL) {
+    try {
+      const parsed: unknown = JSON.parse(buf.subarray(LABEL_ENTRY).toString('utf8'));
+      const ident = (parsed as { ident?: unknown } | null)?.ident;
+      if (typeof ident !== 'number') return { error: 'delivery report without an ident' };
+      return { report: { ident, result: (parsed as { result?: unknown }).result } };
+    } catch (err) {
+      return { error: `delivery report is not JSON: ${(err as Error).message}` };
+    }
+  }
   if (buf.length < LABEL_ENTRY + IPV4_HEADER + 4) return { error: `datagram of ${buf.length} bytes is too short` };
   const entry = buf.readUInt32BE(0);
   if ((entry & 0x100) === 0) return { error: 'label stacks deeper than one entry are not used by the vRouter underlay' };
@@ -70,6 +98,7 @@ export function decodeMplsOverUdp(buf: Buffer): DecodedDatagram {
   const l4At = ip + ihl;
   return {
     label,
+    ident: buf.readUInt16BE(ip + 4),
     packet: {
       src: intToIpv4(buf.readUInt32BE(ip + 12)),
       dst: intToIpv4(buf.readUInt32BE(ip + 16)),

@@ -22,7 +22,8 @@ export type DropReason =
   | 'not-for-interface'
   | 'port-map-drop'
   | 'flow-table-full'
-  | 'bad-packet';
+  | 'bad-packet'
+  | 'underlay-timeout';
 
 export interface MemberChoice {
   slot: number;
@@ -57,6 +58,8 @@ export interface ForwardResult {
   reply?: ForwardResult;
   /** handed to an asynchronous underlay: the outcome is reported by the underlay, not here */
   inFlight?: boolean;
+  /** the asynchronous underlay's handle for that outcome (see Underlay.settle) */
+  ticket?: string;
 }
 
 export type TraceStepKind =

@@ -10,6 +10,8 @@ export interface Underlay {
   register(routerId: string, rx: UnderlayReceiver): void;
   unregister(routerId: string): void;
   send(from: string, to: string, label: number, p: Packet, trace?: TraceStep[]): ForwardResult;
+  /** Asynchronous underlays: waits for the outcome of every in-flight part of a result (replies included). */
+  settle?(r: ForwardResult): Promise<ForwardResult>;
 }
 
 export function unknownComputeDrop(from: string, to: string): ForwardResult {

@@ -601,6 +601,12 @@ export class Vrouter {
     return this.fromWorkload(interfaceName, p, undefined, undefined);
   }
 
+  /** sendFromInterface, then (on an asynchronous underlay) wait until every part of the outcome is known. */
+  async sendFromInterfaceSettled(interfaceName: string, p: Packet): Promise<ForwardResult> {
+    const r = this.sendFromInterface(interfaceName, p);
+    return this.underlay.settle === undefined ? r : this.underlay.settle(r);
+  }
+
   /**
    * A packet entering a VRF without a workload interface (as from a gateway): routed and load-balanced
    * by the global hash fields, without flow state.

@@ -44,9 +44,11 @@ export const STREAM_CLOSE = '</stream:stream>';
 /** U+0200, written as UTF-8 C8 80 (§2.4). */
 export const KEEPALIVE = '\u0200';
 
+const PUBSUB_OPEN = `<pubsub xmlns="${PUBSUB_NS}">`;
+
 function iqOpen(from: string, id: string): string {
   return `<iq type="set" from="${escapeXml(from)}" to="${ROUTE_TO}" id="${escapeXml(id)}">` +
-    `<pubsub xmlns="${PUBSUB_NS}">`;
+    PUBSUB_OPEN;
 }
 const IQ_CLOSE = '</pubsub></iq>';
 
@@ -254,11 +256,13 @@ function agentFast(raw: string): AgentStanza | StanzaError | undefined {
   if (!iq || iq.selfClosing || resourceOf(iq.attrs.to) !== BGP_PEER_RESOURCE) return undefined;
   let p = iq.end;
   while (raw.charCodeAt(p) <= 32) p++;
-  // The pubsub start tag's only attribute is its namespace: skip it without building attrs.
-  if (!raw.startsWith('<pubsub', p)) return undefined;
-  const pubsubEnd = raw.indexOf('>', p);
-  if (pubsubEnd < 0 || raw.charCodeAt(pubsubEnd - 1) === 47 || !readOpenTag(raw.slice(p, pubsubEnd + 1), 0)) return undefined;
-  p = pubsubEnd + 1;
+  if (raw.startsWith(PUBSUB_OPEN, p)) {
+    p += PUBSUB_OPEN.length;
+  } else {
+    const pubsub = readOpenTag(raw, p);
+    if (!pubsub || pubsub.name !== 'pubsub' || pubsub.selfClosing) return undefined;
+    p = pubsub.end;
+  }
   while (raw.charCodeAt(p) <= 32) p++;
   const action = readOpenTag(raw, p);
   if (!action || action.selfClosing) return undefined;

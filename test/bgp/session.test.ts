@@ -95,6 +95,15 @@ describe('bgp sessions between two speakers', function () {
     expect(b.peers()[0]!.counters.establishedTransitions).to.equal(1);
   });
 
+  it('closes a new connection that collides with an Established session with Cease/7', async () => {
+    const { a, ip } = await pair();
+    const intruder = await ScriptedPeer.connect(ip(2), a.listenAddress()!);
+    await eventually(() => intruder.notifications().length > 0, 'NOTIFICATION');
+    intruder.close();
+    expect(intruder.notifications()).to.deep.equal([{ code: 6, subcode: 7 }]);
+    expect(a.peers()[0]!.state).to.equal('established');
+  });
+
   it('re-converges after an administrative reset', async () => {
     const { a, b, ip } = await pair({ idleHoldMs: 100 });
     a.advertise('all', [vipRoute('10.0.0.11', 17)]);

@@ -104,6 +104,22 @@ describe('XMPP agent client (on @xmpp/connection-tcp, @xmpp/reconnect, @xmpp/mid
     expect(seen).to.deep.equal([`message 1/1/${VRF}`]);
   });
 
+  it('with parseElements: false, delivers raw stanzas only (no XML parse, middleware idle)', async () => {
+    const server = new XmppServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => server.close());
+    const { port } = await server.listen();
+    const c = client({ port, parseElements: false });
+    let middlewareCalls = 0;
+    c.middleware.use((_ctx, next) => { middlewareCalls++; return next(); });
+    c.start();
+    await once(c, 'established');
+    const raw = once<string>(c, 'stanza');
+    server.sessions()[0].send(encodeRouteItems({ to: 'compute-1', instance: VRF, entries: [makeRouteEntry({ prefix: '1.2.3.4/32' })] }));
+    expect(await raw).to.match(/^<message /);
+    await sleep(10);
+    expect(middlewareCalls).to.equal(0);
+  });
+
   it('closes on hold-timer expiry when the server goes silent, then reconnects', async () => {
     const rs = await rawServer();
     cleanups.push(() => { rs.peers.forEach((p) => p.destroy()); rs.server.close(); });

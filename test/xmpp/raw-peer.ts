@@ -9,6 +9,8 @@ export class RawPeer {
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    // Each write() leaves as its own TCP segment, so tests control how stanzas are split.
+    socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
       this.received = Buffer.concat([this.received, d]);
       for (const w of this.waiters.splice(0)) w();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import {
   XmppServer, type XmppServerOptions, type XmppServerSession,
 } from '../../src/xmpp/server.ts';
@@ -106,9 +107,10 @@ describe('XMPP server (raw-socket client speaking the dialect byte for byte)', f
   });
 
   it('keeps a session alive while the peer sends keepalives', async () => {
-    h = await start({ holdTimeSeconds: 0.3 });
+    h = await start({ holdTimeSeconds: 0.6 });
     const p = await connect(h, 'compute-1', '127.0.20.1');
-    for (let i = 0; i < 8; i++) {
+    // 1.2 s of keepalives every 60 ms: twice the hold time, so only the keepalives keep it up.
+    for (let i = 0; i < 20; i++) {
       await p.write(KA);
       await sleep(60);
     }
@@ -214,6 +216,27 @@ describe('XMPP server (raw-socket client speaking the dialect byte for byte)', f
       await p.closed;
       expect(h.logs.join('\n')).to.match(/stanza handler failed: boom/);
     });
+  });
+
+  it('survives random garbage on many sessions at once; well-behaved sessions stay up', async () => {
+    h = await start();
+    const good = await connect(h, 'compute-1', '127.0.20.1');
+    const junk = fc.sample(fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a)),
+      fc.string({ maxLength: 200 }).map((t) => Buffer.from(`<iq type="set">${t}</iq>`)),
+      fc.string({ maxLength: 200 }).map((t) => Buffer.from(`<message>${t}`)),
+    ), { numRuns: 25, seed: 42 });
+    const bad = await Promise.all(junk.map(async (payload, i) => {
+      const p = await connect(h, `junk-${i}`, `127.0.21.${i + 1}`);
+      await p.write(payload);
+      return p;
+    }));
+    for (const b of bad) b.destroy();
+    await good.write(encodeSubscribe({ from: 'compute-1', instance: VRF, instanceId: 1 }));
+    await good.until(() => (h.decoded.get('compute-1')?.length ?? 0) === 1);
+    expect(good.isClosed).to.equal(false);
+    await sleep(50);
+    expect(h.server.sessions().map((s) => s.peerName)).to.deep.equal(['compute-1']);
   });
 
   it('tags outgoing multi-stanza writes one record per stanza', async () => {
