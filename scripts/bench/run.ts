@@ -39,6 +39,8 @@ interface Machine {
   platform: string;
   arch: string;
   kernel: string;
+  /** 1/5/15-minute load averages when the run started: other work on the machine skews every figure. */
+  loadAverage: number[];
 }
 
 function machine(): Machine {
@@ -50,6 +52,7 @@ function machine(): Machine {
     platform: os.platform(),
     arch: os.arch(),
     kernel: os.release(),
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
 }
 
@@ -101,6 +104,7 @@ async function main(): Promise<number> {
   }
 
   const started = new Date();
+  const host = machine();
   const sections: BenchSection[] = [];
   const skipped: { name: string; reason: string }[] = [];
   let failed = false;
@@ -134,7 +138,8 @@ async function main(): Promise<number> {
     mode: opts.quick ? 'quick' : 'full',
     date: started.toISOString(),
     durationSeconds: (Date.now() - started.getTime()) / 1000,
-    machine: machine(),
+    machine: host,
+    loadAverageAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))),
     node: process.version,
     v8: process.versions.v8,
     git: gitCommit(),

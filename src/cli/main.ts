@@ -133,7 +133,8 @@ program
   .option('--api-port <port>', 'introspect API port on the node address (0 = any)', (v) => Number(v), 0)
   .option('--strict', 'control node: accept only the topology computes')
   .option('--end-of-rib-quiet-ms <ms>', 'control node: quiet time before End-of-RIB', (v) => Number(v))
-  .action(async (name: string, o: { topology: string; apiPort: number; strict?: boolean; endOfRibQuietMs?: number }) => {
+  .option('--parent-pid <pid>', 'exit when this process is gone (set by the launcher)', (v) => Number(v))
+  .action(async (name: string, o: { topology: string; apiPort: number; strict?: boolean; endOfRibQuietMs?: number; parentPid?: number }) => {
     const topology = await loadValidTopology(o.topology);
     await runNode(topology, name, o);
   });

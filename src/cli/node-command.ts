@@ -10,7 +10,7 @@ import type { Topology } from '../topology/topology.ts';
 export async function runNode(
   topology: Topology,
   name: string,
-  o: { apiPort: number; strict?: boolean; endOfRibQuietMs?: number },
+  o: { apiPort: number; strict?: boolean; endOfRibQuietMs?: number; parentPid?: number },
 ): Promise<void> {
   const say = (message: object): void => {
     process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -37,6 +37,17 @@ export async function runNode(
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
+    if (o.parentPid !== undefined) {
+      // A launcher that dies without stopping its nodes must not leave them behind.
+      const parent = o.parentPid;
+      setInterval(() => {
+        try {
+          process.kill(parent, 0);
+        } catch {
+          resolve();
+        }
+      }, 1000).unref();
+    }
   });
   await server.close();
   await node.stop();

@@ -70,7 +70,7 @@ const DELETE: Record<ConfigKind, (store: ConfigStore, name: string, cascade: boo
 
 function configErrorResponse(e: unknown): ApiResponse {
   if (e instanceof ConfigError) {
-    const status = /not found|no such|does not exist|unknown/i.test(e.reason) ? 404 : /in use|used by|refers|depends|already/i.test(e.reason) ? 409 : 400;
+    const status = { invalid: 400, 'not-found': 404, conflict: 409 }[e.code];
     return { status, body: { error: e.message, kind: e.kind, name: e.objectName, field: e.field, reason: e.reason } };
   }
   throw e;

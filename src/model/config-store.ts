@@ -411,7 +411,7 @@ export class ConfigStore {
     this.#transaction(() => {
       const iip = this.#existing('instance-ip', name);
       const child = this.list('floating-ip').find((fip) => fip.userCreated && fip.parentInstanceIp === name);
-      if (child) throw new ConfigError('instance-ip', name, `floating-ip ${child.name} is its child; delete it first`);
+      if (child) throw new ConfigError('instance-ip', name, `floating-ip ${child.name} is its child; delete it first`, undefined, 'conflict');
       this.#refuseIfUsed('instance-ip', name);
       this.#release(iip.virtualNetwork, iip.address);
       this.#remove('instance-ip', name);
@@ -462,7 +462,7 @@ export class ConfigStore {
   deleteFloatingIp(name: string): void {
     this.#transaction(() => {
       const fip = this.#existing('floating-ip', name);
-      if (!fip.userCreated) throw new ConfigError('floating-ip', name, `is managed by the native driver of loadbalancer ${fip.loadBalancer}; delete the load balancer instead`);
+      if (!fip.userCreated) throw new ConfigError('floating-ip', name, `is managed by the native driver of loadbalancer ${fip.loadBalancer}; delete the load balancer instead`, undefined, 'conflict');
       this.#setUserFipRefs(name, undefined);
       this.#remove('floating-ip', name);
     });
@@ -739,12 +739,12 @@ export class ConfigStore {
 
   #existing<K extends ConfigKind>(kind: K, name: string): ObjectOfKind<K> {
     const object = this.get(kind, name);
-    if (!object) throw new ConfigError(kind, String(name), 'does not exist');
+    if (!object) throw new ConfigError(kind, String(name), 'does not exist', undefined, 'not-found');
     return object;
   }
 
   #mustBeNew(kind: ConfigKind, name: string): void {
-    if (this.#map(kind).has(name)) throw new ConfigError(kind, name, 'already exists', 'name');
+    if (this.#map(kind).has(name)) throw new ConfigError(kind, name, 'already exists', 'name', 'conflict');
   }
 
   #mustExist<K extends ConfigKind>(kind: ConfigKind, name: string, field: string, refKind: K, refName: string): ObjectOfKind<K> {
@@ -764,7 +764,7 @@ export class ConfigStore {
       const parent = this.get('floating-ip', fip)?.parentInstanceIp;
       if ((kind === 'virtual-machine-interface' && refs.includes(name)) || (kind === 'instance-ip' && parent === name)) users.push(`floating-ip ${fip}`);
     }
-    if (users.length > 0) throw new ConfigError(kind, name, `is still used by ${users.join(', ')}`);
+    if (users.length > 0) throw new ConfigError(kind, name, `is still used by ${users.join(', ')}`, undefined, 'conflict');
   }
 
   #refusePortClash(check: FieldChecks, lbName: string, port: number, self: string): void {
@@ -834,7 +834,7 @@ export class ConfigStore {
     try {
       work();
     } catch (error) {
-      if (error instanceof ConfigError) throw new ConfigError(kind, name, error.reason, field);
+      if (error instanceof ConfigError) throw new ConfigError(kind, name, error.reason, field, error.code);
       throw error;
     }
   }

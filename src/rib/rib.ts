@@ -85,17 +85,24 @@ export interface PeerPathCount {
   readonly routeTargetMemberships: number;
 }
 
+// Every route has the same shape (rd present, possibly undefined) so that the hot paths stay monomorphic.
 interface Route {
   readonly key: string;
   readonly prefix: string;
-  readonly rd?: string;
+  readonly rd: string | undefined;
   readonly paths: Map<string, Path>;
   sorted: Path[] | null;
-  /** Copies of this route's paths: location key → where. */
-  replicas: Map<string, PathLocation>;
-  /** VPN routes only: route targets indexed in vpnRoutesByTarget. */
-  indexedTargets: Set<string>;
+  /** Copies of this route's paths: location key → where. NO_REPLICAS until the first copy. */
+  replicas: ReadonlyMap<string, PathLocation>;
+  /** VPN routes only: route targets indexed in vpnRoutesByTarget. NO_TARGETS until the first one. */
+  indexedTargets: ReadonlySet<string>;
 }
+
+// Most routes never get a copy (VPN routes whose only importer is their origin) and VRF routes never
+// index targets: sharing one empty collection spares two allocations per route.
+const NO_REPLICAS: ReadonlyMap<string, PathLocation> = new Map();
+const NO_TARGETS: ReadonlySet<string> = new Set();
+const NO_WANTED: ReadonlyMap<string, never> = new Map<string, never>();
 
 interface Table {
   readonly name: string;
@@ -170,11 +177,17 @@ export class Rib {
   readonly #importers = new Map<string, Set<string>>();
   /** route target → bgp.l3vpn.0 route keys with a path carrying it */
   readonly #vpnRoutesByTarget = new Map<string, Set<string>>();
-  /** peer name → location key → every path (primary or secondary) attributed to that peer */
-  readonly #byPeer = new Map<string, Map<string, PathLocation>>();
+  /**
+   * peer name → every path (primary or secondary) attributed to that peer → the table holding it. Keyed
+   * by the stored Path object itself: each stored object lives in exactly one place, and identity keys
+   * cost no string building per change.
+   */
+  readonly #byPeer = new Map<string, Map<Path, Table>>();
   readonly #listeners = new Set<ChangeListener>();
-  /** routes whose replicas must be recomputed */
-  readonly #dirty = new Map<string, { table: Table; routeKey: string }>();
+  /** Interned route-target sets (see #internTargets); bounded by the distinct combinations ever seen. */
+  readonly #targetSets = new Map<string, ReadonlySet<string>>();
+  /** table → keys of its routes whose replicas must be recomputed */
+  #dirty = new Map<Table, Set<string>>();
   readonly #pending = new Map<string, RouteChange>();
   #depth = 0;
 
@@ -302,12 +315,11 @@ export class Rib {
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (§6.7). */
   removePeer(peerName: string): RouteChange[] {
     return this.#mutate(() => {
-      for (const location of [...(this.#byPeer.get(peerName)?.values() ?? [])]) {
-        const table = this.#tables.get(location.table);
-        const path = table?.routes.get(location.routeKey)?.paths.get(location.pathKey);
-        if (table !== undefined && path !== undefined && path.replicatedFrom === undefined) {
-          this.#deletePath(table, location.routeKey, location.pathKey);
-        }
+      for (const [path, table] of [...(this.#byPeer.get(peerName) ?? [])]) {
+        if (path.replicatedFrom !== undefined) continue;
+        const routeKey = this.#routeKeyOf(table, path);
+        const pathKey = pathKeyOf(path);
+        if (table.routes.get(routeKey)?.paths.get(pathKey) === path) this.#deletePath(table, routeKey, pathKey);
       }
       for (const prefix of this.#memberships.removePeer(peerName)) this.#record({ table: RTARGET_TABLE, prefix });
     });
@@ -367,6 +379,13 @@ export class Rib {
       .map((route) => this.#view(found, route));
   }
 
+  /** The prefixes of a VRF table, unordered: what a table walk needs, without building route views. */
+  prefixes(table: string): string[] {
+    const found = this.#tables.get(table);
+    if (found === undefined || found === this.#vpn) throw new RibError(`no VRF table ${table}`);
+    return [...found.routes.keys()];
+  }
+
   tableNames(): string[] {
     return [...this.#tables.keys(), RTARGET_TABLE];
   }
@@ -386,9 +405,8 @@ export class Rib {
     return [...names].sort().map((peer) => {
       let primary = 0;
       let secondary = 0;
-      for (const location of this.#byPeer.get(peer)?.values() ?? []) {
-        // A primary's path key has an empty origin-table part (see pathKeyOf).
-        if (location.pathKey.endsWith(SEP)) primary++;
+      for (const path of this.#byPeer.get(peer)?.keys() ?? []) {
+        if (path.replicatedFrom === undefined) primary++;
         else secondary++;
       }
       return { peer, primary, secondary, routeTargetMemberships: this.#memberships.pathCount(peer) };
@@ -404,7 +422,9 @@ export class Rib {
   }
 
   #instanceView(state: InstanceState): InstanceView {
-    return { ...state.config, table: state.table.name, routeCount: state.table.routes.size };
+    // Spelled out rather than spread: the control node asks for this once per received route.
+    const { name, virtualNetwork, vnIndex, importTargets, exportTargets } = state.config;
+    return { name, virtualNetwork, vnIndex, importTargets, exportTargets, table: state.table.name, routeCount: state.table.routes.size };
   }
 
   #vnNameByIndex(vnIndex: number): string | undefined {
@@ -476,16 +496,25 @@ export class Rib {
   }
 
   #recordRoute(table: Table, route: Route): void {
-    this.#record({
-      table: table.name,
-      ...(table.instanceName !== undefined ? { instance: table.instanceName } : {}),
-      ...(route.rd !== undefined ? { rd: route.rd } : {}),
-      prefix: route.prefix,
-    });
+    const key = `${table.name}${SEP}${route.rd ?? ''}${SEP}${route.prefix}`;
+    if (this.#pending.has(key)) return;
+    // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
+    let change: RouteChange;
+    if (table.instanceName !== undefined) change = { table: table.name, instance: table.instanceName, prefix: route.prefix };
+    else if (route.rd !== undefined) change = { table: table.name, rd: route.rd, prefix: route.prefix };
+    else change = { table: table.name, prefix: route.prefix };
+    this.#pending.set(key, change);
   }
 
   #markDirty(table: Table, routeKey: string): void {
-    this.#dirty.set(`${table.name}${SEP}${routeKey}`, { table, routeKey });
+    let keys = this.#dirty.get(table);
+    if (keys === undefined) this.#dirty.set(table, (keys = new Set()));
+    keys.add(routeKey);
+  }
+
+  /** Where a stored path sits in its table (see #putPath's callers). */
+  #routeKeyOf(table: Table, path: Path): string {
+    return table === this.#vpn ? vpnRouteKey(path.rd, path.prefix) : path.prefix;
   }
 
   #markVpnRoutesWithTargets(targets: Iterable<string>): void {
@@ -495,7 +524,7 @@ export class Rib {
   #putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
     let route = table.routes.get(routeKey);
     if (route === undefined) {
-      route = { key: routeKey, prefix, ...(rd !== undefined ? { rd } : {}), paths: new Map(), sorted: null, replicas: new Map(), indexedTargets: new Set() };
+      route = { key: routeKey, prefix, rd, paths: new Map(), sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
       table.routes.set(routeKey, route);
     }
     const key = pathKeyOf(path);
@@ -505,8 +534,8 @@ export class Rib {
     route.sorted = null;
     let locations = this.#byPeer.get(path.peer.name);
     if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
-    const location = { table: table.name, routeKey, pathKey: key };
-    locations.set(locationKey(location), location);
+    if (previous !== undefined) this.#byPeer.get(previous.peer.name)?.delete(previous);
+    locations.set(path, table);
     this.#routeChanged(table, route);
   }
 
@@ -517,7 +546,7 @@ export class Rib {
     route.paths.delete(pathKey);
     route.sorted = null;
     const locations = this.#byPeer.get(path.peer.name);
-    locations?.delete(locationKey({ table: table.name, routeKey, pathKey }));
+    locations?.delete(path);
     if (locations?.size === 0) this.#byPeer.delete(path.peer.name);
     this.#routeChanged(table, route);
   }
@@ -529,20 +558,31 @@ export class Rib {
   }
 
   #reindexVpnTargets(route: Route): void {
-    const now = new Set<string>();
-    for (const path of route.paths.values()) for (const rt of path.attrs.routeTargets) now.add(rt);
-    for (const rt of route.indexedTargets) if (!now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
-    for (const rt of now) if (!route.indexedTargets.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
-    route.indexedTargets = now;
+    let now: Set<string> | null = null;
+    for (const path of route.paths.values()) for (const rt of path.attrs.routeTargets) (now ??= new Set()).add(rt);
+    const before = route.indexedTargets;
+    if (now !== null && now.size === before.size && [...now].every((rt) => before.has(rt))) return;
+    for (const rt of before) if (now === null || !now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
+    for (const rt of now ?? []) if (!before.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
+    route.indexedTargets = now === null ? NO_TARGETS : this.#internTargets(now);
+  }
+
+  /** One shared set per distinct combination of targets: VPN routes of one VN all carry the same one. */
+  #internTargets(targets: Set<string>): ReadonlySet<string> {
+    const key = [...targets].sort().join(' ');
+    const known = this.#targetSets.get(key);
+    if (known !== undefined) return known;
+    this.#targetSets.set(key, targets);
+    return targets;
   }
 
   /** Processes dirty routes until replication has settled. */
   #drain(): void {
     while (this.#dirty.size > 0) {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
-      const round = [...this.#dirty.values()];
-      this.#dirty.clear();
-      for (const { table, routeKey } of round) this.#syncReplicas(table, routeKey);
+      const round = this.#dirty;
+      this.#dirty = new Map();
+      for (const [table, keys] of round) for (const routeKey of keys) this.#syncReplicas(table, routeKey);
     }
   }
 
@@ -550,7 +590,12 @@ export class Rib {
   #syncReplicas(table: Table, routeKey: string): void {
     const route = table.routes.get(routeKey);
     if (route === undefined) return;
-    const wanted = new Map<string, { target: Table; targetKey: string; rd: string | undefined; path: Path }>();
+    let wanted: Map<string, { target: Table; targetKey: string; rd: string | undefined; path: Path; pathKey: string }> | null = null;
+    const want = (target: Table, targetKey: string, rd: string | undefined, path: Path): void => {
+      const pathKey = pathKeyOf(path);
+      wanted ??= new Map();
+      wanted.set(locationKey({ table: target.name, routeKey: targetKey, pathKey }), { target, targetKey, rd, path, pathKey });
+    };
     const eligible = multipathSet(this.#sorted(route), this.#options);
     const instance = table.instanceName === undefined ? undefined : this.#instances.get(table.instanceName);
     if (instance !== undefined) {
@@ -559,35 +604,42 @@ export class Rib {
         if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
         const copy: Path = {
           ...path,
-          attrs: { ...path.attrs, routeTargets: [...exportTargets], vnIndex, virtualNetwork },
+          // exportTargets is never mutated (a target change replaces the config), so copies can share it.
+          attrs: { ...path.attrs, routeTargets: exportTargets, vnIndex, virtualNetwork },
           replicatedFrom: { table: table.name, routeKey },
         };
-        const targetKey = vpnRouteKey(path.rd, path.prefix);
-        wanted.set(locationKey({ table: VPN_TABLE, routeKey: targetKey, pathKey: pathKeyOf(copy) }), { target: this.#vpn, targetKey, rd: path.rd, path: copy });
+        want(this.#vpn, vpnRouteKey(path.rd, path.prefix), path.rd, copy);
       }
     } else if (table === this.#vpn) {
       for (const path of eligible) {
-        const importers = new Set<string>();
-        for (const rt of path.attrs.routeTargets) for (const name of this.#importers.get(rt) ?? []) importers.add(name);
-        const copy: Path = { ...path, replicatedFrom: { table: VPN_TABLE, routeKey } };
+        const targets = path.attrs.routeTargets;
+        // One target (the usual case) needs no de-duplication of its importers.
+        const importers: Iterable<string> =
+          targets.length === 1 ? (this.#importers.get(targets[0]) ?? NO_TARGETS) : new Set(targets.flatMap((rt) => [...(this.#importers.get(rt) ?? [])]));
         for (const name of importers) {
           const target = this.#instances.get(name)!.table;
           if (target.name === path.replicatedFrom?.table) continue;
-          wanted.set(locationKey({ table: target.name, routeKey: path.prefix, pathKey: pathKeyOf(copy) }), { target, targetKey: path.prefix, rd: undefined, path: copy });
+          // One object per place it is stored: #byPeer is keyed by the stored object.
+          want(target, path.prefix, undefined, { ...path, replicatedFrom: { table: VPN_TABLE, routeKey } });
         }
       }
     }
+    const chosen: ReadonlyMap<string, { target: Table; targetKey: string; rd: string | undefined; path: Path; pathKey: string }> = wanted ?? NO_WANTED;
     for (const [key, location] of route.replicas) {
-      if (wanted.has(key)) continue;
+      if (chosen.has(key)) continue;
       const target = this.#tables.get(location.table);
       if (target !== undefined) this.#deletePath(target, location.routeKey, location.pathKey);
     }
-    const replicas = new Map<string, PathLocation>();
-    for (const [key, { target, targetKey, rd, path }] of wanted) {
-      this.#putPath(target, targetKey, path.prefix, rd, path);
-      replicas.set(key, { table: target.name, routeKey: targetKey, pathKey: pathKeyOf(path) });
+    if (chosen.size === 0) {
+      route.replicas = NO_REPLICAS;
+    } else {
+      const replicas = new Map<string, PathLocation>();
+      for (const [key, { target, targetKey, rd, path, pathKey }] of chosen) {
+        this.#putPath(target, targetKey, path.prefix, rd, path);
+        replicas.set(key, { table: target.name, routeKey: targetKey, pathKey });
+      }
+      route.replicas = replicas;
     }
-    route.replicas = replicas;
     if (route.paths.size === 0 && table.routes.get(routeKey) === route) {
       table.routes.delete(routeKey);
       if (table === this.#vpn) this.#reindexVpnTargets(route);

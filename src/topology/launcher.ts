@@ -113,7 +113,7 @@ export class Simulation {
 
   private async spawnNode(slot: NodeSlot): Promise<void> {
     const file = this.ensureTopologyFile();
-    const args = [BIN, 'node', slot.name, '--topology', file, '--api-port', '0'];
+    const args = [BIN, 'node', slot.name, '--topology', file, '--api-port', '0', '--parent-pid', String(process.pid)];
     if (this.options.strict) args.push('--strict');
     if (this.options.endOfRibQuietMs !== undefined) args.push('--end-of-rib-quiet-ms', String(this.options.endOfRibQuietMs));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

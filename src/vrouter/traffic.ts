@@ -132,13 +132,31 @@ export class TrafficGenerator {
 
   /** Sends the first packet of every connection. */
   open(): DistributionReport {
-    return this.round().report;
+    return this.summarize(this.tuples.map((t) => this.o.vrouter.sendFromInterface(this.o.interfaceName, this.packetFor(t))));
   }
 
   /** Sends one more packet on every connection and counts those that reached a different member. */
   resend(): ResendReport {
     const previous = [...this.lastMember];
-    const { report } = this.round();
+    return this.withMoves(previous, this.open());
+  }
+
+  /** open() over an asynchronous underlay: waits for every outcome, a window of connections at a time. */
+  async openSettled(window = 256): Promise<DistributionReport> {
+    const results: ForwardResult[] = new Array(this.tuples.length);
+    for (let start = 0; start < this.tuples.length; start += window) {
+      const batch = this.tuples.slice(start, start + window).map((t) => this.o.vrouter.sendFromInterfaceSettled(this.o.interfaceName, this.packetFor(t)));
+      (await Promise.all(batch)).forEach((r, i) => { results[start + i] = r; });
+    }
+    return this.summarize(results);
+  }
+
+  async resendSettled(window = 256): Promise<ResendReport> {
+    const previous = [...this.lastMember];
+    return this.withMoves(previous, await this.openSettled(window));
+  }
+
+  private withMoves(previous: (string | undefined)[], report: DistributionReport): ResendReport {
     let moved = 0;
     const movedFrom: Record<string, number> = {};
     previous.forEach((before, i) => {
@@ -150,15 +168,14 @@ export class TrafficGenerator {
     return { ...report, moved, movedFrom };
   }
 
-  private round(): { report: DistributionReport } {
+  private summarize(results: ForwardResult[]): DistributionReport {
     const counts = new Map<string, number>();
     const dropped: Partial<Record<DropReason, number>> = {};
     let delivered = 0;
     let repliesFromVip = 0;
     let inFlight = 0;
     const vipInt = ipv4ToInt(this.o.vip);
-    this.tuples.forEach((t, i) => {
-      const r = this.o.vrouter.sendFromInterface(this.o.interfaceName, this.packetFor(t));
+    results.forEach((r, i) => {
       const member = memberOf(r);
       this.lastMember[i] = member;
       if (r.inFlight === true) {
@@ -180,7 +197,7 @@ export class TrafficGenerator {
       .map(([member, flows]) => ({ member, flows, share: flows / delivered }))
       .sort((a, b) => b.flows - a.flows || a.member.localeCompare(b.member));
     const maxDeviation = members.reduce((worst, m) => Math.max(worst, Math.abs(m.flows - fairShare) / fairShare), 0);
-    return { report: { flows: this.tuples.length, delivered, dropped, members, fairShare, maxDeviation, repliesFromVip, inFlight } };
+    return { flows: this.tuples.length, delivered, dropped, members, fairShare, maxDeviation, repliesFromVip, inFlight };
   }
 }
 
