@@ -79,8 +79,6 @@ export class BgpConnection extends EventEmitter<ConnectionEvents> {
     this.reading = false;
     if (notification) this.send({ type: 'notification', ...notification });
     this.socket.end();
-    // A peer that never reads would keep the socket half-open; do not wait for it.
-    setTimeout(() => this.socket.destroy(), SOCKET_LINGER_MS).unref();
     this.finish(reason);
   }
 
@@ -90,6 +88,7 @@ export class BgpConnection extends EventEmitter<ConnectionEvents> {
     this.reading = false;
     clearTimeout(this.holdTimer);
     clearTimeout(this.keepaliveTimer);
+    // After end() the NOTIFICATION may still be in flight: give it a moment, but never wait on a peer that does not read.
     if (this.socket.writableEnded) setTimeout(() => this.socket.destroy(), SOCKET_LINGER_MS).unref();
     else this.socket.destroy();
     this.emit('closed', reason);

@@ -582,8 +582,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     }
     // Encoding each route once up front rejects bad input (and oversized attributes) before anything is stored or sent.
     for (const r of routes) validate({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'inet-vpn', routes: [r] } } });
-    for (const r of routes) this.ribOut.vpn.set(vpnKey(r), r);
-    if (this.negotiated('inet-vpn')) this.sendVpnReach(routes);
+    const changed = storeChanged(this.ribOut.vpn, routes, vpnKey);
+    if (this.negotiated('inet-vpn')) this.sendVpnReach(changed);
   }
 
   withdrawVpn(keys: readonly VpnKey[]): void {
@@ -593,8 +593,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
 
   advertiseRouteTargets(routes: readonly RouteTargetRoute[]): void {
     for (const r of routes) validate({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'route-target', targets: [r] } } });
-    for (const r of routes) this.ribOut.rt.set(routeTargetKey(r), r);
-    if (this.negotiated('route-target')) this.sendRouteTargetReach(routes);
+    const changed = storeChanged(this.ribOut.rt, routes, routeTargetKey);
+    if (this.negotiated('route-target')) this.sendRouteTargetReach(changed);
   }
 
   withdrawRouteTargets(items: readonly RouteTargetNlri[]): void {
@@ -604,8 +604,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
 
   advertiseInet(routes: readonly InetRoute[]): void {
     for (const r of routes) validate({ attributes: r.attrs, nextHop: r.nextHop, nlri: [r.prefix] });
-    for (const r of routes) this.ribOut.inet.set(r.prefix, r);
-    if (this.negotiated('inet')) this.sendInetReach(routes);
+    const changed = storeChanged(this.ribOut.inet, routes, (r) => r.prefix);
+    if (this.negotiated('inet')) this.sendInetReach(changed);
   }
 
   withdrawInetPrefixes(prefixes: readonly string[]): void {
@@ -682,6 +682,19 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
       this.sendUpdate({ mpUnreach: part });
     }
   }
+}
+
+/** Stores routes in an Adj-RIB-Out map and returns those that differ from what was there (only they are sent). */
+function storeChanged<R>(rib: Map<string, R>, routes: readonly R[], key: (r: R) => string): R[] {
+  const changed: R[] = [];
+  for (const r of routes) {
+    const k = key(r);
+    const old = rib.get(k);
+    if (old !== undefined && JSON.stringify(old) === JSON.stringify(r)) continue;
+    rib.set(k, r);
+    changed.push(r);
+  }
+  return changed;
 }
 
 /** Throws RangeError when the route cannot go on the wire; FRAMING_SLACK leaves room for an eBGP AS prepend. */

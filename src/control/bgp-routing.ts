@@ -4,7 +4,20 @@ import type { ApiRouter } from '../inspect/api-router.ts';
 import type { ControlNodeSpec, Topology } from '../topology/topology.ts';
 import type { ControlNode } from './control-node.ts';
 
+export interface BgpPeerSummary {
+  name: string;
+  address: string;
+  asn: number;
+  /** RFC 4271 state name: Idle, Connect, Active, OpenSent, OpenConfirm, Established. */
+  state: string;
+  families: string[];
+  prefixesIn: number;
+  prefixesOut: number;
+}
+
 export interface BgpAttachment {
+  /** Shown under `bgp` in the control node's /status. */
+  status(): { asn: number; routerId: string; listen: string | null; clusterId: string | null; peers: BgpPeerSummary[] };
   stop(): Promise<void>;
   mountApi(router: ApiRouter): void;
 }
@@ -19,5 +32,9 @@ export async function attachBgp(
   if (neighbours > 0) throw new Error(`${spec.name}: BGP peering is not wired into the control node yet`);
   void control;
   void deps;
-  return { stop: async () => {}, mountApi: () => {} };
+  return {
+    status: () => ({ asn: topology.asn, routerId: spec.routerId, listen: null, clusterId: spec.clusterId ?? null, peers: [] }),
+    stop: async () => {},
+    mountApi: () => {},
+  };
 }

@@ -61,9 +61,9 @@ export function controlNodeRoutes(node: ControlNode, table: string | null, prefi
   return out;
 }
 
-export function controlNodeApi(node: ControlNode, extend?: (router: ApiRouter) => void): ApiHandler {
+export function controlNodeApi(node: ControlNode, extend?: (router: ApiRouter) => void, extraStatus?: () => object): ApiHandler {
   const router = new ApiRouter()
-    .on('GET', '/status', () => ({ status: 200, body: node.status() }))
+    .on('GET', '/status', () => ({ status: 200, body: { ...node.status(), ...extraStatus?.() } }))
     .on('GET', '/instances', () => ({ status: 200, body: node.rib.instances() }))
     .on('GET', '/routes', (req) => {
       const limit = queryInt(req.query, 'limit', 10_000)!;

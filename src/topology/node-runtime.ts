@@ -92,7 +92,7 @@ export async function startControlNode(topology: Topology, name: string, deps: N
     mountConfigApi(router, store);
     bgp.mountApi(router);
     mountStanzas(router, name, deps.tap);
-  });
+  }, () => ({ bgp: bgp.status() }));
   return {
     name,
     kind: 'control-node',

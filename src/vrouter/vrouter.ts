@@ -288,7 +288,8 @@ export class Vrouter {
     const fips = this.interfaceProblem(spec);
     if (typeof fips === 'string') return this.reject(`interface ${String(spec?.name)}: ${fips}`);
     const existing = this.ifByName.get(spec.name);
-    if (existing !== undefined) this.withdrawLocalRoutes(existing);
+    // the agent re-sends every interface on each config push: an unchanged one must not disturb routes or flows
+    if (existing !== undefined && JSON.stringify(existing.spec) === JSON.stringify(spec)) return { ok: true, warnings: [] };
     const ifc: LocalInterface = {
       id: existing?.id ?? this.nextIfId++,
       spec: { ...spec, floatingIps: spec.floatingIps.map((f) => ({ ...f, portMappings: [...f.portMappings] })) },
@@ -301,8 +302,11 @@ export class Vrouter {
     this.interfaces.set(ifc.id, ifc);
     this.ifByName.set(spec.name, ifc);
     this.ifByLabel.set(spec.label, ifc);
-    this.addLocalRoute(spec.vrf, ifc.ipInt, ifc.id);
-    for (const fip of ifc.fips) if (fip.ingress) this.addLocalRoute(fip.vrf, fip.addressInt, ifc.id);
+    // touch only the local routes that differ, so that a composite's slot order survives the update
+    const before = existing === undefined ? new Map<string, [string, number]>() : this.localRoutesOf(existing);
+    const after = this.localRoutesOf(ifc);
+    for (const [key, [vrf, address]] of before) if (!after.has(key)) this.removeLocalRoute(vrf, address, ifc.id);
+    for (const [key, [vrf, address]] of after) if (!before.has(key)) this.addLocalRoute(vrf, address, ifc.id);
     this.reresolveLocalMembers();
     return { ok: true, warnings: [] };
   }
@@ -350,9 +354,15 @@ export class Vrouter {
     return fips;
   }
 
+  /** The /32 routes an interface installs: its own address, and each ingress floating-ip in the FIP's VRF. */
+  private localRoutesOf(ifc: LocalInterface): Map<string, [string, number]> {
+    const routes = new Map<string, [string, number]>([[`${ifc.spec.vrf}|${ifc.ipInt}`, [ifc.spec.vrf, ifc.ipInt]]]);
+    for (const fip of ifc.fips) if (fip.ingress) routes.set(`${fip.vrf}|${fip.addressInt}`, [fip.vrf, fip.addressInt]);
+    return routes;
+  }
+
   private withdrawLocalRoutes(ifc: LocalInterface): void {
-    this.removeLocalRoute(ifc.spec.vrf, ifc.ipInt, ifc.id);
-    for (const fip of ifc.fips) this.removeLocalRoute(fip.vrf, fip.addressInt, ifc.id);
+    for (const [vrf, address] of this.localRoutesOf(ifc).values()) this.removeLocalRoute(vrf, address, ifc.id);
   }
 
   private addLocalRoute(vrf: string, address: number, ifId: number): void {

@@ -57,6 +57,9 @@ describe('bgp sessions between two speakers', function () {
     ]);
     expect(reached[0]!.attrs).to.deep.equal(vipRoute('10.0.0.11', 17).attrs);
     expect(b.peer(ip(1))!.adjRibIn().vpn).to.have.length(2);
+    const updatesBefore = a.peers()[0]!.counters.updatesOut;
+    a.advertise(ip(2), [vipRoute('10.0.0.11', 17)]);
+    expect(a.peers()[0]!.counters.updatesOut, 'an unchanged route is not sent again').to.equal(updatesBefore);
     const gone = waitForEvent<[unknown, RouteUpdate]>(b, 'update', (_p, u) => u.withdraw.length === 1);
     a.withdraw('all', [{ rd: '10.0.0.12:3', prefix: '30.30.30.100/32' }]);
     expect((await gone)[1].withdraw).to.deep.equal([{ rd: '10.0.0.12:3', prefix: '30.30.30.100/32' }]);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeMplsOverUdp, encodeMplsOverUdp } from '../../src/vrouter/mpls-udp-codec.ts';
 import { MplsOverUdpUnderlay, Vrouter, type ForwardResult } from '../../src/vrouter/vrouter.ts';
+import { TrafficGenerator } from '../../src/vrouter/traffic.ts';
 
 const VRF = 'vn:vn';
 const VIP = '30.30.30.100';
@@ -62,12 +63,53 @@ describe('vrouter/mpls-over-udp', () => {
       expect(atClient).to.deep.include({ delivered: true, interface: 'client' });
       expect(atClient.packet).to.deep.include({ src: VIP, sport: 80, dport: 40000 });
       expect(underlay.counters).to.deep.include({ sent: 2, received: 2, malformed: 0 });
+      // settle() waits for the delivery reports: the whole round trip as one result
+      const settled = await client.sendFromInterfaceSettled('client', { src: '30.30.30.2', dst: VIP, proto: 6, sport: 40002, dport: 80 });
+      expect(settled).to.deep.include({ delivered: true, node: 'c2', interface: 'web' });
+      expect(settled.hops).to.deep.equal(['c1', 'c2']);
+      expect(settled.nat?.[0]).to.deep.include({ kind: 'dnat' });
+      expect(settled.reply).to.deep.include({ delivered: true, node: 'c1', interface: 'client' });
+      expect(settled.reply?.packet).to.deep.include({ src: VIP, sport: 80 });
       // a compute that is not on this underlay is a counted drop
       client.setRoute(VRF, `${VIP}/32`, [{ address: '127.0.77.9', label: 17, encapsulations: ['udp'] }]);
       expect(client.sendFromInterface('client', { src: '30.30.30.2', dst: VIP, proto: 6, sport: 40001, dport: 80 }).drop?.reason).to.equal('unknown-compute');
     } finally {
       await client.close();
       await member.close();
+      await underlay.close();
+    }
+  });
+
+  it('runs the traffic generator over real datagrams: 2 -> 3 members moves no connection', async () => {
+    const underlay = new MplsOverUdpUnderlay({ port: 0 });
+    const client = new Vrouter({ name: 'c1', routerId: '127.0.78.1', underlay, flowTableSize: 4096 });
+    const members = [0, 1, 2].map((i) => new Vrouter({ name: `m${i}`, routerId: `127.0.78.${i + 2}`, underlay, flowTableSize: 4096 }));
+    try {
+      await underlay.ready();
+      client.upsertInterface({ name: 'client', vrf: VRF, ip: '30.30.30.2', mac: '', label: 16, virtualNetwork: 'vn', floatingIps: [] });
+      members.forEach((m, i) => {
+        m.upsertInterface({
+          name: `web-${i}`, vrf: VRF, ip: `30.30.30.${10 + i}`, mac: '', label: 17 + i, virtualNetwork: 'vn',
+          floatingIps: [{ address: VIP, vrf: VRF, virtualNetwork: 'vn', portMappingsEnable: true, direction: 'ingress', portMappings: [{ protocol: 'tcp', srcPort: 80, dstPort: 8080 }] }],
+        });
+        m.setRoute(VRF, '30.30.30.2/32', [{ address: '127.0.78.1', label: 16, encapsulations: ['udp'] }]);
+      });
+      const vipTo = (n: number): void => {
+        client.setRoute(VRF, `${VIP}/32`, members.slice(0, n).map((m, i) => ({ address: m.routerId, label: 17 + i, encapsulations: ['udp'] })));
+      };
+      vipTo(2);
+      const g = new TrafficGenerator({ vrouter: client, interfaceName: 'client', vip: VIP, port: 80, flows: 400, sourceAddresses: ['30.30.30.2'] });
+      const first = await g.openSettled(64);
+      expect(first).to.deep.include({ delivered: 400, repliesFromVip: 400, inFlight: 0 });
+      expect(first.members).to.have.length(2);
+      vipTo(3);
+      const after = await g.resendSettled(64);
+      expect(after.moved).to.equal(0);
+      expect(after.delivered).to.equal(400);
+      expect(underlay.counters.timeouts).to.equal(0);
+    } finally {
+      await client.close();
+      for (const m of members) await m.close();
       await underlay.close();
     }
   });

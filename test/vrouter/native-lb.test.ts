@@ -362,6 +362,26 @@ describe('vrouter: native load balancer end to end', () => {
       expect(localHit.hops).to.deep.equal(['compute-2', ...(localHit.node === 'compute-2' ? [] : [localHit.node])]);
     });
 
+    it('re-sending unchanged or slightly changed interfaces (a config push) moves no flow of a local composite', () => {
+      world();
+      const m0 = w.members[0].vrouter;
+      const vipSpec = (name: string, ip: string, label: number, mac: string) => ({
+        name, vrf: VRF, ip, mac, label, virtualNetwork: 'vn',
+        floatingIps: [{ address: '30.30.30.200', vrf: VRF, virtualNetwork: 'vn', portMappingsEnable: false, direction: 'ingress' as const, portMappings: [] }],
+      });
+      m0.upsertInterface(vipSpec('a', '30.30.30.60', 50, 'm1'));
+      m0.upsertInterface(vipSpec('b', '30.30.30.61', 51, 'm2'));
+      const composite = m0.fib(VRF)[0].routes.find((r) => r.prefix === '30.30.30.200/32')!;
+      expect(composite).to.deep.include({ kind: 'ecmp', source: 'local' });
+      const g = new TrafficGenerator({ vrouter: m0, interfaceName: 'web-0', vip: '30.30.30.200', port: 80, flows: 500, sourceAddresses: ['30.30.30.10'] });
+      expect(g.open().members.map((x) => x.member).sort()).to.deep.equal(['compute-2/a', 'compute-2/b']);
+      m0.upsertInterface(vipSpec('a', '30.30.30.60', 50, 'm1'));
+      m0.upsertInterface(vipSpec('a', '30.30.30.60', 50, 'changed-mac'));
+      m0.upsertInterface(vipSpec('b', '30.30.30.61', 51, 'm2'));
+      expect(g.resend().moved).to.equal(0);
+      expect(m0.counters().flows.rehashed).to.equal(0);
+    });
+
     it('traces the decision chain without changing state', () => {
       world();
       w.setVipMembers([0, 1, 2]);
