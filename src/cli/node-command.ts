@@ -26,10 +26,10 @@ export async function runNode(
   if (isControl) {
     node = await startControlNode(topology, name, { tap, log, strict: o.strict, endOfRibQuietMs: o.endOfRibQuietMs });
   } else {
-    const compute = topology.computes.find((c) => c.name === name)!;
-    const underlay = await nodeUnderlay(topology, compute.address);
+    const underlay = nodeUnderlay(log);
     closeUnderlay = underlay.close;
     node = await startCompute(topology, name, underlay.underlay, { tap, log });
+    await underlay.ready();
   }
   const server = await serveApi(node.handler, node.address, o.apiPort);
   say({ event: 'ready', node: name, api: server.url });

@@ -14,6 +14,11 @@ export interface LocalWorkload {
 }
 
 const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17 };
+/**
+ * Connections in flight at once over an asynchronous underlay: small enough that a burst and its replies
+ * fit the loopback sockets' receive buffers (a lost delivery report costs a report timeout).
+ */
+const SETTLE_WINDOW = 32;
 /** Generators kept for `resend`; older ones are dropped first. */
 const MAX_GENERATORS = 64;
 
@@ -81,7 +86,7 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
         }),
       };
     })
-    .on('POST', '/traffic', (req) => {
+    .on('POST', '/traffic', async (req) => {
       const body = bodyObject(req);
       const from = workload(text(body, 'from'));
       const { address, port } = destination(body);
@@ -105,12 +110,12 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
       const id = String(nextId++);
       generators.set(id, generator);
       if (generators.size > MAX_GENERATORS) generators.delete(generators.keys().next().value!);
-      return { status: 201, body: { id, compute: agent.name, from: from.name, to: `${address}:${port}`, report: generator.open() } };
+      return { status: 201, body: { id, compute: agent.name, from: from.name, to: `${address}:${port}`, report: await generator.openSettled(SETTLE_WINDOW) } };
     })
-    .on('POST', '/traffic/:id/resend', (req) => {
+    .on('POST', '/traffic/:id/resend', async (req) => {
       const generator = generators.get(req.params.id);
       if (!generator) throw new ApiError(404, `no traffic run ${req.params.id} on ${agent.name}`);
-      return { status: 200, body: { id: req.params.id, report: generator.resend() } };
+      return { status: 200, body: { id: req.params.id, report: await generator.resendSettled(SETTLE_WINDOW) } };
     })
     .on('DELETE', '/traffic/:id', (req) => {
       if (!generators.delete(req.params.id)) throw new ApiError(404, `no traffic run ${req.params.id} on ${agent.name}`);
