@@ -1,7 +1,8 @@
 // How the CLI shows API documents to people: tables and pretty XML. `--json` bypasses all of this.
 import Table from 'cli-table3';
 import { prettyXml } from '../inspect/xml-pretty.ts';
-import type { TimelineEntry, TrafficReport, SlotView, ScenarioReport } from '../scenario/scenario.ts';
+import type { TimelineEntry, TrafficReport, ScenarioReport } from '../scenario/scenario.ts';
+import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
 
 const useColor = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -72,10 +73,7 @@ export function routesView(routes: RouteJson[]): string {
   return `${render(['table', 'prefix', '', 'RD', 'next hop', 'label', 'LP', 'MED', 'peer'], rows)}\n${dim('*> best   *= ECMP (multipath)')}`;
 }
 
-export interface FibVrfJson {
-  vrf: string;
-  routes: { prefix: string; kind: string; source: string; slots: SlotView[]; maglev?: boolean }[];
-}
+export type FibVrfJson = VrfView;
 
 export function slotsText(slots: SlotView[]): string {
   return slots

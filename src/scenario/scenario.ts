@@ -3,7 +3,11 @@
 // per process. State is asserted with `eventually(…)`: poll until the state contains the expected
 // subset or the time is up (FRR topotests' run_and_expect).
 import type { ApiHandler, ApiResponse } from '../inspect/api-router.ts';
+import type { DistributionReport, ResendReport } from '../vrouter/traffic.ts';
+import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
 import { subsetMismatch, type Subset } from './subset.ts';
+
+export type { SlotView };
 
 export interface Scenario {
   name: string;
@@ -39,41 +43,8 @@ export interface ScenarioReport {
 
 export class ScenarioFailure extends Error {}
 
-export interface MemberShare {
-  member: string;
-  flows: number;
-  share: number;
-}
-
-export interface TrafficReport {
-  flows: number;
-  delivered: number;
-  dropped: Record<string, number>;
-  members: MemberShare[];
-  fairShare: number;
-  maxDeviation: number;
-  repliesFromVip: number;
-  moved?: number;
-  movedFrom?: Record<string, number>;
-}
-
-export interface SlotView {
-  index: number;
-  empty: boolean;
-  address?: string;
-  label?: number;
-  local?: boolean;
-  active?: boolean;
-  interface?: string;
-  flows?: number;
-}
-
-export interface FibRouteView {
-  prefix: string;
-  kind: string;
-  source: string;
-  slots: SlotView[];
-}
+/** What opening or re-sending flows reports; `moved` and `movedFrom` come with a re-send. */
+export type TrafficReport = DistributionReport & Partial<Pick<ResendReport, 'moved' | 'movedFrom'>>;
 
 export interface FlowRun {
   readonly id: string;
@@ -248,7 +219,7 @@ export class ScenarioContext {
   /** The slots of a compute's composite for `prefix` (a VIP), as its FIB holds them; [] when no route. */
   async slots(compute: string, prefix: string): Promise<SlotView[]> {
     const target = prefix.includes('/') ? prefix : `${prefix}/32`;
-    const vrfs = await this.request<{ vrf: string; routes: FibRouteView[] }[]>('GET', `/api/nodes/${encodeURIComponent(compute)}/fib`);
+    const vrfs = await this.request<VrfView[]>('GET', `/api/nodes/${encodeURIComponent(compute)}/fib`);
     for (const vrf of vrfs) {
       const route = vrf.routes.find((r) => r.prefix === target && r.source === 'control');
       if (route) return route.slots;
