@@ -77,7 +77,13 @@ export type FibVrfJson = VrfView;
 
 export function slotsText(slots: SlotView[]): string {
   return slots
-    .map((s) => (s.empty ? dim(`[${s.index}] (hole)`) : `[${s.index}] ${s.local ? `local ${s.interface ?? ''}`.trim() : s.address} label ${s.label}${s.active === false ? red(' inactive') : ''}`))
+    .map((s) => {
+      if (s.empty) return dim(`[${s.index}] (hole)`);
+      const member = s.local ? `local ${s.interface ?? ''}`.trim() : s.address;
+      // §7.3: a member of this compute's own local composite, expanded into its ECMP next-hop.
+      const from = s.localComposite !== undefined ? dim(` (composite ${s.localComposite})`) : '';
+      return `[${s.index}] ${member} label ${s.label}${from}${s.active === false ? red(' inactive') : ''}`;
+    })
     .join('\n');
 }
 
@@ -87,6 +93,12 @@ export function fibView(vrfs: FibVrfJson[], prefix?: string): string {
     for (const r of v.routes) {
       if (prefix && r.prefix !== prefix && r.prefix !== `${prefix}/32`) continue;
       rows.push([v.vrf, r.prefix, `${r.kind}${r.maglev ? ' (maglev)' : ''}`, r.source, slotsText(r.slots)]);
+    }
+  }
+  for (const v of vrfs) {
+    for (const c of v.localComposites ?? []) {
+      if (prefix && c.prefix !== prefix && c.prefix !== `${prefix}/32`) continue;
+      rows.push([v.vrf, c.prefix, `local composite`, `label ${c.label}`, c.slots.map((x) => (x.empty ? dim(`[${x.index}] (hole)`) : `[${x.index}] ${x.interface}`)).join('\n')]);
     }
   }
   return render(['vrf', 'prefix', 'next hop', 'from', 'slots (index, member, label)'], rows);

@@ -1,7 +1,8 @@
 // The vRouter agent: one per compute. It talks XMPP to at most two control nodes (§7.3), takes its
 // config from them (our /config channel), allocates labels and VRF indexes (§7.1), publishes the routes of
-// its local interfaces and of the floating-ips attached to them (§7.2), and programs what the control
-// nodes reflect back into its vRouter (§7.3). The data plane itself lives in ./vrouter.ts.
+// its local interfaces and of the floating-ips attached to them (§7.2: once per compute, through a
+// local-ECMP composite when several local VMIs share a floating-ip), and programs what the control nodes
+// reflect back into its vRouter (§7.3). The data plane itself lives in ./vrouter.ts.
 import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
 import {
@@ -50,6 +51,14 @@ export interface VrouterAgentOptions {
   log?: (line: string) => void;
   /** Routes learned from a control node that went away are swept this long after it is back, if its EoR has not come. */
   staleSweepMs?: number;
+}
+
+/** §7.2: the local-ECMP composite of the VMIs on this compute that share one floating-ip. */
+interface PlannedComposite {
+  label: number;
+  instance: string;
+  prefix: string;
+  interfaces: string[];
 }
 
 interface ExportedRoute {
@@ -118,6 +127,13 @@ export class VrouterAgent extends EventEmitter {
   private readonly staleSweepMs: number;
   private config: AgentConfig | null = null;
   private exports = new Map<string, ExportedRoute>();
+  /** `fip:<name>` → the composite programmed for a floating-ip with several local VMIs. */
+  private composites = new Map<string, PlannedComposite>();
+  /**
+   * Composites no longer advertised but still named by a control node's item (it has not reflected our
+   * re-publish yet): they keep forwarding to the remaining VMIs so that no flow moves in between.
+   */
+  private retiring = new Map<string, PlannedComposite>();
   /** instance → VN fq-name, for every VRF this compute needs. */
   private instances = new Map<string, string>();
   private maglevPrefixes = new Set<string>();
@@ -311,21 +327,30 @@ export class VrouterAgent extends EventEmitter {
       });
     }
 
-    // §7.2: the VIP/32 is published once per compute, in the FIP's network, with a local member's label.
+    // §7.2: the VIP/32 is published once per compute, in the FIP's network: with the member's label when
+    // one local VMI has the floating-ip, with the label of a local composite of them when several do.
+    const composites = new Map<string, PlannedComposite>();
+    const localMembers = new Map<string, string[]>();
     for (const fip of config.floatingIps) {
       const local = fip.interfaces.filter((name) => liveInterfaces.has(name)).sort();
       const network = networks.get(fip.network);
       if (local.length === 0 || !network) continue;
-      if (local.length > 1) {
-        this.log(`${this.name}: ${local.length} local members share ${fip.address}; advertising ${local[0]}'s label`);
-      }
       const vmi = config.interfaces.find((i) => i.name === local[0])!;
       instances.set(network.routingInstance, network.name);
       const prefix = `${fip.address}/32`;
+      const compositeKey = `fip:${fip.name}`;
+      localMembers.set(compositeKey, local);
+      let label: number;
+      if (local.length > 1) {
+        label = this.labels.acquire(compositeKey);
+        composites.set(compositeKey, { label, instance: network.routingInstance, prefix, interfaces: local });
+      } else {
+        label = this.labels.acquire(`vmi:${vmi.name}`);
+      }
       exports.set(routeKey(network.routingInstance, prefix), {
         instance: network.routingInstance,
         prefix,
-        label: this.labels.acquire(`vmi:${vmi.name}`),
+        label,
         virtualNetwork: network.name,
         loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
       });
@@ -334,6 +359,8 @@ export class VrouterAgent extends EventEmitter {
     this.maglevPrefixes = new Set(config.floatingIps.filter((f) => f.maglev).map((f) => `${f.address}/32`));
     this.vrouter.setHashFields(config.hashFields, new Map(config.networks.filter((n) => n.hashFields).map((n) => [n.name, n.hashFields!])));
     for (const spec of interfaces) this.vrouter.upsertInterface(spec);
+    // programmed before the VIP is published with their labels, so that the reflected item resolves
+    this.programComposites(composites, localMembers);
 
     const removedInterfaces = this.vrouter.interfaceNames().filter((n) => !liveInterfaces.has(n));
     this.instances = instances;
@@ -343,10 +370,49 @@ export class VrouterAgent extends EventEmitter {
       this.vrouter.removeInterface(name);
       this.labels.release(`vmi:${name}`);
     }
+    this.retireUnreferencedComposites();
     for (const [key] of this.vrfIndexes.entries()) {
       if (!instances.has(key)) this.vrfIndexes.release(key);
     }
     this.emit('config', config.generation);
+  }
+
+  /**
+   * Installs the planned composites; one that is no longer planned keeps its label and forwards to the
+   * floating-ip's remaining local VMIs until no control-node item names it (retireUnreferencedComposites).
+   */
+  private programComposites(planned: Map<string, PlannedComposite>, localMembers: Map<string, string[]>): void {
+    for (const [key, c] of planned) {
+      const result = this.vrouter.setLocalComposite(c.label, c.instance, c.prefix, c.interfaces);
+      if (!result.ok) this.log(`${this.name}: local composite for ${c.prefix} (label ${c.label}) not programmed: ${result.error}`);
+      this.retiring.delete(key);
+    }
+    for (const [key, c] of [...this.composites, ...this.retiring]) {
+      if (planned.has(key)) continue;
+      const remaining = localMembers.get(key) ?? [];
+      if (remaining.length === 0) {
+        this.dropComposite(key, c);
+        continue;
+      }
+      this.vrouter.setLocalComposite(c.label, c.instance, c.prefix, remaining);
+      this.retiring.set(key, { ...c, interfaces: remaining });
+    }
+    this.composites = planned;
+  }
+
+  private dropComposite(key: string, c: PlannedComposite): void {
+    this.vrouter.removeLocalComposite(c.label);
+    this.labels.release(key);
+    this.retiring.delete(key);
+  }
+
+  /** Removes the retiring composites whose label no control node's item (current or stale) still carries. */
+  private retireUnreferencedComposites(): void {
+    for (const [key, c] of this.retiring) {
+      const named = this.channels.some((channel) => [channel.received, channel.staleEntries].some((tables) =>
+        tables.get(c.instance)?.get(c.prefix)?.nextHops.some((nh) => nh.address === this.address && nh.label === c.label) === true));
+      if (!named) this.dropComposite(key, c);
+    }
   }
 
   /** Brings one control node up to date: subscribe before publishing, withdraw before unsubscribing (§3.1). */
@@ -505,6 +571,7 @@ export class VrouterAgent extends EventEmitter {
         maglev: this.maglevPrefixes.has(prefix),
       });
     }
+    if (this.retiring.size > 0) this.retireUnreferencedComposites();
     this.emit('route', instance, prefix);
   }
 
@@ -525,7 +592,9 @@ export class VrouterAgent extends EventEmitter {
         stale: [...c.staleEntries.values()].reduce((n, t) => n + t.size, 0),
         synced: c.synced,
       })),
-      labels: this.labels.entries().map(([key, label]) => ({ interface: key.replace(/^vmi:/, ''), label })),
+      labels: this.labels.entries().filter(([key]) => key.startsWith('vmi:')).map(([key, label]) => ({ interface: key.slice(4), label })),
+      localComposites: [...[...this.composites].map(([key, c]) => [key, c, false] as const), ...[...this.retiring].map(([key, c]) => [key, c, true] as const)]
+        .map(([key, c, retiring]) => ({ floatingIp: key.slice(4), instance: c.instance, prefix: c.prefix, label: c.label, interfaces: [...c.interfaces], retiring })),
       vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
       exports: [...this.exports.values()].map((r) => ({ instance: r.instance, prefix: r.prefix, label: r.label })),
     };
@@ -569,6 +638,8 @@ export interface AgentStatus {
     synced: boolean;
   }[];
   labels: { interface: string; label: number }[];
+  /** §7.2: local-ECMP composites; a retiring one is no longer advertised but still named by a control node's item */
+  localComposites: { floatingIp: string; instance: string; prefix: string; label: number; interfaces: string[]; retiring: boolean }[];
   vrfs: { instance: string; network: string; index: number | null }[];
   exports: { instance: string; prefix: string; label: number }[];
 }

@@ -9,6 +9,10 @@ import {
 } from './flow-table.ts';
 import { buildPortMap, mappingKey, type PortMappingSpec } from './floating-ip-nat.ts';
 import { parsePrefix, VrfFib } from './vrf-fib.ts';
+import {
+  describeLocalComposite, markActive, memberListProblem, newLocalComposite, placeMembers, viewLocalComposite,
+  type LocalComposite, type LocalCompositeView,
+} from './local-composite.ts';
 import { intToIpv4, ipv4ToInt, layer4Valid, packetProblem } from './packet.ts';
 import type {
   DropReason, ForwardResult, HashField, MemberChoice, NatRewrite, Packet, TraceStep, TraceStepKind,
@@ -17,6 +21,7 @@ import type { Underlay } from './underlay.ts';
 
 export type { DropReason, ForwardResult, HashField, MemberChoice, NatRewrite, Packet, TraceStep } from './packet.ts';
 export type { Underlay, UnderlayReceiver } from './underlay.ts';
+export type { LocalCompositeView } from './local-composite.ts';
 export { InProcessUnderlay } from './underlay.ts';
 export { MplsOverUdpUnderlay } from './mpls-udp-underlay.ts';
 
@@ -73,6 +78,8 @@ export interface SlotView {
   label?: number;
   local?: boolean;
   interface?: string;
+  /** the label of this compute's local composite the slot was expanded from (§7.3) */
+  localComposite?: number;
   active?: boolean;
   encapsulation?: string;
   flows: number;
@@ -90,7 +97,12 @@ export interface RouteView {
   slots: SlotView[];
 }
 
-export interface VrfView { vrf: string; routes: RouteView[] }
+export interface VrfView {
+  vrf: string;
+  routes: RouteView[];
+  /** label -> local composite of interfaces, for the composites of this VRF (present only when there are some) */
+  localComposites?: LocalCompositeView[];
+}
 
 export interface FlowView {
   index: number;
@@ -130,6 +142,10 @@ interface Member {
   local: boolean;
   /** local interface id, -1 for a tunnel or an unresolved local label */
   ifId: number;
+  /** local interface name, also when it is named by a composite but absent */
+  ifName: string | undefined;
+  /** label of the local composite this member was expanded from, -1 when none */
+  composite: number;
   active: boolean;
   encap: string;
 }
@@ -191,7 +207,9 @@ function formatPacket(p: Packet): string {
 
 function describeMember(m: Member | null, index: number): string {
   if (m === null) return `[${index}] empty`;
-  const where = m.local ? (m.ifId >= 0 ? 'local' : 'local, label unresolved') : `${m.encap} tunnel`;
+  const from = m.composite >= 0 ? ` of local composite ${m.composite}` : '';
+  const unresolved = m.ifName === undefined ? `local${from}, label unresolved` : `local ${m.ifName}${from}, interface absent`;
+  const where = m.local ? (m.ifId >= 0 ? `local ${m.ifName}${from}` : unresolved) : `${m.encap} tunnel`;
   return `[${index}] ${m.address} label ${m.label} (${where}${m.active ? '' : ', inactive'})`;
 }
 
@@ -219,6 +237,7 @@ export class Vrouter {
   private readonly interfaces = new Map<number, LocalInterface>();
   private readonly ifByName = new Map<string, LocalInterface>();
   private readonly ifByLabel = new Map<number, LocalInterface>();
+  private readonly composites = new Map<number, LocalComposite>();
   private nextIfId = 0;
   private nextFullSweepAt = -Infinity;
   private closed = false;
@@ -336,6 +355,8 @@ export class Vrouter {
     if (!Number.isInteger(spec.label) || spec.label < 16 || spec.label > MAX_LABEL) return `label ${String(spec.label)} must be 16..${MAX_LABEL} (0-15 are reserved)`;
     const owner = this.ifByLabel.get(spec.label);
     if (owner !== undefined && owner.spec.name !== spec.name) return `label ${spec.label} is already used by interface ${owner.spec.name}`;
+    const composite = this.composites.get(spec.label);
+    if (composite !== undefined) return `label ${spec.label} is already used by the local composite for ${composite.prefix}`;
     if (spec.hashFields !== undefined && (!Array.isArray(spec.hashFields) || fieldMask(spec.hashFields) === undefined)) return 'hashFields has an unknown field';
     if (!Array.isArray(spec.floatingIps)) return 'floatingIps is not a list';
     const fips: LocalFip[] = [];
@@ -379,8 +400,52 @@ export class Vrouter {
     this.rebuild(entry);
   }
 
+  // ---------------------------------------------------------------- configuration: local composites
+
+  /**
+   * §7.2: several local interfaces with the same address (the VIP) behind one label. Interfaces keep their
+   * slot across updates; a name not (yet) present takes a slot that stays inactive until it appears.
+   */
+  setLocalComposite(label: number, vrf: string, prefix: string, interfaceNames: string[]): ChangeResult {
+    if (!Number.isInteger(label) || label < 16 || label > MAX_LABEL) return this.reject(`local composite label ${String(label)} must be 16..${MAX_LABEL} (0-15 are reserved)`);
+    const owner = this.ifByLabel.get(label);
+    if (owner !== undefined) return this.reject(`local composite label ${label}: already used by interface ${owner.spec.name}`);
+    if (typeof vrf !== 'string' || vrf.length === 0) return this.reject(`local composite label ${label}: vrf must be a non-empty string`);
+    if (!this.vrfAvailable(vrf)) return this.reject(`local composite label ${label}: no room for another VRF (${MAX_VRFS})`);
+    const parsed = parsePrefix(prefix);
+    if (typeof parsed === 'string') return this.reject(`local composite label ${label}: ${parsed}`);
+    const problem = memberListProblem(interfaceNames);
+    if (problem !== undefined) return this.reject(`local composite label ${label}: ${problem}`);
+    const vrfId = this.vrfId(vrf);
+    let c = this.composites.get(label);
+    if (c === undefined) {
+      c = newLocalComposite(label, vrf, vrfId, parsed);
+      this.composites.set(label, c);
+    }
+    c.vrf = vrf;
+    c.vrfId = vrfId;
+    c.prefix = parsed.text;
+    c.net = parsed.net;
+    c.plen = parsed.plen;
+    placeMembers(c, interfaceNames);
+    const warnings = [...new Set(interfaceNames)].filter((n) => !this.ifByName.has(n)).map((n) => `interface ${n} is not present (its slot stays inactive)`);
+    this.reresolveLocalMembers();
+    return { ok: true, warnings };
+  }
+
+  removeLocalComposite(label: number): ChangeResult {
+    if (!this.composites.delete(label)) return this.reject(`local composite label ${String(label)}: not present`);
+    this.reresolveLocalMembers();
+    return { ok: true, warnings: [] };
+  }
+
+  localComposites(): (LocalCompositeView & { vrf: string })[] {
+    return [...this.composites.values()].map((c) => ({ vrf: c.vrf, ...viewLocalComposite(c) }));
+  }
+
   /** Control-node next-hops at this compute's own address resolve by label; re-resolve after interface changes. */
   private reresolveLocalMembers(): void {
+    for (const c of this.composites.values()) markActive(c, (name) => this.ifByName.has(name));
     for (const entry of [...this.routes.values()]) {
       if (entry.control?.nextHops.some((nh) => nh.address === this.routerId)) this.rebuild(entry);
     }
@@ -507,19 +572,54 @@ export class Vrouter {
 
   private membersOf(entry: RouteEntry): Member[] {
     if (entry.control !== undefined) {
-      return entry.control.nextHops.map((nh) => {
-        const local = nh.address === this.routerId;
-        const ifc = local ? this.ifByLabel.get(nh.label) : undefined;
-        return {
-          key: `${nh.address}|${nh.label}`, address: nh.address, label: nh.label, local, ifId: ifc?.id ?? -1,
-          active: !local || ifc !== undefined, encap: local ? 'local' : this.chooseEncap(nh.encapsulations)!,
-        };
-      });
+      const members: Member[] = [];
+      for (const nh of entry.control.nextHops) {
+        if (nh.address !== this.routerId) {
+          members.push({
+            key: `${nh.address}|${nh.label}`, address: nh.address, label: nh.label, local: false, ifId: -1, ifName: undefined,
+            composite: -1, active: true, encap: this.chooseEncap(nh.encapsulations)!,
+          });
+          continue;
+        }
+        // §7.3: the own compute's label is looked up locally; a local composite is expanded into its interfaces
+        const composite = this.composites.get(nh.label);
+        if (composite === undefined) {
+          const ifc = this.ifByLabel.get(nh.label);
+          members.push(ifc === undefined ? this.unresolvedMember(nh.label) : this.localMember(ifc, -1));
+          continue;
+        }
+        const before = members.length;
+        for (const s of composite.slots) {
+          if (s === null) continue;
+          const ifc = this.ifByName.get(s.key);
+          members.push(ifc === undefined
+            ? { ...this.unresolvedMember(nh.label), key: `local|${s.key}`, ifName: s.key, composite: nh.label }
+            : this.localMember(ifc, nh.label));
+        }
+        if (members.length === before) members.push(this.unresolvedMember(nh.label));
+      }
+      if (members.length > MAX_ECMP_MEMBERS) {
+        this.stats.ignoredNextHops += members.length - MAX_ECMP_MEMBERS;
+        members.length = MAX_ECMP_MEMBERS;
+      }
+      return members;
     }
-    return entry.localIfIds.map((id) => {
-      const ifc = this.interfaces.get(id)!;
-      return { key: `${this.routerId}|${ifc.spec.label}`, address: this.routerId, label: ifc.spec.label, local: true, ifId: id, active: true, encap: 'local' };
-    });
+    return entry.localIfIds.map((id) => this.localMember(this.interfaces.get(id)!, -1));
+  }
+
+  /** Local members are keyed by interface, so a slot survives the switch between an interface label and a composite label. */
+  private localMember(ifc: LocalInterface, composite: number): Member {
+    return {
+      key: `local|${ifc.spec.name}`, address: this.routerId, label: ifc.spec.label, local: true, ifId: ifc.id, ifName: ifc.spec.name,
+      composite, active: true, encap: 'local',
+    };
+  }
+
+  private unresolvedMember(label: number): Member {
+    return {
+      key: `${this.routerId}|${label}`, address: this.routerId, label, local: true, ifId: -1, ifName: undefined, composite: -1,
+      active: false, encap: 'local',
+    };
   }
 
   /** Recomputes a route's composite after any input change and moves only the flows whose member left. */
@@ -799,7 +899,10 @@ export class Vrouter {
       route.slotBytes[slot] += p.bytes ?? 0;
     }
     const choice: MemberChoice | undefined = route.ecmp ? { slot, address: m.address, label: m.label, local: m.local, by } : undefined;
-    if (trace !== undefined) this.step(trace, 'label', `slot ${slot}: ${m.address} label ${m.label}${m.local ? ' (this compute)' : ''}`);
+    if (trace !== undefined) {
+      const here = m.composite >= 0 ? ` (this compute: ${m.ifName}, expanded from local composite ${m.composite})` : m.local ? ` (this compute: ${m.ifName})` : '';
+      this.step(trace, 'label', `slot ${slot}: ${m.address} label ${m.label}${here}`);
+    }
     let result: ForwardResult;
     if (m.local) {
       const ifc = this.interfaces.get(m.ifId)!;
@@ -842,10 +945,58 @@ export class Vrouter {
     if (trace === undefined) this.stats.fromFabric++;
     if (ipv4ToInt(p?.src) < 0 || ipv4ToInt(p?.dst) < 0 || !layer4Valid(p)) return this.dropped('bad-packet', packetProblem(p) ?? 'malformed packet', trace);
     if (trace !== undefined) this.step(trace, 'mpls', `from ${from} with label ${label}`);
+    const composite = this.composites.get(label);
+    if (composite !== undefined) return this.receiveOnComposite(composite, p, trace);
     const ifc = this.ifByLabel.get(label);
     if (ifc === undefined) return this.dropped('unknown-label', `label ${String(label)} maps to no interface on ${this.name}`, trace);
     if (trace !== undefined) this.step(trace, 'remote', `label ${label} -> interface ${ifc.spec.name} (${ifc.spec.ip})`);
     return this.towardsWorkload(ifc, p, trace);
+  }
+
+  /**
+   * A packet with a local composite's label: an existing connection stays on its interface while that
+   * interface is an active member (§7.5); a new one is hashed over the members by the rule of §7.4.
+   */
+  private receiveOnComposite(c: LocalComposite, p: Packet, trace: TraceStep[] | undefined): ForwardResult {
+    const t = this.table;
+    const src = ipv4ToInt(p.src);
+    const dst = ipv4ToInt(p.dst);
+    if (trace !== undefined) this.step(trace, 'composite', describeLocalComposite(c));
+    const fi = this.liveFlow(keyWord0(c.vrfId, 1, p.proto), src, dst, keyWord3(p.sport, p.dport), this.clock(), trace);
+    if (fi >= 0 && (t.flags[fi] & FLAG_REVERSE) === 0) {
+      const held = this.interfaces.get(t.target[fi]);
+      const slot = held === undefined ? -1 : c.slots.findIndex((s) => s !== null && s.key === held.spec.name);
+      if (held !== undefined && slot >= 0 && c.active[slot] === 1) {
+        if (trace !== undefined) this.step(trace, 'flow', `existing flow #${fi} stays on slot ${slot} (${held.spec.name})`);
+        return this.towardsWorkload(held, p, trace);
+      }
+      // the connection's interface left the composite: it is placed again like a new one
+      if (trace !== undefined) this.step(trace, 'flow', `existing flow #${fi}: its interface left the composite, re-hashed`);
+      if (trace === undefined) {
+        t.removePair(fi);
+        this.stats.rehashed++;
+      }
+    }
+    ecmpHash(this.hashOut, this.hashRouterId, this.compositeMask(c), src, dst, p.proto, p.sport, p.dport);
+    const slot = pickSlot(this.hashOut[0], this.hashOut[1], c.slots.length, c.active, c.activeList, c.activeCount);
+    if (slot < 0) return this.dropped('no-active-member', `local composite label ${c.label} has no active member`, trace);
+    const ifc = this.ifByName.get(c.slots[slot]!.key)!;
+    if (trace !== undefined) this.step(trace, 'slot', `new flow: hash -> slot ${slot} of local composite ${c.label}: interface ${ifc.spec.name} (${ifc.spec.ip})`);
+    const flowsBefore = this.stats.created;
+    const result = this.towardsWorkload(ifc, p, trace);
+    if (this.stats.created > flowsBefore) c.slotFlows[slot]++;
+    return result;
+  }
+
+  /** Fabric packets have no sending interface: the members' VN fields, else the route's load-balance, else global. */
+  private compositeMask(c: LocalComposite): number {
+    for (const s of c.slots) {
+      const ifc = s === null ? undefined : this.ifByName.get(s.key);
+      const vn = ifc?.spec.floatingIps.find((f) => f.vrf === c.vrf)?.virtualNetwork ?? ifc?.spec.virtualNetwork;
+      const mask = vn === undefined ? undefined : this.vnMasks.get(vn);
+      if (mask !== undefined) return mask;
+    }
+    return this.fibs[c.vrfId]?.get(c.net, c.plen)?.control?.lbMask ?? this.globalMask;
   }
 
   /** A packet for a local workload: destination NAT when it targets a floating-ip (the VIP) on the interface. */
@@ -862,7 +1013,13 @@ export class Vrouter {
     const k0 = keyWord0(vrfId, 1, p.proto);
     const k3 = keyWord3(p.sport, p.dport);
     const now = this.clock();
-    const fi = this.liveFlow(k0, src, dst, k3, now, trace);
+    let fi = this.liveFlow(k0, src, dst, k3, now, trace);
+    if (fi >= 0 && (t.flags[fi] & FLAG_REVERSE) === 0 && t.target[fi] !== ifc.id) {
+      // the connection was placed on another interface (the sender now names this one): it starts over here
+      if (trace !== undefined) this.step(trace, 'flow', `flow #${fi} belongs to another interface: replaced`);
+      else t.removePair(fi);
+      fi = -1;
+    }
     if (fi >= 0) {
       if (trace === undefined) {
         t.touch(fi, now);
@@ -952,9 +1109,12 @@ export class Vrouter {
     this.vrfNames.forEach((name, id) => {
       if (vrf !== undefined && vrf !== name) return;
       const fib = this.fibs[id];
-      if (fib === undefined || fib.size === 0) return;
-      const routes = [...fib.routes()].map((e) => this.routeView(e)).sort((a, b) => a.prefix.localeCompare(b.prefix));
-      out.push({ vrf: name, routes });
+      const composites = [...this.composites.values()].filter((c) => c.vrfId === id).sort((a, b) => a.label - b.label);
+      if ((fib === undefined || fib.size === 0) && composites.length === 0) return;
+      const routes = [...(fib?.routes() ?? [])].map((e) => this.routeView(e)).sort((a, b) => a.prefix.localeCompare(b.prefix));
+      const view: VrfView = { vrf: name, routes };
+      if (composites.length > 0) view.localComposites = composites.map(viewLocalComposite);
+      out.push(view);
     });
     return out;
   }
@@ -975,7 +1135,8 @@ export class Vrouter {
           index, empty: false, address: m.address, label: m.label, local: m.local, active: e.active[index] === 1,
           encapsulation: m.encap, ...counters,
         };
-        if (m.ifId >= 0) view.interface = this.interfaces.get(m.ifId)?.spec.name;
+        if (m.ifName !== undefined) view.interface = m.ifName;
+        if (m.composite >= 0) view.localComposite = m.composite;
         return view;
       }),
     };
