@@ -41,11 +41,6 @@ const STATE_NAMES: Readonly<Record<PeerState, string>> = {
 /** Short retry timers: on loopback a peer that is down now is usually back within a second or two. */
 const CONNECT_RETRY_MS = 1000;
 const IDLE_HOLD_MS = 1000;
-/**
- * Routing instances appear and go with config changes that need not change any route, and the control
- * node has no instance event: the RTarget routes this node originates are re-checked this often.
- */
-const ROUTE_TARGET_SYNC_MS = 500;
 /** RFC 4684: a membership NLRI covering the whole target (origin AS + 8 bytes) is 96 bits long. */
 const FULL_TARGET_BITS = 96;
 
@@ -135,7 +130,7 @@ class BgpRouting implements BgpAttachment {
   private readonly originated = new Map<string, RouteTargetRoute>();
   private readonly ctx: ExportContext;
   private unsubscribe: (() => void) | null = null;
-  private syncTimer: NodeJS.Timeout | undefined;
+  private stopInstanceWatch: (() => void) | null = null;
 
   constructor(
     private readonly control: ControlNode,
@@ -173,20 +168,20 @@ class BgpRouting implements BgpAttachment {
       const why = code === 'EADDRINUSE' ? 'the address is in use (is another simulation running?)' : (e as Error).message;
       throw new Error(`${this.spec.name}: cannot listen for BGP on ${this.spec.address}:${this.spec.bgpPort}: ${why}`);
     }
-    this.syncTimer = setInterval(() => {
+    this.stopInstanceWatch = this.control.onInstancesChange(() => {
       try {
         this.syncRouteTargets();
       } catch (e) {
         this.log(`BGP: RTarget routes: ${(e as Error).message}`);
       }
-    }, ROUTE_TARGET_SYNC_MS);
-    this.syncTimer.unref();
+    });
     const listen = this.speaker.listenAddress();
     this.log(`BGP listening on ${listen?.address}:${listen?.port}, ${this.records.size} peer(s)`);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.syncTimer);
+    this.stopInstanceWatch?.();
+    this.stopInstanceWatch = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     await this.speaker.stop();

@@ -152,9 +152,16 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     }
   }
 
+  /** Routing instances come and go with config (BGP originates RTarget routes for them, §6.6). */
+  onInstancesChange(listener: () => void): () => void {
+    this.on('instances', listener);
+    return () => this.off('instances', listener);
+  }
+
   private onConfigChange(): void {
     this.configGeneration++;
     this.syncInstances();
+    this.emit('instances');
     for (const channel of this.channels.values()) if (channel.configSubscribed) this.pushConfig(channel);
   }
 
