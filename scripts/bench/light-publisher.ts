@@ -42,6 +42,11 @@ export class LightPublisher {
   /** Distinct item ids received per instance node (`1/1/<instance>`). */
   private readonly received = new Map<string, Set<string>>();
   private watch: { node: string; expected: number; done: (at: bigint) => void } | null = null;
+  /** An item id whose next arrival is timed (see armItem). */
+  private timedId: string | null = null;
+  /** When the timed item last arrived after armItem, and how many next hops it carried. */
+  timedAt: bigint | null = null;
+  timedNextHops = 0;
   bytesIn = 0;
   itemsIn = 0;
   retractsIn = 0;
@@ -95,6 +100,13 @@ export class LightPublisher {
     });
   }
 
+  /** Times the next arrival of the item `id` (any instance): timedAt/timedNextHops. */
+  armItem(id: string): void {
+    this.timedId = id;
+    this.timedAt = null;
+    this.timedNextHops = 0;
+  }
+
   itemsOf(instance: string): number {
     return this.received.get(`1/1/${instance}`)?.size ?? 0;
   }
@@ -132,8 +144,14 @@ export class LightPublisher {
     if (ids === undefined) this.received.set(node, (ids = new Set()));
     for (let at = raw.indexOf(ITEM_ID, nodeStart); at >= 0; at = raw.indexOf(ITEM_ID, at + ITEM_ID.length)) {
       const idStart = at + ITEM_ID.length;
-      ids.add(raw.slice(idStart, raw.indexOf('"', idStart)));
+      const id = raw.slice(idStart, raw.indexOf('"', idStart));
+      ids.add(id);
       this.itemsIn++;
+      if (id === this.timedId && this.timedAt === null) {
+        this.timedAt = process.hrtime.bigint();
+        const end = raw.indexOf('</item>', idStart);
+        for (let nh = raw.indexOf('<next-hop>', idStart); nh >= 0 && nh < end; nh = raw.indexOf('<next-hop>', nh + 10)) this.timedNextHops++;
+      }
     }
     for (let at = raw.indexOf('<retract ', nodeStart); at >= 0; at = raw.indexOf('<retract ', at + 9)) this.retractsIn++;
     const watch = this.watch;

@@ -17,7 +17,13 @@ export type PeerCommand =
   /** Resolves when client i holds `expected` distinct items of instances[i % instances.length]. */
   | { type: 'watch'; instances: string[]; expected: number; timeoutMs: number }
   | { type: 'light-down' }
-  | { type: 'agents-up'; count: number; server: Endpoint; batch: number }
+  /** Starts real agents; their FIB updates of `watch` are recorded from the start (for agents-settled). */
+  | { type: 'agents-up'; count: number; server: Endpoint; batch: number; watch: { instance: string; prefix: string } }
+  /**
+   * Light subscribers standing in for agents beyond the real ones: peers first..first+count-1 subscribe
+   * to `instance` and publish one /32 each, like an agent with one VM; they are timed with the agents.
+   */
+  | { type: 'light-subscribers'; first: number; count: number; server: Endpoint; instance: string; virtualNetwork: string }
   /** Waits until every agent's FIB holds `prefix` in `instance` with `members` next hops. */
   | { type: 'agents-settled'; instance: string; prefix: string; members: number; timeoutMs: number }
   /** Starts recording each agent's next FIB update of `prefix`. */
@@ -41,8 +47,10 @@ export type PeerReply =
   | { type: 'delivered'; doneAt: (bigint | null)[]; stats: ReceiveStats; closed: string[] }
   | { type: 'light-closed' }
   | { type: 'agents-started'; established: number; at: bigint }
+  | { type: 'light-subscribed'; connected: number }
   | { type: 'agents-settled'; settled: number; at: bigint; unsettled: string[] }
   | { type: 'armed' }
-  | { type: 'collected'; updatedAt: (bigint | null)[]; members: (number | null)[] }
+  /** Real agents first (FIB programmed), then light subscribers (item received). */
+  | { type: 'collected'; updatedAt: (bigint | null)[]; members: (number | null)[]; real: number }
   | { type: 'agents-closed' }
   | { type: 'error'; message: string };

@@ -12,12 +12,15 @@ export function peerAddress(index: number): string {
 }
 
 const CONNECT_BATCH = 100;
+const BATCH_UP_TIMEOUT_MS = 20_000;
 /** Small per-agent flow tables: the benchmark sends no packets, and a thousand default tables would not fit. */
 const AGENT_FLOW_TABLE_SIZE = 1024;
 
 let publishers: LightPublisher[] = [];
 let prepared: string[] = [];
 let agents: VrouterAgent[] = [];
+/** Light stand-ins for agents beyond the real ones (scale-out at sizes real agents cannot reach). */
+let subscribers: LightPublisher[] = [];
 const underlay = new InProcessUnderlay();
 /** Per agent: the latest member count its FIB got for the watched prefix, and when. */
 let fibState: { members: number; at: bigint }[] = [];
@@ -92,6 +95,7 @@ function observeFib(agent: VrouterAgent, index: number): void {
 
 async function agentsUp(count: number, host: string, port: number, batch: number): Promise<PeerReply> {
   fibState = Array.from({ length: count }, () => ({ members: 0, at: 0n }));
+  agents = [];
   let established = 0;
   for (let i = 0; i < count; i += batch) {
     const group: VrouterAgent[] = [];
@@ -107,7 +111,7 @@ async function agentsUp(count: number, host: string, port: number, batch: number
       group.push(agent);
     }
     agents.push(...group);
-    await Promise.all(
+    const up = Promise.all(
       group.map(
         (agent) =>
           new Promise<void>((resolve) => {
@@ -119,18 +123,40 @@ async function agentsUp(count: number, host: string, port: number, batch: number
           }),
       ),
     );
+    // A batch that does not come up in time is left to reconnect on its own; settling reports who is missing.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([up, new Promise<void>((resolve) => (timer = setTimeout(resolve, BATCH_UP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
   }
   return { type: 'agents-started', established, at: process.hrtime.bigint() };
 }
 
+/** Light subscribers for peers first.. (see the protocol): they stay until agents-down. */
+async function lightSubscribers(first: number, count: number, host: string, port: number, instance: string, virtualNetwork: string): Promise<number> {
+  const group = Array.from({ length: count }, (_, i) => new LightPublisher(`compute-${first + i}`, peerAddress(first + i)));
+  for (let i = 0; i < count; i += CONNECT_BATCH) {
+    await Promise.all(group.slice(i, i + CONNECT_BATCH).map((p) => p.connect(host, port)));
+  }
+  group.forEach((p, i) => {
+    p.subscribe(instance, 1, false);
+    p.write(p.encodePublishes(instance, [agentEntry(hostPrefix(12, first + i), p.address, 16, virtualNetwork)]));
+  });
+  subscribers.push(...group);
+  return group.length;
+}
+
 async function settled(instance: string, prefix: string, members: number, timeoutMs: number): Promise<PeerReply> {
-  watched = { instance, prefix };
+  if (watched?.instance !== instance || watched.prefix !== prefix) throw new Error(`agents-settled for ${instance} ${prefix}, but agents-up watched another route`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const unsettled = agents.filter((_, i) => fibState[i].members !== members);
     if (unsettled.length === 0 || Date.now() > deadline) {
       const last = fibState.reduce((m, s) => (s.at > m ? s.at : m), 0n);
-      return { type: 'agents-settled', settled: agents.length - unsettled.length, at: last, unsettled: unsettled.slice(0, 5).map((a) => a.name) };
+      const described = unsettled.slice(0, 5).map((a) => {
+        const session = a.status().sessions[0];
+        return `${a.name} (session ${session.established ? 'up' : 'down'}, ${session.received} routes, VIP members ${fibState[agents.indexOf(a)].members})`;
+      });
+      return { type: 'agents-settled', settled: agents.length - unsettled.length, at: last, unsettled: described };
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -138,10 +164,16 @@ async function settled(instance: string, prefix: string, members: number, timeou
 
 async function collect(timeoutMs: number): Promise<PeerReply> {
   const deadline = Date.now() + timeoutMs;
-  while (armed !== null && armed.some((t) => t === null) && Date.now() < deadline) {
+  const pending = (): boolean => (armed !== null && armed.some((t) => t === null)) || subscribers.some((p) => p.timedAt === null);
+  while (pending() && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const result: PeerReply = { type: 'collected', updatedAt: armed ?? [], members: armedMembers };
+  const result: PeerReply = {
+    type: 'collected',
+    updatedAt: [...(armed ?? []), ...subscribers.map((p) => p.timedAt)],
+    members: [...armedMembers, ...subscribers.map((p) => (p.timedAt === null ? null : p.timedNextHops))],
+    real: armed?.length ?? 0,
+  };
   armed = null;
   return result;
 }
@@ -168,19 +200,28 @@ async function handle(command: PeerCommand): Promise<PeerReply | null> {
       publishers = [];
       return { type: 'light-closed' };
     case 'agents-up':
+      watched = command.watch;
       return agentsUp(command.count, command.server.host, command.server.port, command.batch);
+    case 'light-subscribers':
+      return {
+        type: 'light-subscribed',
+        connected: await lightSubscribers(command.first, command.count, command.server.host, command.server.port, command.instance, command.virtualNetwork),
+      };
     case 'agents-settled':
       return settled(command.instance, command.prefix, command.members, command.timeoutMs);
     case 'arm':
       watched = { instance: command.instance, prefix: command.prefix };
       armed = agents.map(() => null);
       armedMembers = agents.map(() => null);
+      for (const p of subscribers) p.armItem(command.prefix);
       return { type: 'armed' };
     case 'collect':
       return collect(command.timeoutMs);
     case 'agents-down':
       await Promise.all(agents.map((a) => a.stop()));
       agents = [];
+      for (const p of subscribers) p.close();
+      subscribers = [];
       return { type: 'agents-closed' };
     case 'exit':
       process.disconnect?.();

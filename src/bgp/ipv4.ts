@@ -1,19 +1,18 @@
-/** Dotted-quad IPv4 text ↔ 32-bit unsigned number, strict (no leading zeros games, no shorthand). */
-const OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+// BGP's view of IPv4 text: throwing conversions for the codec, where a bad address is a caller's bug or
+// a message to refuse (the parsing itself is the model's, shared by every layer).
+import { hostBits, intToIpv4, ipv4ToInt, parseIpv4Cidr } from '../model/ipv4.ts';
 
 export function isIpv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => OCTET.test(p));
+  return ipv4ToInt(text) >= 0;
 }
 
 export function ipv4ToNumber(text: string): number {
-  if (!isIpv4(text)) throw new RangeError(`not an IPv4 address: ${JSON.stringify(text)}`);
-  return text.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  const value = ipv4ToInt(text);
+  if (value < 0) throw new RangeError(`not an IPv4 address: ${JSON.stringify(text)}`);
+  return value;
 }
 
-export function numberToIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
-}
+export const numberToIpv4 = intToIpv4;
 
 export function ipv4ToBytes(text: string): Buffer {
   const out = Buffer.alloc(4);
@@ -23,15 +22,8 @@ export function ipv4ToBytes(text: string): Buffer {
 
 /** Parses 'a.b.c.d/len' and checks that no host bits are set (a BGP prefix, not an interface address). */
 export function parseIpv4Prefix(text: string): { address: number; length: number } {
-  const slash = text.indexOf('/');
-  if (slash < 0) throw new RangeError(`not an IPv4 prefix (no /len): ${JSON.stringify(text)}`);
-  const lengthText = text.slice(slash + 1);
-  if (!/^\d{1,2}$/.test(lengthText) || Number(lengthText) > 32) {
-    throw new RangeError(`bad prefix length in ${JSON.stringify(text)}`);
-  }
-  const length = Number(lengthText);
-  const address = ipv4ToNumber(text.slice(0, slash));
-  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-  if ((address & ~mask) >>> 0 !== 0) throw new RangeError(`host bits set in prefix ${text}`);
-  return { address, length };
+  const cidr = parseIpv4Cidr(text);
+  if (cidr === null) throw new RangeError(`not an IPv4 prefix (a.b.c.d/len): ${JSON.stringify(text)}`);
+  if (hostBits(cidr.address, cidr.length) !== 0) throw new RangeError(`host bits set in prefix ${text}`);
+  return cidr;
 }

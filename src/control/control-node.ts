@@ -81,7 +81,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     });
     this.reflection = new RouteReflection({
       agentItem: (instance, prefix) => this.rib.agentRouteItem(instance, prefix),
-      prefixes: (instance) => this.rib.routes(instanceTableName(instance)).map((r) => r.prefix),
+      prefixes: (instance) => this.rib.prefixes(instanceTableName(instance)),
       subscribers: (instance) => this.subscribers(instance),
     });
     this.rib.onChange((changes) => {

@@ -124,7 +124,7 @@ function listCopy<T>(list: readonly T[] | undefined): readonly T[] {
   return list === undefined || list.length === 0 ? EMPTY : [...list];
 }
 
-/** Fills defaults and validates; the result has a fixed key order so JSON equality is content equality. */
+/** Fills defaults and validates: every field present, so sameAttributes compares like with like. */
 export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAttributes {
   const med = attrs.med === undefined ? undefined : checkUint32(attrs.med, 'MED');
   for (const rt of attrs.routeTargets ?? []) checkRouteTarget(rt);
@@ -191,6 +191,45 @@ export function samePathContent(a: Path, b: Path): boolean {
     a.peer.asn === b.peer.asn &&
     a.peer.routerId === b.peer.routerId &&
     a.peer.isIbgp === b.peer.isIbgp &&
-    (a.attrs === b.attrs || JSON.stringify(a.attrs) === JSON.stringify(b.attrs))
+    (a.attrs === b.attrs || sameAttributes(a.attrs, b.attrs))
+  );
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Field-by-field equality of two normalised attribute sets (lists in order), without serialising them:
+ * this runs for every path a re-sync offers again, e.g. each member of an ECMP route on every change.
+ */
+export function sameAttributes(a: PathAttributes, b: PathAttributes): boolean {
+  return (
+    a.localPref === b.localPref &&
+    a.med === b.med &&
+    a.origin === b.origin &&
+    a.sequence === b.sequence &&
+    a.sticky === b.sticky &&
+    a.llgrStale === b.llgrStale &&
+    a.virtualNetwork === b.virtualNetwork &&
+    a.vnIndex === b.vnIndex &&
+    a.originatorId === b.originatorId &&
+    a.mac === b.mac &&
+    a.feasible === b.feasible &&
+    sameList(a.asPath, b.asPath) &&
+    sameList(a.encapsulations, b.encapsulations) &&
+    sameList(a.securityGroups, b.securityGroups) &&
+    sameList(a.communities, b.communities) &&
+    sameList(a.tags, b.tags) &&
+    sameList(a.routeTargets, b.routeTargets) &&
+    sameList(a.clusterList, b.clusterList) &&
+    (a.loadBalance === b.loadBalance ||
+      (a.loadBalance !== undefined &&
+        b.loadBalance !== undefined &&
+        a.loadBalance.decision === b.loadBalance.decision &&
+        sameList(a.loadBalance.fields, b.loadBalance.fields)))
   );
 }

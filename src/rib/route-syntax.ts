@@ -4,23 +4,16 @@
  * channel, a BGP peer) can reject one update and keep going.
  */
 
+import { hostBits, ipv4ToInt, parseIpv4Cidr } from '../model/ipv4.ts';
+
 export class RibError extends Error {
   override readonly name = 'RibError';
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 /** The address as an unsigned 32-bit number, or null when it is not a dotted-quad IPv4 address. */
 export function ipv4ToNumber(address: string): number | null {
-  const m = IPV4.exec(address);
-  if (!m) return null;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = Number(m[i]);
-    if (octet > 255) return null;
-    n = n * 256 + octet;
-  }
-  return n;
+  const value = ipv4ToInt(address);
+  return value < 0 ? null : value;
 }
 
 /**
@@ -28,16 +21,9 @@ export function ipv4ToNumber(address: string): number | null {
  * string is the item id sent back to agents (§4), so silently masking it would answer a different id.
  */
 export function checkIpv4Prefix(prefix: string): string {
-  const slash = prefix.indexOf('/');
-  const address = slash < 0 ? prefix : prefix.slice(0, slash);
-  const lengthText = slash < 0 ? '' : prefix.slice(slash + 1);
-  const n = ipv4ToNumber(address);
-  if (n === null || !/^\d{1,2}$/.test(lengthText) || Number(lengthText) > 32) {
-    throw new RibError(`invalid IPv4 prefix '${prefix}': expected a.b.c.d/len with len 0..32`);
-  }
-  const length = Number(lengthText);
-  const hostBits = length === 32 ? 0 : n % 2 ** (32 - length);
-  if (hostBits !== 0) throw new RibError(`invalid IPv4 prefix '${prefix}': host bits are set beyond /${length}`);
+  const cidr = parseIpv4Cidr(prefix);
+  if (cidr === null) throw new RibError(`invalid IPv4 prefix '${prefix}': expected a.b.c.d/len with len 0..32`);
+  if (hostBits(cidr.address, cidr.length) !== 0) throw new RibError(`invalid IPv4 prefix '${prefix}': host bits are set beyond /${cidr.length}`);
   return prefix;
 }
 

@@ -72,34 +72,9 @@ export interface TraceStep {
   detail: string;
 }
 
-/** Dotted-quad IPv4 to an unsigned integer, -1 when it is not one (leading zeros allowed, as inet_aton does not). */
-export function ipv4ToInt(text: string): number {
-  if (typeof text !== 'string' || text.length < 7 || text.length > 15) return -1;
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return -1;
-    } else if (c === 46 && digits > 0 && dots < 3) {
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + octet;
-}
+import { ipv4ToInt } from '../model/ipv4.ts';
 
-export function intToIpv4(value: number): string {
-  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
-}
+export { ipv4ToInt, intToIpv4 } from '../model/ipv4.ts';
 
 /** Ports, protocol and size in range (addresses are checked while parsing them). */
 export function layer4Valid(p: Packet): boolean {

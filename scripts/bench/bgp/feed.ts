@@ -1,12 +1,11 @@
 // What the feeder sends: N labelled VPNv4 /32s spread over a fixed number of route distinguishers, one
 // route target, pre-encoded with src/bgp's codec into UPDATEs that pack as many NLRI as fit 4096 bytes.
 // Route i is fully determined by (plan, i), so the monitor can check every received NLRI without a table.
-import { encodeMessage } from '../../../src/bgp/messages.ts';
+import { MAX_MESSAGE_LENGTH, encodeMessage } from '../../../src/bgp/messages.ts';
 import { numberToIpv4 } from '../../../src/bgp/ipv4.ts';
-import { MAX_MESSAGE_LENGTH } from '../../../src/bgp/messages.ts';
 import { defaultPathAttributes, type PathAttributes } from '../../../src/bgp/path-attributes.ts';
 import { emptyExtendedCommunities } from '../../../src/bgp/extended-communities.ts';
-import type { VpnNlri } from '../../../src/bgp/nlri.ts';
+import { MAX_LABEL, type VpnNlri } from '../../../src/bgp/nlri.ts';
 
 export const FEED_ASN = 64512;
 export const FEED_ROUTE_TARGET = `target:${FEED_ASN}:8000001`;
@@ -16,7 +15,11 @@ export const FIRST_PREFIX = 0x14000000;
 const FIRST_COMPUTE = 0x0a010001;
 const INSTANCE_ID = 1;
 const LABEL_BASE = 16;
-const LABEL_SPREAD = 1000;
+/**
+ * One label per route (per-prefix allocation, like a vRouter's label per interface): no two routes share
+ * attributes, so a target cannot amortise memory over routes as N grows, and every size measures the same case.
+ */
+const LABEL_SPREAD = MAX_LABEL + 1 - LABEL_BASE;
 /** Bytes of one VPNv4 /32 NLRI: length, one label, RD, 4 address bytes. */
 const NLRI_BYTES = 1 + 3 + 8 + 4;
 

@@ -4,7 +4,7 @@
 // from /proc/<pid>.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeMessage } from '../../../src/bgp/messages.ts';
 import { defaultPathAttributes } from '../../../src/bgp/path-attributes.ts';
@@ -37,6 +37,11 @@ export interface RunResult {
   readonly foreign: number;
   readonly withdrawn: number;
   readonly monitorFamilies: string[];
+  /** UPDATEs and bytes the monitor got from the target: how well the target packs NLRI. */
+  readonly monitorUpdates: number;
+  readonly monitorBytes: number;
+  /** The machine's 1-minute load average when the feed started: other work on the 2 cores skews the figures. */
+  readonly loadAverage: number | null;
   readonly error?: string;
 }
 
@@ -92,7 +97,8 @@ interface Side {
 
 async function feedAndWatch(
   plan: FeedPlan, feed: EncodedFeed, counter: VpnRouteCounter, feeder: HarnessSession, monitor: HarnessSession, side: Side, timeoutMs: number,
-): Promise<Omit<RunResult, 'target' | 'routes' | 'monitorFamilies' | 'received' | 'duplicates' | 'foreign' | 'withdrawn'>> {
+): Promise<Omit<RunResult, 'target' | 'routes' | 'monitorFamilies' | 'monitorUpdates' | 'monitorBytes' | 'received' | 'duplicates' | 'foreign' | 'withdrawn'>> {
+  const loadAverage = loadavg()[0] ?? null;
   const cpuBefore = side.pid === null ? null : cpuSecondsOf(side.pid);
   side.rss?.start();
   const t0 = process.hrtime.bigint();
@@ -110,7 +116,7 @@ async function feedAndWatch(
   } catch (e) {
     const memory = side.rss?.stop();
     return {
-      ok: false, seconds: null, feedSeconds: fedAt === null ? null : seconds(t0, fedAt), cpuSeconds: null,
+      ok: false, loadAverage, seconds: null, feedSeconds: fedAt === null ? null : seconds(t0, fedAt), cpuSeconds: null,
       baselineRssBytes: memory?.baseline ?? null, peakRssBytes: memory?.peak ?? null, bytesPerRoute: null,
       error: `${(e as Error).message}; monitor has ${counter.distinct} of ${plan.routes}`,
     };
@@ -120,6 +126,7 @@ async function feedAndWatch(
   await feeding;
   return {
     ok: true,
+    loadAverage,
     seconds: seconds(t0, doneAt),
     feedSeconds: fedAt === null ? null : seconds(t0, fedAt),
     cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
@@ -131,10 +138,12 @@ async function feedAndWatch(
 
 function result(target: string, plan: FeedPlan, counter: VpnRouteCounter, monitor: HarnessSession | undefined, r: Partial<RunResult>): RunResult {
   return {
-    target, routes: plan.routes, ok: false, seconds: null, feedSeconds: null, baselineRssBytes: null, peakRssBytes: null,
+    target, routes: plan.routes, ok: false, loadAverage: null, seconds: null, feedSeconds: null, baselineRssBytes: null, peakRssBytes: null,
     bytesPerRoute: null, cpuSeconds: null, ...r,
     received: counter.distinct, duplicates: counter.duplicates, foreign: counter.foreign, withdrawn: counter.withdrawn,
     monitorFamilies: monitor?.families ?? [],
+    monitorUpdates: monitor?.updatesIn ?? 0,
+    monitorBytes: monitor?.bytesIn ?? 0,
   };
 }
 

@@ -284,7 +284,9 @@ export const ours: BgpTarget = {
     }, null, 2));
     const logFile = path.join(p.dir, 'control-node.log');
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, [path.join(REPO, 'bin/ecmpsim.js'), 'node', 'control-1', '--topology', topologyFile, '--api-port', '0'],
+    // BENCH_BGP_CPU_PROF=<dir>: a V8 CPU profile of the control node per run, written when it stops.
+    const profile = process.env.BENCH_BGP_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_BGP_CPU_PROF)}`] : [];
+    const child = spawn(process.execPath, [...profile, path.join(REPO, 'bin/ecmpsim.js'), 'node', 'control-1', '--topology', topologyFile, '--api-port', '0'],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: p.dir });
     const d = new Daemon(child, logFile);
     live.add(d);
