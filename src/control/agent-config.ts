@@ -1,9 +1,9 @@
 // What one compute's agent is told (our stand-in for IF-MAP, see ../xmpp/config-stanza.ts): its own VMIs
 // with their addresses, every floating-ip attached to one of them (§8.2: the native driver attaches the
-// VIP's FIP to each member VMI), the VIPs of its networks that use Maglev hashing, and the networks that
-// all of these live in.
-import type { AgentConfig, ConfigFloatingIp, ConfigHashField } from '../xmpp/config-stanza.ts';
-import type { FloatingIp, InstanceIp, LoadBalancer, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
+// VIP's FIP to each member VMI), the service-health-checks that probe them (§8.2 step 5), the VIPs of
+// its networks that use Maglev hashing, and the networks that all of these live in.
+import type { AgentConfig, ConfigFloatingIp, ConfigHashField, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
+import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
 
 export interface ConfigView {
   networks: readonly VirtualNetwork[];
@@ -11,6 +11,8 @@ export interface ConfigView {
   instanceIps: readonly InstanceIp[];
   floatingIps: readonly FloatingIp[];
   loadBalancers: readonly LoadBalancer[];
+  /** The native driver's service-health-checks (§8.2 step 5). */
+  serviceHealthChecks: readonly ServiceHealthCheck[];
 }
 
 export interface GlobalVrouterConfig {
@@ -51,6 +53,25 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
     });
   }
 
+  const sentInterfaces = local.filter((vmi) => addressOf.has(vmi.name));
+  const sentNames = new Set(sentInterfaces.map((vmi) => vmi.name));
+  const checksOf = new Map<string, string[]>();
+  const healthChecks: ConfigHealthCheck[] = [];
+  for (const check of view.serviceHealthChecks) {
+    const refs = check.virtualMachineInterfaces.filter((name) => sentNames.has(name));
+    if (refs.length === 0) continue;
+    for (const vmi of refs) checksOf.set(vmi, [...(checksOf.get(vmi) ?? []), check.name]);
+    healthChecks.push({
+      name: check.name,
+      type: check.healthCheckType,
+      monitorType: check.monitorType,
+      delay: check.delay,
+      timeout: check.timeout,
+      maxRetries: check.maxRetries,
+      ...(check.urlPath === undefined ? {} : { urlPath: check.urlPath }),
+    });
+  }
+
   return {
     generation,
     hashFields: [...globals.hashFields],
@@ -64,15 +85,15 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
         routeTarget: vn.routeTarget,
         hashFields: vn.hashFields ? [...vn.hashFields] : undefined,
       })),
-    interfaces: local
-      .filter((vmi) => addressOf.has(vmi.name))
-      .map((vmi) => ({
-        name: vmi.name,
-        network: vmi.virtualNetwork,
-        address: addressOf.get(vmi.name)!,
-        mac: vmi.mac,
-        hashFields: vmi.hashFields ? [...vmi.hashFields] : undefined,
-      })),
+    interfaces: sentInterfaces.map((vmi) => ({
+      name: vmi.name,
+      network: vmi.virtualNetwork,
+      address: addressOf.get(vmi.name)!,
+      mac: vmi.mac,
+      hashFields: vmi.hashFields ? [...vmi.hashFields] : undefined,
+      ...(checksOf.has(vmi.name) ? { healthChecks: checksOf.get(vmi.name) } : {}),
+    })),
     floatingIps,
+    healthChecks,
   };
 }

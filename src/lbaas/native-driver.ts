@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import type {
   FloatingIp,
+  HealthCheckMonitorType,
+  HealthMonitor,
   InstanceIp,
   Listener,
   LoadBalancer,
   Member,
   Pool,
   PortMapping,
+  ServiceHealthCheck,
   VirtualMachineInterface,
   VirtualNetwork,
 } from '../model/objects.ts';
@@ -25,6 +28,7 @@ export interface NativeDriverInput {
   readonly listeners: readonly Listener[];
   readonly pools: readonly Pool[];
   readonly members: readonly Member[];
+  readonly healthMonitors: readonly HealthMonitor[];
 }
 
 export interface DriverNotice {
@@ -37,6 +41,8 @@ export interface DriverNotice {
 export interface NativeDriverResult {
   /** The complete set of floating-ips after reconciling: replaces the previous set. */
   readonly floatingIps: FloatingIp[];
+  /** §8.2 step 5: one per health monitor in use by a native LB's pool with at least one member VMI. */
+  readonly serviceHealthChecks: ServiceHealthCheck[];
   /** Config that works but not as the user may expect (Contrail's own limitations). */
   readonly warnings: DriverNotice[];
   /** Config the driver could not act on (e.g. a member address with no VMI); never fatal. */
@@ -51,8 +57,13 @@ export function nativeFloatingIpName(loadBalancer: string, instanceIp: string): 
   return `${instanceIp}:native-lb-${loadBalancer}`;
 }
 
-function uuidFromName(name: string): string {
-  const hex = createHash('sha1').update(`ecmpsim:floating-ip:${name}`).digest('hex');
+/** Deterministic like the FIP names: one service-health-check per health monitor, however many pools share it. */
+export function nativeHealthCheckName(healthMonitor: string): string {
+  return `${healthMonitor}:service-health-check`;
+}
+
+function uuidFromName(kind: 'floating-ip' | 'service-health-check', name: string): string {
+  const hex = createHash('sha1').update(`ecmpsim:${kind}:${name}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -64,6 +75,13 @@ function mappingProtocol(listener: Listener): 'TCP' | 'UDP' {
 interface ManagedSet {
   readonly memberVmis: string[];
   readonly mappings: PortMapping[];
+  /** pool name → the VMIs of its members that were found */
+  readonly poolVmis: Map<string, string[]>;
+}
+
+/** §8.2 step 5: PING and TCP monitors become PING checks, HTTP and HTTPS become HTTP checks. */
+function healthCheckMonitorType(monitor: HealthMonitor): HealthCheckMonitorType {
+  return monitor.type === 'HTTP' || monitor.type === 'HTTPS' ? 'HTTP' : 'PING';
 }
 
 /**
@@ -71,6 +89,8 @@ interface ManagedSet {
  * Every native LB gets one FIP per instance-ip of its VIP VMI (child of that instance-ip, same address,
  * direction ingress) carrying the member VMIs and one port mapping per listener; user FIPs on the VIP VMI
  * are taken over the same way and handed back (direction both, no mappings) once the LB is gone.
+ * Each health monitor used by such an LB's pools becomes a service-health-check referenced by the
+ * member VMIs of those pools (§8.2 step 5).
  */
 export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDriverResult {
   const warnings: DriverNotice[] = [];
@@ -121,7 +141,7 @@ export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDr
       const name = nativeFloatingIpName(lb.name, iip.name);
       floatingIps.push({
         kind: 'floating-ip',
-        uuid: previous.get(name)?.uuid ?? uuidFromName(name),
+        uuid: previous.get(name)?.uuid ?? uuidFromName('floating-ip', name),
         name,
         address: iip.address,
         virtualNetwork: iip.virtualNetwork,
@@ -135,7 +155,54 @@ export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDr
       });
     }
   }
-  return { floatingIps, warnings, problems };
+  const serviceHealthChecks = deriveHealthChecks(input, vipVmis, managed, problems);
+  return { floatingIps, serviceHealthChecks, warnings, problems };
+}
+
+/**
+ * One service-health-check per monitor that a managed pool uses, referenced by the member VMIs of every
+ * such pool; a monitor whose pools have no member VMI yields none (it comes back with the first member).
+ */
+function deriveHealthChecks(
+  input: NativeDriverInput,
+  vipVmis: ReadonlyMap<string, LoadBalancer>,
+  managed: ReadonlyMap<string, ManagedSet>,
+  problems: DriverNotice[],
+): ServiceHealthCheck[] {
+  const refs = new Map<string, string[]>();
+  for (const lb of vipVmis.values()) {
+    const set = managed.get(lb.name) as ManagedSet;
+    for (const [poolName, vmis] of set.poolVmis) {
+      const pool = input.pools.find((candidate) => candidate.name === poolName);
+      if (pool?.healthMonitor === undefined || vmis.length === 0) continue;
+      if (!input.healthMonitors.some((monitor) => monitor.name === pool.healthMonitor)) {
+        problems.push({ loadBalancer: lb.name, object: `loadbalancer-pool ${pool.name}`, message: `its health monitor ${pool.healthMonitor} does not exist; no service-health-check is made` });
+        continue;
+      }
+      refs.set(pool.healthMonitor, union(refs.get(pool.healthMonitor) ?? [], vmis));
+    }
+  }
+  const checks: ServiceHealthCheck[] = [];
+  for (const monitor of input.healthMonitors) {
+    const vmis = refs.get(monitor.name);
+    if (!vmis) continue;
+    const name = nativeHealthCheckName(monitor.name);
+    const monitorType = healthCheckMonitorType(monitor);
+    checks.push({
+      kind: 'service-health-check',
+      uuid: uuidFromName('service-health-check', name),
+      name,
+      healthCheckType: 'link-local',
+      monitorType,
+      delay: monitor.delay,
+      timeout: monitor.timeout,
+      maxRetries: monitor.maxRetries,
+      ...(monitorType === 'HTTP' ? { urlPath: monitor.urlPath ?? '/' } : {}),
+      healthMonitor: monitor.name,
+      virtualMachineInterfaces: vmis,
+    });
+  }
+  return checks;
 }
 
 function resolveLoadBalancer(
@@ -148,6 +215,7 @@ function resolveLoadBalancer(
 ): ManagedSet {
   const memberVmis: string[] = [];
   const mappings: PortMapping[] = [];
+  const poolVmis = new Map<string, string[]>();
   const mappingOwner = new Map<string, string>();
   for (const listener of input.listeners.filter((candidate) => candidate.loadBalancer === lb.name)) {
     const protocol = mappingProtocol(listener);
@@ -165,6 +233,7 @@ function resolveLoadBalancer(
         continue;
       }
       if (!memberVmis.includes(vmi)) memberVmis.push(vmi);
+      poolVmis.set(member.pool, union(poolVmis.get(member.pool) ?? [], [vmi]));
       if (!mapping) {
         mapping = { protocol, srcPort: listener.port, dstPort: member.port };
         firstMember = member;
@@ -186,7 +255,7 @@ function resolveLoadBalancer(
     mappingOwner.set(key, listener.name);
     mappings.push(mapping);
   }
-  return { memberVmis, mappings };
+  return { memberVmis, mappings, poolVmis };
 }
 
 /**

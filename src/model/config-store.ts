@@ -31,6 +31,7 @@ import {
   type Pool,
   type PoolMethod,
   type PortMapping,
+  type ServiceHealthCheck,
   type TrafficDirection,
   type VirtualMachineInterface,
   type VirtualNetwork,
@@ -127,6 +128,8 @@ export interface LbaasReport {
 export interface ConfigSnapshot {
   readonly asn: number;
   readonly objects: { [K in ConfigKind]: ObjectOfKind<K>[] };
+  /** Derived by the native driver (§8.2 step 5), like its floating-ips; read-only. */
+  readonly serviceHealthChecks: ServiceHealthCheck[];
   readonly lbaas: LbaasReport;
 }
 
@@ -198,6 +201,7 @@ export class ConfigStore {
   readonly #vipOwnedBy = new Map<string, string>();
   readonly #listeners = new Set<ChangeListener>();
   #lbaasReport: LbaasReport = { warnings: [], problems: [] };
+  #serviceHealthChecks: readonly ServiceHealthCheck[] = [];
   #undo: (() => void)[] | undefined;
   #changes: ConfigChange[] = [];
 
@@ -227,15 +231,29 @@ export class ConfigStore {
     return this.list('instance-ip').filter((iip) => iip.virtualMachineInterface === vmi);
   }
 
-  /** What the agent of `compute` needs: its VMIs and every FIP attached to one of them. */
-  configForCompute(compute: string): { virtualMachineInterfaces: VirtualMachineInterface[]; instanceIps: InstanceIp[]; floatingIps: FloatingIp[] } {
+  /** What the agent of `compute` needs: its VMIs, every FIP and service-health-check attached to one of them. */
+  configForCompute(compute: string): {
+    virtualMachineInterfaces: VirtualMachineInterface[];
+    instanceIps: InstanceIp[];
+    floatingIps: FloatingIp[];
+    serviceHealthChecks: ServiceHealthCheck[];
+  } {
     const vmis = this.list('virtual-machine-interface').filter((vmi) => vmi.compute === compute);
     const names = new Set(vmis.map((vmi) => vmi.name));
     return {
       virtualMachineInterfaces: vmis,
       instanceIps: this.list('instance-ip').filter((iip) => names.has(iip.virtualMachineInterface)),
       floatingIps: this.list('floating-ip').filter((fip) => fip.virtualMachineInterfaces.some((vmi) => names.has(vmi))),
+      serviceHealthChecks: this.serviceHealthChecks().filter((check) => check.virtualMachineInterfaces.some((vmi) => names.has(vmi))),
     };
+  }
+
+  /**
+   * The service-health-checks the native driver derived (§8.2 step 5), in monitor creation order. They
+   * change only together with the objects they come from, so a change event always announces them.
+   */
+  serviceHealthChecks(): ServiceHealthCheck[] {
+    return [...this.#serviceHealthChecks];
   }
 
   /** The lowest address the network's IPAM would hand out next. */
@@ -250,7 +268,12 @@ export class ConfigStore {
   /** Plain JSON (safe to serialise as is). */
   snapshot(): ConfigSnapshot {
     const objects = Object.fromEntries(CONFIG_KINDS.map((kind) => [kind, structuredClone(this.list(kind))]));
-    return { asn: this.asn, objects: objects as ConfigSnapshot['objects'], lbaas: structuredClone(this.#lbaasReport) };
+    return {
+      asn: this.asn,
+      objects: objects as ConfigSnapshot['objects'],
+      serviceHealthChecks: structuredClone(this.serviceHealthChecks()),
+      lbaas: structuredClone(this.#lbaasReport),
+    };
   }
 
   /** Called once per committed transaction with what changed (derived floating-ips included). */
@@ -897,6 +920,7 @@ export class ConfigStore {
     this.#undo = [];
     this.#changes = [];
     const report = this.#lbaasReport;
+    const healthChecks = this.#serviceHealthChecks;
     let result: T;
     try {
       result = work();
@@ -906,6 +930,7 @@ export class ConfigStore {
       this.#undo = undefined;
       this.#changes = [];
       this.#lbaasReport = report;
+      this.#serviceHealthChecks = healthChecks;
       if (error instanceof IpamError) throw new TypeError(`IPAM refused a change the store had checked: ${error.message}`);
       throw error;
     }
@@ -927,11 +952,13 @@ export class ConfigStore {
       listeners: this.list('loadbalancer-listener'),
       pools: this.list('loadbalancer-pool'),
       members: this.list('loadbalancer-member'),
+      healthMonitors: this.list('loadbalancer-healthmonitor'),
     });
     const wanted = new Set(result.floatingIps.map((fip) => fip.name));
     for (const fip of this.list('floating-ip')) if (!wanted.has(fip.name)) this.#remove('floating-ip', fip.name);
     for (const fip of result.floatingIps) this.#put(fip);
     this.#lbaasReport = { warnings: result.warnings, problems: result.problems };
+    this.#serviceHealthChecks = result.serviceHealthChecks;
   }
 
   #notify(changes: readonly ConfigChange[]): void {

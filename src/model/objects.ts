@@ -144,6 +144,32 @@ export interface HealthMonitor {
   readonly urlPath?: string;
 }
 
+/** §8.2 step 5: what a health monitor's type becomes on the service-health-check. */
+export type HealthCheckMonitorType = 'PING' | 'HTTP';
+
+/**
+ * A `service-health-check` (type `link-local`) the native driver derives from a health monitor (§8.2 step 5).
+ * Derived like the driver's floating-ips: never written by users, it comes and goes with its monitor,
+ * the pools using it and their members; so it is not a ConfigKind of its own.
+ */
+export interface ServiceHealthCheck {
+  readonly kind: 'service-health-check';
+  readonly uuid: string;
+  readonly name: string;
+  readonly healthCheckType: 'link-local';
+  readonly monitorType: HealthCheckMonitorType;
+  /** seconds between probes */
+  readonly delay: number;
+  /** seconds a probe waits for its answer */
+  readonly timeout: number;
+  /** consecutive failed probes that make the VMI L3-inactive */
+  readonly maxRetries: number;
+  readonly urlPath?: string;
+  readonly healthMonitor: string;
+  /** The member VMIs that reference it (refs from VMI to service-health-check in Contrail). */
+  readonly virtualMachineInterfaces: readonly string[];
+}
+
 export type ConfigObject =
   | VirtualNetwork
   | VirtualMachineInterface

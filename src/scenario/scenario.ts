@@ -5,6 +5,7 @@
 import type { ApiHandler, ApiResponse } from '../inspect/api-router.ts';
 import type { DistributionReport, ResendReport } from '../vrouter/traffic.ts';
 import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
+import type { WorkloadHealth } from '../vrouter/agent.ts';
 import { subsetMismatch, type Subset } from './subset.ts';
 
 export type { SlotView };
@@ -269,6 +270,27 @@ export class ScenarioContext {
       timeline: this.timeline,
       ...(error ? { error } : {}),
     };
+  }
+
+  // ---- health (service-health-checks, §8.2 step 5, §7.2) ----
+
+  /** Creates a health monitor and attaches it to `pool`: its members' VMIs get a service-health-check. */
+  async addHealthMonitor(pool: string, monitor: { name: string; type: 'PING' | 'TCP' | 'HTTP' | 'HTTPS'; delay?: number; timeout?: number; maxRetries?: number; urlPath?: string }): Promise<void> {
+    await this.request('POST', '/api/config/healthmonitor', monitor);
+    await this.request('PATCH', `/api/config/pool/${encodeURIComponent(pool)}`, { healthMonitor: monitor.name });
+    this.note(`health monitor ${monitor.name} (${monitor.type}) on ${pool}`);
+  }
+
+  /** What `workload` answers to probes from now on. */
+  async setWorkloadHealth(compute: string, workload: string, healthy: boolean): Promise<WorkloadHealth> {
+    const state = await this.request<WorkloadHealth>('POST', `/api/nodes/${encodeURIComponent(compute)}/workloads/${encodeURIComponent(workload)}/health`, { healthy });
+    this.note(`${workload} on ${compute} turns ${healthy ? 'healthy' : 'unhealthy'}`);
+    return state;
+  }
+
+  /** Probes sent, failures in a row and L3 activity of a workload, as its agent sees them. */
+  async workloadHealth(compute: string, workload: string): Promise<WorkloadHealth> {
+    return this.request<WorkloadHealth>('GET', `/api/nodes/${encodeURIComponent(compute)}/workloads/${encodeURIComponent(workload)}/health`);
   }
 }
 

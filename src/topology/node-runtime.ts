@@ -50,6 +50,7 @@ export function configSource(store: ConfigStore): ConfigSource {
         instanceIps: store.list('instance-ip'),
         floatingIps: store.list('floating-ip'),
         loadBalancers: store.list('loadbalancer'),
+        serviceHealthChecks: store.serviceHealthChecks(),
       }),
     onChange: (listener) => store.onChange(() => listener()),
   };

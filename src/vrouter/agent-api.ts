@@ -1,7 +1,7 @@
 // An agent's introspect API (what contrail-vrouter-agent's introspect and contrail-introspect-cli show:
 // sessions, VRFs, routes as received, the FIB with composite next-hops and their slots, flows), plus the
-// traffic and trace verbs that make its workloads send packets. Mounted by the simulation at
-// /api/nodes/<compute>.
+// traffic and trace verbs that make its workloads send packets, and each workload's simulated health that
+// its service-health-check probes see. Mounted by the simulation at /api/nodes/<compute>.
 import { ApiError, ApiRouter, bodyObject, queryInt, type ApiHandler } from '../inspect/api-router.ts';
 import type { Packet } from './packet.ts';
 import { TrafficGenerator, addressRange } from './traffic.ts';
@@ -62,6 +62,12 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
     return w;
   };
 
+  /** Health applies to every local VMI: the topology's workloads and those added through the config API. */
+  const probedWorkload = (name: string): string => {
+    if (workloads.some((w) => w.name === name) || agent.hasInterface(name)) return name;
+    throw new ApiError(404, `${agent.name} hosts no workload named ${name}; it hosts: ${workloads.map((x) => x.name).join(', ') || 'none'}`);
+  };
+
   /** VRF names as users type them: the routing instance or the VN fq-name. */
   const vrfName = (name: string | null): string | undefined => {
     if (!name) return undefined;
@@ -72,6 +78,13 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
   const router = new ApiRouter()
     .on('GET', '/status', () => ({ status: 200, body: { kind: 'compute', ...agent.status(), counters: agent.vrouter.counters() } }))
     .on('GET', '/workloads', () => ({ status: 200, body: workloads }))
+    .on('GET', '/workloads/:name/health', (req) => ({ status: 200, body: agent.workloadHealth(probedWorkload(req.params.name)) }))
+    .on('POST', '/workloads/:name/health', (req) => {
+      const name = probedWorkload(req.params.name);
+      const body = bodyObject(req);
+      if (typeof body.healthy !== 'boolean') throw new ApiError(400, `healthy must be true or false${body.healthy === undefined ? '' : `, got ${JSON.stringify(body.healthy)}`}`);
+      return { status: 200, body: agent.setWorkloadHealth(name, body.healthy) };
+    })
     .on('GET', '/routes', (req) => ({ status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))) }))
     .on('GET', '/fib', (req) => ({ status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf'))) }))
     .on('GET', '/flows', (req) => {

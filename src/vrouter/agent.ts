@@ -2,7 +2,8 @@
 // config from them (our /config channel), allocates labels and VRF indexes (§7.1), publishes the routes of
 // its local interfaces and of the floating-ips attached to them (§7.2: once per compute, through a
 // local-ECMP composite when several local VMIs share a floating-ip), and programs what the control nodes
-// reflect back into its vRouter (§7.3). The data plane itself lives in ./vrouter.ts.
+// reflect back into its vRouter (§7.3). It probes the VMIs that have a service-health-check and withdraws
+// every route of a VMI whose check fails (§7.2 last paragraph). The data plane itself lives in ./vrouter.ts.
 import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
 import {
@@ -21,7 +22,9 @@ import {
   ConfigDecodeError,
   type AgentConfig,
   type ConfigHashField,
+  type ConfigHealthCheck,
 } from '../xmpp/config-stanza.ts';
+import { HealthCheckState } from '../lbaas/health-check-state.ts';
 import type { StanzaTap } from '../inspect/stanza-tap.ts';
 import { Vrouter, type HashField, type LocalInterfaceSpec, type RemoteNextHop, type Underlay } from './vrouter.ts';
 import { labelAllocator, vrfIndexAllocator } from './agent-ids.ts';
@@ -51,6 +54,43 @@ export interface VrouterAgentOptions {
   log?: (line: string) => void;
   /** Routes learned from a control node that went away are swept this long after it is back, if its EoR has not come. */
   staleSweepMs?: number;
+  /**
+   * Health-check delay and timeout are seconds (as in Contrail); one second lasts this many real seconds.
+   * Default 1; tests use e.g. 0.02 to probe every 20 ms.
+   */
+  healthCheckTimeScale?: number;
+}
+
+/** One service-health-check probing one local VMI. */
+interface HealthProbe {
+  check: ConfigHealthCheck;
+  state: HealthCheckState;
+  interval: NodeJS.Timeout;
+  /** Probes to an unhealthy workload, failing when their timeout is up. */
+  pending: Set<NodeJS.Timeout>;
+}
+
+/** A local workload's health as the agent sees it (GET/POST …/workloads/<name>/health). */
+export interface WorkloadHealth {
+  workload: string;
+  /** The simulated workload's own health: what a probe gets as its answer. */
+  healthy: boolean;
+  /** false once a check has failed max-retries times in a row: all the VMI's routes are withdrawn. */
+  l3Active: boolean;
+  probesSent: number;
+  /** The longest current run of failed probes over its checks. */
+  failuresInRow: number;
+  checks: {
+    name: string;
+    monitorType: ConfigHealthCheck['monitorType'];
+    delay: number;
+    timeout: number;
+    maxRetries: number;
+    urlPath?: string;
+    probesSent: number;
+    failuresInRow: number;
+    active: boolean;
+  }[];
 }
 
 /** §7.2: the local-ECMP composite of the VMIs on this compute that share one floating-ip. */
@@ -91,6 +131,7 @@ interface ControlChannel {
 
 const routeKey = (instance: string, prefix: string): string => `${instance}\u0000${prefix}`;
 const splitKey = (key: string): [string, string] => key.split('\u0000') as [string, string];
+const probeKey = (vmi: string, check: string): string => `${vmi}\u0000${check}`;
 
 const HASH_TO_LOAD_BALANCE: Record<ConfigHashField, LoadBalanceField> = {
   'source-ip': 'l3-source-address',
@@ -137,6 +178,11 @@ export class VrouterAgent extends EventEmitter {
   /** instance → VN fq-name, for every VRF this compute needs. */
   private instances = new Map<string, string>();
   private maglevPrefixes = new Set<string>();
+  /** `<vmi>\u0000<check>` → its probe. */
+  private probes = new Map<string, HealthProbe>();
+  /** Simulated workload health, by VMI name; absent means healthy. */
+  private unhealthy = new Set<string>();
+  private readonly healthCheckTimeScale: number;
   private started = false;
 
   constructor(private readonly options: VrouterAgentOptions) {
@@ -149,6 +195,10 @@ export class VrouterAgent extends EventEmitter {
     this.mac = vhostMac(options.address);
     this.log = options.log ?? (() => {});
     this.staleSweepMs = options.staleSweepMs ?? 30_000;
+    this.healthCheckTimeScale = options.healthCheckTimeScale ?? 1;
+    if (!(this.healthCheckTimeScale > 0) || !Number.isFinite(this.healthCheckTimeScale)) {
+      throw new Error(`agent ${options.name}: healthCheckTimeScale must be a positive number, got ${options.healthCheckTimeScale}`);
+    }
     this.vrouter = new Vrouter({
       name: options.name,
       routerId: options.address,
@@ -195,6 +245,7 @@ export class VrouterAgent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.started = false;
+    for (const key of [...this.probes.keys()]) this.stopProbe(key);
     for (const c of this.channels) {
       if (c.sweepTimer) clearTimeout(c.sweepTimer);
       c.sweepTimer = null;
@@ -282,6 +333,13 @@ export class VrouterAgent extends EventEmitter {
     const config = this.configChannel()?.config;
     if (!config) return;
     this.config = config;
+    this.reconcileProbes(config);
+    this.program(config);
+    this.emit('config', config.generation);
+  }
+
+  /** Interfaces, VRFs, composites and exports from the config, leaving out the routes of L3-inactive VMIs. */
+  private program(config: AgentConfig): void {
     const networks = new Map(config.networks.map((n) => [n.name, n]));
     const instances = new Map<string, string>();
     const exports = new Map<string, ExportedRoute>();
@@ -298,13 +356,15 @@ export class VrouterAgent extends EventEmitter {
       instances.set(network.routingInstance, network.name);
       const prefix = `${vmi.address}/32`;
       const lbFields = loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields);
-      exports.set(routeKey(network.routingInstance, prefix), {
-        instance: network.routingInstance,
-        prefix,
-        label,
-        virtualNetwork: network.name,
-        loadBalanceFields: lbFields,
-      });
+      if (this.l3Active(vmi.name)) {
+        exports.set(routeKey(network.routingInstance, prefix), {
+          instance: network.routingInstance,
+          prefix,
+          label,
+          virtualNetwork: network.name,
+          loadBalanceFields: lbFields,
+        });
+      }
       const floatingIps = config.floatingIps
         .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
         .map((f) => ({
@@ -332,7 +392,7 @@ export class VrouterAgent extends EventEmitter {
     const composites = new Map<string, PlannedComposite>();
     const localMembers = new Map<string, string[]>();
     for (const fip of config.floatingIps) {
-      const local = fip.interfaces.filter((name) => liveInterfaces.has(name)).sort();
+      const local = fip.interfaces.filter((name) => liveInterfaces.has(name) && this.l3Active(name)).sort();
       const network = networks.get(fip.network);
       if (local.length === 0 || !network) continue;
       const vmi = config.interfaces.find((i) => i.name === local[0])!;
@@ -374,7 +434,127 @@ export class VrouterAgent extends EventEmitter {
     for (const [key] of this.vrfIndexes.entries()) {
       if (!instances.has(key)) this.vrfIndexes.release(key);
     }
-    this.emit('config', config.generation);
+  }
+
+  // ---- service-health-checks (§7.2 last paragraph) ----
+
+  /** A VMI without a health check is always active; with checks, while none of them has failed it out. */
+  private l3Active(vmi: string): boolean {
+    for (const probe of this.probesOf(vmi)) if (!probe.state.active) return false;
+    return true;
+  }
+
+  private probesOf(vmi: string): HealthProbe[] {
+    return [...this.probes].filter(([key]) => splitKey(key)[0] === vmi).map(([, probe]) => probe);
+  }
+
+  /** Starts a probe per (local VMI, check) of the config, restarts those whose timing changed, stops the rest. */
+  private reconcileProbes(config: AgentConfig): void {
+    const checks = new Map(config.healthChecks.map((check) => [check.name, check]));
+    const wanted = new Map<string, ConfigHealthCheck>();
+    for (const vmi of config.interfaces) {
+      for (const name of vmi.healthChecks ?? []) {
+        const check = checks.get(name);
+        if (check) wanted.set(probeKey(vmi.name, name), check);
+      }
+    }
+    for (const key of [...this.probes.keys()]) if (!wanted.has(key)) this.stopProbe(key);
+    for (const [key, check] of wanted) {
+      const probe = this.probes.get(key);
+      if (!probe) {
+        this.startProbe(key, check, new HealthCheckState(check.maxRetries));
+        continue;
+      }
+      if (probe.check.delay !== check.delay || probe.check.timeout !== check.timeout) {
+        // the counters survive a retiming: a failing workload stays out while its monitor is edited
+        this.stopProbe(key);
+        this.startProbe(key, check, probe.state);
+      } else {
+        probe.check = check;
+      }
+      probe.state.setMaxRetries(check.maxRetries);
+    }
+  }
+
+  private startProbe(key: string, check: ConfigHealthCheck, state: HealthCheckState): void {
+    const probe: HealthProbe = {
+      check,
+      state,
+      interval: setInterval(() => this.sendProbe(key), check.delay * 1000 * this.healthCheckTimeScale),
+      pending: new Set(),
+    };
+    probe.interval.unref();
+    this.probes.set(key, probe);
+  }
+
+  private stopProbe(key: string): void {
+    const probe = this.probes.get(key);
+    if (!probe) return;
+    clearInterval(probe.interval);
+    for (const timer of probe.pending) clearTimeout(timer);
+    this.probes.delete(key);
+  }
+
+  /** A healthy workload answers at once; an unhealthy one does not, and the probe fails at its timeout. */
+  private sendProbe(key: string): void {
+    const probe = this.probes.get(key);
+    if (!probe) return;
+    const [vmi] = splitKey(key);
+    probe.state.probeSent();
+    if (!this.unhealthy.has(vmi)) {
+      this.recordAnswer(vmi, probe, true);
+      return;
+    }
+    const timer = setTimeout(() => {
+      probe.pending.delete(timer);
+      if (this.probes.get(key) === probe) this.recordAnswer(vmi, probe, false);
+    }, probe.check.timeout * 1000 * this.healthCheckTimeScale);
+    timer.unref();
+    probe.pending.add(timer);
+  }
+
+  private recordAnswer(vmi: string, probe: HealthProbe, ok: boolean): void {
+    const wasActive = this.l3Active(vmi);
+    probe.state.answer(ok);
+    const active = this.l3Active(vmi);
+    if (active === wasActive || !this.config) return;
+    this.log(`${this.name}: ${vmi} is L3-${active ? 'active again' : `inactive (${probe.check.name}: ${probe.state.failuresInRow} failed probes)`}`);
+    this.program(this.config);
+    this.emit('health', vmi, active);
+  }
+
+  /** Sets what a local workload answers to probes (the simulator's stand-in for a VM that stops serving). */
+  setWorkloadHealth(vmi: string, healthy: boolean): WorkloadHealth {
+    if (healthy) this.unhealthy.delete(vmi);
+    else this.unhealthy.add(vmi);
+    return this.workloadHealth(vmi);
+  }
+
+  workloadHealth(vmi: string): WorkloadHealth {
+    const probes = [...this.probes].filter(([key]) => splitKey(key)[0] === vmi).map(([key, probe]) => [splitKey(key)[1], probe] as const);
+    return {
+      workload: vmi,
+      healthy: !this.unhealthy.has(vmi),
+      l3Active: this.l3Active(vmi),
+      probesSent: probes.reduce((n, [, p]) => n + p.state.probesSent, 0),
+      failuresInRow: probes.reduce((n, [, p]) => Math.max(n, p.state.failuresInRow), 0),
+      checks: probes.map(([name, p]) => ({
+        name,
+        monitorType: p.check.monitorType,
+        delay: p.check.delay,
+        timeout: p.check.timeout,
+        maxRetries: p.check.maxRetries,
+        ...(p.check.urlPath === undefined ? {} : { urlPath: p.check.urlPath }),
+        probesSent: p.state.probesSent,
+        failuresInRow: p.state.failuresInRow,
+        active: p.state.active,
+      })),
+    };
+  }
+
+  /** Whether the current config has this local VMI. */
+  hasInterface(vmi: string): boolean {
+    return this.config?.interfaces.some((i) => i.name === vmi) ?? false;
   }
 
   /**
@@ -597,6 +777,7 @@ export class VrouterAgent extends EventEmitter {
         .map(([key, c, retiring]) => ({ floatingIp: key.slice(4), instance: c.instance, prefix: c.prefix, label: c.label, interfaces: [...c.interfaces], retiring })),
       vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
       exports: [...this.exports.values()].map((r) => ({ instance: r.instance, prefix: r.prefix, label: r.label })),
+      health: [...new Set([...this.probes.keys()].map((key) => splitKey(key)[0]))].map((vmi) => this.workloadHealth(vmi)),
     };
   }
 
@@ -642,6 +823,8 @@ export interface AgentStatus {
   localComposites: { floatingIp: string; instance: string; prefix: string; label: number; interfaces: string[]; retiring: boolean }[];
   vrfs: { instance: string; network: string; index: number | null }[];
   exports: { instance: string; prefix: string; label: number }[];
+  /** The local VMIs a service-health-check probes. */
+  health: WorkloadHealth[];
 }
 
 export interface ReceivedRoute {

@@ -3,9 +3,26 @@
 // Real Contrail streams IF-MAP config over the same XMPP session (`to="…/config"`, §3.5). We keep the
 // real request — the agent subscribes to `virtual-router:default-global-system-config:<agent>` on the
 // `/config` resource — but answer with a compact document of our own: the whole configuration that
-// concerns this compute (its VMIs, the floating-ips attached to them, the networks both live in), sent
-// again whole after every change. A snapshot instead of deltas keeps the agent idempotent: it diffs
-// what it has against what it receives, and a lost or repeated message cannot leave it inconsistent.
+// concerns this compute (its VMIs, the floating-ips and service-health-checks attached to them, the
+// networks both live in), sent again whole after every change. A snapshot instead of deltas keeps the
+// agent idempotent: it diffs what it has against what it receives, and a lost or repeated message cannot
+// leave it inconsistent.
+//
+//   <message from="network-control@contrailsystems.com" to="<agent>/config">
+//     <config xmlns="urn:ecmpsim:config" generation="7" hash-fields="…" encapsulation-priorities="…">
+//       <virtual-network name routing-instance vn-index route-target [hash-fields]/>
+//       <virtual-machine-interface name network address mac [hash-fields]>
+//         <service-health-check-ref name/>            (0..n: the checks that probe this VMI)
+//       </virtual-machine-interface>
+//       <floating-ip name address network direction port-mappings-enable maglev>
+//         <port-mapping protocol src-port dst-port/>  <vmi-ref name/>
+//       </floating-ip>
+//       <service-health-check name type="link-local" monitor-type="PING|HTTP" delay timeout max-retries [url-path]/>
+//     </config>
+//   </message>
+//
+// delay and timeout are seconds, as in Contrail's service-health-check-properties; every
+// service-health-check-ref names a service-health-check of the same document.
 import { parse, escapeXML, type Element } from 'ltx';
 import { CONTROL_NODE_JID } from './stanza-codec.ts';
 
@@ -28,6 +45,22 @@ export interface ConfigInterface {
   address: string;
   mac: string;
   hashFields?: ConfigHashField[];
+  /** Names of the service-health-checks that probe this VMI (§8.2 step 5); absent or empty: none. */
+  healthChecks?: string[];
+}
+
+/** §8.2 step 5 / §7.2: a link-local service-health-check as the agent needs it. */
+export interface ConfigHealthCheck {
+  name: string;
+  type: 'link-local';
+  monitorType: 'PING' | 'HTTP';
+  /** seconds between probes */
+  delay: number;
+  /** seconds a probe waits for its answer */
+  timeout: number;
+  /** consecutive failures that make the VMI L3-inactive */
+  maxRetries: number;
+  urlPath?: string;
 }
 
 export interface ConfigPortMapping {
@@ -56,6 +89,7 @@ export interface AgentConfig {
   networks: ConfigNetwork[];
   interfaces: ConfigInterface[];
   floatingIps: ConfigFloatingIp[];
+  healthChecks: ConfigHealthCheck[];
 }
 
 export function virtualRouterNode(agentName: string): string {
@@ -92,10 +126,15 @@ export function encodeAgentConfig(agentName: string, config: AgentConfig): strin
     );
   }
   for (const i of config.interfaces) {
-    parts.push(
-      `<virtual-machine-interface${attr('name', i.name)}${attr('network', i.network)}${attr('address', i.address)}` +
-        `${attr('mac', i.mac)}${fieldsAttr(i.hashFields)}/>`,
-    );
+    const head = `<virtual-machine-interface${attr('name', i.name)}${attr('network', i.network)}${attr('address', i.address)}${attr('mac', i.mac)}${fieldsAttr(i.hashFields)}`;
+    const refs = i.healthChecks ?? [];
+    if (refs.length === 0) {
+      parts.push(`${head}/>`);
+    } else {
+      parts.push(`${head}>`);
+      for (const ref of refs) parts.push(`<service-health-check-ref${attr('name', ref)}/>`);
+      parts.push('</virtual-machine-interface>');
+    }
   }
   for (const f of config.floatingIps) {
     parts.push(
@@ -107,6 +146,12 @@ export function encodeAgentConfig(agentName: string, config: AgentConfig): strin
     }
     for (const ref of f.interfaces) parts.push(`<vmi-ref${attr('name', ref)}/>`);
     parts.push('</floating-ip>');
+  }
+  for (const h of config.healthChecks) {
+    parts.push(
+      `<service-health-check${attr('name', h.name)}${attr('type', h.type)}${attr('monitor-type', h.monitorType)}${attr('delay', h.delay)}` +
+        `${attr('timeout', h.timeout)}${attr('max-retries', h.maxRetries)}${h.urlPath === undefined ? '' : attr('url-path', h.urlPath)}/>`,
+    );
   }
   parts.push('</config></message>');
   return parts.join('');
@@ -162,6 +207,7 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
     networks: [],
     interfaces: [],
     floatingIps: [],
+    healthChecks: [],
   };
   for (const el of config.getChildElements()) {
     switch (el.name) {
@@ -174,15 +220,35 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
           hashFields: hashFields(el),
         });
         break;
-      case 'virtual-machine-interface':
+      case 'virtual-machine-interface': {
+        const refs = el.getChildElements().map((ref) => {
+          if (ref.name !== 'service-health-check-ref') throw new ConfigDecodeError(`<virtual-machine-interface> has unknown child <${ref.name}>`);
+          return required(ref, 'name');
+        });
         result.interfaces.push({
           name: required(el, 'name'),
           network: required(el, 'network'),
           address: required(el, 'address'),
           mac: required(el, 'mac'),
           hashFields: hashFields(el),
+          ...(refs.length > 0 ? { healthChecks: refs } : {}),
         });
         break;
+      }
+      case 'service-health-check': {
+        const urlPath = el.attrs['url-path'];
+        if (urlPath !== undefined && (typeof urlPath !== 'string' || urlPath === '')) throw new ConfigDecodeError('<service-health-check> has an empty url-path');
+        result.healthChecks.push({
+          name: required(el, 'name'),
+          type: oneOf(el, 'type', ['link-local'] as const),
+          monitorType: oneOf(el, 'monitor-type', ['PING', 'HTTP'] as const),
+          delay: integer(el, 'delay', 1, 86400),
+          timeout: integer(el, 'timeout', 1, 86400),
+          maxRetries: integer(el, 'max-retries', 1, 10),
+          ...(urlPath === undefined ? {} : { urlPath: urlPath as string }),
+        });
+        break;
+      }
       case 'floating-ip':
         result.floatingIps.push({
           name: required(el, 'name'),
@@ -202,6 +268,15 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
       default:
         throw new ConfigDecodeError(`unknown config element <${el.name}>`);
     }
+  }
+  const checkNames = new Set<string>();
+  for (const check of result.healthChecks) {
+    if (checkNames.has(check.name)) throw new ConfigDecodeError(`service-health-check ${check.name} is defined twice`);
+    checkNames.add(check.name);
+  }
+  for (const vmi of result.interfaces) {
+    const dangling = (vmi.healthChecks ?? []).find((name) => !checkNames.has(name));
+    if (dangling !== undefined) throw new ConfigDecodeError(`virtual-machine-interface ${vmi.name} refers to service-health-check ${dangling}, which the config does not define`);
   }
   return result;
 }

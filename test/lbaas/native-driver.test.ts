@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { reconcileNativeLoadBalancers, type NativeDriverInput } from '../../src/lbaas/native-driver.ts';
+import { nativeHealthCheckName, reconcileNativeLoadBalancers, type NativeDriverInput } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import type { PortMapping } from '../../src/model/objects.ts';
 
@@ -208,6 +208,7 @@ describe('lbaas/native driver (reference §8.2)', () => {
       listeners: store.list('loadbalancer-listener'),
       pools: store.list('loadbalancer-pool'),
       members: store.list('loadbalancer-member'),
+      healthMonitors: store.list('loadbalancer-healthmonitor'),
     };
     const before = JSON.stringify(input, (_key, value) => (value instanceof Map ? [...value] : value));
     const first = reconcileNativeLoadBalancers(input);
@@ -227,5 +228,195 @@ describe('lbaas/native driver (reference §8.2)', () => {
     expect(store.lbaasReport.warnings.map(notice)).to.deep.equal([
       'lb1 loadbalancer-member m-a: address 30.30.30.10 belongs to several interfaces (web-a, twin); using web-a (give the member a subnet to choose)',
     ]);
+  });
+});
+
+interface CheckView {
+  name: string;
+  type: string;
+  monitor: string;
+  delay: number;
+  timeout: number;
+  retries: number;
+  urlPath?: string;
+  vmis: string[];
+}
+
+function checks(store: ConfigStore): CheckView[] {
+  return store.serviceHealthChecks().map((c) => ({
+    name: c.name,
+    type: `${c.healthCheckType}/${c.monitorType}`,
+    monitor: c.healthMonitor,
+    delay: c.delay,
+    timeout: c.timeout,
+    retries: c.maxRetries,
+    ...(c.urlPath === undefined ? {} : { urlPath: c.urlPath }),
+    vmis: [...c.virtualMachineInterfaces],
+  }));
+}
+
+const HM = nativeHealthCheckName('hm');
+const hmCheck = (vmis: string[], type = 'link-local/PING', extra: Partial<CheckView> = {}): CheckView => ({
+  name: HM, type, monitor: 'hm', delay: 2, timeout: 1, retries: 3, vmis, ...extra,
+});
+
+interface HealthCase {
+  name: string;
+  change: (store: ConfigStore) => void;
+  checks: CheckView[];
+  problems?: string[];
+}
+
+/** Every case starts from the demo store plus a TCP monitor `hm` (delay 2, timeout 1, retries 3) not yet on a pool. */
+const HEALTH_CASES: HealthCase[] = [
+  { name: 'a monitor no pool uses makes no service-health-check', change: () => {}, checks: [] },
+  {
+    name: 'monitor on the pool: one link-local check (TCP → PING) referenced by every member VMI',
+    change: (s) => s.updatePool('pool1', { healthMonitor: 'hm' }),
+    checks: [hmCheck(['web-a', 'web-b'])],
+  },
+  {
+    name: 'HTTP monitor → HTTP check with its url-path',
+    change: (s) => {
+      s.updateHealthMonitor('hm', { type: 'HTTP', urlPath: '/healthz' });
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+    },
+    checks: [hmCheck(['web-a', 'web-b'], 'link-local/HTTP', { urlPath: '/healthz' })],
+  },
+  {
+    name: 'HTTPS monitor → HTTP check, url-path defaults to /',
+    change: (s) => {
+      s.updateHealthMonitor('hm', { type: 'HTTPS' });
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+    },
+    checks: [hmCheck(['web-a', 'web-b'], 'link-local/HTTP', { urlPath: '/' })],
+  },
+  {
+    name: 'PING monitor → PING check; monitor updates follow',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.updateHealthMonitor('hm', { type: 'PING', delay: 7, maxRetries: 5 });
+    },
+    checks: [hmCheck(['web-a', 'web-b'], 'link-local/PING', { delay: 7, retries: 5 })],
+  },
+  {
+    name: 'a new member VMI joins the check, a deleted one leaves it',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.createMember({ name: 'm-c', pool: 'pool1', address: '30.30.30.12', port: 8080 });
+      s.deleteMember('m-a');
+    },
+    checks: [hmCheck(['web-b', 'web-c'])],
+  },
+  {
+    name: 'the last member gone: no check until a member comes back',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.deleteMember('m-a');
+      s.deleteMember('m-b');
+    },
+    checks: [],
+  },
+  {
+    name: 'a member whose address matches no VMI adds no reference',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.createMember({ name: 'm-x', pool: 'pool1', address: '30.30.30.99', port: 8080 });
+    },
+    checks: [hmCheck(['web-a', 'web-b'])],
+    problems: ['lb1 loadbalancer-member m-x: address 30.30.30.99 matches no virtual-machine-interface; the member is left out'],
+  },
+  {
+    name: 'monitor detached from the pool: the check goes',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.updatePool('pool1', { healthMonitor: null });
+    },
+    checks: [],
+  },
+  {
+    name: 'LB suspended (admin down) or deleted: the check goes with its FIPs',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.updateLoadBalancer('lb1', { adminState: false });
+    },
+    checks: [],
+  },
+  {
+    name: 'one monitor on two pools: one check, members of both',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.createListener({ name: 'listener2', loadBalancer: 'lb1', protocol: 'TCP', port: 443 });
+      s.createPool({ name: 'pool2', listener: 'listener2', healthMonitor: 'hm' });
+      s.createMember({ name: 'm2-b', pool: 'pool2', address: '30.30.30.11', port: 8443 });
+      s.createMember({ name: 'm2-c', pool: 'pool2', address: '30.30.30.12', port: 8443 });
+    },
+    checks: [hmCheck(['web-a', 'web-b', 'web-c'])],
+  },
+  {
+    name: 'two monitors on two pools: a check each, a VMI in both pools references both',
+    change: (s) => {
+      s.updatePool('pool1', { healthMonitor: 'hm' });
+      s.createHealthMonitor({ name: 'hm2', type: 'HTTP', delay: 1, timeout: 1, maxRetries: 1, urlPath: '/up' });
+      s.createListener({ name: 'listener2', loadBalancer: 'lb1', protocol: 'TCP', port: 443 });
+      s.createPool({ name: 'pool2', listener: 'listener2', healthMonitor: 'hm2' });
+      s.createMember({ name: 'm2-b', pool: 'pool2', address: '30.30.30.11', port: 8443 });
+    },
+    checks: [
+      hmCheck(['web-a', 'web-b']),
+      { name: nativeHealthCheckName('hm2'), type: 'link-local/HTTP', monitor: 'hm2', delay: 1, timeout: 1, retries: 1, urlPath: '/up', vmis: ['web-b'] },
+    ],
+  },
+];
+
+describe('lbaas/native driver: health monitors → service-health-checks (reference §8.2 step 5)', () => {
+  for (const testCase of HEALTH_CASES) {
+    it(testCase.name, () => {
+      const store = demoStore();
+      store.createHealthMonitor({ name: 'hm', type: 'TCP', delay: 2, timeout: 1, maxRetries: 3 });
+      testCase.change(store);
+      expect(checks(store)).to.deep.equal(testCase.checks);
+      expect(store.lbaasReport.problems.map(notice)).to.deep.equal(testCase.problems ?? []);
+      expect(store.snapshot().serviceHealthChecks.map((c) => c.name)).to.deep.equal(testCase.checks.map((c) => c.name));
+    });
+  }
+
+  it('a refused transaction leaves the previous checks in place', () => {
+    const store = demoStore();
+    store.createHealthMonitor({ name: 'hm', type: 'TCP', delay: 2, timeout: 1, maxRetries: 3 });
+    store.updatePool('pool1', { healthMonitor: 'hm' });
+    expect(() =>
+      store.batch(() => {
+        store.deleteMember('m-a');
+        store.createMember({ name: 'bad', pool: 'pool1', address: 'not-an-address', port: 8080 });
+      }),
+    ).to.throw();
+    expect(checks(store)).to.deep.equal([hmCheck(['web-a', 'web-b'])]);
+  });
+
+  it('names and uuids are deterministic and tell the checks apart', () => {
+    const build = () => {
+      const store = demoStore();
+      store.createHealthMonitor({ name: 'hm', type: 'TCP' });
+      store.updatePool('pool1', { healthMonitor: 'hm' });
+      return store.serviceHealthChecks()[0];
+    };
+    const first = build();
+    expect(first.name).to.equal('hm:service-health-check');
+    expect(build().uuid).to.equal(first.uuid);
+    expect(first.uuid).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first.uuid).to.not.equal(buildFipUuid());
+    function buildFipUuid(): string {
+      const store = demoStore();
+      return store.list('floating-ip')[0].uuid;
+    }
+  });
+
+  it('configForCompute gives a compute only the checks of its own VMIs', () => {
+    const store = demoStore();
+    store.createHealthMonitor({ name: 'hm', type: 'TCP' });
+    store.updatePool('pool1', { healthMonitor: 'hm' });
+    expect(store.configForCompute('compute-2').serviceHealthChecks.map((c) => c.name)).to.deep.equal([HM]);
+    expect(store.configForCompute('compute-1').serviceHealthChecks).to.deep.equal([]);
   });
 });

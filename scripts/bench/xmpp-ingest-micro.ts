@@ -1,0 +1,68 @@
+// CPU-time micro-benchmark of the control node's XMPP ingest pieces, per publish + collection pair:
+// framing (StreamFramer), decoding (decodeAgentStanza, both stanzas) and storing (Rib.addPath through
+// pathFromItem, as AgentChannel does). process.cpuUsage, not wall time: the machine is shared.
+// Usage: node --import tsx scripts/bench/xmpp-ingest-micro.ts [pairs]
+import { StreamFramer } from '../../src/xmpp/stream-framer.ts';
+import { decodeAgentStanza, encodeRoutePublish, isStanzaError, type AgentStanza } from '../../src/xmpp/stanza-codec.ts';
+import { Rib } from '../../src/rib/rib.ts';
+import { pathFromItem } from '../../src/control/agent-channel.ts';
+import type { PeerRef } from '../../src/rib/path.ts';
+import { agentEntry } from './light-publisher.ts';
+
+const pairs = Number(process.argv[2] ?? 100_000);
+const instance = 'default-domain:bench:vn:vn';
+const agents = 100;
+
+function cpuMicros(work: () => void): number {
+  const before = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+
+const text: string[] = [];
+for (let i = 0; i < pairs; i++) {
+  const agent = i % agents;
+  const address = `127.2.0.${agent + 1}`;
+  const prefix = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`;
+  text.push(encodeRoutePublish({ from: `agent-${agent}`, instance, entry: agentEntry(prefix, address, 16 + (i % 1000), 'vn'), seq: i }));
+}
+
+const framedRaw: string[] = [];
+const framer = new StreamFramer(1 << 22, false);
+const frameUs = cpuMicros(() => {
+  for (let i = 0; i < pairs; i += 64) {
+    for (const ev of framer.push(text.slice(i, i + 64).join(''))) if (ev.type === 'stanza') framedRaw.push(ev.raw);
+  }
+});
+
+const decoded: AgentStanza[] = [];
+const decodeUs = cpuMicros(() => {
+  for (const raw of framedRaw) {
+    const s = decodeAgentStanza(raw);
+    if (isStanzaError(s)) throw new Error(s.error);
+    decoded.push(s);
+  }
+});
+
+const rib = new Rib();
+rib.createInstance({ name: instance, virtualNetwork: 'default-domain:bench:vn', vnIndex: 5, importTargets: ['target:64512:5'], exportTargets: ['target:64512:5'] });
+const peers: PeerRef[] = [];
+for (let a = 0; a < agents; a++) peers.push({ kind: 'xmpp', name: `agent-${a}`, address: `127.2.0.${a + 1}` });
+const network = { name: 'default-domain:bench:vn', vnIndex: 5 };
+const inputs = [];
+for (let i = 0; i < decoded.length; i += 2) {
+  const p = decoded[i];
+  if (p.kind !== 'publish' || !p.entry) throw new Error('not a publish');
+  inputs.push(pathFromItem(peers[(i / 2) % agents], p.prefix, p.entry, 1, network));
+}
+const addUs = cpuMicros(() => {
+  for (const input of inputs) {
+    rib.instance(instance);
+    rib.addPath(instance, input);
+  }
+});
+
+const f = (us: number): string => (us / pairs).toFixed(2);
+console.log(`pairs ${pairs}: frame ${f(frameUs)} µs, decode ${f(decodeUs)} µs, addPath ${f(addUs)} µs per pair; ` +
+  `sum ${f(frameUs + decodeUs + addUs)} µs → ${Math.round(pairs / ((frameUs + decodeUs + addUs) / 1e6))} items/CPU-s`);
