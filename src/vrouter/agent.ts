@@ -217,6 +217,8 @@ export class VrouterAgent extends EventEmitter {
       holdTimeSeconds: this.options.holdTimeSeconds,
       tap: this.options.tap,
       log: (line) => this.log(`${this.name} → ${endpoint.name}: ${line}`),
+      // The agent decodes the raw stanza itself; an element tree per stanza for the middleware is wasted work.
+      parseElements: false,
     });
     const channel: ControlChannel = {
       endpoint,
