@@ -5,10 +5,10 @@ import type { StanzaTap } from '../inspect/stanza-tap.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import type { ApiRouter } from '../inspect/api-router.ts';
 import type { ConfigStore } from '../model/config-store.ts';
-import { ControlNode, type ConfigSource } from '../control/control-node.ts';
+import { ControlNode } from '../control/control-node.ts';
+import { configSource } from '../control/config-source.ts';
 import { controlNodeApi } from '../control/control-api.ts';
 import { mountConfigApi } from '../control/config-api.ts';
-import type { ConfigView } from '../control/agent-config.ts';
 import { attachBgp, type BgpAttachment } from '../control/bgp-routing.ts';
 import { VrouterAgent } from '../vrouter/agent.ts';
 import { agentApi } from '../vrouter/agent-api.ts';
@@ -34,26 +34,6 @@ export interface NodeDeps {
   /** Replayed on a fresh config store before the node starts (config written through the API earlier). */
   configJournal?: readonly ((store: ConfigStore) => void)[];
   endOfRibQuietMs?: number;
-}
-
-/** The config store seen as the control node needs it; the view is rebuilt only after a change. */
-export function configSource(store: ConfigStore): ConfigSource {
-  let cached: ConfigView | null = null;
-  store.onChange(() => {
-    cached = null;
-  });
-  return {
-    view: () =>
-      (cached ??= {
-        networks: store.list('virtual-network'),
-        interfaces: store.list('virtual-machine-interface'),
-        instanceIps: store.list('instance-ip'),
-        floatingIps: store.list('floating-ip'),
-        loadBalancers: store.list('loadbalancer'),
-        serviceHealthChecks: store.serviceHealthChecks(),
-      }),
-    onChange: (listener) => store.onChange(() => listener()),
-  };
 }
 
 export interface RunningControlNode extends RunningNode {

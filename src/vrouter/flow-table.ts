@@ -46,23 +46,24 @@ export class FlowTable {
   private used = 0;
   private sweepCursor = 0;
 
+  // Every column is (re)created by allocate().
   /** key words of slot i at 4i..4i+3, interleaved so that a probe touches one cache line */
-  keys: Uint32Array;
-  flags: Uint8Array;
+  keys!: Uint32Array;
+  flags!: Uint8Array;
   /** composite slot of an ECMP forward flow, NO_SLOT otherwise */
-  slot: Uint8Array;
+  slot!: Uint8Array;
   /** hash field mask the flow was hashed with (re-hash after a member leaves) */
-  hashMask: Uint8Array;
+  hashMask!: Uint8Array;
   /** forward flow: route id; towards-workload flow: interface id; -1 = look the route up again */
-  target: Int32Array;
+  target!: Int32Array;
   /** VRF id in which a reverse (SNAT) flow routes its translated packet */
-  routeVrf: Uint32Array;
-  natIp: Uint32Array;
-  natPort: Uint16Array;
-  partner: Int32Array;
-  packets: Uint32Array;
-  bytes: Float64Array;
-  lastSeen: Float64Array;
+  routeVrf!: Uint32Array;
+  natIp!: Uint32Array;
+  natPort!: Uint16Array;
+  partner!: Int32Array;
+  packets!: Uint32Array;
+  bytes!: Float64Array;
+  lastSeen!: Float64Array;
 
   /** `preallocate` reserves the full-size arrays at once, as the kernel vRouter does (no growth pauses). */
   constructor(capacity: number = DEFAULT_FLOW_TABLE_SIZE, o: { preallocate?: boolean } = {}) {
@@ -73,6 +74,11 @@ export class FlowTable {
     this.maxSlots = Math.ceil(capacity / MAX_LOAD) + 1;
     const n = o.preallocate === true ? this.maxSlots : Math.min(this.maxSlots, INITIAL_SLOTS);
     this.slotCount = n;
+    this.allocate(n);
+  }
+
+  /** Fresh, empty columns for `n` slots. */
+  private allocate(n: number): void {
     this.keys = new Uint32Array(n * 4);
     this.flags = new Uint8Array(n);
     this.slot = new Uint8Array(n).fill(NO_SLOT);
@@ -96,18 +102,7 @@ export class FlowTable {
     };
     const n = Math.min(this.maxSlots, old.n * 2);
     this.slotCount = n;
-    this.keys = new Uint32Array(n * 4);
-    this.flags = new Uint8Array(n);
-    this.slot = new Uint8Array(n).fill(NO_SLOT);
-    this.hashMask = new Uint8Array(n);
-    this.target = new Int32Array(n);
-    this.routeVrf = new Uint32Array(n);
-    this.natIp = new Uint32Array(n);
-    this.natPort = new Uint16Array(n);
-    this.partner = new Int32Array(n).fill(-1);
-    this.packets = new Uint32Array(n);
-    this.bytes = new Float64Array(n);
-    this.lastSeen = new Float64Array(n);
+    this.allocate(n);
     this.sweepCursor = 0;
     const moved = new Int32Array(old.n).fill(-1);
     for (let i = 0; i < old.n; i++) {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { once } from 'node:events';
 import { ControlNode } from '../../src/control/control-node.ts';
-import { configSource } from '../../src/topology/node-runtime.ts';
+import { configSource } from '../../src/control/config-source.ts';
 import { buildConfigStore } from '../../src/topology/config-from-topology.ts';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
 import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';

@@ -2,6 +2,7 @@
 // agentConfigFor selects, how the /config document carries it, and what the decoder refuses.
 import { expect } from 'chai';
 import { agentConfigFor, type ConfigView } from '../../src/control/agent-config.ts';
+import { configSource } from '../../src/control/config-source.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { ConfigDecodeError, decodeAgentConfig, encodeAgentConfig, type AgentConfig } from '../../src/xmpp/config-stanza.ts';
 
@@ -27,14 +28,7 @@ function store(): ConfigStore {
 }
 
 function view(s: ConfigStore): ConfigView {
-  return {
-    networks: s.list('virtual-network'),
-    interfaces: s.list('virtual-machine-interface'),
-    instanceIps: s.list('instance-ip'),
-    floatingIps: s.list('floating-ip'),
-    loadBalancers: s.list('loadbalancer'),
-    serviceHealthChecks: s.serviceHealthChecks(),
-  };
+  return configSource(s).view();
 }
 
 const CHECK = { name: 'hm:service-health-check', type: 'link-local', monitorType: 'HTTP', delay: 3, timeout: 2, maxRetries: 4, urlPath: '/ready' };

@@ -3,8 +3,8 @@
 // routes, the VIP/32 included (§7.2); one good probe brings it back. Co-located members shrink the local
 // composite instead (§7.2); a VMI without a check is never probed. Health-check seconds last 10 ms here.
 import { expect } from 'chai';
-import { ControlNode, type ConfigSource } from '../../src/control/control-node.ts';
-import type { ConfigView } from '../../src/control/agent-config.ts';
+import { ControlNode } from '../../src/control/control-node.ts';
+import { configSource } from '../../src/control/config-source.ts';
 import type { ApiHandler } from '../../src/inspect/api-router.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { VrouterAgent, type WorkloadHealth } from '../../src/vrouter/agent.ts';
@@ -58,17 +58,7 @@ describe('agent: service-health-checks make failing members L3-inactive (§7.2, 
       store.createPool({ name: 'p1', listener: 'l1', healthMonitor: 'hm' });
       for (const address of ['30.30.30.10', '30.30.30.11', '30.30.30.13']) store.createMember({ pool: 'p1', address, port: 8080 });
     });
-    const source: ConfigSource = {
-      view: (): ConfigView => ({
-        networks: store.list('virtual-network'),
-        interfaces: store.list('virtual-machine-interface'),
-        instanceIps: store.list('instance-ip'),
-        floatingIps: store.list('floating-ip'),
-        loadBalancers: store.list('loadbalancer'),
-        serviceHealthChecks: store.serviceHealthChecks(),
-      }),
-      onChange: (listener) => store.onChange(() => listener()),
-    };
+    const source = configSource(store);
     control = new ControlNode({ name: 'control-1', address: CONTROL, xmppPort: 0, asn: 64512, config: source, globals: { hashFields: [], encapsulationPriorities: ['MPLSoUDP'] }, endOfRibQuietMs: 100 });
     const { xmpp } = await control.start();
     const underlay = new InProcessUnderlay();
