@@ -9,7 +9,7 @@ import { ScenarioContext } from '../../src/scenario/scenario.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { validateTopology } from '../../src/topology/loader.ts';
 import {
-  Daemon, TempDir, eventually, freePort, interopBlock, malformedFrames, requireBinaries, run, startCapture, tsharkFields,
+  Daemon, TempDir, eventually, freePort, interopBlock, malformedFrames, requireBinaries, run, startCapture, tsharkFields, gobgpdConfig,
 } from './bgp-daemons.ts';
 
 const ASN = 64512;
@@ -59,39 +59,7 @@ describe('interop: a control node of a running simulation with gobgpd and BIRD',
       bgp: await freePort(control), xmpp: await freePort(control), gobgp: await freePort(gobgpAddress), gobgpApi: await freePort(),
       bird: await freePort(birdAddress),
     };
-    writeFileSync(dir.file('gobgpd.toml'), `
-[global.config]
-  as = ${ASN}
-  router-id = "10.0.0.254"
-  port = ${ports.gobgp}
-  local-address-list = ["${gobgpAddress}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${control}"
-    peer-as = ${ASN}
-  [neighbors.transport.config]
-    local-address = "${gobgpAddress}"
-    remote-port = ${ports.bgp}
-    passive-mode = true
-  [neighbors.timers.config]
-    hold-time = 90
-    keepalive-interval = 30
-    idle-hold-time-after-reset = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "rtc"
-# A VRF importing the VN's target makes gobgpd ask for it (RFC 4684): the control node sends RT-constrained.
-[[vrfs]]
-  [vrfs.config]
-    name = "svc"
-    id = 1
-    rd = "10.0.0.254:1"
-    import-rt-list = ["64512:8000001"]
-    export-rt-list = ["64512:8000001"]
-`);
+    writeFileSync(dir.file('gobgpd.toml'), gobgpdConfig({ asn: ASN, address: gobgpAddress, port: ports.gobgp, neighbor: control, neighborPort: ports.bgp, importTarget: '64512:8000001' }));
     // `strict bind yes`: without it BIRD listens on 0.0.0.0 (README BIRD pitfalls); passive: the control node dials.
     writeFileSync(dir.file('bird.conf'), `
 router id 10.0.0.6;

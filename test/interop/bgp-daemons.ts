@@ -135,3 +135,47 @@ export async function tsharkFields(file: string, ports: number[], filter: string
     ...fields.flatMap((f) => ['-e', f])]);
   return out.split('\n').filter((l) => l.trim() !== '');
 }
+
+/**
+ * A gobgpd config with one passive neighbour (gobgpd dials slowly, 5-10 s, but accepts at once: README
+ * pitfall 1), VPNv4 + route-target, and optionally a VRF importing a route target — without one, gobgpd
+ * asks for no target over RFC 4684 and an RT-constrained speaker sends it nothing.
+ */
+export function gobgpdConfig(o: { asn: number; address: string; port: number; neighbor: string; neighborPort: number; importTarget?: string }): string {
+  const vrf = o.importTarget
+    ? `
+[[vrfs]]
+  [vrfs.config]
+    name = "svc"
+    id = 1
+    rd = "10.0.0.254:1"
+    import-rt-list = ["${o.importTarget}"]
+    export-rt-list = ["${o.importTarget}"]
+`
+    : '';
+  return `
+[global.config]
+  as = ${o.asn}
+  router-id = "10.0.0.254"
+  port = ${o.port}
+  local-address-list = ["${o.address}"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${o.neighbor}"
+    peer-as = ${o.asn}
+  [neighbors.transport.config]
+    local-address = "${o.address}"
+    remote-port = ${o.neighborPort}
+    passive-mode = true
+  [neighbors.timers.config]
+    hold-time = 90
+    keepalive-interval = 30
+    idle-hold-time-after-reset = 1
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "l3vpn-ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "rtc"
+${vrf}`;
+}

@@ -5,7 +5,7 @@ import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
 import type { VpnRoute } from '../../src/bgp/routes.ts';
 import { BgpSpeaker } from '../../src/bgp/speaker.ts';
 import {
-  Daemon, TempDir, eventually, freePort, interopBlock, malformedFrames, requireBinaries, run, startCapture, tsharkFields,
+  Daemon, TempDir, eventually, freePort, interopBlock, malformedFrames, requireBinaries, run, startCapture, tsharkFields, gobgpdConfig,
 } from './bgp-daemons.ts';
 
 const ASN = 64512;
@@ -53,31 +53,7 @@ describe('interop: our BGP speaker with gobgpd', function () {
     requireBinaries(this, ['gobgpd', 'gobgp', 'dumpcap', 'tshark'], 'gobgpd tshark');
     ports = { ours: await freePort(ours), theirs: await freePort(theirs), api: await freePort() };
     // gobgpd dials slowly (5-10 s, README pitfall 1) and accepts at once: we connect to it.
-    writeFileSync(dir.file('gobgpd.toml'), `
-[global.config]
-  as = ${ASN}
-  router-id = "10.0.0.254"
-  port = ${ports.theirs}
-  local-address-list = ["${theirs}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${ours}"
-    peer-as = ${ASN}
-  [neighbors.transport.config]
-    local-address = "${theirs}"
-    remote-port = ${ports.ours}
-    passive-mode = true
-  [neighbors.timers.config]
-    hold-time = 90
-    keepalive-interval = 30
-    idle-hold-time-after-reset = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "rtc"
-`);
+    writeFileSync(dir.file('gobgpd.toml'), gobgpdConfig({ asn: ASN, address: theirs, port: ports.theirs, neighbor: ours, neighborPort: ports.ours }));
     capture = await startCapture(dir, [ports.ours, ports.theirs]);
     gobgpd = new Daemon('gobgpd', 'gobgpd', ['-f', dir.file('gobgpd.toml'), '-p',
       `--api-hosts=127.0.0.1:${ports.api}`, '--pprof-disable'], dir.file('gobgpd.log'));
