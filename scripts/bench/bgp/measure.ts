@@ -12,7 +12,8 @@ import { type EncodedFeed, type FeedPlan, FEED_ASN, FEED_ROUTE_TARGET, vpnEndOfR
 import { HarnessSession, type HarnessSpeaker } from './harness-session.ts';
 import { cpuSecondsOf } from './process-stats.ts';
 import { VpnRouteCounter } from './route-counter.ts';
-import { type BgpTarget, type RunningTarget, freePort } from './targets.ts';
+import { type BgpTarget, type RunningTarget } from './targets.ts';
+import { freePort } from '../../../test/interop/bgp-daemons.ts';
 
 export interface Addresses {
   readonly target: string;

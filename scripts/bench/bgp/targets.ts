@@ -4,10 +4,11 @@
 // here, stopped by its PID (TERM, then KILL after 5 s), and its files live in the run's temp dir.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PeakRssSampler } from './process-stats.ts';
+// The interop tests' helper: the benchmark starts the same daemons the same way.
+import { freePort } from '../../../test/interop/bgp-daemons.ts';
 
 export interface TargetPlacement {
   /** Where the target listens for BGP. */
@@ -138,18 +139,6 @@ function output(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-/** A port free right now on `address` (the kernel's pick for port 0). */
-export function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: address, port: 0 }, () => {
-      const a = server.address();
-      const port = a && typeof a === 'object' ? a.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Whether something listens on address:port, from /proc/net/tcp: a probe connection would be a peer to the daemon. */
 function listening(address: string, port: number): boolean {
