@@ -142,6 +142,12 @@ describe('ecmpsim CLI', function () {
       const unknown = await ecmpsim(['--api', api, 'fib', 'compute-99']);
       expect(unknown.code).to.not.equal(0);
       expect(unknown.stderr).to.match(/no node named compute-99/);
+      const unknownVrf = await ecmpsim(['--api', api, 'fib', 'compute-1', '--vrf', 'no-such-vrf']);
+      expect(unknownVrf.code).to.not.equal(0);
+      expect(unknownVrf.stderr).to.match(/compute-1 has no VRF named no-such-vrf/);
+      const unknownTable = await ecmpsim(['--api', api, 'routes', 'control-1', '--vrf', 'no-such-vrf']);
+      expect(unknownTable.code).to.not.equal(0);
+      expect(unknownTable.stderr).to.match(/no routing instance or table named no-such-vrf/);
       const badPort = await ecmpsim(['--api', api, 'member-create', 'pool1', '--address', '30.30.30.13', '--protocol-port', '70000']);
       expect(badPort.code).to.equal(1);
       expect(badPort.stderr).to.match(/port/);
