@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { buildConfigStore } from '../../src/topology/config-from-topology.ts';
 import { formatTopologyError, loadTopologyFile, parseTopologyText, validateTopology } from '../../src/topology/loader.ts';
 import type { Topology, TopologyResult } from '../../src/topology/topology.ts';
+import { sharedReference } from '../support/shared-reference.ts';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.json`, import.meta.url).pathname;
 const shipped = (name: string) => new URL(`../../topologies/${name}.json`, import.meta.url).pathname;
@@ -124,8 +125,8 @@ describe('topology loader', () => {
     expect(topology.bgpPeers).to.deep.equal([]);
   });
 
-  it('default.json is the DESIGN §4.1 example without bgpPeers', () => {
-    const design = readFileSync('/work/shared/DESIGN.md', 'utf8');
+  it('default.json is the DESIGN §4.1 example without bgpPeers', function () {
+    const design = readFileSync(sharedReference(this, 'DESIGN.md'), 'utf8');
     const example = /### 4\.1[\s\S]*?```json\n([\s\S]*?)```/.exec(design);
     if (!example) return expect.fail('DESIGN.md §4.1 example not found');
     const { bgpPeers: _dropped, ...expected } = JSON.parse(example[1]) as Record<string, unknown>;

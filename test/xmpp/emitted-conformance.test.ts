@@ -1,17 +1,15 @@
 // Every <entry> the simulator's own agents and control node put on the wire (taken from the stanza
 // tap of a running default topology) checked against xmpp_unicast.xsd, and every agent publish
 // against the control node's §3/§5 route rules.
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse, type Element } from 'ltx';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
 import { decodeAgentStanza, decodeControlStanza, isStanzaError, validateAgentRoute } from '../../src/xmpp/stanza-codec.ts';
-import { XsdStructure } from './xsd-structure.ts';
+import { loadContrailXsd, type XsdStructure } from './xsd-structure.ts';
 import { sleep } from './raw-peer.ts';
 
-const XSD = fileURLToPath(new URL('../../../shared/reference/xsd/xmpp_unicast.xsd', import.meta.url));
 const VIP = '30.30.30.100/32';
 
 function entries(el: Element, out: Element[] = []): Element[] {
@@ -23,6 +21,10 @@ function entries(el: Element, out: Element[] = []): Element[] {
 describe('conformance of what our agents and control node emit (default topology, real sessions)', function () {
   this.timeout(30_000);
   let sim: Simulation | undefined;
+  let xsd: XsdStructure;
+  before(function () {
+    xsd = loadContrailXsd(this);
+  });
   after(async () => sim?.stop());
 
   it('every emitted <entry> fits xmpp_unicast.xsd; every agent publish passes the route rules', async () => {
@@ -34,7 +36,6 @@ describe('conformance of what our agents and control node emit (default topology
       if (Date.now() > deadline) throw new Error('the VIP was never reflected');
       await sleep(50);
     }
-    const xsd = new XsdStructure(XSD);
     let checkedEntries = 0;
     let publishes = 0;
     for (const r of sim.tap.list({ direction: 'out' })) {

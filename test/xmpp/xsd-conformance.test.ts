@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { parse, type Element } from 'ltx';
-import { XsdStructure } from './xsd-structure.ts';
+import { loadContrailXsd, type XsdStructure } from './xsd-structure.ts';
 import { encodeRoutePublish, encodeRouteItems } from '../../src/xmpp/stanza-codec.ts';
 import { LOAD_BALANCE_FIELDS, makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { splitStanzas } from '../../src/xmpp/stream-framer.ts';
 
-const XSD = fileURLToPath(new URL('../../../shared/reference/xsd/xmpp_unicast.xsd', import.meta.url));
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 function entries(raw: string): Element[] {
@@ -24,7 +22,10 @@ function entries(raw: string): Element[] {
 }
 
 describe('XSD conformance: every emitted <entry> against xmpp_unicast.xsd read as data', () => {
-  const xsd = new XsdStructure(XSD);
+  let xsd: XsdStructure;
+  before(function () {
+    xsd = loadContrailXsd(this);
+  });
 
   it('reads the schema (types, enumerations, the items element)', () => {
     expect(xsd.typeNames()).to.include.members(['EntryType', 'NextHopType', 'TunnelEncapsulationType', 'LoadBalanceFieldType', 'MobilityType']);

@@ -2,6 +2,7 @@
 // dialect: <xsd:element> directly under <xsd:complexType>). It checks element names, nesting,
 // multiplicity, integer/boolean fields, enumerations and attributes.
 import { readFileSync } from 'node:fs';
+import { sharedReference } from '../support/shared-reference.ts';
 import { parse, type Element } from 'ltx';
 
 // ltx's getChild() matches local names only; the schema's elements are matched by their full qname.
@@ -89,4 +90,9 @@ export class XsdStructure {
     if (simple.values.length > 0 && !simple.values.includes(v)) return [`${path}: ${JSON.stringify(v)} not in ${type} {${simple.values.join(', ')}}`];
     return this.checkValue(v, simple.base, path, emptyAllowed);
   }
+}
+
+/** The real schema of the route items, from the shared reference (see test/support/shared-reference.ts). */
+export function loadContrailXsd(ctx: Mocha.Context): XsdStructure {
+  return new XsdStructure(sharedReference(ctx, 'reference/xsd/xmpp_unicast.xsd'));
 }
