@@ -1,4 +1,4 @@
-// `npm run bench` — node --import tsx scripts/bench/run.ts [--quick] [--only xmpp,bgp,dataplane,disruption] [--out FILE]
+// `npm run bench` — node --import tsx scripts/bench/run.ts [--quick] [--only xmpp,bgp,dataplane] [--out FILE]
 //
 // Runs benchmark modules one after the other, prints one table per module (cli-table3) and writes one
 // JSON file (default bench-results/latest.json) with the machine, Node version, date, git commit and
@@ -26,7 +26,6 @@ const MODULES: Record<string, string> = {
   xmpp: './xmpp-fanout.ts',
   bgp: './bgp.ts',
   dataplane: './dataplane.ts',
-  disruption: './disruption.ts',
 };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
