@@ -13,7 +13,6 @@ import {
   LISTENER_PROTOCOLS,
   MONITOR_TYPES,
   POOL_METHODS,
-  SUPPORTED_PROVIDERS,
   TRAFFIC_DIRECTIONS,
   type ConfigKind,
   type ConfigObject,

@@ -13,7 +13,6 @@ import {
 } from './bgp-daemons.ts';
 
 const ASN = 64512;
-const RT = 'target:64512:8000001';
 const VRF = 'default-domain:demo:svc-vn:svc-vn';
 const VIP = '30.30.30.100/32';
 const MEMBERS = ['compute-2', 'compute-3', 'compute-4'];
