@@ -173,12 +173,21 @@ export function makePath(input: PathInput, overrides: Partial<PathAttributes> = 
   }
   return {
     peer: input.peer,
-    rd: input.rd,
-    prefix: input.prefix,
+    rd: ownString(input.rd),
+    prefix: ownString(input.prefix),
     label: input.label,
-    nextHop: input.nextHop,
+    nextHop: ownString(input.nextHop),
     attrs: normalizeAttributes({ ...input.attrs, ...overrides }),
   };
+}
+
+/**
+ * `s` with its own characters. Strings cut out of a received stanza are V8 slices of the whole socket
+ * chunk they arrived in (from 13 characters on; shorter ones are copies): a stored path holding one
+ * kept every chunk alive, ~1.4 KB per route. Slicing a fresh concatenation flattens it into a new string.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 /** Same destination and attributes: replacing one by the other changes nothing anyone can see. */

@@ -16,7 +16,7 @@
  * Invalid input throws RibError before anything is modified.
  */
 import { agentRouteItem, multipathSet, type AgentRouteItem } from './next-hop-list.ts';
-import { makePath, samePathContent, type Path, type PathAttributes, type PathInput, type PeerRef } from './path.ts';
+import { makePath, sameAttributes, samePathContent, type Path, type PathAttributes, type PathInput, type PeerRef } from './path.ts';
 import { comparePaths, type PathSelectionOptions } from './path-selection.ts';
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget } from './route-syntax.ts';
 import { RouteTargetMembership, type MembershipRoute } from './route-target-membership.ts';
@@ -90,19 +90,22 @@ interface Route {
   readonly key: string;
   readonly prefix: string;
   readonly rd: string | undefined;
-  readonly paths: Map<string, Path>;
+  /**
+   * One slot per peer, RD and origin table (see sameSlot). An array, not a Map: a route holds a handful
+   * of paths, and a Map plus a key string per path was most of what a path kept alive.
+   */
+  readonly paths: Path[];
   sorted: Path[] | null;
-  /** Copies of this route's paths: location key → where. NO_REPLICAS until the first copy. */
-  replicas: ReadonlyMap<string, PathLocation>;
+  /** Where this route's paths were copied. NO_REPLICAS until the first copy. */
+  replicas: readonly PathLocation[];
   /** VPN routes only: route targets indexed in vpnRoutesByTarget. NO_TARGETS until the first one. */
   indexedTargets: ReadonlySet<string>;
 }
 
 // Most routes never get a copy (VPN routes whose only importer is their origin) and VRF routes never
 // index targets: sharing one empty collection spares two allocations per route.
-const NO_REPLICAS: ReadonlyMap<string, PathLocation> = new Map();
+const NO_REPLICAS: readonly PathLocation[] = Object.freeze([]);
 const NO_TARGETS: ReadonlySet<string> = new Set();
-const NO_WANTED: ReadonlyMap<string, never> = new Map<string, never>();
 
 interface Table {
   readonly name: string;
@@ -114,22 +117,56 @@ interface Table {
 interface InstanceState {
   config: RoutingInstanceConfig;
   readonly table: Table;
+  /**
+   * The attribute set of the last path stored here, shared by every later path with equal attributes:
+   * an instance's XMPP paths differ in label and next hop, hardly ever in attributes, and one shared
+   * object per path is most of what a path keeps alive.
+   */
+  lastAttrs: PathAttributes | null;
+  /** The same for the bgp.l3vpn.0 copies: `from` (a path's attrs) under `config` gave `attrs`. */
+  lastCopyAttrs: { from: PathAttributes; config: RoutingInstanceConfig; attrs: PathAttributes } | null;
 }
 
 interface PathLocation {
   readonly table: string;
   readonly routeKey: string;
-  readonly pathKey: string;
+  /** The copy stored there; its slot (sameSlot) is what identifies it in that route. */
+  readonly path: Path;
+}
+
+/** What #syncReplicas wants stored: `path` in `target`'s route `targetKey`. */
+interface WantedCopy {
+  readonly target: Table;
+  readonly targetKey: string;
+  readonly rd: string | undefined;
+  readonly path: Path;
 }
 
 const SEP = '\u0000';
 
-function pathKeyOf(path: Path): string {
-  return `${path.peer.name}${SEP}${path.rd}${SEP}${path.replicatedFrom?.table ?? ''}`;
+/** A route keeps one path per peer, RD and origin table: a new path in the same slot replaces the old. */
+function sameSlot(a: Path, b: Path): boolean {
+  return a.rd === b.rd && a.peer.name === b.peer.name && a.replicatedFrom?.table === b.replicatedFrom?.table;
 }
 
-function locationKey(location: PathLocation): string {
-  return `${location.table}${SEP}${location.routeKey}${SEP}${location.pathKey}`;
+function slotIndex(paths: readonly Path[], path: Path): number {
+  for (let i = 0; i < paths.length; i++) if (sameSlot(paths[i], path)) return i;
+  return -1;
+}
+
+// Above this many copies of one route, the replica diff indexes by key instead of scanning.
+const LINEAR_REPLICAS = 16;
+
+function copyKey(table: string, routeKey: string, path: Path): string {
+  return `${table}${SEP}${routeKey}${SEP}${path.peer.name}${SEP}${path.rd}${SEP}${path.replicatedFrom?.table ?? ''}`;
+}
+
+/**
+ * A replicated path. Spelled out rather than spread: a spread of a stored path gave every copy its own
+ * hidden class (~125 B each, one per route).
+ */
+function copyOf(path: Path, attrs: PathAttributes, replicatedFrom: { table: string; routeKey: string }): Path {
+  return { peer: path.peer, rd: path.rd, prefix: path.prefix, label: path.label, nextHop: path.nextHop, attrs, replicatedFrom };
 }
 
 function vpnRouteKey(rd: string, prefix: string): string {
@@ -186,6 +223,8 @@ export class Rib {
   readonly #listeners = new Set<ChangeListener>();
   /** Interned route-target sets (see #internTargets); bounded by the distinct combinations ever seen. */
   readonly #targetSets = new Map<string, ReadonlySet<string>>();
+  /** A target list (VPN copies share their instance's) → its interned set, for #reindexVpnTargets. */
+  readonly #targetSetOfList = new WeakMap<readonly string[], ReadonlySet<string>>();
   /** table → keys of its routes whose replicas must be recomputed */
   #dirty = new Map<Table, Set<string>>();
   readonly #pending = new Map<string, RouteChange>();
@@ -217,7 +256,7 @@ export class Rib {
     if (this.#instances.has(checked.name)) throw new RibError(`routing instance ${checked.name} already exists`);
     return this.#mutate(() => {
       const table: Table = { name: instanceTableName(checked.name), instanceName: checked.name, routes: new Map() };
-      const state: InstanceState = { config: checked, table };
+      const state: InstanceState = { config: checked, table, lastAttrs: null, lastCopyAttrs: null };
       this.#instances.set(checked.name, state);
       this.#tables.set(table.name, table);
       for (const rt of checked.importTargets) addToIndex(this.#importers, rt, checked.name);
@@ -233,8 +272,8 @@ export class Rib {
       this.#markVpnRoutesWithTargets(state.config.importTargets);
       this.#instances.delete(name);
       for (const route of [...state.table.routes.values()]) {
-        for (const path of [...route.paths.values()]) {
-          if (path.replicatedFrom === undefined) this.#deletePath(state.table, route.key, pathKeyOf(path));
+        for (const path of [...route.paths]) {
+          if (path.replicatedFrom === undefined) this.#deletePath(state.table, route.key, path);
         }
       }
       this.#drain();
@@ -274,7 +313,14 @@ export class Rib {
   addPath(instance: string, input: PathInput): RouteChange[] {
     const state = this.#requireInstance(instance);
     const { virtualNetwork, vnIndex } = state.config;
-    const path = makePath(input, input.peer.kind === 'xmpp' ? { virtualNetwork, vnIndex } : {});
+    const made = makePath(input, input.peer.kind === 'xmpp' ? { virtualNetwork, vnIndex } : {});
+    const last = state.lastAttrs;
+    let path = made;
+    if (last !== null && sameAttributes(last, made.attrs)) {
+      path = { peer: made.peer, rd: made.rd, prefix: made.prefix, label: made.label, nextHop: made.nextHop, attrs: last };
+    } else {
+      state.lastAttrs = made.attrs;
+    }
     return this.#mutate(() => this.#putPath(state.table, path.prefix, path.prefix, undefined, path));
   }
 
@@ -285,9 +331,9 @@ export class Rib {
     return this.#mutate(() => {
       const route = state.table.routes.get(prefix);
       if (route === undefined) return;
-      for (const [key, path] of [...route.paths]) {
+      for (const path of [...route.paths]) {
         if (path.peer.name === peerName && path.replicatedFrom === undefined && (rd === undefined || path.rd === rd)) {
-          this.#deletePath(state.table, prefix, key);
+          this.#deletePath(state.table, prefix, path);
         }
       }
     });
@@ -306,8 +352,8 @@ export class Rib {
       const routeKey = vpnRouteKey(rd, prefix);
       const route = this.#vpn.routes.get(routeKey);
       if (route === undefined) return;
-      for (const [key, path] of [...route.paths]) {
-        if (path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, key);
+      for (const path of [...route.paths]) {
+        if (path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, path);
       }
     });
   }
@@ -318,8 +364,7 @@ export class Rib {
       for (const [path, table] of [...(this.#byPeer.get(peerName) ?? [])]) {
         if (path.replicatedFrom !== undefined) continue;
         const routeKey = this.#routeKeyOf(table, path);
-        const pathKey = pathKeyOf(path);
-        if (table.routes.get(routeKey)?.paths.get(pathKey) === path) this.#deletePath(table, routeKey, pathKey);
+        if (table.routes.get(routeKey)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
       }
       for (const prefix of this.#memberships.removePeer(peerName)) this.#record({ table: RTARGET_TABLE, prefix });
     });
@@ -456,7 +501,7 @@ export class Rib {
   }
 
   #sorted(route: Route): Path[] {
-    if (route.sorted === null) route.sorted = [...route.paths.values()].sort((a, b) => comparePaths(a, b, this.#options));
+    if (route.sorted === null) route.sorted = [...route.paths].sort((a, b) => comparePaths(a, b, this.#options));
     return route.sorted;
   }
 
@@ -524,13 +569,22 @@ export class Rib {
   #putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
     let route = table.routes.get(routeKey);
     if (route === undefined) {
-      route = { key: routeKey, prefix, rd, paths: new Map(), sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
+      // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
+      route = { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
       table.routes.set(routeKey, route);
+      this.#pathStored(table, route, path, undefined);
+      return;
     }
-    const key = pathKeyOf(path);
-    const previous = route.paths.get(key);
+    const index = slotIndex(route.paths, path);
+    const previous = index < 0 ? undefined : route.paths[index];
     if (previous !== undefined && samePathContent(previous, path)) return;
-    route.paths.set(key, path);
+    if (index < 0) route.paths.push(path);
+    else route.paths[index] = path;
+    this.#pathStored(table, route, path, previous);
+  }
+
+  /** The bookkeeping once `path` holds its slot in `route` (replacing `previous`). */
+  #pathStored(table: Table, route: Route, path: Path, previous: Path | undefined): void {
     route.sorted = null;
     let locations = this.#byPeer.get(path.peer.name);
     if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
@@ -539,11 +593,14 @@ export class Rib {
     this.#routeChanged(table, route);
   }
 
-  #deletePath(table: Table, routeKey: string, pathKey: string): void {
+  /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
+  #deletePath(table: Table, routeKey: string, slot: Path): void {
     const route = table.routes.get(routeKey);
-    const path = route?.paths.get(pathKey);
-    if (route === undefined || path === undefined) return;
-    route.paths.delete(pathKey);
+    if (route === undefined) return;
+    const index = slotIndex(route.paths, slot);
+    if (index < 0) return;
+    const path = route.paths[index];
+    route.paths.splice(index, 1);
     route.sorted = null;
     const locations = this.#byPeer.get(path.peer.name);
     locations?.delete(path);
@@ -558,13 +615,21 @@ export class Rib {
   }
 
   #reindexVpnTargets(route: Route): void {
-    let now: Set<string> | null = null;
-    for (const path of route.paths.values()) for (const rt of path.attrs.routeTargets) (now ??= new Set()).add(rt);
     const before = route.indexedTargets;
-    if (now !== null && now.size === before.size && [...now].every((rt) => before.has(rt))) return;
-    for (const rt of before) if (now === null || !now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
-    for (const rt of now ?? []) if (!before.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
-    route.indexedTargets = now === null ? NO_TARGETS : this.#internTargets(now);
+    // A single path's target list (VPN copies share their instance's) maps straight to its interned set.
+    const only = route.paths.length === 1 ? route.paths[0].attrs.routeTargets : undefined;
+    let now: ReadonlySet<string> | undefined = only === undefined ? undefined : this.#targetSetOfList.get(only);
+    if (now === before) return;
+    if (now === undefined) {
+      let found: Set<string> | null = null;
+      for (const path of route.paths) for (const rt of path.attrs.routeTargets) (found ??= new Set()).add(rt);
+      if (found !== null && found.size === before.size && [...found].every((rt) => before.has(rt))) return;
+      now = found === null ? NO_TARGETS : this.#internTargets(found);
+      if (only !== undefined && found !== null) this.#targetSetOfList.set(only, now);
+    }
+    for (const rt of before) if (!now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
+    for (const rt of now) if (!before.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
+    route.indexedTargets = now;
   }
 
   /** One shared set per distinct combination of targets: VPN routes of one VN all carry the same one. */
@@ -574,6 +639,18 @@ export class Rib {
     if (known !== undefined) return known;
     this.#targetSets.set(key, targets);
     return targets;
+  }
+
+  /** A VRF path's attributes as its bgp.l3vpn.0 copy carries them (§6.1), shared while source and config stay. */
+  #copyAttrs(instance: InstanceState, from: PathAttributes): PathAttributes {
+    const last = instance.lastCopyAttrs;
+    // A config change replaces the config object, so identity tells whether targets or VN moved.
+    if (last !== null && last.from === from && last.config === instance.config) return last.attrs;
+    const { exportTargets, vnIndex, virtualNetwork } = instance.config;
+    // exportTargets is never mutated (a target change replaces the config), so copies can share it.
+    const attrs: PathAttributes = { ...from, routeTargets: exportTargets, vnIndex, virtualNetwork };
+    instance.lastCopyAttrs = { from, config: instance.config, attrs };
+    return attrs;
   }
 
   /** Processes dirty routes until replication has settled. */
@@ -590,25 +667,14 @@ export class Rib {
   #syncReplicas(table: Table, routeKey: string): void {
     const route = table.routes.get(routeKey);
     if (route === undefined) return;
-    let wanted: Map<string, { target: Table; targetKey: string; rd: string | undefined; path: Path; pathKey: string }> | null = null;
-    const want = (target: Table, targetKey: string, rd: string | undefined, path: Path): void => {
-      const pathKey = pathKeyOf(path);
-      wanted ??= new Map();
-      wanted.set(locationKey({ table: target.name, routeKey: targetKey, pathKey }), { target, targetKey, rd, path, pathKey });
-    };
+    const wanted: WantedCopy[] = [];
     const eligible = multipathSet(this.#sorted(route), this.#options);
     const instance = table.instanceName === undefined ? undefined : this.#instances.get(table.instanceName);
     if (instance !== undefined) {
-      const { exportTargets, vnIndex, virtualNetwork } = instance.config;
       for (const path of eligible) {
         if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
-        const copy: Path = {
-          ...path,
-          // exportTargets is never mutated (a target change replaces the config), so copies can share it.
-          attrs: { ...path.attrs, routeTargets: exportTargets, vnIndex, virtualNetwork },
-          replicatedFrom: { table: table.name, routeKey },
-        };
-        want(this.#vpn, vpnRouteKey(path.rd, path.prefix), path.rd, copy);
+        const copy = copyOf(path, this.#copyAttrs(instance, path.attrs), { table: table.name, routeKey });
+        wanted.push({ target: this.#vpn, targetKey: vpnRouteKey(path.rd, path.prefix), rd: path.rd, path: copy });
       }
     } else if (table === this.#vpn) {
       for (const path of eligible) {
@@ -620,29 +686,67 @@ export class Rib {
           const target = this.#instances.get(name)!.table;
           if (target.name === path.replicatedFrom?.table) continue;
           // One object per place it is stored: #byPeer is keyed by the stored object.
-          want(target, path.prefix, undefined, { ...path, replicatedFrom: { table: VPN_TABLE, routeKey } });
+          wanted.push({ target, targetKey: path.prefix, rd: undefined, path: copyOf(path, path.attrs, { table: VPN_TABLE, routeKey }) });
         }
       }
     }
-    const chosen: ReadonlyMap<string, { target: Table; targetKey: string; rd: string | undefined; path: Path; pathKey: string }> = wanted ?? NO_WANTED;
-    for (const [key, location] of route.replicas) {
-      if (chosen.has(key)) continue;
+    const chosen = distinctCopies(wanted);
+    const stillWanted = route.replicas.length === 0 ? null : wantedTest(chosen);
+    for (const location of route.replicas) {
+      if (stillWanted !== null && stillWanted(location)) continue;
       const target = this.#tables.get(location.table);
-      if (target !== undefined) this.#deletePath(target, location.routeKey, location.pathKey);
+      if (target !== undefined) this.#deletePath(target, location.routeKey, location.path);
     }
-    if (chosen.size === 0) {
+    if (chosen.length === 0) {
       route.replicas = NO_REPLICAS;
     } else {
-      const replicas = new Map<string, PathLocation>();
-      for (const [key, { target, targetKey, rd, path, pathKey }] of chosen) {
-        this.#putPath(target, targetKey, path.prefix, rd, path);
-        replicas.set(key, { table: target.name, routeKey: targetKey, pathKey });
-      }
-      route.replicas = replicas;
+      for (const { target, targetKey, rd, path } of chosen) this.#putPath(target, targetKey, path.prefix, rd, path);
+      // map, not push: an exact-size array (see #putPath).
+      route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
     }
-    if (route.paths.size === 0 && table.routes.get(routeKey) === route) {
+    if (route.paths.length === 0 && table.routes.get(routeKey) === route) {
       table.routes.delete(routeKey);
       if (table === this.#vpn) this.#reindexVpnTargets(route);
     }
   }
+}
+
+function sameCopy(a: WantedCopy, b: WantedCopy): boolean {
+  return a.targetKey === b.targetKey && a.target === b.target && sameSlot(a.path, b.path);
+}
+
+/** The wanted copies with one per target slot, the last wanted winning, in first-wanted order. */
+function distinctCopies(wanted: WantedCopy[]): WantedCopy[] {
+  if (wanted.length <= 1) return wanted;
+  const out: WantedCopy[] = [];
+  if (wanted.length <= LINEAR_REPLICAS) {
+    for (const w of wanted) {
+      let i = 0;
+      while (i < out.length && !sameCopy(out[i], w)) i++;
+      out[i] = w;
+    }
+    return out;
+  }
+  const at = new Map<string, number>();
+  for (const w of wanted) {
+    const key = copyKey(w.target.name, w.targetKey, w.path);
+    const i = at.get(key);
+    if (i === undefined) at.set(key, out.push(w) - 1);
+    else out[i] = w;
+  }
+  return out;
+}
+
+/** Tells which existing copies are still wanted: a scan for the usual handful, a key set beyond. */
+function wantedTest(chosen: readonly WantedCopy[]): (location: PathLocation) => boolean {
+  if (chosen.length > LINEAR_REPLICAS) {
+    const keys = new Set(chosen.map((w) => copyKey(w.target.name, w.targetKey, w.path)));
+    return (location) => keys.has(copyKey(location.table, location.routeKey, location.path));
+  }
+  return (location) => {
+    for (const w of chosen) {
+      if (w.targetKey === location.routeKey && w.target.name === location.table && sameSlot(w.path, location.path)) return true;
+    }
+    return false;
+  };
 }

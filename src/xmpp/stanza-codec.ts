@@ -7,7 +7,7 @@ import { isIPv4Cidr } from './prefix.ts';
 import {
   EntryError, NOT_FAST, encodeRouteEntry, entryFromElement, entryFromString, type XmppRouteEntry,
 } from './route-entry.ts';
-import { escapeXml, readOpenTag } from './xml-text.ts';
+import { KnownTag, escapeXml, readKnownTag, readOpenTag } from './xml-text.ts';
 
 export const CONTROL_NODE_JID = 'network-control@contrailsystems.com';
 export const BGP_PEER_RESOURCE = 'bgp-peer';
@@ -156,13 +156,33 @@ function parseXml(raw: string): Element | StanzaError {
 
 /** Splits a publish node `<afi>/<safi>/<instance>/<prefix>/<plen>[/<primary-instance-id>]` (§3.2). */
 export function parsePublishNode(node: string): { afi: number; safi: number; instance: string; prefix: string } | StanzaError {
-  const parts = node.split('/');
-  if (parts.length !== 5 && parts.length !== 6) return err(`publish node ${JSON.stringify(node)}: expected <afi>/<safi>/<instance>/<prefix>/<plen>`);
-  const afi = Number(parts[0]);
-  const safi = Number(parts[1]);
-  if (!/^\d+$/.test(parts[0]) || !/^\d+$/.test(parts[1])) return err(`publish node ${JSON.stringify(node)}: afi/safi must be integers`);
-  if (parts[2] === '') return err(`publish node ${JSON.stringify(node)}: empty instance`);
-  return { afi, safi, instance: parts[2], prefix: `${parts[3]}/${parts[4]}` };
+  // Slash positions rather than split: this runs for every published route.
+  const s1 = node.indexOf('/');
+  const s2 = s1 < 0 ? -1 : node.indexOf('/', s1 + 1);
+  const s3 = s2 < 0 ? -1 : node.indexOf('/', s2 + 1);
+  const s4 = s3 < 0 ? -1 : node.indexOf('/', s3 + 1);
+  const s5 = s4 < 0 ? -1 : node.indexOf('/', s4 + 1);
+  if (s4 < 0 || (s5 >= 0 && node.indexOf('/', s5 + 1) >= 0)) {
+    return err(`publish node ${JSON.stringify(node)}: expected <afi>/<safi>/<instance>/<prefix>/<plen>`);
+  }
+  if (!digitsOnly(node, 0, s1) || !digitsOnly(node, s1 + 1, s2)) return err(`publish node ${JSON.stringify(node)}: afi/safi must be integers`);
+  if (s3 === s2 + 1) return err(`publish node ${JSON.stringify(node)}: empty instance`);
+  return {
+    afi: Number(node.slice(0, s1)),
+    safi: Number(node.slice(s1 + 1, s2)),
+    instance: node.slice(s2 + 1, s3),
+    prefix: node.slice(s3 + 1, s5 < 0 ? node.length : s5),
+  };
+}
+
+/** /^\d+$/ on node[from, to). */
+function digitsOnly(node: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = node.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Splits an items node `<afi>/<safi>/<instance>` (§4). */
@@ -249,41 +269,52 @@ function agentFromElement(el: Element): AgentStanza | StanzaError {
   }
 }
 
-/** Fast path for the two hot agent stanzas (publish, collection); undefined = use the ltx path. */
+// One reused tag for agentFast (single-threaded, and nothing it calls reads a tag).
+const TAG = new KnownTag();
+const COLLECTION_TAIL = ['collection', 'pubsub', 'iq'];
+const ASSOCIATE_TAIL = ['associate', 'collection', 'pubsub', 'iq'];
+const DISSOCIATE_TAIL = ['dissociate', 'collection', 'pubsub', 'iq'];
+const EMPTY_PUBLISH_TAIL = ['publish', 'pubsub', 'iq'];
+const PUBLISH_TAIL = ['item', 'publish', 'pubsub', 'iq'];
+
+/**
+ * Fast path for the two hot agent stanzas (publish, collection); undefined = use the ltx path, which
+ * it also leaves every attribute it does not read to (see readKnownTag).
+ */
 function agentFast(raw: string): AgentStanza | StanzaError | undefined {
   if (!raw.startsWith('<iq ')) return undefined;
-  const iq = readOpenTag(raw, 0);
-  if (!iq || iq.selfClosing || resourceOf(iq.attrs.to) !== BGP_PEER_RESOURCE) return undefined;
-  let p = iq.end;
+  const tag = TAG;
+  if (!readKnownTag(raw, 0, tag) || tag.selfClosing || resourceOf(tag.to) !== BGP_PEER_RESOURCE) return undefined;
+  const from = tag.from ?? '';
+  const id = tag.id ?? '';
+  let p = tag.end;
   while (raw.charCodeAt(p) <= 32) p++;
   if (raw.startsWith(PUBSUB_OPEN, p)) {
     p += PUBSUB_OPEN.length;
   } else {
-    const pubsub = readOpenTag(raw, p);
-    if (!pubsub || pubsub.name !== 'pubsub' || pubsub.selfClosing) return undefined;
-    p = pubsub.end;
+    if (!readKnownTag(raw, p, tag) || tag.name !== 'pubsub' || tag.selfClosing) return undefined;
+    p = tag.end;
   }
   while (raw.charCodeAt(p) <= 32) p++;
-  const action = readOpenTag(raw, p);
-  if (!action || action.selfClosing) return undefined;
-  if (action.name !== 'publish' && action.name !== 'collection') return undefined;
-  const from = iq.attrs.from ?? '';
-  const id = iq.attrs.id ?? '';
-  const node = action.attrs.node;
+  if (!readKnownTag(raw, p, tag) || tag.selfClosing) return undefined;
+  const isCollection = tag.name === 'collection';
+  if (!isCollection && tag.name !== 'publish') return undefined;
+  const node = tag.node;
   if (!node) return undefined;
-  p = action.end;
+  p = tag.end;
   while (raw.charCodeAt(p) <= 32) p++;
-  if (action.name === 'collection') {
-    const inner = readOpenTag(raw, p);
-    if (!inner || (inner.name !== 'associate' && inner.name !== 'dissociate') || !inner.attrs.node) return undefined;
-    const tail = inner.selfClosing ? ['collection', 'pubsub', 'iq'] : [inner.name, 'collection', 'pubsub', 'iq'];
-    if (!closesToEnd(raw, inner.end, tail)) return undefined;
-    return { kind: 'collection', from, id, instance: node, action: inner.name, node: inner.attrs.node };
+  if (isCollection) {
+    if (!readKnownTag(raw, p, tag) || (tag.name !== 'associate' && tag.name !== 'dissociate') || !tag.node) return undefined;
+    const action = tag.name;
+    const tail = tag.selfClosing ? COLLECTION_TAIL : action === 'associate' ? ASSOCIATE_TAIL : DISSOCIATE_TAIL;
+    if (!closesToEnd(raw, tag.end, tail)) return undefined;
+    return { kind: 'collection', from, id, instance: node, action, node: tag.node };
   }
   const parsed = parsePublishNode(node);
   if (isStanzaError(parsed)) return parsed;
+  const { afi, safi, instance, prefix } = parsed;
   if (raw.startsWith('</publish', p)) {
-    return closesToEnd(raw, p, ['publish', 'pubsub', 'iq']) ? { kind: 'publish', from, id, node, ...parsed, entry: null } : undefined;
+    return closesToEnd(raw, p, EMPTY_PUBLISH_TAIL) ? { kind: 'publish', from, id, node, afi, safi, instance, prefix, entry: null } : undefined;
   }
   if (!raw.startsWith('<item>', p)) return undefined;
   p += '<item>'.length;
@@ -291,8 +322,8 @@ function agentFast(raw: string): AgentStanza | StanzaError | undefined {
   if (!raw.startsWith('<entry>', p)) return undefined;
   try {
     const r = entryFromString(raw, p + '<entry>'.length);
-    if (r === NOT_FAST || !closesToEnd(raw, r.end, ['item', 'publish', 'pubsub', 'iq'])) return undefined;
-    return { kind: 'publish', from, id, node, ...parsed, entry: r.entry };
+    if (r === NOT_FAST || !closesToEnd(raw, r.end, PUBLISH_TAIL)) return undefined;
+    return { kind: 'publish', from, id, node, afi, safi, instance, prefix, entry: r.entry };
   } catch (e) {
     if (e instanceof EntryError) return err(`publish ${node}: ${e.message}`);
     throw e;
@@ -300,7 +331,7 @@ function agentFast(raw: string): AgentStanza | StanzaError | undefined {
 }
 
 /** True when [p, end) is exactly the close tags `names` (blanks allowed between and before `>`). */
-function closesToEnd(raw: string, p: number, names: string[]): boolean {
+function closesToEnd(raw: string, p: number, names: readonly string[]): boolean {
   for (const name of names) {
     while (raw.charCodeAt(p) <= 32) p++;
     if (!raw.startsWith('</', p) || !raw.startsWith(name, p + 2)) return false;

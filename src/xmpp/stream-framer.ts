@@ -170,3 +170,17 @@ export function splitStanzas(raw: string): string[] {
   }
   return out;
 }
+
+/** splitStanzas(raw).length without cutting the stanzas out: what a send counts when nothing taps it. */
+export function countStanzas(raw: string): number {
+  let count = 0;
+  let pos = 0;
+  while (pos < raw.length) {
+    count++;
+    const close = raw.startsWith('<iq', pos) ? '</iq>' : raw.startsWith('<message', pos) ? '</message>' : '';
+    const end = close ? raw.indexOf(close, pos) : -1;
+    if (end < 0) break;
+    pos = end + close.length;
+  }
+  return count;
+}

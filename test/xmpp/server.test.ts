@@ -250,4 +250,17 @@ describe('XMPP server (raw-socket client speaking the dialect byte for byte)', f
     expect(s.stats().out).to.equal(2);
     expect(h.tap.list({ direction: 'out' }).slice(1).map((r) => r.summary.split(' ')[0])).to.deep.equal(['publish', 'collection']);
   });
+
+  it('counts outgoing stanzas per stanza without a tap too', async () => {
+    h = await start({ tap: undefined });
+    const p = await connect(h, 'compute-1', '127.0.20.1');
+    const s = h.server.sessions()[0];
+    const entry = makeRouteEntry({ prefix: '1.2.3.4/32', nextHops: [makeNextHop({ address: '127.0.20.1', label: 17 })] });
+    const pair = encodeRoutePublish({ from: 'x', instance: VRF, entry, seq: 1 });
+    s.send(pair + pair);
+    await p.until((t) => t.endsWith('</iq>') && splitStanzas(t.slice(t.indexOf('<iq'))).length === 4);
+    expect(s.stats().out).to.equal(4);
+    expect(s.stats().bytesOut).to.equal(Buffer.byteLength(pair) * 2);
+    expect(h.tap.list({ direction: 'out' })).to.deep.equal([]);
+  });
 });

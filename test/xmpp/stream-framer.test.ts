@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { StreamFramer, splitStanzas, type FrameEvent } from '../../src/xmpp/stream-framer.ts';
+import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from '../../src/xmpp/stream-framer.ts';
 import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-codec.ts';
 import { entryFromString, NOT_FAST } from '../../src/xmpp/route-entry.ts';
 
@@ -75,6 +75,21 @@ describe('stream framer (§2.1)', () => {
     const evs = [...f.push(Buffer.from(HEADER)), ...f.push(Buffer.from('<iq type="set">' + 'x'.repeat(600))), ...f.push(Buffer.from('x'.repeat(600)))];
     expect(kinds(evs)).to.deep.equal(['header', 'error']);
     expect(f.push(Buffer.from('</iq>'))).to.deep.equal([]);
+  });
+});
+
+describe('countStanzas (what XmppServerSession.send counts without a tap)', () => {
+  it('counts what splitStanzas cuts, on our messages and on anything else', () => {
+    expect(countStanzas(PUB + COL + ITEMS.trim())).to.equal(3);
+    expect(countStanzas('')).to.equal(0);
+    const piece = fc.constantFrom(PUB, COL, '<iq>', '</iq>', '<message>', '</message>', 'x', ' ', '<iq', '<message');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (parts) => {
+        const raw = parts.join('');
+        expect(countStanzas(raw)).to.equal(splitStanzas(raw).length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
