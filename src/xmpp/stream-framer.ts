@@ -31,7 +31,7 @@ export class StreamFramer {
   /** Where the close-tag search resumes inside an incomplete stanza, so a big stanza is not rescanned. */
   private scanFrom = 0;
 
-  constructor(private readonly maxStanzaBytes: number, private readonly expectHeader = true) {
+  constructor(private readonly maxStanzaBytes: number, expectHeader = true) {
     this.headerDone = !expectHeader;
   }
 
