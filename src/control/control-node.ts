@@ -242,8 +242,13 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     const timer = setTimeout(() => {
       this.endOfRibTimers.delete(channel);
       if (this.channels.get(channel.name) !== channel) return;
-      // Routes still queued for reflection go out before the marker.
+      // Routes still queued for reflection go out before the marker; routes held back for a full socket
+      // too, so the marker waits for the socket to drain.
       this.reflection.flush();
+      if (this.reflection.isHeld(channel)) {
+        this.scheduleEndOfRib(channel);
+        return;
+      }
       channel.endOfRibSent = true;
       channel.session.send(encodeEndOfRib({ from: CONTROL_NODE_JID, to: `${channel.name}/bgp-peer` }));
     }, this.endOfRibQuietMs);

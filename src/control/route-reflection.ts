@@ -77,8 +77,14 @@ const PLACEHOLDER = '\u0000';
 
 export class RouteReflection {
   private readonly dirty = new Map<string, Set<string>>();
+  /**
+   * Channels whose socket is full, with the prefixes that changed meanwhile. They get the then-current
+   * items of exactly those prefixes when the socket drains: a slow agent costs a set of prefixes, not
+   * an unbounded queue of messages, and many changes to one prefix cost one item.
+   */
+  private readonly held = new Map<AgentChannel, Map<string, Set<string>>>();
   private scheduled = false;
-  counters = { itemsSent: 0, retractsSent: 0, messagesSent: 0 };
+  counters = { itemsSent: 0, retractsSent: 0, messagesSent: 0, heldBack: 0 };
 
   constructor(private readonly source: ReflectionSource) {}
 
@@ -139,11 +145,59 @@ export class RouteReflection {
     const items = entries.length > 0 ? new AddressableBatch((to) => encodeRouteItems({ to, instance, entries }), itemMessages) : null;
     const retracts = retracted.length > 0 ? new AddressableBatch((to) => encodeRouteRetract({ to, instance, prefixes: retracted }), retractMessages) : null;
     for (const channel of receivers) {
-      if (items) channel.session.send(items.for(channel.name));
-      if (retracts) channel.session.send(retracts.for(channel.name));
+      const held = this.held.get(channel);
+      if (held) {
+        this.hold(held, instance, entries, retracted);
+        continue;
+      }
+      let open = true;
+      if (items) open = channel.session.send(items.for(channel.name));
+      if (retracts) open = channel.session.send(retracts.for(channel.name)) && open;
       this.counters.itemsSent += entries.length;
       this.counters.retractsSent += retracted.length;
       this.counters.messagesSent += itemMessages + retractMessages;
+      if (!open) this.holdBack(channel);
     }
+  }
+
+  /** Changes wait for this channel's socket to drain. */
+  isHeld(channel: AgentChannel): boolean {
+    return this.held.has(channel);
+  }
+
+  private hold(held: Map<string, Set<string>>, instance: string, entries: XmppRouteEntry[], retracted: string[]): void {
+    let prefixes = held.get(instance);
+    if (!prefixes) held.set(instance, (prefixes = new Set()));
+    for (const e of entries) prefixes.add(e.prefix);
+    for (const p of retracted) prefixes.add(p);
+    this.counters.heldBack += entries.length + retracted.length;
+  }
+
+  /** The channel's socket is full: hold its changes until it drains (or the session goes). */
+  private holdBack(channel: AgentChannel): void {
+    this.held.set(channel, new Map());
+    const release = (): void => {
+      channel.session.off('closed', forget);
+      const held = this.held.get(channel);
+      this.held.delete(channel);
+      for (const [instance, prefixes] of held ?? []) {
+        const receivers = this.receivers(instance, [channel]);
+        if (receivers.length === 0) continue;
+        const entries: XmppRouteEntry[] = [];
+        const retracted: string[] = [];
+        for (const prefix of prefixes) {
+          const item = this.source.agentItem(instance, prefix);
+          if (item) entries.push(entryFromItem(item));
+          else retracted.push(prefix);
+        }
+        this.send(receivers, instance, entries, retracted);
+      }
+    };
+    const forget = (): void => {
+      channel.session.off('drain', release);
+      this.held.delete(channel);
+    };
+    channel.session.once('drain', release);
+    channel.session.once('closed', forget);
   }
 }
