@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { type BgpMessage, type OutgoingMessage, MessageFramer, decodeMessage, encodeMessage } from './messages.ts';
+import { type BgpMessage, type OutgoingMessage, MessageFramer, MessageType, decodeMessage, encodeMessage } from './messages.ts';
 import { BgpProtocolError, ErrorCode } from './protocol-error.ts';
 
 export type ConnectionPhase = 'opensent' | 'openconfirm' | 'established';
@@ -36,6 +36,7 @@ export class BgpConnection extends EventEmitter<ConnectionEvents> {
   private holdSeconds = 0;
   private closed = false;
   private reading = true;
+  private corked = false;
 
   constructor(private readonly socket: Socket, readonly direction: Direction) {
     super();
@@ -56,11 +57,38 @@ export class BgpConnection extends EventEmitter<ConnectionEvents> {
 
   send(msg: OutgoingMessage): void {
     if (this.closed) return;
-    const bytes = encodeMessage(msg, this.fourOctetAs);
-    this.emit('wire', 'out', bytes);
-    this.socket.write(bytes);
-    if (msg.type !== 'keepalive' && msg.type !== 'notification') this.restartKeepalive();
+    this.sendEncoded(encodeMessage(msg, this.fourOctetAs));
   }
+
+  /** Sends one complete, already encoded message (header included). */
+  sendEncoded(bytes: Buffer): void {
+    if (this.closed) return;
+    this.emit('wire', 'out', bytes);
+    // The messages of one turn leave in one writev instead of one syscall each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(bytes);
+    const type = bytes[18];
+    if (type !== MessageType.keepalive && type !== MessageType.notification) this.restartKeepalive();
+  }
+
+  /** Bytes accepted for sending that the kernel has not taken yet. */
+  get unsentBytes(): number {
+    return this.closed ? 0 : this.socket.writableLength;
+  }
+
+  /** Calls `listener` once the socket has written out what it holds; never if the connection closes first. */
+  onceDrained(listener: () => void): void {
+    if (!this.closed) this.socket.once('drain', listener);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** (Re)arms the hold timer; 0 disables it (RFC 4271 §4.2: hold time 0 means no keepalives). */
   armHold(seconds: number): void {

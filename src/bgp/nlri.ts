@@ -77,6 +77,41 @@ function encodeVpn(route: { rd: string; prefix: string }, labelField: number): B
   return Buffer.concat([Buffer.of(24 + 64 + length), encodeLabelField(labelField), encodeRd(route.rd), prefixBytes(address, length)]);
 }
 
+/** RD encodings by text: a feed uses few RDs for many routes, so each is parsed once. Bounded, as RDs come from peers. */
+const rdCache = new Map<string, Buffer>();
+const RD_CACHE_LIMIT = 4096;
+
+function cachedRd(rd: string): Buffer {
+  let bytes = rdCache.get(rd);
+  if (bytes === undefined) {
+    bytes = encodeRd(rd);
+    if (rdCache.size >= RD_CACHE_LIMIT) rdCache.clear();
+    rdCache.set(rd, bytes);
+  }
+  return bytes;
+}
+
+/** Longest reach NLRI of one labelled VPN-IPv4 route: length, label, RD, 4 address bytes. */
+export const MAX_VPN_NLRI_LENGTH = 1 + 3 + RD_LENGTH + 4;
+
+/**
+ * Writes one reach NLRI at `offset` (room for MAX_VPN_NLRI_LENGTH needed) and returns its length. Throws
+ * RangeError on a bad label, RD or prefix: encoding is the validation.
+ */
+export function writeVpnReach(out: Buffer, offset: number, route: VpnNlri): number {
+  const { address, length } = parseIpv4Prefix(route.prefix);
+  const field = (checkLabel(route.label) << 4) | 1;
+  const rd = cachedRd(route.rd);
+  out[offset] = 24 + 64 + length;
+  out[offset + 1] = (field >>> 16) & 0xff;
+  out[offset + 2] = (field >>> 8) & 0xff;
+  out[offset + 3] = field & 0xff;
+  rd.copy(out, offset + 4);
+  const bytes = Math.ceil(length / 8);
+  for (let i = 0; i < bytes; i++) out[offset + 12 + i] = (address >>> (24 - 8 * i)) & 0xff;
+  return 12 + bytes;
+}
+
 /** Reach NLRI: one label with the bottom-of-stack bit (`label << 4 | 1`). */
 export function encodeVpnReach(routes: readonly VpnNlri[]): Buffer {
   return Buffer.concat(routes.map((r) => encodeVpn(r, (checkLabel(r.label) << 4) | 1)));
@@ -94,6 +129,9 @@ export function encodeVpnWithdraw(routes: readonly { rd: string; prefix: string 
 export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
   const out: VpnNlri[] = [];
   let off = 0;
+  // Senders group routes by RD: one string for a run of equal RDs, shared by every table that keeps the route.
+  let lastRdAt = -1;
+  let lastRd = '';
   while (off < bytes.length) {
     const bits = bytes[off]!;
     const end = off + 1 + Math.ceil(bits / 8);
@@ -112,7 +150,11 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     if (remaining < 64) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for a route distinguisher`);
     remaining -= 64;
     if (remaining > 32) throw invalidNlri(`VPN-IPv4 NLRI length ${bits}: IPv4 prefix of ${remaining} bits`);
-    const rd = decodeRd(bytes, cursor);
+    if (lastRdAt < 0 || bytes.compare(bytes, lastRdAt, lastRdAt + RD_LENGTH, cursor, cursor + RD_LENGTH) !== 0) {
+      lastRd = decodeRd(bytes, cursor);
+      lastRdAt = cursor;
+    }
+    const rd = lastRd;
     cursor += RD_LENGTH;
     out.push({ rd, prefix: readPrefix(bytes, cursor, remaining), label: withdraw ? 0 : label });
     off = end;

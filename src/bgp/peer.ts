@@ -4,14 +4,18 @@ import { BgpConnection, OPEN_HOLD_SECONDS } from './connection.ts';
 import { ALL_FAMILIES, type FamilyName, familyCode, familyName } from './families.ts';
 import { ipv4ToNumber } from './ipv4.ts';
 import { type BgpMessage, MAX_MESSAGE_LENGTH, type OpenMessage, encodeMessage } from './messages.ts';
-import { type RouteTargetNlri, checkLabel } from './nlri.ts';
+import { type RouteTargetNlri } from './nlri.ts';
 import { type PathAttributes } from './path-attributes.ts';
 import { BgpProtocolError, CeaseSubcode, ErrorCode, OpenSubcode } from './protocol-error.ts';
 import {
   type InetRoute, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, emptyRouteUpdate,
-  isEmptyRouteUpdate, routeTargetKey, vpnKey,
+  isEmptyRouteUpdate, routeTargetKey,
 } from './routes.ts';
+import { VpnRouteTable } from './vpn-route-table.ts';
 import { type DecodedUpdate, type MpNlri, type UpdateParts, encodeUpdateBody } from './update-message.ts';
+import {
+  type AttributeBlock, type EncodedVpnNlri, encodeAttributeBlock, encodeVpnNlriList, packVpnReach, vpnReachMessageLength,
+} from './vpn-reach-packer.ts';
 
 /** RFC 4271 §8.2.2 states. */
 export type PeerState = 'idle' | 'connect' | 'active' | 'opensent' | 'openconfirm' | 'established';
@@ -102,6 +106,8 @@ interface Session {
   families: FamilyName[];
   fourOctetAs: boolean;
   routeRefresh: boolean;
+  /** Exported attributes as this session encodes them, by the Adj-RIB-Out's attribute objects (never mutated). */
+  attributeBlocks: WeakMap<PathAttributes, AttributeBlock>;
 }
 
 /**
@@ -129,8 +135,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, keepalivesIn: 0, notificationsIn: 0,
     notificationsOut: 0, malformedUpdates: 0, establishedTransitions: 0,
   };
-  private readonly ribIn = { vpn: new Map<string, VpnRoute>(), rt: new Map<string, RouteTargetRoute>(), inet: new Map<string, InetRoute>() };
-  private readonly ribOut = { vpn: new Map<string, VpnRoute>(), rt: new Map<string, RouteTargetRoute>(), inet: new Map<string, InetRoute>() };
+  private readonly ribIn = { vpn: new VpnRouteTable<VpnRoute>(), rt: new Map<string, RouteTargetRoute>(), inet: new Map<string, InetRoute>() };
+  private readonly ribOut = { vpn: new VpnRouteTable<VpnRoute>(), rt: new Map<string, RouteTargetRoute>(), inet: new Map<string, InetRoute>() };
 
   constructor(private readonly config: PeerConfig, private readonly local: LocalIdentity) {
     super();
@@ -417,6 +423,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     this.session = {
       connection, open, families, fourOctetAs: connection.fourOctetAs, routeRefresh: open.capabilities.routeRefresh,
       holdTime: Math.min(open.holdTime, this.proposedHoldTime()),
+      attributeBlocks: new WeakMap(),
     };
     this.counters.establishedTransitions++;
     this.establishedAt = new Date();
@@ -511,7 +518,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
       else if (nlri.family === 'inet-vpn' && this.negotiated('inet-vpn')) {
         for (const n of nlri.routes) {
           const route: VpnRoute = { rd: n.rd, prefix: n.prefix, label: n.label, nextHop, attrs };
-          this.ribIn.vpn.set(vpnKey(route), route);
+          this.ribIn.vpn.set(route);
           u.reach.push(route);
         }
       } else if (nlri.family === 'route-target' && this.negotiated('route-target')) {
@@ -538,7 +545,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   private applyWithdrawNlri(nlri: MpNlri, u: RouteUpdate): void {
     switch (nlri.family) {
       case 'inet-vpn':
-        for (const n of nlri.routes) if (this.ribIn.vpn.delete(vpnKey(n))) u.withdraw.push({ rd: n.rd, prefix: n.prefix });
+        for (const n of nlri.routes) if (this.ribIn.vpn.delete(n)) u.withdraw.push({ rd: n.rd, prefix: n.prefix });
         return;
       case 'route-target':
         for (const n of nlri.targets) if (this.ribIn.rt.delete(routeTargetKey(n))) u.rtWithdraw.push(n);
@@ -575,26 +582,37 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
 
   // ── routes out ─────────────────────────────────────────────────────────────────────────────────────
 
+  /** Bytes sent to the peer that its socket still holds (0 when down): what the peer has not read yet. */
+  get unsentBytes(): number {
+    return this.session?.connection.unsentBytes ?? 0;
+  }
+
+  /** Calls `listener` once the session's socket has drained; never if the session ends first. */
+  onceDrained(listener: () => void): void {
+    this.session?.connection.onceDrained(listener);
+  }
+
+  /**
+   * Stores the routes in the Adj-RIB-Out and sends those that changed. Throws RangeError, with nothing stored
+   * or sent, when any of them cannot go on the wire.
+   */
   advertiseVpn(routes: readonly VpnRoute[]): void {
-    for (const r of routes) {
-      checkLabel(r.label);
-      ipv4ToNumber(r.nextHop);
-    }
-    // Encoding each route once up front rejects bad input (and oversized attributes) before anything is stored or sent.
-    for (const r of routes) validate({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'inet-vpn', routes: [r] } } });
-    const changed = storeChanged(this.ribOut.vpn, routes, vpnKey);
-    if (this.negotiated('inet-vpn')) this.sendVpnReach(changed);
+    // The wire encoding of the NLRI is the validation, and is what gets sent.
+    const nlri = encodeVpnNlriList(routes);
+    checkVpnRoutesFit(routes, nlri);
+    const changed = storeChanged(this.ribOut.vpn, routes, sameVpnRoute);
+    if (this.negotiated('inet-vpn')) this.sendVpnReach(routes, nlri, changed);
   }
 
   withdrawVpn(keys: readonly VpnKey[]): void {
-    const gone = keys.filter((k) => this.ribOut.vpn.delete(vpnKey(k)));
+    const gone = keys.filter((k) => this.ribOut.vpn.delete(k));
     if (gone.length && this.negotiated('inet-vpn')) this.sendWithdraw({ family: 'inet-vpn', routes: gone.map((k) => ({ ...k, label: 0 })) }, 17);
   }
 
   advertiseRouteTargets(routes: readonly RouteTargetRoute[]): void {
     for (const r of routes) validate({ attributes: r.attrs, mpReach: { nextHop: r.nextHop, nlri: { family: 'route-target', targets: [r] } } });
-    const changed = storeChanged(this.ribOut.rt, routes, routeTargetKey);
-    if (this.negotiated('route-target')) this.sendRouteTargetReach(changed);
+    const changed = storeChanged(keyedBy(this.ribOut.rt, routeTargetKey), routes, sameByJson);
+    if (this.negotiated('route-target')) this.sendRouteTargetReach(changed.map((i) => routes[i]!));
   }
 
   withdrawRouteTargets(items: readonly RouteTargetNlri[]): void {
@@ -604,8 +622,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
 
   advertiseInet(routes: readonly InetRoute[]): void {
     for (const r of routes) validate({ attributes: r.attrs, nextHop: r.nextHop, nlri: [r.prefix] });
-    const changed = storeChanged(this.ribOut.inet, routes, (r) => r.prefix);
-    if (this.negotiated('inet')) this.sendInetReach(changed);
+    const changed = storeChanged(keyedBy(this.ribOut.inet, (r) => r.prefix), routes, sameByJson);
+    if (this.negotiated('inet')) this.sendInetReach(changed.map((i) => routes[i]!));
   }
 
   withdrawInetPrefixes(prefixes: readonly string[]): void {
@@ -617,7 +635,10 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
 
   /** The whole Adj-RIB-Out of one family, then End-of-RIB (RFC 4724). */
   private sendFamily(family: FamilyName): void {
-    if (family === 'inet-vpn') this.sendVpnReach([...this.ribOut.vpn.values()]);
+    if (family === 'inet-vpn') {
+      const routes = [...this.ribOut.vpn.values()];
+      this.sendVpnReach(routes, encodeVpnNlriList(routes), routes.map((_, i) => i));
+    }
     if (family === 'route-target') this.sendRouteTargetReach([...this.ribOut.rt.values()]);
     if (family === 'inet') this.sendInetReach([...this.ribOut.inet.values()]);
     if (family === 'inet') this.sendUpdate({});
@@ -658,9 +679,45 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private sendVpnReach(routes: readonly VpnRoute[]): void {
-    this.sendGrouped(routes, (r) => 12 + 3 + Math.ceil(Number(r.prefix.split('/')[1]) / 8) + 1,
-      (nextHop, attributes, batch) => ({ attributes, mpReach: { nextHop, nlri: { family: 'inet-vpn', routes: batch } } }));
+  /**
+   * Sends routes[i] for i in `indexes`, packed by attribute set and next hop. Attribute sets are told apart by
+   * object first (routes of one export share one) and then by their bytes, encoded once per object and session.
+   */
+  private sendVpnReach(routes: readonly VpnRoute[], nlri: EncodedVpnNlri, indexes: readonly number[]): void {
+    const session = this.session;
+    if (!session || indexes.length === 0) return;
+    const byObject = new Map<PathAttributes, VpnAttributeGroup>();
+    const byBytes = new Map<string, VpnAttributeGroup>();
+    const batches: VpnBatch[] = [];
+    for (const i of indexes) {
+      const route = routes[i]!;
+      let group = byObject.get(route.attrs);
+      if (group === undefined) {
+        const block = this.attributeBlock(session, route.attrs);
+        group = byBytes.get(block.key);
+        if (group === undefined) byBytes.set(block.key, (group = { block, byNextHop: new Map() }));
+        byObject.set(route.attrs, group);
+      }
+      let batch = group.byNextHop.get(route.nextHop);
+      if (batch === undefined) {
+        batch = { block: group.block, nextHop: ipv4ToNumber(route.nextHop), indexes: [] };
+        group.byNextHop.set(route.nextHop, batch);
+        batches.push(batch);
+      }
+      batch.indexes.push(i);
+    }
+    for (const b of batches) {
+      for (const message of packVpnReach(b.block, b.nextHop, nlri, b.indexes)) session.connection.sendEncoded(message);
+    }
+  }
+
+  private attributeBlock(session: Session, attrs: PathAttributes): AttributeBlock {
+    let block = session.attributeBlocks.get(attrs);
+    if (block === undefined) {
+      block = encodeAttributeBlock(this.exportAttributes(attrs), session.fourOctetAs);
+      session.attributeBlocks.set(attrs, block);
+    }
+    return block;
   }
 
   private sendRouteTargetReach(routes: readonly RouteTargetRoute[]): void {
@@ -684,17 +741,64 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   }
 }
 
-/** Stores routes in an Adj-RIB-Out map and returns those that differ from what was there (only they are sent). */
-function storeChanged<R>(rib: Map<string, R>, routes: readonly R[], key: (r: R) => string): R[] {
-  const changed: R[] = [];
-  for (const r of routes) {
-    const k = key(r);
-    const old = rib.get(k);
-    if (old !== undefined && JSON.stringify(old) === JSON.stringify(r)) continue;
-    rib.set(k, r);
-    changed.push(r);
+interface VpnBatch {
+  block: AttributeBlock;
+  nextHop: number;
+  indexes: number[];
+}
+
+interface VpnAttributeGroup {
+  block: AttributeBlock;
+  byNextHop: Map<string, VpnBatch>;
+}
+
+/** Stores routes in an Adj-RIB-Out map and returns the indexes of those that differ from what was there (only they are sent). */
+function storeChanged<R>(rib: AdjRibOut<R>, routes: readonly R[], same: (a: R, b: R) => boolean): number[] {
+  const changed: number[] = [];
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i]!;
+    const old = rib.get(r);
+    if (old !== undefined && same(old, r)) continue;
+    rib.set(r);
+    changed.push(i);
   }
   return changed;
+}
+
+/** One family's Adj-RIB-Out as storeChanged sees it: routes looked up and stored by their own key. */
+interface AdjRibOut<R> {
+  get(route: R): R | undefined;
+  set(route: R): void;
+}
+
+function keyedBy<R>(map: Map<string, R>, key: (r: R) => string): AdjRibOut<R> {
+  return { get: (r) => map.get(key(r)), set: (r) => void map.set(key(r), r) };
+}
+
+function sameByJson<R>(a: R, b: R): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameVpnRoute(a: VpnRoute, b: VpnRoute): boolean {
+  return a.label === b.label && a.nextHop === b.nextHop && a.rd === b.rd && a.prefix === b.prefix
+    && (a.attrs === b.attrs || JSON.stringify(a.attrs) === JSON.stringify(b.attrs));
+}
+
+/** Throws RangeError when a route, alone in an UPDATE with its attributes, would not fit; FRAMING_SLACK leaves room for an eBGP AS prepend. */
+function checkVpnRoutesFit(routes: readonly VpnRoute[], nlri: EncodedVpnNlri): void {
+  const nextHops = new Set<string>();
+  const blocks = new Map<PathAttributes, AttributeBlock>();
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i]!;
+    if (!nextHops.has(r.nextHop)) {
+      ipv4ToNumber(r.nextHop);
+      nextHops.add(r.nextHop);
+    }
+    let block = blocks.get(r.attrs);
+    if (block === undefined) blocks.set(r.attrs, (block = encodeAttributeBlock(r.attrs, true)));
+    const length = vpnReachMessageLength(block, nlri.starts[i + 1]! - nlri.starts[i]!);
+    if (length > MAX_MESSAGE_LENGTH - FRAMING_SLACK) throw new RangeError(`route does not fit a BGP message (${length} bytes)`);
+  }
 }
 
 /** Throws RangeError when the route cannot go on the wire; FRAMING_SLACK leaves room for an eBGP AS prepend. */

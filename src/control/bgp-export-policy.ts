@@ -2,6 +2,7 @@
 // of each (RD, prefix); XMPP-learned paths to every peer; iBGP-learned paths not to iBGP peers (split
 // horizon) unless a cluster-id makes this node an RFC 4456 route reflector; RT-constrained toward peers
 // that negotiated route-target (RFC 4684). Next hop and label pass unchanged (no next-hop-self, §6.2).
+import type { PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
 import type { VpnRoute } from '../bgp/routes.ts';
 import type { PathView, RouteView } from '../rib/index.ts';
 import { toBgpAttributes } from './bgp-attributes.ts';
@@ -30,6 +31,50 @@ export type ExportRefusal = 'no-best-path' | 'learned-from-peer' | 'ibgp-split-h
 
 export type ExportDecision = { advertise: VpnRoute } | { refuse: ExportRefusal };
 
+interface Translation {
+  asn: number;
+  plain: BgpAttributes;
+  /** By `originatorId|clusterId`. */
+  reflected: Map<string, BgpAttributes>;
+}
+
+/**
+ * BGP attributes by the RIB attributes object they came from. The RIB shares one object among paths with
+ * equal attributes and never changes a stored one, so routes exported together share their BGP attributes
+ * too (one encoding per set on the wire, one object in each Adj-RIB-Out). Callers must not mutate them.
+ */
+const translations = new WeakMap<PathView['attrs'], Translation>();
+/** The last translation made: paths of one feed arrive together, often with equal attributes in distinct objects. */
+let last: { attrs: PathView['attrs']; translation: Translation } | undefined;
+
+function translation(attrs: PathView['attrs'], asn: number): Translation {
+  let t = translations.get(attrs);
+  if (t !== undefined && t.asn === asn) return t;
+  if (last !== undefined && last.translation.asn === asn && sameExportedAttributes(last.attrs, attrs)) t = last.translation;
+  else t = { asn, plain: toBgpAttributes(attrs, asn), reflected: new Map() };
+  translations.set(attrs, t);
+  last = { attrs, translation: t };
+  return t;
+}
+
+/** Equal in every field that toBgpAttributes and reflection read. */
+function sameExportedAttributes(a: PathView['attrs'], b: PathView['attrs']): boolean {
+  return a.origin === b.origin && a.localPref === b.localPref && a.med === b.med && a.vnIndex === b.vnIndex
+    && a.sequence === b.sequence && a.sticky === b.sticky && a.mac === b.mac && a.originatorId === b.originatorId
+    && sameList(a.asPath, b.asPath) && sameList(a.routeTargets, b.routeTargets) && sameList(a.encapsulations, b.encapsulations)
+    && sameList(a.securityGroups, b.securityGroups) && sameList(a.tags, b.tags) && sameList(a.communities, b.communities)
+    && sameList(a.clusterList, b.clusterList)
+    && (a.loadBalance === b.loadBalance || (a.loadBalance !== undefined && b.loadBalance !== undefined
+      && a.loadBalance.decision === b.loadBalance.decision && sameList(a.loadBalance.fields, b.loadBalance.fields)));
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function bestPath(route: RouteView | undefined): PathView | undefined {
   const first = route?.paths[0];
   return first?.best ? first : undefined;
@@ -39,14 +84,20 @@ export function exportDecision(route: RouteView | undefined, target: ExportTarge
   const best = bestPath(route);
   if (!route || !best) return { refuse: 'no-best-path' };
   if (best.peer.name === target.name) return { refuse: 'learned-from-peer' };
-  const attrs = toBgpAttributes(best.attrs, ctx.asn);
+  const t = translation(best.attrs, ctx.asn);
+  let attrs = t.plain;
   const learnedOverIbgp = best.peer.kind === 'bgp' && best.peer.isIbgp === true;
   if (learnedOverIbgp && target.isIbgp) {
     if (ctx.clusterId === null) return { refuse: 'ibgp-split-horizon' };
     const originatorId = best.attrs.originatorId ?? best.peer.routerId ?? best.peer.address;
     if (target.routerId !== undefined && target.routerId === originatorId) return { refuse: 'originator' };
-    attrs.originatorId = originatorId;
-    attrs.clusterList = [ctx.clusterId, ...best.attrs.clusterList];
+    const key = `${originatorId}|${ctx.clusterId}`;
+    let reflected = t.reflected.get(key);
+    if (reflected === undefined) {
+      reflected = { ...t.plain, originatorId, clusterList: [ctx.clusterId, ...best.attrs.clusterList] };
+      t.reflected.set(key, reflected);
+    }
+    attrs = reflected;
   }
   if (target.rtConstrained && !target.wantsAllTargets && !ctx.interestedPeers(best.attrs.routeTargets).has(target.name)) {
     return { refuse: 'rt-constraint' };

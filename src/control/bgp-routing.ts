@@ -7,8 +7,9 @@ import { ipv4ToNumber } from '../bgp/ipv4.ts';
 import type { RouteTargetNlri } from '../bgp/nlri.ts';
 import { defaultPathAttributes } from '../bgp/path-attributes.ts';
 import type { BgpPeer, PeerConfig, PeerState } from '../bgp/peer.ts';
-import type { RouteTargetRoute, RouteUpdate, VpnRoute } from '../bgp/routes.ts';
+import { type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, vpnKey } from '../bgp/routes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
+import { VpnRouteTable } from '../bgp/vpn-route-table.ts';
 import { ApiError, type ApiRouter } from '../inspect/api-router.ts';
 import { RTARGET_TABLE, VPN_TABLE, type PeerRef, type RouteChange } from '../rib/index.ts';
 import type { ControlNodeSpec, Topology } from '../topology/topology.ts';
@@ -41,6 +42,11 @@ const STATE_NAMES: Readonly<Record<PeerState, string>> = {
 /** Short retry timers: on loopback a peer that is down now is usually back within a second or two. */
 const CONNECT_RETRY_MS = 1000;
 const IDLE_HOLD_MS = 1000;
+/**
+ * Unsent bytes at which a peer counts as not keeping up: its exports wait (as a set of keys, so that repeated
+ * changes of one route cost nothing) until its socket drains. About 250k routes of packed UPDATEs.
+ */
+const SEND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** RFC 4684: a membership NLRI covering the whole target (origin AS + 8 bytes) is 96 bits long. */
 const FULL_TARGET_BITS = 96;
 
@@ -121,6 +127,8 @@ interface PeerRecord {
   remoteRouterId: string | undefined;
   /** VPN routes refused by the loop checks (own originator id, own cluster id, own AS in the path). */
   loopsRejected: number;
+  /** While the peer does not keep up (its socket holds SEND_HIGH_WATER_BYTES or more): the routes to decide once it drains. */
+  backlog: VpnRouteTable<VpnKey> | null;
 }
 
 class BgpRouting implements BgpAttachment {
@@ -130,6 +138,12 @@ class BgpRouting implements BgpAttachment {
   private readonly originated = new Map<string, RouteTargetRoute>();
   private readonly ctx: ExportContext;
   private unsubscribe: (() => void) | null = null;
+  /** VPN routes changed since the last export. */
+  private readonly pendingVpn = new VpnRouteTable<VpnKey>();
+  private membershipChanged = false;
+  private exportTimer: NodeJS.Immediate | null = null;
+  /** The last interestedPeers answer of the current export pass (memberships do not change during one). */
+  private lastInterest: { targets: readonly string[]; names: ReadonlySet<string> } | null = null;
   private stopInstanceWatch: (() => void) | null = null;
 
   constructor(
@@ -143,12 +157,19 @@ class BgpRouting implements BgpAttachment {
     this.speaker = new BgpSpeaker({ asn, routerId: spec.routerId, listen: { address: spec.address, port: spec.bgpPort } });
     for (const config of peers) {
       const peer = this.speaker.addPeer(config);
-      this.records.set(peer.name, { peer, configuredFamilies: config.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0 });
+      this.records.set(peer.name, { peer, configuredFamilies: config.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null });
     }
     this.ctx = {
       asn,
       clusterId: this.clusterId,
-      interestedPeers: (targets) => new Set(this.control.rib.peersInterestedIn(targets).map((p) => p.name)),
+      interestedPeers: (targets) => {
+        // Paths of one feed come together with equal target lists (often as distinct arrays): one RIB query per run.
+        const previous = this.lastInterest;
+        if (previous !== null && sameTargets(previous.targets, targets)) return previous.names;
+        const names = new Set(this.control.rib.peersInterestedIn(targets).map((p) => p.name));
+        this.lastInterest = { targets, names };
+        return names;
+      },
     };
   }
 
@@ -184,6 +205,9 @@ class BgpRouting implements BgpAttachment {
     this.stopInstanceWatch = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    if (this.exportTimer !== null) clearImmediate(this.exportTimer);
+    this.exportTimer = null;
+    this.pendingVpn.clear();
     await this.speaker.stop();
   }
 
@@ -233,23 +257,34 @@ class BgpRouting implements BgpAttachment {
 
   // ── export ─────────────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Runs inside the RIB's mutation (an UPDATE being read, an agent's publish): only notes what changed. The
+   * export runs on the next turn, once for everything the turn changed, so that reading never waits on sending
+   * and many routes leave in one UPDATE.
+   */
   private onRibChanges(changes: readonly RouteChange[]): void {
-    // This runs inside the RIB's mutation (an agent's publish, say): a failure here must not reach that caller.
-    try {
-      this.exportChanges(changes);
-    } catch (e) {
-      this.log(`BGP: export failed: ${(e as Error).message}`);
+    for (const c of changes) {
+      if (c.table === VPN_TABLE && c.rd !== undefined) this.pendingVpn.set({ rd: c.rd, prefix: c.prefix });
+      else if (c.table === RTARGET_TABLE) this.membershipChanged = true;
+    }
+    if (this.exportTimer === null && (this.pendingVpn.size > 0 || this.membershipChanged)) {
+      this.exportTimer = setImmediate(() => this.flushExports());
     }
   }
 
-  private exportChanges(changes: readonly RouteChange[]): void {
-    let membershipChanged = false;
-    for (const c of changes) {
-      if (c.table === VPN_TABLE && c.rd !== undefined) this.exportRoute(c.rd, c.prefix);
-      else if (c.table === RTARGET_TABLE) membershipChanged = true;
+  private flushExports(): void {
+    this.exportTimer = null;
+    const pending = [...this.pendingVpn.values()];
+    const membershipChanged = this.membershipChanged;
+    this.pendingVpn.clear();
+    this.membershipChanged = false;
+    try {
+      // A new or lost membership changes what RT-constrained peers may receive: re-decide every route.
+      if (membershipChanged) this.exportAll();
+      else this.exportKeys(pending, this.readyRecords(pending));
+    } catch (e) {
+      this.log(`BGP: export failed: ${(e as Error).message}`);
     }
-    // A new or lost membership changes what RT-constrained peers may receive: re-decide every route.
-    if (membershipChanged) this.exportAll();
   }
 
   private target(record: PeerRecord): ExportTarget {
@@ -264,32 +299,84 @@ class BgpRouting implements BgpAttachment {
     };
   }
 
-  private exportRoute(rd: string, prefix: string, only?: PeerRecord): void {
-    const route = this.control.rib.route(VPN_TABLE, prefix, rd);
-    for (const record of only ? [only] : this.records.values()) {
-      const decision = exportDecision(route, this.target(record), this.ctx);
-      if ('advertise' in decision) this.advertise(record, decision.advertise);
-      else record.peer.withdrawVpn([{ rd, prefix }]);
+  /** Peers that keep up; the others add `keys` to their backlog and wait for their socket to drain. */
+  private readyRecords(keys: readonly VpnKey[]): PeerRecord[] {
+    const ready: PeerRecord[] = [];
+    for (const record of this.records.values()) {
+      if (record.backlog === null && record.peer.unsentBytes < SEND_HIGH_WATER_BYTES) {
+        ready.push(record);
+        continue;
+      }
+      if (record.backlog === null) {
+        const backlog = (record.backlog = new VpnRouteTable());
+        record.peer.onceDrained(() => this.onDrained(record, backlog));
+      }
+      for (const k of keys) record.backlog.set(k);
+    }
+    return ready;
+  }
+
+  private onDrained(record: PeerRecord, backlog: VpnRouteTable<VpnKey>): void {
+    // A full re-export (session up or down, membership change) may have replaced this backlog meanwhile.
+    if (record.backlog !== backlog) return;
+    record.backlog = null;
+    try {
+      this.exportKeys([...backlog.values()], [record]);
+    } catch (e) {
+      this.log(`BGP: export failed: ${(e as Error).message}`);
     }
   }
 
-  private advertise(record: PeerRecord, route: VpnRoute): void {
+  /** Decides (RD, prefix) for each peer and hands each peer its advertisements and withdrawals in one call each. */
+  private exportKeys(keys: readonly VpnKey[], records: readonly PeerRecord[]): void {
+    this.lastInterest = null;
+    const routes = keys.map((k) => this.control.rib.route(VPN_TABLE, k.prefix, k.rd));
+    for (const record of records) {
+      const target = this.target(record);
+      const advertise: VpnRoute[] = [];
+      const withdraw: VpnKey[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const decision = exportDecision(routes[i], target, this.ctx);
+        if ('advertise' in decision) advertise.push(decision.advertise);
+        else withdraw.push(keys[i]!);
+      }
+      try {
+        if (withdraw.length > 0) record.peer.withdrawVpn(withdraw);
+        if (advertise.length > 0) this.advertise(record, advertise);
+      } catch (e) {
+        // One peer's failure must not keep the others from their routes.
+        this.log(`BGP: export to ${record.peer.name} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private advertise(record: PeerRecord, routes: readonly VpnRoute[]): void {
     try {
-      record.peer.advertiseVpn([route]);
-    } catch (e) {
-      // A path the wire cannot carry (a 24-bit VXLAN label, say) must not stop the others.
-      this.log(`BGP: cannot advertise ${route.rd}:${route.prefix} to ${record.peer.name}: ${(e as Error).message}`);
-      record.peer.withdrawVpn([{ rd: route.rd, prefix: route.prefix }]);
+      record.peer.advertiseVpn(routes);
+      return;
+    } catch {
+      // advertiseVpn stores nothing when one route is bad: find it, and send the others.
+    }
+    for (const route of routes) {
+      try {
+        record.peer.advertiseVpn([route]);
+      } catch (e) {
+        // A path the wire cannot carry (a 24-bit VXLAN label, say) must not stop the others.
+        this.log(`BGP: cannot advertise ${route.rd}:${route.prefix} to ${record.peer.name}: ${(e as Error).message}`);
+        record.peer.withdrawVpn([{ rd: route.rd, prefix: route.prefix }]);
+      }
     }
   }
 
   /** Re-decides every VPN route for the peers (all by default), withdrawing what the RIB no longer has. */
   private exportAll(only?: PeerRecord): void {
-    const routes = this.control.rib.routes(VPN_TABLE);
-    const present = new Set(routes.map((r) => `${r.rd}|${r.prefix}`));
-    for (const record of only ? [only] : this.records.values()) {
-      for (const r of routes) this.exportRoute(r.rd!, r.prefix, record);
-      const stale = record.peer.adjRibOut().vpn.filter((r) => !present.has(`${r.rd}|${r.prefix}`));
+    const keys: VpnKey[] = this.control.rib.routes(VPN_TABLE).map((r) => ({ rd: r.rd!, prefix: r.prefix }));
+    const records = only ? [only] : [...this.records.values()];
+    for (const record of records) record.backlog = null;
+    this.exportKeys(keys, records);
+    const present = new Set(keys.map(vpnKey));
+    for (const record of records) {
+      const stale = record.peer.adjRibOut().vpn.filter((r) => !present.has(vpnKey(r)));
       if (stale.length > 0) record.peer.withdrawVpn(stale.map(({ rd, prefix }) => ({ rd, prefix })));
     }
   }
@@ -365,20 +452,40 @@ class BgpRouting implements BgpAttachment {
         this.log(`BGP: ignored ${what} from ${peer.name}: ${(e as Error).message}`);
       }
     };
+    // The routes of one UPDATE share one attributes object: translate it once.
+    let lastBgp: VpnRoute['attrs'] | undefined;
+    let lastRib: ReturnType<typeof fromBgpAttributes> | undefined;
+    // And they come in runs of one RD.
+    let lastRd: string | undefined;
+    let rd = '';
     rib.batch(() => {
       for (const route of u.reach) {
-        const rd = ribRouteDistinguisher(route.rd);
-        attempt(`${route.rd}:${route.prefix}`, () => {
+        if (route.rd !== lastRd) {
+          lastRd = route.rd;
+          rd = ribRouteDistinguisher(route.rd);
+        }
+        if (route.attrs !== lastBgp) {
+          lastBgp = route.attrs;
+          lastRib = fromBgpAttributes(route.attrs);
+        }
+        // Inline rather than through `attempt`: no closure and no message string per route unless it fails.
+        try {
           if (this.isLoop(record, route)) {
             record.loopsRejected++;
             rib.removeVpnPath(rd, route.prefix, ref.name);
-            return;
+          } else {
+            rib.addVpnPath({ peer: ref, rd, prefix: route.prefix, label: route.label, nextHop: route.nextHop, attrs: lastRib! });
           }
-          rib.addVpnPath({ peer: ref, rd, prefix: route.prefix, label: route.label, nextHop: route.nextHop, attrs: fromBgpAttributes(route.attrs) });
-        });
+        } catch (e) {
+          this.log(`BGP: ignored ${route.rd}:${route.prefix} from ${peer.name}: ${(e as Error).message}`);
+        }
       }
       for (const key of u.withdraw) {
-        attempt(`withdraw of ${key.rd}:${key.prefix}`, () => rib.removeVpnPath(ribRouteDistinguisher(key.rd), key.prefix, ref.name));
+        try {
+          rib.removeVpnPath(ribRouteDistinguisher(key.rd), key.prefix, ref.name);
+        } catch (e) {
+          this.log(`BGP: ignored withdraw of ${key.rd}:${key.prefix} from ${peer.name}: ${(e as Error).message}`);
+        }
       }
       for (const m of u.rtReach) this.membership(record, ref, m, true, attempt);
       for (const m of u.rtWithdraw) this.membership(record, ref, m, false, attempt);
@@ -412,4 +519,8 @@ class BgpRouting implements BgpAttachment {
       else rib.removeRouteTargetMembership(ref.name, m.originAs, rt);
     });
   }
+}
+
+function sameTargets(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }

@@ -66,6 +66,40 @@ describe('bgp sessions between two speakers', function () {
     expect(b.peer(ip(1))!.adjRibIn().vpn.map((r) => r.rd)).to.deep.equal(['10.0.0.11:3']);
   });
 
+  it('packs a batch of routes that share attributes into few full UPDATEs, one attribute set per next hop', async () => {
+    const { a, b, ip } = await pair();
+    const reached: VpnRoute[] = [];
+    b.on('update', (_p, u) => reached.push(...u.reach));
+    const attrs = vipRoute('10.0.0.11', 0).attrs;
+    const routes: VpnRoute[] = Array.from({ length: 2000 }, (_, i) => ({
+      rd: `10.0.0.${11 + (i % 2)}:3`, prefix: `20.0.${i >> 8}.${i & 0xff}/32`, label: 16 + i, nextHop: `10.0.0.${11 + (i % 2)}`, attrs,
+    }));
+    const before = a.peers()[0]!.counters.updatesOut;
+    a.advertise(ip(2), routes);
+    await eventually(() => reached.length === routes.length, 'every route');
+    // 2000 routes of 16 bytes over two next hops: 4 KB UPDATEs hold about 250 each, so 8 to 10 UPDATEs.
+    expect(a.peers()[0]!.counters.updatesOut - before).to.be.within(8, 10);
+    const byKey = new Map(reached.map((r) => [`${r.rd}|${r.prefix}`, r]));
+    for (const r of routes) {
+      const got = byKey.get(`${r.rd}|${r.prefix}`);
+      expect(got && [got.label, got.nextHop], `${r.rd}:${r.prefix}`).to.deep.equal([r.label, r.nextHop]);
+    }
+    expect(reached[0]!.attrs).to.deep.equal(attrs);
+  });
+
+  it('refuses a whole batch with one unsendable route, storing and sending none of it', async () => {
+    const { a, ip } = await pair();
+    const peer = a.peer(ip(2))!;
+    const before = peer.status().counters.updatesOut;
+    const batch = [vipRoute('10.0.0.11', 17), vipRoute('10.0.0.12', 0x100000)];
+    expect(() => peer.advertiseVpn(batch)).to.throw(RangeError, /MPLS label/);
+    expect(() => peer.advertiseVpn([vipRoute('10.0.0.11', 17), { ...vipRoute('10.0.0.12', 18), nextHop: '10.0.0' }])).to.throw(RangeError, /not an IPv4 address/);
+    const huge = { ...vipRoute('10.0.0.13', 19), attrs: { ...vipRoute('10.0.0.13', 19).attrs, communities: Array.from({ length: 1100 }, (_, i) => `64512:${i}`) } };
+    expect(() => peer.advertiseVpn([vipRoute('10.0.0.11', 17), huge])).to.throw(RangeError, /does not fit a BGP message/);
+    expect(peer.adjRibOut().vpn).to.be.empty;
+    expect(peer.status().counters.updatesOut).to.equal(before);
+  });
+
   it('sends the Adj-RIB-Out and End-of-RIB when a session comes up, and route-target NLRI', async () => {
     const ip = loopbackBlock();
     const a = await startSpeaker({ asn: ASN, routerId: '10.0.0.1', address: ip(1) });

@@ -1,0 +1,120 @@
+// Labelled VPN-IPv4 reachability straight to wire bytes (RFC 4271 §4.3, RFC 4760 §3, RFC 8277): the NLRI of
+// a batch encoded once, the path attributes once per attribute set, and UPDATEs of up to MAX_MESSAGE_LENGTH
+// packed from both without re-encoding a route.
+import { MAX_MESSAGE_LENGTH, MessageType } from './messages.ts';
+import { MAX_VPN_NLRI_LENGTH, type VpnNlri, writeVpnReach } from './nlri.ts';
+import { AttrFlag, AttrType, type PathAttributes, encodePathAttributes } from './path-attributes.ts';
+
+const HEADER_LENGTH = 19;
+/** Withdrawn-routes length and total-path-attribute length. */
+const BODY_LENGTH_FIELDS = 4;
+/** AFI, SAFI, next-hop length, RD of zero + IPv4 next hop, reserved byte. */
+const MP_REACH_FIXED = 3 + 1 + 12 + 1;
+const AFI_IPV4 = 1;
+const SAFI_MPLS_VPN = 128;
+
+/** NLRI of a list of routes, encoded once: route i is bytes[starts[i], starts[i + 1]). */
+export interface EncodedVpnNlri {
+  bytes: Buffer;
+  starts: Uint32Array;
+}
+
+/** Encodes every route's reach NLRI; throws RangeError (bad label, RD or prefix) before anything is returned. */
+export function encodeVpnNlriList(routes: readonly VpnNlri[]): EncodedVpnNlri {
+  const bytes = Buffer.allocUnsafe(routes.length * MAX_VPN_NLRI_LENGTH);
+  const starts = new Uint32Array(routes.length + 1);
+  let offset = 0;
+  for (let i = 0; i < routes.length; i++) {
+    starts[i] = offset;
+    offset += writeVpnReach(bytes, offset, routes[i]!);
+  }
+  starts[routes.length] = offset;
+  return { bytes, starts };
+}
+
+/** Encoded path attributes of one set, split around MP_REACH_NLRI (type 14) so that types stay in order. */
+export interface AttributeBlock {
+  before: Buffer;
+  after: Buffer;
+  /** Equal for equal encodings: groups routes whose attribute objects differ but whose bytes do not. */
+  key: string;
+}
+
+export function encodeAttributeBlock(attrs: PathAttributes, fourOctetAs: boolean): AttributeBlock {
+  const framed = encodePathAttributes(attrs, fourOctetAs);
+  const types = [...framed.keys()].sort((a, b) => a - b);
+  const before = Buffer.concat(types.filter((t) => t < AttrType.mpReach).map((t) => framed.get(t)!));
+  const after = Buffer.concat(types.filter((t) => t > AttrType.mpReach).map((t) => framed.get(t)!));
+  return { before, after, key: `${before.length}:${before.toString('latin1')}${after.toString('latin1')}` };
+}
+
+/** Length of the UPDATE that carries `nlriLength` bytes of NLRI with these attributes. */
+export function vpnReachMessageLength(block: AttributeBlock, nlriLength: number): number {
+  const value = MP_REACH_FIXED + nlriLength;
+  const framing = value > 0xff ? 4 : 3;
+  return HEADER_LENGTH + BODY_LENGTH_FIELDS + block.before.length + framing + value + block.after.length;
+}
+
+/**
+ * UPDATEs for the routes `indexes` (into `nlri`) sharing one attribute set and next hop, in order, each
+ * as full as MAX_MESSAGE_LENGTH allows. Throws RangeError if one route alone would not fit.
+ */
+export function packVpnReach(block: AttributeBlock, nextHop: number, nlri: EncodedVpnNlri, indexes: readonly number[]): Buffer[] {
+  const { starts } = nlri;
+  // Counted with the extended length form of MP_REACH_NLRI, which any message of more than a few routes needs.
+  const room = MAX_MESSAGE_LENGTH - (vpnReachMessageLength(block, 0xff) - 0xff);
+  const messages: Buffer[] = [];
+  let first = 0;
+  while (first < indexes.length) {
+    let end = first;
+    let used = 0;
+    while (end < indexes.length) {
+      const k = indexes[end]!;
+      const size = starts[k + 1]! - starts[k]!;
+      if (used + size > room) {
+        if (end === first) throw new RangeError(`a route with these attributes does not fit a BGP message (${vpnReachMessageLength(block, size)} bytes)`);
+        break;
+      }
+      used += size;
+      end++;
+    }
+    messages.push(vpnReachMessage(block, nextHop, nlri, indexes, first, end, used));
+    first = end;
+  }
+  return messages;
+}
+
+function vpnReachMessage(
+  block: AttributeBlock, nextHop: number, nlri: EncodedVpnNlri, indexes: readonly number[], first: number, end: number, nlriLength: number,
+): Buffer {
+  const total = vpnReachMessageLength(block, nlriLength);
+  const value = MP_REACH_FIXED + nlriLength;
+  const extended = value > 0xff;
+  const out = Buffer.allocUnsafe(total);
+  out.fill(0xff, 0, 16);
+  out.writeUInt16BE(total, 16);
+  out[18] = MessageType.update;
+  out.writeUInt16BE(0, 19);
+  out.writeUInt16BE(total - HEADER_LENGTH - BODY_LENGTH_FIELDS, 21);
+  let at = 23 + block.before.copy(out, 23);
+  out[at++] = AttrFlag.optional | (extended ? AttrFlag.extendedLength : 0);
+  out[at++] = AttrType.mpReach;
+  if (extended) {
+    out.writeUInt16BE(value, at);
+    at += 2;
+  } else out[at++] = value;
+  out.writeUInt16BE(AFI_IPV4, at);
+  out[at + 2] = SAFI_MPLS_VPN;
+  out[at + 3] = 12;
+  out.fill(0, at + 4, at + 12);
+  out.writeUInt32BE(nextHop, at + 12);
+  out[at + 16] = 0;
+  at += MP_REACH_FIXED;
+  const { bytes, starts } = nlri;
+  for (let i = first; i < end; i++) {
+    const k = indexes[i]!;
+    at += bytes.copy(out, at, starts[k]!, starts[k + 1]!);
+  }
+  block.after.copy(out, at);
+  return out;
+}
