@@ -107,27 +107,29 @@ export class RouteReflection {
       const receivers = this.receivers(instance, this.source.subscribers(instance));
       // Nobody to tell (no subscriber, or all with <no-ribout>): the items need not even be built.
       if (receivers.length === 0) continue;
-      const entries: XmppRouteEntry[] = [];
-      const retracted: string[] = [];
-      for (const prefix of prefixes) {
-        const item = this.source.agentItem(instance, prefix);
-        if (item) entries.push(entryFromItem(item));
-        else retracted.push(prefix);
-      }
+      const { entries, retracted } = this.itemsFor(instance, prefixes);
       this.send(receivers, instance, entries, retracted);
     }
+  }
+
+  /** The current item of each prefix, or its retract when it has no feasible path any more. */
+  private itemsFor(instance: string, prefixes: Iterable<string>): { entries: XmppRouteEntry[]; retracted: string[] } {
+    const entries: XmppRouteEntry[] = [];
+    const retracted: string[] = [];
+    for (const prefix of prefixes) {
+      const item = this.source.agentItem(instance, prefix);
+      if (item) entries.push(entryFromItem(item));
+      else retracted.push(prefix);
+    }
+    return { entries, retracted };
   }
 
   /** §3.1: after a subscribe, the agent gets every current route of the instance. */
   walk(channel: AgentChannel, instance: string): void {
     const receivers = this.receivers(instance, [channel]);
     if (receivers.length === 0) return;
-    const entries: XmppRouteEntry[] = [];
-    for (const prefix of this.source.prefixes(instance)) {
-      const item = this.source.agentItem(instance, prefix);
-      if (item) entries.push(entryFromItem(item));
-    }
-    this.send(receivers, instance, entries, []);
+    // A walk tells what exists: prefixes without a feasible path are not retracted.
+    this.send(receivers, instance, this.itemsFor(instance, this.source.prefixes(instance)).entries, []);
   }
 
   private receivers(instance: string, channels: Iterable<AgentChannel>): AgentChannel[] {
@@ -183,13 +185,7 @@ export class RouteReflection {
       for (const [instance, prefixes] of held ?? []) {
         const receivers = this.receivers(instance, [channel]);
         if (receivers.length === 0) continue;
-        const entries: XmppRouteEntry[] = [];
-        const retracted: string[] = [];
-        for (const prefix of prefixes) {
-          const item = this.source.agentItem(instance, prefix);
-          if (item) entries.push(entryFromItem(item));
-          else retracted.push(prefix);
-        }
+        const { entries, retracted } = this.itemsFor(instance, prefixes);
         this.send(receivers, instance, entries, retracted);
       }
     };

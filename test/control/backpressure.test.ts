@@ -2,11 +2,7 @@
 // full, the changes for it are held as a set of prefixes and sent as current items when it drains.
 import { expect } from 'chai';
 import { ControlNode } from '../../src/control/control-node.ts';
-import { configSource } from '../../src/control/config-source.ts';
-import { buildConfigStore } from '../../src/topology/config-from-topology.ts';
-import { loadTopologyFile } from '../../src/topology/loader.ts';
-import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
-import { RawAgent, route, until } from './raw-agent.ts';
+import { RawAgent, defaultConfigControlNode, route, until } from './raw-agent.ts';
 
 const CONTROL = '127.0.12.2';
 const ROUTES = 15_000;
@@ -22,17 +18,8 @@ describe('control node: back-pressure toward a subscriber that stops reading', f
   });
 
   it('holds the slow subscriber’s changes while its socket is full and sends them all when it drains', async () => {
-    const loaded = await loadTopologyFile(`${TOPOLOGIES_DIR}default.json`);
-    if (!loaded.ok) throw new Error('default topology invalid');
-    control = new ControlNode({
-      name: 'control-bp',
-      address: CONTROL,
-      xmppPort: 0,
-      asn: 64512,
-      config: configSource(buildConfigStore(loaded.topology)),
-      globals: { hashFields: loaded.topology.hashFields, encapsulationPriorities: loaded.topology.encapsulationPriorities },
-    });
-    const { port } = (await control.start()).xmpp;
+    let port: number;
+    ({ control, port } = await defaultConfigControlNode('control-bp', CONTROL));
     const slow = await RawAgent.connect('compute-3', '127.0.32.3', port, CONTROL);
     const publisher = await RawAgent.connect('compute-2', '127.0.32.2', port, CONTROL);
     agents.push(slow, publisher);

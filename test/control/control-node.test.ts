@@ -4,13 +4,9 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { once } from 'node:events';
 import { ControlNode } from '../../src/control/control-node.ts';
-import { configSource } from '../../src/control/config-source.ts';
-import { buildConfigStore } from '../../src/topology/config-from-topology.ts';
-import { loadTopologyFile } from '../../src/topology/loader.ts';
-import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
 import { encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe, encodeUnsubscribe } from '../../src/xmpp/stanza-codec.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
-import { RawAgent, VRF, route, until } from './raw-agent.ts';
+import { RawAgent, VRF, defaultConfigControlNode, route, until } from './raw-agent.ts';
 
 const CONTROL_ADDRESS = '127.0.12.1';
 
@@ -37,17 +33,7 @@ describe('control node: route-level rules and bad input over real sessions', fun
   }
 
   before(async () => {
-    const loaded = await loadTopologyFile(`${TOPOLOGIES_DIR}default.json`);
-    if (!loaded.ok) throw new Error('default topology invalid');
-    control = new ControlNode({
-      name: 'control-test',
-      address: CONTROL_ADDRESS,
-      xmppPort: 0,
-      asn: 64512,
-      config: configSource(buildConfigStore(loaded.topology)),
-      globals: { hashFields: loaded.topology.hashFields, encapsulationPriorities: loaded.topology.encapsulationPriorities },
-    });
-    port = (await control.start()).xmpp.port;
+    ({ control, port } = await defaultConfigControlNode('control-test', CONTROL_ADDRESS));
     healthy = await agent('compute-2', '127.0.22.2');
     healthy.subscribe();
     healthy.publish(route('30.30.30.100/32', '127.0.22.2', 17));
@@ -132,18 +118,7 @@ describe('control node: route-level rules and bad input over real sessions', fun
 describe('control node: strict mode', function () {
   this.timeout(10_000);
   it('accepts only the topology’s computes, each from its own address', async () => {
-    const loaded = await loadTopologyFile(`${TOPOLOGIES_DIR}default.json`);
-    if (!loaded.ok) throw new Error('default topology invalid');
-    const control = new ControlNode({
-      name: 'control-strict',
-      address: CONTROL_ADDRESS,
-      xmppPort: 0,
-      asn: 64512,
-      allowedAgents: new Map([['compute-1', '127.0.22.1']]),
-      config: configSource(buildConfigStore(loaded.topology)),
-      globals: { hashFields: loaded.topology.hashFields, encapsulationPriorities: loaded.topology.encapsulationPriorities },
-    });
-    const { port } = (await control.start()).xmpp;
+    const { control, port } = await defaultConfigControlNode('control-strict', CONTROL_ADDRESS, { allowedAgents: new Map([['compute-1', '127.0.22.1']]) });
     try {
       const stranger = net.connect({ host: CONTROL_ADDRESS, port, localAddress: '127.0.22.7' });
       stranger.on('error', () => {});

@@ -4,6 +4,11 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe } from '../../src/xmpp/stanza-codec.ts';
 import { makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
+import { ControlNode, type ControlNodeOptions } from '../../src/control/control-node.ts';
+import { configSource } from '../../src/control/config-source.ts';
+import { buildConfigStore } from '../../src/topology/config-from-topology.ts';
+import { loadTopologyFile } from '../../src/topology/loader.ts';
+import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
 
 export const VRF = 'default-domain:demo:svc-vn:svc-vn';
 
@@ -56,4 +61,21 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
 
 export function route(prefix: string, address: string, label: number): XmppRouteEntry {
   return makeRouteEntry({ prefix, localPreference: 200, nextHops: [makeNextHop({ address, label, encapsulations: ['gre', 'udp'] })] });
+}
+
+/** A started control node with the default topology's config, its XMPP server on `address`, a free port. */
+export async function defaultConfigControlNode(name: string, address: string, extra: Partial<ControlNodeOptions> = {}): Promise<{ control: ControlNode; port: number }> {
+  const loaded = await loadTopologyFile(`${TOPOLOGIES_DIR}default.json`);
+  if (!loaded.ok) throw new Error('default topology invalid');
+  const control = new ControlNode({
+    name,
+    address,
+    xmppPort: 0,
+    asn: 64512,
+    config: configSource(buildConfigStore(loaded.topology)),
+    globals: { hashFields: loaded.topology.hashFields, encapsulationPriorities: loaded.topology.encapsulationPriorities },
+    ...extra,
+  });
+  const { port } = (await control.start()).xmpp;
+  return { control, port };
 }
