@@ -2,8 +2,9 @@
 // simulation API (`ecmpsim up` serves it); `demo`, `run`, `up`, `node` and `validate` run things here.
 // Exit codes: 0 success, 1 a check or validation failed, 2 bad usage or an API/runtime error.
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ApiError, remoteHandler, type ApiHandler } from '../inspect/api-router.ts';
+import { stanzaCapture, type CaptureTopology } from '../inspect/pcap-writer.ts';
 import { loadTopologyFile, formatTopologyError } from '../topology/loader.ts';
 import { Simulation } from '../topology/launcher.ts';
 import { loadScenario, runScenario, ScenarioLoadError } from '../scenario/runner.ts';
@@ -258,9 +259,17 @@ program
   .option('--xml', 'show each stanza as pretty XML')
   .option('-f, --follow', 'keep printing new stanzas')
   .option('--json', 'JSON lines')
-  .action(async (o: { node?: string; peer?: string; direction?: string; vrf?: string; prefix?: string; limit: number; xml?: boolean; follow?: boolean; json?: boolean }, cmd: Command) => {
+  .option('--pcap <file>', 'write the selected stanzas as a capture (tshark -d tcp.port==5269,xmpp) instead of printing them')
+  .action(async (o: { node?: string; peer?: string; direction?: string; vrf?: string; prefix?: string; limit: number; xml?: boolean; follow?: boolean; json?: boolean; pcap?: string }, cmd: Command) => {
     const api = apiOf(cmd);
     const filter = { node: o.node, peer: o.peer, direction: o.direction, vrf: o.vrf, prefix: o.prefix };
+    if (o.pcap !== undefined) {
+      if (o.follow) throw new CliError('--pcap writes the stanzas logged so far; it cannot be combined with --follow');
+      const records = await call<StanzaJson[]>(api, 'GET', `/api/stanzas${query({ ...filter, limit: o.limit })}`);
+      const topology = await call<CaptureTopology>(api, 'GET', '/api/topology');
+      writeStanzaCapture(o.pcap, records, topology);
+      return;
+    }
     const show = (s: StanzaJson): void => {
       process.stdout.write(`${o.json ? JSON.stringify(s) : stanzaView(s, o.xml === true)}\n`);
     };
@@ -274,6 +283,21 @@ program
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     stop();
   });
+
+function writeStanzaCapture(file: string, records: StanzaJson[], topology: CaptureTopology): void {
+  const capture = stanzaCapture(records, topology);
+  try {
+    writeFileSync(file, capture.pcap);
+  } catch (e) {
+    throw new CliError(`cannot write ${file}: ${(e as Error).message}`);
+  }
+  const ports = [...new Set(topology.controlNodes.map((c) => c.xmppPort))].map((p) => `-d tcp.port==${p},xmpp`).join(' ');
+  process.stdout.write(`${file}: ${capture.frames} segment(s) in ${capture.connections} TCP connection(s) from ${records.length} logged stanza(s)\n`);
+  process.stdout.write(dim(`decode with: tshark -r ${file} ${ports}\n`));
+  const shown = 5;
+  for (const s of capture.skipped.slice(0, shown)) process.stderr.write(`  skipped #${s.seq}: ${s.reason}\n`);
+  if (capture.skipped.length > shown) process.stderr.write(`  … and ${capture.skipped.length - shown} more skipped\n`);
+}
 
 program
   .command('trace')

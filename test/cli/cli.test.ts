@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -136,6 +136,16 @@ describe('ecmpsim CLI', function () {
       const r = await ecmpsim(['--api', api, 'stanzas', '--node', 'control-1', '--direction', 'out', '--limit', '1', '--xml']);
       expect(r.code).to.equal(0);
       expect(r.stdout).to.match(/\n\s+<event xmlns="http:\/\/jabber\.org\/protocol\/pubsub">/);
+    });
+
+    it('writes the stanza log as a capture (--pcap) and says how to read it', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'ecmpsim-cli-'));
+      const file = path.join(dir, 'stanzas.pcap');
+      const r = await ecmpsim(['--api', api, 'stanzas', '--node', 'control-1', '--limit', '200', '--pcap', file]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/tshark .*-d tcp\.port==5269,xmpp/);
+      const header = readFileSync(file).subarray(0, 4).toString('hex');
+      expect(['a1b2c3d4', 'd4c3b2a1']).to.include(header);
     });
 
     it('refuses bad requests with a clear message and a non-zero exit, and keeps running', async () => {
