@@ -157,6 +157,25 @@ export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAt
 
 /** Validates a caller's path and turns it into a stored primary path. */
 export function makePath(input: PathInput, overrides: Partial<PathAttributes> = {}): Path {
+  checkPathInput(input);
+  return storedPath(input, normalizeAttributes({ ...input.attrs, ...overrides }));
+}
+
+/**
+ * makePath for a caller that already holds the normalised attributes (normalizeAttributes' result):
+ * input.attrs is ignored. Lets the RIB normalise the attributes shared by many paths once.
+ */
+export function makePathWithAttributes(input: PathInput, attrs: PathAttributes): Path {
+  checkPathInput(input);
+  return storedPath(input, attrs);
+}
+
+// Paths arrive in runs of one RD and next hop (the routes of an UPDATE, an agent's items), and a string
+// found valid stays valid: remembering the last one spares a parse per path. '' is valid as neither.
+let lastValidRd = '';
+let lastValidNextHop = '';
+
+function checkPathInput(input: PathInput): void {
   if (!input.peer || typeof input.peer.name !== 'string' || input.peer.name === '') {
     throw new RibError('invalid path: the peer needs a non-empty name');
   }
@@ -164,21 +183,20 @@ export function makePath(input: PathInput, overrides: Partial<PathAttributes> = 
     throw new RibError(`invalid path from '${input.peer.name}': peer kind must be 'xmpp' or 'bgp'`);
   }
   checkIpv4Prefix(input.prefix);
-  checkRouteDistinguisher(input.rd);
+  if (input.rd !== lastValidRd) lastValidRd = checkRouteDistinguisher(input.rd);
   if (!Number.isInteger(input.label) || input.label < 0 || input.label > MAX_LABEL) {
     throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${MAX_LABEL}`);
   }
-  if (ipv4ToNumber(input.nextHop) === null) {
-    throw new RibError(`invalid next hop '${input.nextHop}' for ${input.prefix}: expected an IPv4 address`);
+  if (input.nextHop !== lastValidNextHop) {
+    if (ipv4ToNumber(input.nextHop) === null) {
+      throw new RibError(`invalid next hop '${input.nextHop}' for ${input.prefix}: expected an IPv4 address`);
+    }
+    lastValidNextHop = input.nextHop;
   }
-  return {
-    peer: input.peer,
-    rd: ownString(input.rd),
-    prefix: ownString(input.prefix),
-    label: input.label,
-    nextHop: ownString(input.nextHop),
-    attrs: normalizeAttributes({ ...input.attrs, ...overrides }),
-  };
+}
+
+function storedPath(input: PathInput, attrs: PathAttributes): Path {
+  return { peer: input.peer, rd: ownString(input.rd), prefix: ownString(input.prefix), label: input.label, nextHop: ownString(input.nextHop), attrs };
 }
 
 /**

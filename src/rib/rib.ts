@@ -16,7 +16,7 @@
  * Invalid input throws RibError before anything is modified.
  */
 import { agentRouteItem, multipathSet, type AgentRouteItem } from './next-hop-list.ts';
-import { makePath, sameAttributes, samePathContent, type Path, type PathAttributes, type PathInput, type PeerRef } from './path.ts';
+import { makePath, makePathWithAttributes, normalizeAttributes, sameAttributes, samePathContent, type Path, type PathAttributes, type PathInput, type PeerRef } from './path.ts';
 import { comparePaths, type PathSelectionOptions } from './path-selection.ts';
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget } from './route-syntax.ts';
 import { RouteTargetMembership, type MembershipRoute } from './route-target-membership.ts';
@@ -225,9 +225,17 @@ export class Rib {
   readonly #targetSets = new Map<string, ReadonlySet<string>>();
   /** A target list (VPN copies share their instance's) → its interned set, for #reindexVpnTargets. */
   readonly #targetSetOfList = new WeakMap<readonly string[], ReadonlySet<string>>();
+  /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
+  readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
+  #lastVpnAttrs: PathAttributes | null = null;
   /** table → keys of its routes whose replicas must be recomputed */
   #dirty = new Map<Table, Set<string>>();
-  readonly #pending = new Map<string, RouteChange>();
+  /**
+   * The changes of the current mutation, in first-recorded order, and table name → route key → change
+   * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
+   */
+  #pending: RouteChange[] = [];
+  readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
   #depth = 0;
 
   constructor(options: PathSelectionOptions = {}) {
@@ -339,9 +347,13 @@ export class Rib {
     });
   }
 
-  /** Adds or replaces a path in bgp.l3vpn.0 (a BGP peer's VPN route, keyed by RD + prefix). */
+  /**
+   * Adds or replaces a path in bgp.l3vpn.0 (a BGP peer's VPN route, keyed by RD + prefix). The attrs
+   * object is read once: the RIB remembers what it normalised to, so a caller must not change an attrs
+   * object after passing it (BGP ingest builds one per UPDATE and passes it with each of its routes).
+   */
   addVpnPath(input: PathInput): RouteChange[] {
-    const path = makePath(input);
+    const path = makePathWithAttributes(input, this.#vpnAttributes(input.attrs));
     return this.#mutate(() => this.#putPath(this.#vpn, vpnRouteKey(path.rd, path.prefix), path.prefix, path.rd, path));
   }
 
@@ -366,7 +378,7 @@ export class Rib {
         const routeKey = this.#routeKeyOf(table, path);
         if (table.routes.get(routeKey)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
       }
-      for (const prefix of this.#memberships.removePeer(peerName)) this.#record({ table: RTARGET_TABLE, prefix });
+      for (const prefix of this.#memberships.removePeer(peerName)) this.#record(prefix, { table: RTARGET_TABLE, prefix });
     });
   }
 
@@ -375,14 +387,14 @@ export class Rib {
   addRouteTargetMembership(peer: PeerRef, originAsn: number, routeTarget: string): RouteChange[] {
     return this.#mutate(() => {
       const prefix = this.#memberships.add(peer, originAsn, routeTarget);
-      if (prefix !== null) this.#record({ table: RTARGET_TABLE, prefix });
+      if (prefix !== null) this.#record(prefix, { table: RTARGET_TABLE, prefix });
     });
   }
 
   removeRouteTargetMembership(peerName: string, originAsn: number, routeTarget: string): RouteChange[] {
     return this.#mutate(() => {
       const prefix = this.#memberships.remove(peerName, originAsn, routeTarget);
-      if (prefix !== null) this.#record({ table: RTARGET_TABLE, prefix });
+      if (prefix !== null) this.#record(prefix, { table: RTARGET_TABLE, prefix });
     });
   }
 
@@ -479,29 +491,27 @@ export class Rib {
     return undefined;
   }
 
+  // Built without spreads or a Set: BGP export asks for a view of every route it sends.
   #view(table: Table, route: Route): RouteView {
     const sorted = this.#sorted(route);
-    const chosen = new Set(multipathSet(sorted, this.#options));
-    return {
-      table: table.name,
-      ...(table.instanceName !== undefined ? { instance: table.instanceName } : {}),
-      ...(route.rd !== undefined ? { rd: route.rd } : {}),
-      prefix: route.prefix,
-      paths: sorted.map((path, i) => ({
-        peer: path.peer,
-        rd: path.rd,
-        label: path.label,
-        nextHop: path.nextHop,
-        best: i === 0 && chosen.has(path),
-        multipath: chosen.has(path),
-        ...(path.replicatedFrom ? { replicatedFrom: path.replicatedFrom.table } : {}),
-        attrs: path.attrs,
-      })),
-    };
+    const chosen = multipathSet(sorted, this.#options);
+    const paths = sorted.map((path, i): PathView => {
+      const multipath = chosen.includes(path);
+      const { peer, rd, label, nextHop, attrs, replicatedFrom } = path;
+      return replicatedFrom
+        ? { peer, rd, label, nextHop, best: i === 0 && multipath, multipath, replicatedFrom: replicatedFrom.table, attrs }
+        : { peer, rd, label, nextHop, best: i === 0 && multipath, multipath, attrs };
+    });
+    const { name } = table;
+    if (table.instanceName !== undefined) return { table: name, instance: table.instanceName, prefix: route.prefix, paths };
+    if (route.rd !== undefined) return { table: name, rd: route.rd, prefix: route.prefix, paths };
+    return { table: name, prefix: route.prefix, paths };
   }
 
   #sorted(route: Route): Path[] {
-    if (route.sorted === null) route.sorted = [...route.paths].sort((a, b) => comparePaths(a, b, this.#options));
+    // One path is its own order: sharing the array spares one per route. Safe because every change to
+    // route.paths resets route.sorted, and the sorted array never leaves the RIB.
+    if (route.sorted === null) route.sorted = route.paths.length <= 1 ? route.paths : [...route.paths].sort((a, b) => comparePaths(a, b, this.#options));
     return route.sorted;
   }
 
@@ -520,8 +530,9 @@ export class Rib {
     }
     // Even when `work` threw part-way, what it did change is replicated and reported.
     this.#drain();
-    const changes = [...this.#pending.values()];
-    this.#pending.clear();
+    const changes = this.#pending;
+    this.#pending = [];
+    this.#pendingKeys.clear();
     if (changes.length > 0) {
       // One faulty listener must not keep the others from learning about the change.
       for (const listener of [...this.#listeners]) {
@@ -536,19 +547,23 @@ export class Rib {
     return changes;
   }
 
-  #record(change: RouteChange): void {
-    this.#pending.set(`${change.table}${SEP}${change.rd ?? ''}${SEP}${change.prefix}`, change);
+  /** Records a change of `key` (unique within the table) unless the mutation already has one. */
+  #record(key: string, change: RouteChange): void {
+    let keys = this.#pendingKeys.get(change.table);
+    if (keys === undefined) this.#pendingKeys.set(change.table, (keys = new Map()));
+    if (keys.has(key)) return;
+    keys.set(key, change);
+    this.#pending.push(change);
   }
 
   #recordRoute(table: Table, route: Route): void {
-    const key = `${table.name}${SEP}${route.rd ?? ''}${SEP}${route.prefix}`;
-    if (this.#pending.has(key)) return;
+    if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;
     // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
     let change: RouteChange;
     if (table.instanceName !== undefined) change = { table: table.name, instance: table.instanceName, prefix: route.prefix };
     else if (route.rd !== undefined) change = { table: table.name, rd: route.rd, prefix: route.prefix };
     else change = { table: table.name, prefix: route.prefix };
-    this.#pending.set(key, change);
+    this.#record(route.key, change);
   }
 
   #markDirty(table: Table, routeKey: string): void {
@@ -610,8 +625,22 @@ export class Rib {
 
   #routeChanged(table: Table, route: Route): void {
     this.#recordRoute(table, route);
+    if (table === this.#vpn) {
+      this.#reindexVpnTargets(route);
+      if (!this.#needsVpnSync(route)) return;
+    }
     this.#markDirty(table, route.key);
-    if (table === this.#vpn) this.#reindexVpnTargets(route);
+  }
+
+  /**
+   * Whether a changed bgp.l3vpn.0 route has replicas to add, change or remove, or must leave the table.
+   * Most VPN routes (a reflected feed) carry targets nobody here imports: their re-sync would find nothing
+   * to do. Skipping it is safe because an importer that appears later marks them through the target index.
+   */
+  #needsVpnSync(route: Route): boolean {
+    if (route.paths.length === 0 || route.replicas.length > 0) return true;
+    for (const rt of route.indexedTargets) if (this.#importers.has(rt)) return true;
+    return false;
   }
 
   #reindexVpnTargets(route: Route): void {
@@ -639,6 +668,22 @@ export class Rib {
     if (known !== undefined) return known;
     this.#targetSets.set(key, targets);
     return targets;
+  }
+
+  /**
+   * The normalised form of a VPN path's attrs object, made once per object, and shared with the previous
+   * object's when equal: an UPDATE's routes share one attrs object, and a feed's UPDATEs mostly equal ones.
+   */
+  #vpnAttributes(attrs: Partial<PathAttributes> | undefined): PathAttributes {
+    if (attrs === undefined) return normalizeAttributes();
+    let normalized = this.#vpnAttrsOf.get(attrs);
+    if (normalized !== undefined) return normalized;
+    normalized = normalizeAttributes(attrs);
+    const last = this.#lastVpnAttrs;
+    if (last !== null && sameAttributes(last, normalized)) normalized = last;
+    else this.#lastVpnAttrs = normalized;
+    this.#vpnAttrsOf.set(attrs, normalized);
+    return normalized;
   }
 
   /** A VRF path's attributes as its bgp.l3vpn.0 copy carries them (§6.1), shared while source and config stay. */
