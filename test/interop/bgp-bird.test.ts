@@ -4,7 +4,7 @@ import { emptyExtendedCommunities } from '../../src/bgp/extended-communities.ts'
 import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
 import type { VpnRoute } from '../../src/bgp/routes.ts';
 import { BgpSpeaker } from '../../src/bgp/speaker.ts';
-import { Daemon, TempDir, eventually, freePort, interopBlock, requireBinaries, run } from './bgp-daemons.ts';
+import { Daemon, TempDir, eventually, freePort, interopBlock, requireBinaries, run, birdConfig } from './bgp-daemons.ts';
 
 const ASN = 64512;
 const MEMBERS = [
@@ -35,20 +35,7 @@ describe('interop: BIRD 2 receives our VPNv4 routes', function () {
   before(async function () {
     requireBinaries(this, ['bird', 'birdc'], 'bird2');
     const ports = { ours: await freePort(ours), theirs: await freePort(theirs) };
-    // `strict bind yes`: without it BIRD listens on 0.0.0.0 (README BIRD pitfalls).
-    writeFileSync(dir.file('bird.conf'), `
-router id 10.0.0.6;
-log stderr all;
-protocol device { }
-vpn4 table vpntab;
-protocol bgp sim {
-  local ${theirs} port ${ports.theirs} as ${ASN};
-  strict bind yes;
-  neighbor ${ours} port ${ports.ours} as ${ASN};
-  vpn4 mpls { table vpntab; igp table master4; gateway recursive; import all; export none; };
-  ipv4 { import all; export none; };
-}
-`);
+    writeFileSync(dir.file('bird.conf'), birdConfig({ asn: ASN, address: theirs, port: ports.theirs, neighbor: ours, neighborPort: ports.ours }));
     bird = new Daemon('bird', 'bird', ['-f', '-c', dir.file('bird.conf'), '-s', dir.file('bird.ctl'), '-P', dir.file('bird.pid')], dir.file('bird.log'));
     speaker = new BgpSpeaker({ asn: ASN, routerId: '10.0.0.1', listen: { address: ours, port: ports.ours } });
     speaker.addPeer({ address: theirs, port: ports.theirs, asn: ASN, connectRetryMs: 500, idleHoldMs: 1000 });

@@ -9,7 +9,7 @@ import { ScenarioContext } from '../../src/scenario/scenario.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { validateTopology } from '../../src/topology/loader.ts';
 import {
-  Daemon, TempDir, eventually, freePort, interopBlock, malformedFrames, requireBinaries, run, startCapture, tsharkFields, gobgpdConfig,
+  Daemon, TempDir, eventually, freePort, interopBlock, malformedFrames, requireBinaries, run, startCapture, tsharkFields, gobgpdConfig, birdConfig,
 } from './bgp-daemons.ts';
 
 const ASN = 64512;
@@ -59,21 +59,8 @@ describe('interop: a control node of a running simulation with gobgpd and BIRD',
       bird: await freePort(birdAddress),
     };
     writeFileSync(dir.file('gobgpd.toml'), gobgpdConfig({ asn: ASN, address: gobgpAddress, port: ports.gobgp, neighbor: control, neighborPort: ports.bgp, importTarget: '64512:8000001' }));
-    // `strict bind yes`: without it BIRD listens on 0.0.0.0 (README BIRD pitfalls); passive: the control node dials.
-    writeFileSync(dir.file('bird.conf'), `
-router id 10.0.0.6;
-log stderr all;
-protocol device { }
-vpn4 table vpntab;
-protocol bgp sim {
-  local ${birdAddress} port ${ports.bird} as ${ASN};
-  strict bind yes;
-  passive on;
-  neighbor ${control} port ${ports.bgp} as ${ASN};
-  vpn4 mpls { table vpntab; igp table master4; gateway recursive; import all; export none; };
-  ipv4 { import all; export none; };
-}
-`);
+    // Passive: the control node dials.
+    writeFileSync(dir.file('bird.conf'), birdConfig({ asn: ASN, address: birdAddress, port: ports.bird, neighbor: control, neighborPort: ports.bgp, passive: true }));
     capture = await startCapture(dir, [ports.bgp, ports.gobgp, ports.bird]);
     // gobgpd dials slowly (README pitfall 1) and accepts at once: the control node dials both daemons.
     gobgpd = new Daemon('gobgpd', 'gobgpd', ['-f', dir.file('gobgpd.toml'), '-p', `--api-hosts=127.0.0.1:${ports.gobgpApi}`, '--pprof-disable'], dir.file('gobgpd.log'));

@@ -179,3 +179,23 @@ export function gobgpdConfig(o: { asn: number; address: string; port: number; ne
       afi-safi-name = "rtc"
 ${vrf}`;
 }
+
+/**
+ * A BIRD 2 config with one VPNv4 neighbour (routes stored in `vpntab`, nothing exported). `strict bind yes`:
+ * without it BIRD listens on 0.0.0.0 (shared interop README, BIRD pitfalls).
+ */
+export function birdConfig(o: { asn: number; address: string; port: number; neighbor: string; neighborPort: number; passive?: boolean }): string {
+  return `
+router id 10.0.0.6;
+log stderr all;
+protocol device { }
+vpn4 table vpntab;
+protocol bgp sim {
+  local ${o.address} port ${o.port} as ${o.asn};
+  strict bind yes;${o.passive ? '\n  passive on;' : ''}
+  neighbor ${o.neighbor} port ${o.neighborPort} as ${o.asn};
+  vpn4 mpls { table vpntab; igp table master4; gateway recursive; import all; export none; };
+  ipv4 { import all; export none; };
+}
+`;
+}
