@@ -136,13 +136,19 @@ describe('XMPP agent client (on @xmpp/connection-tcp, @xmpp/reconnect, @xmpp/mid
     await second.until((t) => t === encodeAgentStreamOpen('compute-1'));
   });
 
-  it('follows the server through a session drop: disconnected, then established again', async () => {
+  /** A server on a free port and a client that has established a session with it. */
+  async function establishedClient(): Promise<{ server: XmppServer; c: XmppAgentClient }> {
     const server = new XmppServer({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => server.close());
     const { port } = await server.listen();
     const c = client({ port });
     c.start();
     await once(c, 'established');
+    return { server, c };
+  }
+
+  it('follows the server through a session drop: disconnected, then established again', async () => {
+    const { server, c } = await establishedClient();
     const reason = once<string>(c, 'disconnected');
     server.sessions()[0].close('test: drop');
     expect(await reason).to.be.a('string');
@@ -181,12 +187,7 @@ describe('XMPP agent client (on @xmpp/connection-tcp, @xmpp/reconnect, @xmpp/mid
   });
 
   it('stop() closes cleanly and does not reconnect', async () => {
-    const server = new XmppServer({ host: '127.0.0.1', port: 0 });
-    cleanups.push(() => server.close());
-    const { port } = await server.listen();
-    const c = client({ port });
-    c.start();
-    await once(c, 'established');
+    const { server, c } = await establishedClient();
     await c.stop();
     expect(c.established).to.equal(false);
     expect(c.send('<iq></iq>')).to.equal(false);
