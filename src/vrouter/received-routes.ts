@@ -30,7 +30,8 @@ export interface SessionView {
 }
 
 export interface ReceivedRoutesOptions {
-  vrouter: Vrouter;
+  /** The vRouter's remote-route programming: all the tables need of it. */
+  vrouter: Pick<Vrouter, 'setRoute' | 'deleteRoute'>;
   sessions: readonly SessionView[];
   isMaglev(prefix: string): boolean;
   /** After the FIB entry of (instance, prefix) has been recomputed. */
