@@ -1,7 +1,9 @@
 /**
- * Contrail's PathCompare (§6.4): the ordered steps that decide the best path, the prefix of those steps
- * (up to and including MED) that decides ECMP eligibility, and the tie-breaks for the best path.
+ * Contrail's PathCompare (docs/protocol.md §6.4): the ordered steps that decide the best path, the
+ * prefix of those steps (up to and including MED) that decides ECMP eligibility and the multipath set,
+ * and the tie-breaks for the best path.
  * ETree root/leaf (step 3) and aliased / locally generated paths are not modelled: no path here has them.
+ * Owns no route or table: callers sort and keep paths.
  */
 import type { BgpOrigin, Path } from './path.ts';
 import { ipv4ToNumber } from './route-syntax.ts';
@@ -33,7 +35,7 @@ function neighbourAs(path: Path): number {
 }
 
 /**
- * Steps 1–9 of §6.4. Zero means the paths are ECMP-equal. MED counts only under always-compare-med or
+ * Steps 1–9 of docs/protocol.md §6.4. Zero means the paths are ECMP-equal. MED counts only under always-compare-med or
  * when both paths have the same non-zero neighbour AS, so XMPP paths (no AS path) never compare MED.
  */
 export function compareUpToMed(a: Path, b: Path, options: PathSelectionOptions = {}): number {
@@ -73,7 +75,7 @@ function identifier(path: Path): string {
 }
 
 /**
- * The full order used to sort a route's paths: §6.4 steps, then its tie-breaks (XMPP over BGP, eBGP
+ * The full order used to sort a route's paths: docs/protocol.md §6.4 steps, then its tie-breaks (XMPP over BGP, eBGP
  * over iBGP, lower router-id/originator-id, shorter cluster list, lower peer address), then RD, peer
  * name and origin table so that the order is total and never depends on insertion order.
  */
@@ -89,4 +91,19 @@ export function comparePaths(a: Path, b: Path, options: PathSelectionOptions = {
     compareText(a.peer.name, b.peer.name) ||
     compareText(a.replicatedFrom?.table ?? '', b.replicatedFrom?.table ?? '')
   );
+}
+
+/**
+ * The route's multipath (ECMP) set: best first, then each following path while it stays ECMP-equal to
+ * the best (docs/protocol.md §6.5). `sortedPaths` must be in comparePaths order. Empty when no path is
+ * feasible.
+ */
+export function multipathSet(sortedPaths: readonly Path[], options: PathSelectionOptions = {}): Path[] {
+  const best = sortedPaths[0];
+  if (best === undefined || !best.attrs.feasible) return [];
+  const chosen = [best];
+  for (let i = 1; i < sortedPaths.length && isEcmpEqual(best, sortedPaths[i], options); i++) {
+    chosen.push(sortedPaths[i]);
+  }
+  return chosen;
 }
