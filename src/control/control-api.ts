@@ -32,6 +32,8 @@ function routeJson(route: RouteView): unknown {
       nextHop: p.nextHop,
       best: p.best,
       multipath: p.multipath,
+      // Why the path is where it is: { step: 'best' | 'ecmp' | <selection step>, detail }.
+      reason: p.reason,
       replicatedFrom: p.replicatedFrom,
       localPref: p.attrs.localPref,
       med: p.attrs.med,

@@ -14,7 +14,8 @@
  *
  * BGP side: addVpnPath / removeVpnPath for received VPN routes, routes(VPN_TABLE) and the
  * VPN_TABLE changes for what to advertise, add/removeRouteTargetMembership and peersInterestedIn for
- * RT-constrain, removePeer when a session goes down.
+ * RT-constrain, removePeer when a session goes down. Every path of a route view carries the reason for
+ * its place (PathReason: 'best', 'ecmp' or the selection step it lost on).
  */
 export {
   Rib,
@@ -45,9 +46,14 @@ export {
 export {
   compareUpToMed,
   comparePaths,
+  decidingStep,
+  type DecidedStep,
   isEcmpEqual,
   multipathSet,
+  pathReason,
+  type PathReason,
   type PathSelectionOptions,
+  type SelectionStep,
 } from './path-selection.ts';
 export { membershipPrefix, type MembershipRoute } from './route-target-membership.ts';
 export { RibError } from './route-syntax.ts';

@@ -1,11 +1,11 @@
 /**
  * What the RIB's queries hand out: read-only views of routes (paths in selection order, each with its
- * best / ECMP flags), of routing instances and of per-peer path counts.
+ * best / ECMP flags and the reason for its place), of routing instances and of per-peer path counts.
  * Views are built fresh per query and never alias the RIB's own state. Does not decide selection
  * (./path-selection.ts) or hold any table.
  */
 import type { Path, PathAttributes, PeerRef } from './path.ts';
-import { multipathSet, type PathSelectionOptions } from './path-selection.ts';
+import { multipathSet, pathReason, type PathReason, type PathSelectionOptions } from './path-selection.ts';
 import type { InstanceState, Route, RoutingInstanceConfig, Table } from './tables.ts';
 
 export interface PathView {
@@ -17,6 +17,8 @@ export interface PathView {
   readonly best: boolean;
   /** Part of the ECMP set (best included). */
   readonly multipath: boolean;
+  /** Why the path is where it is: 'best', 'ecmp' (ties the best up to MED) or the step it lost on. */
+  readonly reason: PathReason;
   /** Table the primary lives in, for replicated (secondary) paths. */
   readonly replicatedFrom?: string;
   readonly attrs: PathAttributes;
@@ -51,12 +53,14 @@ export interface PeerPathCount {
  */
 export function routeView(table: Table, route: Route, sorted: readonly Path[], options: PathSelectionOptions): RouteView {
   const chosen = multipathSet(sorted, options);
+  const best = sorted[0];
   const paths = sorted.map((path, i): PathView => {
     const multipath = chosen.includes(path);
+    const reason = pathReason(path, best, multipath, options);
     const { peer, rd, label, nextHop, attrs, replicatedFrom } = path;
     return replicatedFrom
-      ? { peer, rd, label, nextHop, best: i === 0 && multipath, multipath, replicatedFrom: replicatedFrom.table, attrs }
-      : { peer, rd, label, nextHop, best: i === 0 && multipath, multipath, attrs };
+      ? { peer, rd, label, nextHop, best: i === 0 && multipath, multipath, reason, replicatedFrom: replicatedFrom.table, attrs }
+      : { peer, rd, label, nextHop, best: i === 0 && multipath, multipath, reason, attrs };
   });
   const { name } = table;
   if (table.instanceName !== undefined) return { table: name, instance: table.instanceName, prefix: route.prefix, paths };
