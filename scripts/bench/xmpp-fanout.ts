@@ -18,7 +18,7 @@ import { ConfigStore } from '../../src/model/config-store.ts';
 import { HASH_FIELDS } from '../../src/model/objects.ts';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';
-import { instanceTableName } from '../../src/rib/rib.ts';
+import { instanceTableName } from '../../src/rib/index.ts';
 import { figure, percentile, type BenchFigure, type BenchOptions, type BenchSection } from './bench-section.ts';
 import type { Endpoint, PeerCommand, PeerReply } from './xmpp-peers-protocol.ts';
 
