@@ -62,6 +62,8 @@ export interface FsmHooks {
   established(session: EstablishedSession): void;
   sessionEnding(): void;
   down(reason: PeerReason): void;
+  /** Every connection's end, with why (a session's end also comes as `down`). */
+  connectionClosed?(reason: PeerReason, connection: BgpConnection): void;
   update(msg: DecodedUpdate): void;
   routeRefresh(afi: number, safi: number): void;
   wire(direction: 'in' | 'out', bytes: Buffer, connection: BgpConnection): void;
@@ -482,6 +484,7 @@ export class PeerFsm {
     const reason = this.closeReasons.get(connection) ?? { kind: 'connection-lost', detail: text };
     this.connections.delete(connection);
     this.opens.delete(connection);
+    this.hooks.connectionClosed?.(reason, connection);
     if (this.sessionValue?.connection === connection) {
       this.sessionValue = undefined;
       this.establishedAt = undefined;
