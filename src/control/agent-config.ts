@@ -2,7 +2,8 @@
 // with their addresses, every floating-ip attached to one of them (§8.2: the native driver attaches the
 // VIP's FIP to each member VMI), the service-health-checks that probe them (§8.2 step 5), the VIPs of
 // its networks that use Maglev hashing, and the networks that all of these live in.
-import type { AgentConfig, ConfigFloatingIp, ConfigHashField, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
+import type { HashField } from '../net/hash-fields.ts';
+import type { AgentConfig, ConfigFloatingIp, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
 import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
 
 export interface ConfigView {
@@ -16,7 +17,7 @@ export interface ConfigView {
 }
 
 export interface GlobalVrouterConfig {
-  hashFields: readonly ConfigHashField[];
+  hashFields: readonly HashField[];
   encapsulationPriorities: readonly string[];
 }
 

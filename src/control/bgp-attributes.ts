@@ -1,8 +1,10 @@
 // Translation between the RIB's path attributes and BGP path attributes (§6.2, §6.3): what a control
 // node puts on the wire for a VPN path, and what it keeps of a VPN route learned from a BGP peer.
-import { emptyExtendedCommunities, type LoadBalanceField as WireLoadBalanceField, type TunnelEncap } from '../bgp/extended-communities.ts';
+import { emptyExtendedCommunities, type TunnelEncap } from '../bgp/extended-communities.ts';
+import { HASH_FIELDS } from '../net/hash-fields.ts';
+import { hashFieldOf, loadBalanceFieldOf } from '../xmpp/route-entry.ts';
 import { AS_TRANS, defaultPathAttributes, type PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
-import type { LoadBalanceField as RibLoadBalanceField, PathAttributes as RibAttributes } from '../rib/index.ts';
+import type { PathAttributes as RibAttributes } from '../rib/index.ts';
 
 const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
   'no-export': '65535:65281',
@@ -13,14 +15,6 @@ const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
 };
 const COMMUNITY_NAMES = new Map(Object.entries(WELL_KNOWN_COMMUNITIES).map(([name, value]) => [value, name]));
 
-const FIELD_TO_WIRE: Readonly<Record<RibLoadBalanceField, WireLoadBalanceField>> = {
-  'l3-source-address': 'source-ip',
-  'l3-destination-address': 'destination-ip',
-  'l4-protocol': 'ip-protocol',
-  'l4-source-port': 'source-port',
-  'l4-destination-port': 'destination-port',
-};
-const FIELD_FROM_WIRE = new Map(Object.entries(FIELD_TO_WIRE).map(([rib, wire]) => [wire, rib as RibLoadBalanceField]));
 
 /** Encapsulation names the extended-community codec knows (§6.3); others cannot be advertised. */
 const ADVERTISABLE_ENCAPS = new Set(['gre', 'vxlan', 'nvgre', 'mpls', 'mpls-o-gre', 'vxlan-gpe', 'udp', 'native']);
@@ -45,7 +39,7 @@ export function toBgpAttributes(attrs: RibAttributes, asn: number): BgpAttribute
   if (attrs.sequence > 0 || attrs.sticky) ext.macMobility = { sticky: attrs.sticky, sequence: attrs.sequence };
   if (attrs.mac !== '') ext.routerMac = attrs.mac;
   if (attrs.loadBalance) {
-    const fields = attrs.loadBalance.fields.length === 0 ? Object.values(FIELD_TO_WIRE) : attrs.loadBalance.fields.map((f) => FIELD_TO_WIRE[f]);
+    const fields = attrs.loadBalance.fields.length === 0 ? [...HASH_FIELDS] : attrs.loadBalance.fields.map(hashFieldOf);
     ext.loadBalance = { fields, sourceBias: attrs.loadBalance.decision === 'source-bias' };
   }
   const communities = attrs.communities
@@ -88,7 +82,7 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
     sticky: ext.macMobility?.sticky ?? false,
     mac: ext.routerMac ?? '',
     loadBalance: lb && {
-      fields: lb.fields.map((f) => FIELD_FROM_WIRE.get(f)!),
+      fields: lb.fields.map(loadBalanceFieldOf),
       decision: lb.sourceBias ? 'source-bias' : 'field-hash',
     },
     originatorId: attrs.originatorId,

@@ -13,7 +13,7 @@ import type {
   VirtualMachineInterface,
   VirtualNetwork,
 } from '../model/objects.ts';
-import { parseIPv4, parseSubnet } from '../model/ipv4.ts';
+import { parseIPv4, parseSubnet } from '../net/ipv4.ts';
 
 /** Everything the native driver reads; lists are in creation order, which decides "first member wins". */
 export interface NativeDriverInput {

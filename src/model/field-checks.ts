@@ -1,6 +1,6 @@
 import { ConfigError } from './config-error.ts';
 import type { ConfigKind } from './objects.ts';
-import { parseIPv4, parseSubnet } from './ipv4.ts';
+import { parseIPv4, parseSubnet } from '../net/ipv4.ts';
 
 /**
  * Runtime checks of request fields: requests arrive as JSON from the HTTP API and the CLI, so the

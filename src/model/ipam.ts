@@ -1,5 +1,5 @@
 import { IPv4, type IPv4CidrRange } from 'ip-num';
-import { parseIPv4, parseSubnet } from './ipv4.ts';
+import { parseIPv4, parseSubnet } from '../net/ipv4.ts';
 
 /** Why an address cannot be taken; the store turns it into a ConfigError. */
 export class IpamError extends Error {

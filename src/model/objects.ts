@@ -1,11 +1,13 @@
 /**
- * The config objects of the native load balancer, as the control node holds them (reference §8.1).
+ * The config objects of the native load balancer, as the control node holds them (docs/protocol.md §8.1).
  * Refs are by name (the store keeps names unique per kind and also assigns every object a uuid).
  * Field names follow the Contrail properties they stand for.
  */
 
-export const HASH_FIELDS = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'] as const;
-export type HashField = (typeof HASH_FIELDS)[number];
+import type { HashField } from '../net/hash-fields.ts';
+
+// Re-exported for config-store.ts until it imports src/net/hash-fields.ts itself.
+export { HASH_FIELDS, type HashField } from '../net/hash-fields.ts';
 
 export const LISTENER_PROTOCOLS = ['TCP', 'UDP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS'] as const;
 export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];

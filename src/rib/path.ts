@@ -4,6 +4,7 @@
  * guess at missing fields.
  */
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget, ipv4ToNumber } from './route-syntax.ts';
+import { ROUTE_LABEL_MAX } from '../net/labels.ts';
 
 export type PeerKind = 'xmpp' | 'bgp';
 
@@ -93,8 +94,6 @@ export interface Path {
   readonly replicatedFrom?: { readonly table: string; readonly routeKey: string };
 }
 
-// 24 bits: the field carries a VXLAN id in vxlan mode (§5).
-const MAX_LABEL = 0xffffff;
 const UINT32_MAX = 4294967295;
 
 /**
@@ -184,8 +183,8 @@ function checkPathInput(input: PathInput): void {
   }
   checkIpv4Prefix(input.prefix);
   if (input.rd !== lastValidRd) lastValidRd = checkRouteDistinguisher(input.rd);
-  if (!Number.isInteger(input.label) || input.label < 0 || input.label > MAX_LABEL) {
-    throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${MAX_LABEL}`);
+  if (!Number.isInteger(input.label) || input.label < 0 || input.label > ROUTE_LABEL_MAX) {
+    throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${ROUTE_LABEL_MAX}`);
   }
   if (input.nextHop !== lastValidNextHop) {
     if (ipv4ToNumber(input.nextHop) === null) {

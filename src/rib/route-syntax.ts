@@ -4,7 +4,7 @@
  * channel, a BGP peer) can reject one update and keep going.
  */
 
-import { hostBits, ipv4ToInt, parseIpv4Cidr } from '../model/ipv4.ts';
+import { ipv4ToInt, parseIpv4Prefix } from '../net/ipv4.ts';
 
 export class RibError extends Error {
   override readonly name = 'RibError';
@@ -18,18 +18,17 @@ export function ipv4ToNumber(address: string): number | null {
 
 /**
  * Checks an IPv4 prefix `a.b.c.d/len` and returns it unchanged. Host bits must be zero: the prefix
- * string is the item id sent back to agents (§4), so silently masking it would answer a different id.
+ * string is the item id sent back to agents (docs/protocol.md §4), so silently masking it would answer a different id.
  */
 export function checkIpv4Prefix(prefix: string): string {
-  const cidr = parseIpv4Cidr(prefix);
-  if (cidr === null) throw new RibError(`invalid IPv4 prefix '${prefix}': expected a.b.c.d/len with len 0..32`);
-  if (hostBits(cidr.address, cidr.length) !== 0) throw new RibError(`invalid IPv4 prefix '${prefix}': host bits are set beyond /${cidr.length}`);
+  const problem = parseIpv4Prefix(prefix, 'refuse');
+  if (typeof problem === 'string') throw new RibError(`invalid IPv4 prefix: ${problem}`);
   return prefix;
 }
 
 /**
  * Checks a route distinguisher: type 0 `<asn16>:<n32>`, type 1 `<ipv4>:<n16>` (what an agent's path
- * gets, §6.2) or type 2 `<asn32>L:<n16>`.
+ * gets, docs/protocol.md §6.2) or type 2 `<asn32>L:<n16>`.
  */
 export function checkRouteDistinguisher(rd: string): string {
   const colon = rd.lastIndexOf(':');

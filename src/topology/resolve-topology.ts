@@ -1,6 +1,6 @@
-import { HASH_FIELDS } from '../model/objects.ts';
+import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
-import { isLoopback, parseIPv4, parseSubnet } from '../model/ipv4.ts';
+import { isLoopback, parseIPv4, parseSubnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
 import type {
   ComputeSpec,

@@ -1,7 +1,8 @@
 // Slot-stable ECMP member lists (§7.3, CompositeNHKey::Reorder) and the member pick rule (§7.4, PickMember).
 import { mod64 } from './ecmp-hash.ts';
 
-export const MAX_ECMP_MEMBERS = 128;
+// Re-exported for vrouter.ts until it imports src/net/ecmp.ts itself.
+export { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
 
 export interface Keyed { readonly key: string }
 

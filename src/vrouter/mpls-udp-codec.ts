@@ -1,7 +1,8 @@
 // MPLS-over-UDP payload (RFC 7510): one label stack entry (RFC 3032) followed by an IPv4 packet with a
 // TCP or UDP header, so that capture tools decode the datagram on UDP port 6635.
 import type { Packet } from './packet.ts';
-import { intToIpv4, ipv4ToInt } from './packet.ts';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
+import { MPLS_LABEL_MAX } from '../net/labels.ts';
 
 export const MPLS_OVER_UDP_PORT = 6635;
 /**
@@ -35,7 +36,7 @@ export function encodeMplsOverUdp(label: number, p: Packet, ident = 0): Buffer {
   const ipLength = IPV4_HEADER + l4 + payload;
   const buf = Buffer.alloc(LABEL_ENTRY + ipLength);
   // label (20 bits) | traffic class 0 | bottom of stack | TTL
-  buf.writeUInt32BE(((label & 0xfffff) * 4096 + 0x100 + DEFAULT_TTL) >>> 0, 0);
+  buf.writeUInt32BE(((label & MPLS_LABEL_MAX) * 4096 + 0x100 + DEFAULT_TTL) >>> 0, 0);
   const ip = LABEL_ENTRY;
   buf.writeUInt8(0x45, ip);
   buf.writeUInt16BE(ipLength, ip + 2);

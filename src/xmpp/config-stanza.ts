@@ -24,19 +24,20 @@
 // delay and timeout are seconds, as in Contrail's service-health-check-properties; every
 // service-health-check-ref names a service-health-check of the same document.
 import { parse, escapeXML, type Element } from 'ltx';
+import { HASH_FIELDS, isHashField, type HashField } from '../net/hash-fields.ts';
 import { CONTROL_NODE_JID } from './stanza-codec.ts';
 
 export const CONFIG_NAMESPACE = 'urn:ecmpsim:config';
 
-export type ConfigHashField = 'source-ip' | 'destination-ip' | 'ip-protocol' | 'source-port' | 'destination-port';
-const HASH_FIELDS: readonly ConfigHashField[] = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'];
+/** Kept for vrouter/agent.ts until it names src/net's HashField itself. */
+export type ConfigHashField = HashField;
 
 export interface ConfigNetwork {
   name: string;
   routingInstance: string;
   vnIndex: number;
   routeTarget: string;
-  hashFields?: ConfigHashField[];
+  hashFields?: HashField[];
 }
 
 export interface ConfigInterface {
@@ -44,7 +45,7 @@ export interface ConfigInterface {
   network: string;
   address: string;
   mac: string;
-  hashFields?: ConfigHashField[];
+  hashFields?: HashField[];
   /** Names of the service-health-checks that probe this VMI (§8.2 step 5); absent or empty: none. */
   healthChecks?: string[];
 }
@@ -84,7 +85,7 @@ export interface ConfigFloatingIp {
 export interface AgentConfig {
   /** Increases with every change on the sending control node; the agent ignores older snapshots. */
   generation: number;
-  hashFields: ConfigHashField[];
+  hashFields: HashField[];
   encapsulationPriorities: string[];
   networks: ConfigNetwork[];
   interfaces: ConfigInterface[];
@@ -108,7 +109,7 @@ function attr(name: string, value: string | number | boolean): string {
   return ` ${name}="${escapeXML(String(value))}"`;
 }
 
-function fieldsAttr(fields: ConfigHashField[] | undefined): string {
+function fieldsAttr(fields: HashField[] | undefined): string {
   return fields ? attr('hash-fields', fields.join(' ')) : '';
 }
 
@@ -174,14 +175,14 @@ function integer(el: Element, name: string, min: number, max: number): number {
   return n;
 }
 
-function hashFields(el: Element): ConfigHashField[] | undefined {
+function hashFields(el: Element): HashField[] | undefined {
   const text = el.attrs['hash-fields'];
   if (typeof text !== 'string') return undefined;
   const fields = text.split(/\s+/).filter((f) => f !== '');
   for (const f of fields) {
-    if (!(HASH_FIELDS as readonly string[]).includes(f)) throw new ConfigDecodeError(`<${el.name}> unknown hash field ${f}`);
+    if (!isHashField(f)) throw new ConfigDecodeError(`<${el.name}> unknown hash field ${f}`);
   }
-  return fields as ConfigHashField[];
+  return fields as HashField[];
 }
 
 function oneOf<T extends string>(el: Element, name: string, allowed: readonly T[]): T {

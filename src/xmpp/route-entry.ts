@@ -1,7 +1,8 @@
-// The inet route <entry> of xmpp_unicast.xsd (reference §5): typed model, encoder, and two decoders
+// The inet route <entry> of xmpp_unicast.xsd (docs/protocol.md §5): typed model, encoder, and two decoders
 // (a tight string scanner for the shapes Contrail peers emit, and an ltx-element walker that is the
 // fallback and the reference behaviour).
 import type { Element } from 'ltx';
+import type { HashField } from '../net/hash-fields.ts';
 import { escapeXml, unescapeXml } from './xml-text.ts';
 
 export type LoadBalanceField =
@@ -10,6 +11,24 @@ export type LoadBalanceField =
 export const LOAD_BALANCE_FIELDS: readonly LoadBalanceField[] = [
   'l3-source-address', 'l3-destination-address', 'l4-protocol', 'l4-source-port', 'l4-destination-port',
 ];
+
+// XMPP's wire names of the five hash fields of src/net (docs/protocol.md §5).
+const WIRE_NAME: Readonly<Record<HashField, LoadBalanceField>> = {
+  'source-ip': 'l3-source-address',
+  'destination-ip': 'l3-destination-address',
+  'ip-protocol': 'l4-protocol',
+  'source-port': 'l4-source-port',
+  'destination-port': 'l4-destination-port',
+};
+const HASH_FIELD = new Map(Object.entries(WIRE_NAME).map(([field, wire]) => [wire, field as HashField]));
+
+export function loadBalanceFieldOf(field: HashField): LoadBalanceField {
+  return WIRE_NAME[field];
+}
+
+export function hashFieldOf(field: LoadBalanceField): HashField {
+  return HASH_FIELD.get(field)!;
+}
 
 export interface XmppNextHop {
   af: number; address: string; mac: string; label: number; vni: number;

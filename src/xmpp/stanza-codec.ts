@@ -3,7 +3,8 @@
 // back to a full ltx parse for anything else.
 import { parse as parseLtx } from 'ltx';
 import type { Element } from 'ltx';
-import { isIPv4Cidr } from './prefix.ts';
+import { isIpv4, parseIpv4Prefix } from '../net/ipv4.ts';
+import { ROUTE_LABEL_MAX } from '../net/labels.ts';
 import {
   EntryError, NOT_FAST, encodeRouteEntry, entryFromElement, entryFromString, type XmppRouteEntry,
 } from './route-entry.ts';
@@ -16,7 +17,6 @@ export const STREAM_NS = 'http://etherx.jabber.org/streams';
 export const END_OF_RIB_NODE = '0/0/EndOfRib';
 export const MAX_ITEMS_PER_MESSAGE = 32;
 export const MAX_RETRACTS_PER_MESSAGE = 256;
-export const MAX_LABEL = 0xffffff;
 
 export interface StanzaError { error: string }
 export function isStanzaError(x: unknown): x is StanzaError {
@@ -478,16 +478,17 @@ export function decodeControlStanza(raw: string): ControlStanza | StanzaError {
 export function validateAgentRoute(p: { afi: number; safi: number; prefix: string; entry: XmppRouteEntry | null; instance: string }, withdraw = false): string | null {
   if (p.afi !== 1) return `publish ${p.prefix}: afi ${p.afi} is not inet (1)`;
   if (p.safi !== 1 && p.safi !== 4) return `publish ${p.prefix}: safi ${p.safi} is not unicast (1) or labeled (4)`;
-  if (!isIPv4Cidr(p.prefix)) return `publish: prefix ${JSON.stringify(p.prefix)} is not a valid IPv4 prefix`;
+  // Host bits are accepted: Contrail's parser masks them (docs/protocol.md §5).
+  if (typeof parseIpv4Prefix(p.prefix, 'allow') === 'string') return `publish: prefix ${JSON.stringify(p.prefix)} is not a valid IPv4 prefix`;
   const e = p.entry;
   if (!e) return null;
   if (e.af !== 1) return `publish ${p.prefix}: entry nlri af ${e.af} is not 1`;
-  if (!isIPv4Cidr(e.prefix)) return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
+  if (typeof parseIpv4Prefix(e.prefix, 'allow') === 'string') return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
   if (withdraw) return null;
   if (e.nextHops.length !== 1) return `publish ${p.prefix}: an agent route needs exactly one next-hop, got ${e.nextHops.length}`;
   const nh = e.nextHops[0];
-  if (!isIPv4Cidr(`${nh.address}/32`)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
-  if (nh.label === 0 || nh.label < 0 || nh.label > MAX_LABEL) return `publish ${p.prefix}: label ${nh.label} outside 1..${MAX_LABEL}`;
+  if (!isIpv4(nh.address)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+  if (nh.label === 0 || nh.label < 0 || nh.label > ROUTE_LABEL_MAX) return `publish ${p.prefix}: label ${nh.label} outside 1..${ROUTE_LABEL_MAX}`;
   return null;
 }
 
