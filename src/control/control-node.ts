@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
 import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import { Rib, instanceTableName, type RouteChange } from '../rib/rib.ts';
 import type { PathInput, PeerRef } from '../rib/path.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
@@ -28,7 +28,7 @@ export interface ControlNodeOptions {
   allowedAgents?: ReadonlyMap<string, string>;
   config: ConfigSource;
   globals: GlobalVrouterConfig;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
   /** §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;

@@ -2,7 +2,7 @@
 // simulation API only, so a script runs the same against an in-process simulation and against one node
 // per process. State is asserted with `eventually(…)`: poll until the state contains the expected
 // subset or the time is up (FRR topotests' run_and_expect).
-import type { ApiHandler, ApiResponse } from '../inspect/api-router.ts';
+import type { ApiHandler, ApiResponse } from '../api/api-router.ts';
 import type { DistributionReport, ResendReport } from '../vrouter/traffic.ts';
 import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
 import type { WorkloadHealth } from '../vrouter/agent.ts';

@@ -16,7 +16,7 @@ import ConnectionTCP from '@xmpp/connection-tcp';
 import reconnect, { type Reconnect } from '@xmpp/reconnect';
 import middleware, { type MiddlewareApi } from '@xmpp/middleware';
 import { Element, parse as parseLtx } from 'ltx';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from './stanza-observer.ts';
 import { CONTROL_NODE_JID, KEEPALIVE, STREAM_CLOSE, encodeAgentStreamOpen } from './stanza-codec.ts';
 import { StreamFramer, splitStanzas } from './stream-framer.ts';
 import { DEFAULT_HOLD_TIME_SECONDS, DEFAULT_MAX_STANZA_BYTES } from './server.ts';
@@ -28,7 +28,7 @@ export interface AgentClientOptions {
   host: string;
   port: number;
   holdTimeSeconds?: number;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
   /** Reconnect delay for the n-th consecutive failed attempt (0-based); default §2.4 back-off. */
   reconnectDelay?: (attempt: number) => number;

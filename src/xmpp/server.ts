@@ -2,7 +2,7 @@
 // open/hold/keepalive timers, and the duplicate-name rule. Bad input closes only its own session.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from './stanza-observer.ts';
 import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-codec.ts';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from './stream-framer.ts';
 
@@ -16,7 +16,7 @@ export interface XmppServerOptions {
   maxStanzaBytes?: number;
   /** Returns a reason to refuse the peer (strict mode), or null to accept. */
   acceptPeer?: (peerName: string, remoteAddress: string) => string | null;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
 }
 

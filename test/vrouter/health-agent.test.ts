@@ -5,10 +5,10 @@
 import { expect } from 'chai';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';
-import type { ApiHandler } from '../../src/inspect/api-router.ts';
+import type { ApiHandler } from '../../src/api/api-router.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { VrouterAgent, type WorkloadHealth } from '../../src/vrouter/agent.ts';
-import { agentApi, type LocalWorkload } from '../../src/vrouter/agent-api.ts';
+import { agentApi, type LocalWorkload } from '../../src/api/agent-api.ts';
 import { InProcessUnderlay } from '../../src/vrouter/underlay.ts';
 
 const VN = 'default-domain:demo:svc-vn';
