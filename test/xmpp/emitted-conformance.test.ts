@@ -7,7 +7,7 @@ import { loadTopologyFile } from '../../src/topology/loader.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
 import { decodeAgentStanza, decodeControlStanza, isStanzaError, validateAgentRoute } from '../../src/xmpp/stanza-codec.ts';
-import { loadContrailXsd, type XsdStructure } from './xsd-structure.ts';
+import { unicastItemsSchema, type XsdStructure } from './xsd-structure.ts';
 import { sleep } from './raw-peer.ts';
 
 const VIP = '30.30.30.100/32';
@@ -21,10 +21,7 @@ function entries(el: Element, out: Element[] = []): Element[] {
 describe('conformance of what our agents and control node emit (default topology, real sessions)', function () {
   this.timeout(30_000);
   let sim: Simulation | undefined;
-  let xsd: XsdStructure;
-  before(function () {
-    xsd = loadContrailXsd(this);
-  });
+  const xsd: XsdStructure = unicastItemsSchema();
   after(async () => sim?.stop());
 
   it('every emitted <entry> fits xmpp_unicast.xsd; every agent publish passes the route rules', async () => {

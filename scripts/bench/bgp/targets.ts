@@ -1,6 +1,7 @@
 // The BGP implementations under test, each started as its own OS process configured as a route reflector
 // (iBGP, cluster id set) with the feeder and the monitor as passive clients: they connect to it, because
-// gobgpd's own connects take 5-10 s (shared/interop/README.md, GoBGP pitfall 1). Every process is started
+// gobgpd 3.x only dials out every 5-10 s (its connect-retry has a hard 5 s floor and a random delay, and the
+// `connect-retry` setting does not shorten it), which would dominate every run. Every process is started
 // here, stopped by its PID (TERM, then KILL after 5 s), and its files live in the run's temp dir.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
