@@ -261,7 +261,7 @@ async function scaleOutPhase(n: number, sizes: Sizes, peers: PeerProcess, o: Ben
     }
     const settled = await peers.request({ type: 'agents-settled', instance, prefix: vip, members: 2, timeoutMs: 300_000 }, 'agents-settled');
     if (settled.settled < real) throw new Error(`only ${settled.settled}/${real} agents got the VIP (e.g. ${settled.unsettled.join(', ')})`);
-    // The bring-up fan-out (N² items) drains and every session's End-of-RIB (§4.3, sent after a quiet
+    // The bring-up fan-out (N² items) drains and every session's End-of-RIB (docs/protocol.md §4.3, sent after a quiet
     // period) goes out before the first event, so events are measured alone.
     let sent = -1;
     for (;;) {

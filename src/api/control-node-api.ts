@@ -70,7 +70,7 @@ export function controlNodeApi(node: ControlNode, extend?: (router: ApiRouter) =
       return { status: 200, body: controlNodeRoutes(node, req.query.get('vrf') ?? req.query.get('table'), req.query.get('prefix'), limit) };
     })
     .on('GET', '/item', (req) => {
-      // What this control node sends every subscriber of the VRF for one prefix (§4.1).
+      // What this control node sends every subscriber of the VRF for one prefix (docs/protocol.md §4.1).
       const vrf = req.query.get('vrf');
       const prefix = req.query.get('prefix');
       if (!vrf || !prefix) throw new ApiError(400, 'give vrf and prefix');

@@ -1,7 +1,7 @@
 import { HASH_FIELDS, type HashField } from '../net/hash-fields.ts';
 import { requireIpv4, isIpv4, intToIpv4 } from '../net/ipv4.ts';
 
-/** Tunnel encapsulation ids of §6.3 (`03 0C 00000000 <id>`), by Contrail's names. */
+/** Tunnel encapsulation ids of docs/protocol.md §6.3 (`03 0C 00000000 <id>`), by Contrail's names. */
 const TUNNEL_BY_ID: Record<number, string> = {
   2: 'gre', 8: 'vxlan', 9: 'nvgre', 10: 'mpls', 11: 'mpls-o-gre', 12: 'vxlan-gpe', 13: 'udp', 16: 'native',
 };

@@ -14,7 +14,7 @@ export interface SpeakerConfig {
   routerId: string;
   /** Where to accept BGP connections; omit to only connect out. Port 179 by default, 0 picks a free one. */
   listen?: { address: string; port?: number };
-  /** Proposed hold time in seconds (default 90, §1). */
+  /** Proposed hold time in seconds (default 90, docs/protocol.md §1). */
   holdTime?: number;
   /** Families offered to peers without their own list (default inet-vpn + route-target). */
   families?: FamilyName[];

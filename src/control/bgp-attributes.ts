@@ -1,4 +1,4 @@
-// Translation between the RIB's path attributes and BGP path attributes (§6.2, §6.3): what a control
+// Translation between the RIB's path attributes and BGP path attributes (docs/protocol.md §6.2, §6.3): what a control
 // node puts on the wire for a VPN path, and what it keeps of a VPN route learned from a BGP peer.
 import { emptyExtendedCommunities, type TunnelEncap } from '../bgp/extended-communities.ts';
 import { HASH_FIELDS } from '../net/hash-fields.ts';
@@ -16,7 +16,7 @@ const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
 const COMMUNITY_NAMES = new Map(Object.entries(WELL_KNOWN_COMMUNITIES).map(([name, value]) => [value, name]));
 
 
-/** Encapsulation names the extended-community codec knows (§6.3); others cannot be advertised. */
+/** Encapsulation names the extended-community codec knows (docs/protocol.md §6.3); others cannot be advertised. */
 const ADVERTISABLE_ENCAPS = new Set(['gre', 'vxlan', 'nvgre', 'mpls', 'mpls-o-gre', 'vxlan-gpe', 'udp', 'native']);
 
 /** ASN fields of SG/tag communities are 2 bytes; a 4-byte ASN goes as AS_TRANS (RFC 6793). */
@@ -25,7 +25,7 @@ function asn16(asn: number): number {
 }
 
 /**
- * BGP attributes of a RIB path as a control node advertises it (§6.2): ORIGIN and AS_PATH as stored,
+ * BGP attributes of a RIB path as a control node advertises it (docs/protocol.md §6.2): ORIGIN and AS_PATH as stored,
  * LOCAL_PREF unless 0, MED, route targets, encapsulations, OriginVN `<asn>:<vn-index>`, SGs, tags,
  * MAC mobility, router MAC, load balance and standard communities. Reflection attributes are the caller's.
  */

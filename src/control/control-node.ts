@@ -30,7 +30,7 @@ export interface ControlNodeOptions {
   globals: GlobalVrouterConfig;
   tap?: StanzaObserver;
   log?: (line: string) => void;
-  /** §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
+  /** docs/protocol.md §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;
 }
 
@@ -152,7 +152,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     }
   }
 
-  /** Routing instances come and go with config (BGP originates RTarget routes for them, §6.6). */
+  /** Routing instances come and go with config (BGP originates RTarget routes for them, docs/protocol.md §6.6). */
   onInstancesChange(listener: () => void): () => void {
     this.on('instances', listener);
     return () => this.off('instances', listener);
@@ -191,7 +191,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     const timer = this.endOfRibTimers.get(channel);
     if (timer) clearTimeout(timer);
     this.endOfRibTimers.delete(channel);
-    // §6.7, graceful restart off: every path of the agent goes at once.
+    // docs/protocol.md §6.7, graceful restart off: every path of the agent goes at once.
     this.rib.removePeer(channel.name);
     this.log(`agent ${channel.name} down: ${reason}`);
     this.emit('agent-down', channel.name, reason);

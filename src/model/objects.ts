@@ -146,11 +146,11 @@ export interface HealthMonitor {
   readonly urlPath?: string;
 }
 
-/** §8.2 step 5: what a health monitor's type becomes on the service-health-check. */
+/** docs/protocol.md §8.2 step 5: what a health monitor's type becomes on the service-health-check. */
 export type HealthCheckMonitorType = 'PING' | 'HTTP';
 
 /**
- * A `service-health-check` (type `link-local`) the native driver derives from a health monitor (§8.2 step 5).
+ * A `service-health-check` (type `link-local`) the native driver derives from a health monitor (docs/protocol.md §8.2 step 5).
  * Derived like the driver's floating-ips: never written by users, it comes and goes with its monitor,
  * the pools using it and their members; so it is not a ConfigKind of its own.
  */

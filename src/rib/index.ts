@@ -9,7 +9,7 @@
  *   rib.addPath(name, { peer: { kind: 'xmpp', name: 'compute-1', address }, rd: `${nextHop}:${instanceId}`,
  *     prefix, label, nextHop, attrs: { localPref, med: medForXmppPath(med, localPref), sequence, … } });
  *   rib.agentRouteItem(name, prefix);   // → <item> content, or null → <retract>
- *   rib.removePeer('compute-1');        // session lost (§6.7)
+ *   rib.removePeer('compute-1');        // session lost (docs/protocol.md §6.7)
  *
  * BGP side: addVpnPath / removeVpnPath for received VPN routes, routes(VPN_TABLE) and the
  * VPN_TABLE changes for what to advertise, add/removeRouteTargetMembership and peersInterestedIn for

@@ -1,5 +1,5 @@
 /**
- * What the control node sends an agent for one VRF prefix (§4.1, §5, §6.5): the best path's next hop
+ * What the control node sends an agent for one VRF prefix (docs/protocol.md §4.1, §5, §6.5): the best path's next hop
  * first, then every following ECMP-equal path's, duplicates dropped, entry attributes from the best path.
  */
 import type { LoadBalance, Path } from './path.ts';
@@ -7,12 +7,12 @@ import { isEcmpEqual, type PathSelectionOptions } from './path-selection.ts';
 
 export interface AgentNextHop {
   readonly address: string;
-  /** Always '' toward agents for inet routes (§5); the path's router MAC only counts for de-duplication. */
+  /** Always '' toward agents for inet routes (docs/protocol.md §5); the path's router MAC only counts for de-duplication. */
   readonly mac: string;
   readonly label: number;
-  /** The path's encapsulations; 'gre' alone when it has none and a non-zero label (§5). */
+  /** The path's encapsulations; 'gre' alone when it has none and a non-zero label (docs/protocol.md §5). */
   readonly encapsulations: readonly string[];
-  /** Origin VN name, or 'unresolved' when the path's origin VN is unknown (§5). */
+  /** Origin VN name, or 'unresolved' when the path's origin VN is unknown (docs/protocol.md §5). */
   readonly virtualNetwork: string;
   readonly tags: readonly number[];
 }
@@ -58,7 +58,7 @@ function sortedCopy<T extends string | number>(values: readonly T[]): T[] {
 }
 
 /**
- * The §6.5 duplicate rule. Encap and tag lists are compared as sets: a path learned back over BGP
+ * The docs/protocol.md §6.5 duplicate rule. Encap and tag lists are compared as sets: a path learned back over BGP
  * rebuilds them from extended communities, whose order need not match the agent's.
  */
 export function isDuplicateNextHop(a: Path, b: Path): boolean {
@@ -84,7 +84,7 @@ function agentNextHop(path: Path, resolveVn: VirtualNetworkResolver): AgentNextH
 
 /**
  * The `<item>` for a route whose paths are given in selection order, or null when no path is
- * feasible (the control node then sends `<retract>`, §4.2).
+ * feasible (the control node then sends `<retract>`, docs/protocol.md §4.2).
  */
 export function agentRouteItem(
   prefix: string,

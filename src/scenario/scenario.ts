@@ -272,7 +272,7 @@ export class ScenarioContext {
     };
   }
 
-  // ---- health (service-health-checks, §8.2 step 5, §7.2) ----
+  // ---- health (service-health-checks, docs/protocol.md §8.2 step 5, §7.2) ----
 
   /** Creates a health monitor and attaches it to `pool`: its members' VMIs get a service-health-check. */
   async addHealthMonitor(pool: string, monitor: { name: string; type: 'PING' | 'TCP' | 'HTTP' | 'HTTPS'; delay?: number; timeout?: number; maxRetries?: number; urlPath?: string }): Promise<void> {

@@ -43,7 +43,7 @@ export class LowestFreeAllocator {
   }
 }
 
-/** §7.1: labels from 16; the top of a 20-bit label space stays free like the real multicast block. */
+/** docs/protocol.md §7.1: labels from 16; the top of a 20-bit label space stays free like the real multicast block. */
 export function labelAllocator(): LowestFreeAllocator {
   return new LowestFreeAllocator(MPLS_AGENT_LABEL_MIN, MPLS_LABEL_MAX - 4098);
 }

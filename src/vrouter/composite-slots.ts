@@ -1,4 +1,4 @@
-// Slot-stable ECMP member lists (§7.3, CompositeNHKey::Reorder) and the member pick rule (§7.4, PickMember).
+// Slot-stable ECMP member lists (docs/protocol.md §7.3, CompositeNHKey::Reorder) and the member pick rule (docs/protocol.md §7.4, PickMember).
 import { mod64 } from './ecmp-hash.ts';
 
 // Re-exported for vrouter.ts until it imports src/net/ecmp.ts itself.

@@ -1,4 +1,4 @@
-// Contrail's ECMP flow hash (§7.4): boost hash_combine on a 64-bit size_t, computed in two 32-bit halves
+// Contrail's ECMP flow hash (docs/protocol.md §7.4): boost hash_combine on a 64-bit size_t, computed in two 32-bit halves
 // so the per-packet path needs no BigInt.
 import type { HashField } from '../net/hash-fields.ts';
 

@@ -1,5 +1,5 @@
-// The local-ECMP composite (§7.1, §7.2): one MPLS label standing for several local interfaces that carry the
-// same address (the VIP). Its slots are keyed by interface name and keep their index across updates (§7.3).
+// The local-ECMP composite (docs/protocol.md §7.1, §7.2): one MPLS label standing for several local interfaces that carry the
+// same address (the VIP). Its slots are keyed by interface name and keep their index across updates (docs/protocol.md §7.3).
 import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
 import { reorderSlots } from './composite-slots.ts';
 

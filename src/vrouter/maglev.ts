@@ -28,7 +28,7 @@ function fnv1a(text: string, seed: number): number {
 }
 
 export const MAGLEV_ENTRIES_PER_MEMBER = 100;
-/** Largest composite the agent installs (§1). */
+/** Largest composite the agent installs (docs/protocol.md §1). */
 const MAX_MEMBERS = 128;
 /**
  * One size for every table (12809): >= 100 entries per member up to the 128-member maximum, and fixed so

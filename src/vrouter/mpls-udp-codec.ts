@@ -6,7 +6,7 @@ import { MPLS_LABEL_MAX } from '../net/labels.ts';
 
 export const MPLS_OVER_UDP_PORT = 6635;
 /**
- * Delivery reports between simulated computes travel as label 15 (reserved, never a vRouter label, §7.1)
+ * Delivery reports between simulated computes travel as label 15 (reserved, never a vRouter label, docs/protocol.md §7.1)
  * followed by JSON, so they cannot be mistaken for data and capture tools still see MPLS.
  */
 export const REPORT_LABEL = 15;

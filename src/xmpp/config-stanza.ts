@@ -1,6 +1,6 @@
 // The config channel between a control node and an agent.
 //
-// Real Contrail streams IF-MAP config over the same XMPP session (`to="…/config"`, §3.5). We keep the
+// Real Contrail streams IF-MAP config over the same XMPP session (`to="…/config"`, docs/protocol.md §3.5). We keep the
 // real request — the agent subscribes to `virtual-router:default-global-system-config:<agent>` on the
 // `/config` resource — but answer with a compact document of our own: the whole configuration that
 // concerns this compute (its VMIs, the floating-ips and service-health-checks attached to them, the
@@ -46,11 +46,11 @@ export interface ConfigInterface {
   address: string;
   mac: string;
   hashFields?: HashField[];
-  /** Names of the service-health-checks that probe this VMI (§8.2 step 5); absent or empty: none. */
+  /** Names of the service-health-checks that probe this VMI (docs/protocol.md §8.2 step 5); absent or empty: none. */
   healthChecks?: string[];
 }
 
-/** §8.2 step 5 / §7.2: a link-local service-health-check as the agent needs it. */
+/** docs/protocol.md §8.2 step 5 / §7.2: a link-local service-health-check as the agent needs it. */
 export interface ConfigHealthCheck {
   name: string;
   type: 'link-local';
@@ -97,7 +97,7 @@ export function virtualRouterNode(agentName: string): string {
   return `virtual-router:default-global-system-config:${agentName}`;
 }
 
-/** The agent's request for its config (§3.5 shape: `/config` resource, no id). */
+/** The agent's request for its config (docs/protocol.md §3.5 shape: `/config` resource, no id). */
 export function encodeConfigSubscribe(agentName: string): string {
   return (
     `<iq type="set" from="${escapeXML(agentName)}" to="${CONTROL_NODE_JID}/config">` +

@@ -42,7 +42,7 @@ export interface XmppRouteEntry {
   loadBalance: { fields: LoadBalanceField[]; decision: string }; subProtocol: string;
 }
 
-/** A next-hop with every field at its §5 zero value, overridden by `p`. */
+/** A next-hop with every field at its docs/protocol.md §5 zero value, overridden by `p`. */
 export function makeNextHop(p: Partial<XmppNextHop> & { address: string }): XmppNextHop {
   return {
     af: 1, mac: '', label: 0, vni: 0, encapsulations: ['gre', 'udp'], virtualNetwork: '', tags: [],
@@ -50,7 +50,7 @@ export function makeNextHop(p: Partial<XmppNextHop> & { address: string }): Xmpp
   };
 }
 
-/** An entry with every field at its §5 zero value, overridden by `p`. */
+/** An entry with every field at its docs/protocol.md §5 zero value, overridden by `p`. */
 export function makeRouteEntry(p: Partial<XmppRouteEntry> & { prefix: string }): XmppRouteEntry {
   return {
     af: 1, safi: 1, nextHops: [], version: 1, virtualNetwork: '', mobility: { seqno: 0, sticky: false },
@@ -77,7 +77,7 @@ function encodeNextHop(nh: XmppNextHop): string {
     '</next-hop>';
 }
 
-/** Every element in XSD order, zero/empty when unset, as the generated Contrail encoder does (§5). */
+/** Every element in XSD order, zero/empty when unset, as the generated Contrail encoder does (docs/protocol.md §5). */
 export function encodeRouteEntry(e: XmppRouteEntry): string {
   let nhs = '';
   for (const nh of e.nextHops) nhs += encodeNextHop(nh);
@@ -363,7 +363,7 @@ function scanEntry(): XmppRouteEntry {
 
 /**
  * Decodes an <entry> starting just after its `<entry>` start tag with a scanner for the fixed
- * element order the generated Contrail encoder and ours emit (§5: every element, XSD order; blanks
+ * element order the generated Contrail encoder and ours emit (docs/protocol.md §5: every element, XSD order; blanks
  * and `<x/>` vs `<x></x>` allowed). Returns the entry and the index just past `</entry>`, or
  * NOT_FAST for any other shape (order, attributes, comments, missing or repeated elements in the
  * middle…), which the caller hands to ltx; throws EntryError on bad values.

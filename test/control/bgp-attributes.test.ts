@@ -1,5 +1,5 @@
-// RIB path ↔ BGP attributes (§6.2, §6.3): the bytes of the reference's example, a wire round trip that keeps
-// everything the RIB compares, and the §6.5 duplicate rule holding between an agent's path and its copy
+// RIB path ↔ BGP attributes (docs/protocol.md §6.2, §6.3): the bytes of the documented example, a wire round trip that keeps
+// everything the RIB compares, and the docs/protocol.md §6.5 duplicate rule holding between an agent's path and its copy
 // learned back over iBGP.
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -12,7 +12,7 @@ import { makePath, normalizeAttributes, type PathAttributes } from '../../src/ri
 const ASN = 64512;
 
 describe('control node BGP attributes', () => {
-  it('encodes the §6.3 example: RT, encap gre, encap udp, OriginVN 64512:5, SG 8000002; LOCAL_PREF 200, MED 100, ORIGIN incomplete', () => {
+  it('encodes the docs/protocol.md §6.3 example: RT, encap gre, encap udp, OriginVN 64512:5, SG 8000002; LOCAL_PREF 200, MED 100, ORIGIN incomplete', () => {
     const attrs = normalizeAttributes({
       localPref: 200, med: medForXmppPath(0, 200), encapsulations: ['gre', 'udp'], vnIndex: 5, securityGroups: [8000002],
       routeTargets: ['target:64512:8000005'],
@@ -86,7 +86,7 @@ describe('control node BGP attributes', () => {
     }), { numRuns: 300 });
   });
 
-  it('§6.5: an agent’s path and its copy learned back over iBGP are the same next hop', () => {
+  it('docs/protocol.md §6.5: an agent’s path and its copy learned back over iBGP are the same next hop', () => {
     const agentPath = makePath({
       peer: { kind: 'xmpp', name: 'compute-2', address: '10.0.0.12' }, rd: '10.0.0.12:3', prefix: '30.30.30.100/32', label: 18, nextHop: '10.0.0.12',
       attrs: { localPref: 200, med: 100, encapsulations: ['udp', 'gre'], vnIndex: 1, tags: [7] },

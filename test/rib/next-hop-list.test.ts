@@ -22,7 +22,7 @@ function learnedBack(n: number, attrs: Partial<Path['attrs']> = {}): Path {
   });
 }
 
-describe('rib/next-hop-list: ECMP set (§6.5)', () => {
+describe('rib/next-hop-list: ECMP set (docs/protocol.md §6.5)', () => {
   it('is the best path then every following ECMP-equal path', () => {
     const paths = sorted([agentPath(3), agentPath(1, { localPref: 100 }), agentPath(2)]);
     expect(multipathSet(paths).map((p) => p.peer.name)).to.deep.equal(['compute-2', 'compute-3']);
@@ -40,7 +40,7 @@ describe('rib/next-hop-list: ECMP set (§6.5)', () => {
   });
 });
 
-describe('rib/next-hop-list: duplicate rule (§6.5)', () => {
+describe('rib/next-hop-list: duplicate rule (docs/protocol.md §6.5)', () => {
   it("collapses an agent's own XMPP path and the same path learned back over iBGP into one next hop", () => {
     const own = agentPath(1, { vnIndex: 5 });
     const back = learnedBack(1);
@@ -75,7 +75,7 @@ describe('rib/next-hop-list: duplicate rule (§6.5)', () => {
   });
 });
 
-describe('rib/next-hop-list: the <item> content (§4.1, §5)', () => {
+describe('rib/next-hop-list: the <item> content (docs/protocol.md §4.1, §5)', () => {
   it('takes entry attributes from the best path and next-hop fields from each path', () => {
     const best = agentPath(1, {
       sequence: 4,

@@ -36,7 +36,7 @@ function keys(changes: readonly RouteChange[]): string[] {
   return changes.map((c) => `${c.table} ${c.rd ?? '-'} ${c.prefix}`).sort();
 }
 
-describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
+describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (docs/protocol.md §6.1)', () => {
   it("copies an agent's path into bgp.l3vpn.0 with the VRF's export targets and VN index", () => {
     const rib = new Rib();
     rib.createInstance(svcInstance({ exportTargets: [SVC_RT, 'target:64512:9'] }));
@@ -319,7 +319,7 @@ describe('rib/rib: change notifications', () => {
   });
 });
 
-describe('rib/rib: bgp.rtarget.0 (RT-constrain, §6.6)', () => {
+describe('rib/rib: bgp.rtarget.0 (RT-constrain, docs/protocol.md §6.6)', () => {
   it('answers which peers want a route carrying given targets', () => {
     const rib = new Rib();
     const gw1 = bgpPeer(1);

@@ -1,6 +1,6 @@
 // Every <entry> the simulator's own agents and control node put on the wire (taken from the stanza
 // tap of a running default topology) checked against xmpp_unicast.xsd, and every agent publish
-// against the control node's §3/§5 route rules.
+// against the control node's docs/protocol.md §3/§5 route rules.
 import { expect } from 'chai';
 import { parse, type Element } from 'ltx';
 import { loadTopologyFile } from '../../src/topology/loader.ts';

@@ -12,7 +12,7 @@ export const FEED_ASN = 64512;
 export const FEED_ROUTE_TARGET = `target:${FEED_ASN}:8000001`;
 /** 20.0.0.0: route i is the /32 of FIRST_PREFIX + i (room for 16M routes). */
 export const FIRST_PREFIX = 0x14000000;
-/** RD r is `10.1.x.y:1` with x.y = r + 1 (Contrail's `<compute-ip>:<instance-id>` shape, §6.2); its next hop is that compute. */
+/** RD r is `10.1.x.y:1` with x.y = r + 1 (Contrail's `<compute-ip>:<instance-id>` shape, docs/protocol.md §6.2); its next hop is that compute. */
 const FIRST_COMPUTE = 0x0a010001;
 const INSTANCE_ID = 1;
 const LABEL_BASE = 16;
