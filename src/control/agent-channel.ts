@@ -4,7 +4,7 @@
 // touch another agent's paths.
 import type { XmppServerSession } from '../xmpp/server.ts';
 import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-codec.ts';
-import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
+import { hashFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { virtualRouterNode } from '../xmpp/config-stanza.ts';
 import { medForXmppPath, type PathInput, type PeerRef } from '../rib/path.ts';
 
@@ -214,7 +214,7 @@ export function pathFromItem(
       mac: nh.mac,
       loadBalance: lbDefault
         ? undefined
-        : { fields: entry.loadBalance.fields, decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' : 'field-hash' },
+        : { fields: entry.loadBalance.fields.map(hashFieldOf), decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' : 'field-hash' },
     },
   };
 }

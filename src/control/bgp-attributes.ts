@@ -2,7 +2,6 @@
 // node puts on the wire for a VPN path, and what it keeps of a VPN route learned from a BGP peer.
 import { emptyExtendedCommunities, type TunnelEncap } from '../bgp/extended-communities.ts';
 import { HASH_FIELDS } from '../net/hash-fields.ts';
-import { hashFieldOf, loadBalanceFieldOf } from '../xmpp/route-entry.ts';
 import { AS_TRANS, defaultPathAttributes, type PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
 import type { PathAttributes as RibAttributes } from '../rib/index.ts';
 
@@ -39,7 +38,7 @@ export function toBgpAttributes(attrs: RibAttributes, asn: number): BgpAttribute
   if (attrs.sequence > 0 || attrs.sticky) ext.macMobility = { sticky: attrs.sticky, sequence: attrs.sequence };
   if (attrs.mac !== '') ext.routerMac = attrs.mac;
   if (attrs.loadBalance) {
-    const fields = attrs.loadBalance.fields.length === 0 ? [...HASH_FIELDS] : attrs.loadBalance.fields.map(hashFieldOf);
+    const fields = attrs.loadBalance.fields.length === 0 ? [...HASH_FIELDS] : [...attrs.loadBalance.fields];
     ext.loadBalance = { fields, sourceBias: attrs.loadBalance.decision === 'source-bias' };
   }
   const communities = attrs.communities
@@ -82,7 +81,7 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
     sticky: ext.macMobility?.sticky ?? false,
     mac: ext.routerMac ?? '',
     loadBalance: lb && {
-      fields: lb.fields.map(loadBalanceFieldOf),
+      fields: [...lb.fields],
       decision: lb.sourceBias ? 'source-bias' : 'field-hash',
     },
     originatorId: attrs.originatorId,

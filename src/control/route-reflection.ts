@@ -5,7 +5,7 @@
 // per route, and each batch is encoded once for all its subscribers.
 import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRouteItems, encodeRouteRetract } from '../xmpp/stanza-codec.ts';
 import { escapeXml } from '../xmpp/xml-text.ts';
-import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
+import { loadBalanceFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import type { AgentRouteItem } from '../rib/next-hop-list.ts';
 import type { AgentChannel } from './agent-channel.ts';
 
@@ -43,7 +43,7 @@ export function entryFromItem(item: AgentRouteItem): XmppRouteEntry {
     localPreference: item.localPreference,
     med: item.med,
     loadBalance: item.loadBalance
-      ? { fields: [...item.loadBalance.fields], decision: item.loadBalance.decision }
+      ? { fields: item.loadBalance.fields.map(loadBalanceFieldOf), decision: item.loadBalance.decision }
       : { fields: [], decision: '' },
     subProtocol: '',
   };

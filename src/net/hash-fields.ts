@@ -1,6 +1,6 @@
 // The five fields of a flow's 5-tuple that ECMP may hash on, by the names the config, the topology file
 // and the data plane use. Owns the names and their canonical order only: each codec maps them to its own
-// wire names (XMPP load-balance fields in xmpp/load-balance-fields.ts, the BGP load-balance extended
+// wire names (XMPP load-balance fields in xmpp/route-entry.ts, the BGP load-balance extended
 // community's bits in bgp/extended-communities.ts), and the hash itself is vrouter/ecmp-hash.ts.
 // Which fields are on and where that is configured: docs/protocol.md §7.4.
 

@@ -37,7 +37,6 @@ export {
   type Path,
   type BgpOrigin,
   type LoadBalance,
-  type LoadBalanceField,
 } from './path.ts';
 export { compareUpToMed, comparePaths, isEcmpEqual, type PathSelectionOptions } from './path-selection.ts';
 export { agentRouteItem, multipathSet, isDuplicateNextHop, type AgentRouteItem, type AgentNextHop } from './next-hop-list.ts';

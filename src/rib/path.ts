@@ -4,6 +4,7 @@
  * guess at missing fields.
  */
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget, ipv4ToNumber } from './route-syntax.ts';
+import type { HashField } from '../net/hash-fields.ts';
 import { ROUTE_LABEL_MAX } from '../net/labels.ts';
 
 export type PeerKind = 'xmpp' | 'bgp';
@@ -25,16 +26,10 @@ export interface PeerRef {
 
 export type BgpOrigin = 'igp' | 'egp' | 'incomplete';
 
-export type LoadBalanceField =
-  | 'l3-source-address'
-  | 'l3-destination-address'
-  | 'l4-protocol'
-  | 'l4-source-port'
-  | 'l4-destination-port';
 
 export interface LoadBalance {
   /** Empty list means all five fields (docs/protocol.md §5). */
-  readonly fields: readonly LoadBalanceField[];
+  readonly fields: readonly HashField[];
   readonly decision: 'field-hash' | 'source-bias';
 }
 

@@ -1,6 +1,6 @@
 import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
-import { isLoopback, parseIPv4, parseSubnet } from '../net/ipv4.ts';
+import { ipv4ToBytes, isLoopback, parseIPv4, parseSubnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
 import type {
   ComputeSpec,
@@ -21,7 +21,7 @@ const MAX_XMPP_SERVERS = 2;
 
 /** Locally administered, unicast, and stable for a given address: `02:00:` + the four address bytes. */
 export function macForAddress(address: string): string {
-  return ['02', '00', ...address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0'))].join(':');
+  return ['02', '00', ...[...ipv4ToBytes(address)].map((octet) => octet.toString(16).padStart(2, '0'))].join(':');
 }
 
 /** Remembers who first used a value so a clash can name them. */

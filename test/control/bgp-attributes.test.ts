@@ -2,6 +2,7 @@
 // everything the RIB compares, and the docs/protocol.md §6.5 duplicate rule holding between an agent's path and its copy
 // learned back over iBGP.
 import { expect } from 'chai';
+import { HASH_FIELDS } from '../../src/net/hash-fields.ts';
 import fc from 'fast-check';
 import { encodeExtendedCommunities } from '../../src/bgp/extended-communities.ts';
 import { decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
@@ -59,7 +60,7 @@ describe('control node BGP attributes', () => {
     communities: fc.array(fc.oneof(fc.constantFrom('no-export', 'no-advertise'), fc.tuple(fc.integer({ min: 0, max: 65534 }), fc.integer({ min: 0, max: 0xffff })).map(([a, b]) => `${a}:${b}`)), { maxLength: 3 }),
     routeTargets: fc.uniqueArray(fc.tuple(fc.integer({ min: 1, max: 0xffff }), u32).map(([a, n]) => `target:${a}:${n}`), { maxLength: 3 }),
     loadBalance: fc.option(fc.record({
-      fields: fc.subarray(['l3-source-address', 'l3-destination-address', 'l4-protocol', 'l4-source-port', 'l4-destination-port'] as const, { minLength: 1 }),
+      fields: fc.subarray([...HASH_FIELDS], { minLength: 1 }),
       decision: fc.constantFrom('field-hash' as const, 'source-bias' as const),
     }), { nil: undefined }),
     mac: fc.option(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':')), { nil: '' }),
