@@ -13,7 +13,7 @@ import type {
   VirtualMachineInterface,
   VirtualNetwork,
 } from '../model/objects.ts';
-import { parseIPv4, parseSubnet } from '../net/ipv4.ts';
+import { parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 
 /** Everything the native driver reads; lists are in creation order, which decides "first member wins". */
 export interface NativeDriverInput {
@@ -271,8 +271,8 @@ function findMemberVmi(
   instanceIpsByAddress: ReadonlyMap<string, InstanceIp[]>,
   warnings: DriverNotice[],
 ): string | undefined {
-  const subnet = member.subnet === undefined ? undefined : parseSubnet(member.subnet);
-  const address = parseIPv4(member.address);
+  const subnet = member.subnet === undefined ? undefined : parseIpv4Subnet(member.subnet);
+  const address = parseIpv4Address(member.address);
   if (typeof address === 'string' || typeof subnet === 'string') return undefined;
   const candidates = (instanceIpsByAddress.get(member.address) ?? []).filter(
     (iip) =>

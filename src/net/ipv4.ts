@@ -117,13 +117,13 @@ export function formatIpv4Prefix(prefix: Ipv4Prefix): string {
 }
 
 /** The address as an ip-num object (for range arithmetic in IPAM), or why it is not an address. */
-export function parseIPv4(text: string): IPv4 | string {
+export function parseIpv4Address(text: string): IPv4 | string {
   const value = parseIpv4(text);
   return typeof value === 'string' ? value : IPv4.fromNumber(value);
 }
 
 /** A subnet (a prefix without host bits) as an ip-num range, or why it is not one. */
-export function parseSubnet(text: string): IPv4CidrRange | string {
+export function parseIpv4Subnet(text: string): IPv4CidrRange | string {
   const prefix = parseIpv4Prefix(text, 'refuse');
   return typeof prefix === 'string' ? prefix : IPv4CidrRange.fromCidr(text);
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import {
-  Ipv4SyntaxError, formatIpv4Prefix, intToIpv4, ipv4ToBytes, ipv4ToInt, isLoopback, parseIPv4, parseIpv4, parseIpv4Prefix,
-  parseSubnet, prefixMask, requireIpv4, requireIpv4Prefix,
+  Ipv4SyntaxError, formatIpv4Prefix, intToIpv4, ipv4ToBytes, ipv4ToInt, isLoopback, parseIpv4Address, parseIpv4, parseIpv4Prefix,
+  parseIpv4Subnet, prefixMask, requireIpv4, requireIpv4Prefix,
 } from '../../src/net/ipv4.ts';
 
 describe('net/ipv4: addresses', () => {
@@ -23,7 +23,7 @@ describe('net/ipv4: addresses', () => {
       const reason = `${text} is not an IPv4 address`;
       expect(ipv4ToInt(text)).to.equal(-1);
       expect(parseIpv4(text)).to.equal(reason);
-      expect(parseIPv4(text)).to.equal(reason);
+      expect(parseIpv4Address(text)).to.equal(reason);
       expect(() => requireIpv4(text)).to.throw(Ipv4SyntaxError, reason);
       expect(() => ipv4ToBytes(text)).to.throw(RangeError, reason);
     });
@@ -38,8 +38,8 @@ describe('net/ipv4: addresses', () => {
     expect(ipv4ToBytes('10.1.2.3').toString('hex')).to.equal('0a010203');
   });
 
-  it('parseIPv4 gives an ip-num object for range arithmetic', () => {
-    const a = parseIPv4('30.30.30.10');
+  it('parseIpv4Address gives an ip-num object for range arithmetic', () => {
+    const a = parseIpv4Address('30.30.30.10');
     expect(typeof a === 'string' ? a : a.toString()).to.equal('30.30.30.10');
   });
 
@@ -61,7 +61,7 @@ describe('net/ipv4: prefixes', () => {
     const reason = '10.0.0.1/24 has host bits set (the network is 10.0.0.0/24)';
     expect(parseIpv4Prefix('10.0.0.1/24')).to.equal(reason);
     expect(() => requireIpv4Prefix('10.0.0.1/24')).to.throw(Ipv4SyntaxError, reason);
-    expect(parseSubnet('10.0.0.1/24')).to.equal(reason);
+    expect(parseIpv4Subnet('10.0.0.1/24')).to.equal(reason);
     expect(parseIpv4Prefix('0.0.0.1/0')).to.equal('0.0.0.1/0 has host bits set (the network is 0.0.0.0/0)');
   });
 
@@ -74,7 +74,7 @@ describe('net/ipv4: prefixes', () => {
       const reason = `${text} is not an IPv4 prefix (expected a.b.c.d/len, len 0..32)`;
       expect(parseIpv4Prefix(text)).to.equal(reason);
       expect(parseIpv4Prefix(text, 'allow')).to.equal(reason);
-      expect(parseSubnet(text)).to.equal(reason);
+      expect(parseIpv4Subnet(text)).to.equal(reason);
       expect(() => requireIpv4Prefix(text, 'allow')).to.throw(RangeError, reason);
     });
   }
@@ -83,8 +83,8 @@ describe('net/ipv4: prefixes', () => {
     expect([0, 1, 24, 32].map(prefixMask)).to.deep.equal([0, 0x80000000, 0xffffff00, 0xffffffff]);
   });
 
-  it('parseSubnet gives an ip-num range', () => {
-    const range = parseSubnet('30.30.30.0/24');
+  it('parseIpv4Subnet gives an ip-num range', () => {
+    const range = parseIpv4Subnet('30.30.30.0/24');
     expect(typeof range === 'string' ? range : range.toCidrString()).to.equal('30.30.30.0/24');
   });
 });
