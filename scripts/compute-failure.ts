@@ -1,5 +1,5 @@
 // A member's compute dies: its XMPP session drops, the control node deletes that agent's paths at once
-// (§6.7, graceful restart off) and sends every subscriber the smaller next-hop list; the dead member's
+// (docs/protocol.md §6.7, graceful restart off) and sends every subscriber the smaller next-hop list; the dead member's
 // next-hop leaves every FIB, its flows re-hash, the others keep theirs. The compute then comes back.
 import { defineScenario, describeShares } from '../src/scenario/scenario.ts';
 

@@ -1,4 +1,4 @@
-// The control node restarts. Agents keep the routes learned from it (§7.3) so forwarding goes on; when it
+// The control node restarts. Agents keep the routes learned from it (docs/protocol.md §7.3) so forwarding goes on; when it
 // is back they reconnect, re-subscribe with the same instance-ids, re-publish and send End-of-RIB; the
 // control node rebuilds the ECMP set and reflects it; stale routes are swept after its End-of-RIB.
 import { defineScenario, describeShares } from '../src/scenario/scenario.ts';

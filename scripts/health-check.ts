@@ -1,8 +1,8 @@
 // A member stops answering its health check (a pod whose readiness fails behind a Kubernetes service):
-// the pool's health monitor became a service-health-check on every member VMI (§8.2 step 5); after
+// the pool's health monitor became a service-health-check on every member VMI (docs/protocol.md §8.2 step 5); after
 // max-retries failed probes its agent makes the VMI L3-inactive and withdraws its routes, the VIP/32
-// included (§7.2), so it leaves every compute's ECMP set and only its flows move. One good probe later it
-// is active again, re-publishes, fills its old hole (§7.3), and the flows that moved stay where they went (§7.5).
+// included (docs/protocol.md §7.2), so it leaves every compute's ECMP set and only its flows move. One good probe later it
+// is active again, re-publishes, fills its old hole (docs/protocol.md §7.3), and the flows that moved stay where they went (docs/protocol.md §7.5).
 import { defineScenario, describeShares } from '../src/scenario/scenario.ts';
 
 const VIP = '30.30.30.100';

@@ -1,6 +1,6 @@
 // A member leaves and comes back (a pod restart behind a Kubernetes service): its slot becomes a hole
-// and its flows re-hash onto the others; when it returns it fills that same hole (§7.3), the flows that
-// moved away stay where they went (their new slot is still active, §7.5), and new flows reach it again.
+// and its flows re-hash onto the others; when it returns it fills that same hole (docs/protocol.md §7.3), the flows that
+// moved away stay where they went (their new slot is still active, docs/protocol.md §7.5), and new flows reach it again.
 import { defineScenario, describeShares } from '../src/scenario/scenario.ts';
 
 const VIP = '30.30.30.100';

@@ -1,7 +1,7 @@
 // Scale a native load balancer in from 5 members to 1 while flows are open: only the removed members'
 // flows move (they re-hash onto the survivors), survivors keep their slots and the removed ones leave
-// holes (§7.3); at one member the route is a plain tunnel (§7.3: not ECMP); the last member's removal
-// withdraws the VIP everywhere (§4.2).
+// holes (docs/protocol.md §7.3); at one member the route is a plain tunnel (docs/protocol.md §7.3: not ECMP); the last member's removal
+// withdraws the VIP everywhere (docs/protocol.md §4.2).
 import { defineScenario, describeShares, type ScenarioContext, type TrafficReport } from '../src/scenario/scenario.ts';
 
 const VIP = '30.30.30.100';

@@ -1,6 +1,6 @@
-// Two control nodes joined by iBGP (§6.6 full mesh), agents split between them: each control node learns
+// Two control nodes joined by iBGP (docs/protocol.md §6.6 full mesh), agents split between them: each control node learns
 // part of the VIP's members over XMPP and the rest over BGP as VPNv4 routes with the members' own RDs and
-// labels, imports them by route target, and hands its agents the whole ECMP set (§6.5). Flows spread over
+// labels, imports them by route target, and hands its agents the whole ECMP set (docs/protocol.md §6.5). Flows spread over
 // all members; a member leaving on one side shrinks the set on the other.
 import { defineScenario, describeShares } from '../src/scenario/scenario.ts';
 

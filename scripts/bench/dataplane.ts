@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { figure, type BenchOptions, type BenchSection } from './bench-section.ts';
 import { ecmpHash, ALL_FIELDS } from '../../src/vrouter/ecmp-hash.ts';
+import { MAX_ECMP_MEMBERS } from '../../src/net/ecmp.ts';
 import { pickSlot } from '../../src/vrouter/composite-slots.ts';
 import { FlowTable, keyWord0, keyWord3 } from '../../src/vrouter/flow-table.ts';
 import { InProcessUnderlay, Vrouter } from '../../src/vrouter/vrouter.ts';
@@ -20,8 +21,8 @@ function seconds(start: bigint): number {
 function flowTableCore(FLOWS: number, preallocate: boolean): { newFlowsPerSec: number; lookupsPerSec: number; bytesPerEntry: number; bytesPerConnection: number } {
   const table = new FlowTable(2 * FLOWS, { preallocate });
   const out = new Uint32Array(2);
-  const active = new Uint8Array(128).fill(1);
-  const activeList = Int16Array.from({ length: 128 }, (_, i) => i);
+  const active = new Uint8Array(MAX_ECMP_MEMBERS).fill(1);
+  const activeList = Int16Array.from({ length: MAX_ECMP_MEMBERS }, (_, i) => i);
   const k0 = keyWord0(1, 0, 6);
   const r0 = keyWord0(1, 1, 6);
   const vip = 0x1e1e1e64;

@@ -20,7 +20,7 @@ export function hostPrefix(firstOctet: number, index: number): string {
   return `${firstOctet}.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}/32`;
 }
 
-/** A route as an agent publishes it (§3.2): one next-hop = own address, LOCAL_PREF 200. */
+/** A route as an agent publishes it (docs/protocol.md §3.2): one next-hop = own address, LOCAL_PREF 200. */
 export function agentEntry(prefix: string, address: string, label: number, virtualNetwork: string): XmppRouteEntry {
   return makeRouteEntry({
     prefix,
@@ -57,7 +57,7 @@ export class LightPublisher {
     this.address = address;
   }
 
-  /** Connects, sends the §2.2 header and resolves once the server's header is in. */
+  /** Connects, sends the docs/protocol.md §2.2 header and resolves once the server's header is in. */
   async connect(host: string, port: number): Promise<void> {
     const socket = net.connect({ host, port, localAddress: this.address });
     this.socket = socket;
@@ -121,7 +121,7 @@ export class LightPublisher {
     for (const ev of this.framer.push(chunk)) {
       if (ev.type === 'header') {
         this.established = true;
-        // §2.4: the client answers the server header with one keepalive at once.
+        // docs/protocol.md §2.4: the client answers the server header with one keepalive at once.
         this.socket?.write(KEEPALIVE);
         this.onEstablished?.();
         this.onEstablished = null;

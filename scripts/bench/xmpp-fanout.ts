@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
-import { HASH_FIELDS } from '../../src/model/objects.ts';
+import { HASH_FIELDS } from '../../src/net/hash-fields.ts';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';
 import { instanceTableName } from '../../src/rib/index.ts';
@@ -262,7 +262,7 @@ async function scaleOutPhase(n: number, sizes: Sizes, peers: PeerProcess, o: Ben
     }
     const settled = await peers.request({ type: 'agents-settled', instance, prefix: vip, members: 2, timeoutMs: 300_000 }, 'agents-settled');
     if (settled.settled < real) throw new Error(`only ${settled.settled}/${real} agents got the VIP (e.g. ${settled.unsettled.join(', ')})`);
-    // The bring-up fan-out (N² items) drains and every session's End-of-RIB (§4.3, sent after a quiet
+    // The bring-up fan-out (N² items) drains and every session's End-of-RIB (docs/protocol.md §4.3, sent after a quiet
     // period) goes out before the first event, so events are measured alone.
     let sent = -1;
     for (;;) {

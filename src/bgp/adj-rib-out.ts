@@ -4,7 +4,7 @@
 // survives session resets; a new session gets it in full, then End-of-RIB (RFC 4724).
 // It does not decide which routes a peer gets (the caller's policy) nor run the session (./peer-fsm.ts).
 import type { FamilyName } from './families.ts';
-import { ipv4ToNumber } from './ipv4.ts';
+import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import { MAX_MESSAGE_LENGTH, type OutgoingMessage, encodeMessage } from './messages.ts';
 import type { RouteTargetNlri } from './nlri.ts';
 import type { PathAttributes } from './path-attributes.ts';

@@ -1,6 +1,7 @@
-import { ipv4ToNumber, isIpv4, numberToIpv4 } from './ipv4.ts';
+import { HASH_FIELDS, type HashField } from '../net/hash-fields.ts';
+import { requireIpv4, isIpv4, intToIpv4 } from '../net/ipv4.ts';
 
-/** Tunnel encapsulation ids of §6.3 (`03 0C 00000000 <id>`), by Contrail's names. */
+/** Tunnel encapsulation ids of docs/protocol.md §6.3 (`03 0C 00000000 <id>`), by Contrail's names. */
 const TUNNEL_BY_ID: Record<number, string> = {
   2: 'gre', 8: 'vxlan', 9: 'nvgre', 10: 'mpls', 11: 'mpls-o-gre', 12: 'vxlan-gpe', 13: 'udp', 16: 'native',
 };
@@ -9,10 +10,8 @@ const TUNNEL_BY_NAME = new Map(Object.entries(TUNNEL_BY_ID).map(([id, name]) => 
 /** An encapsulation is its Contrail name, or the bare id when the id has none. */
 export type TunnelEncap = string | number;
 
-export type LoadBalanceField = 'source-ip' | 'destination-ip' | 'ip-protocol' | 'source-port' | 'destination-port';
-const LOAD_BALANCE_BITS: readonly LoadBalanceField[] = [
-  'source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port',
-];
+// The load-balance community's field bits, from the top bit down, follow the canonical field order.
+const LOAD_BALANCE_BITS: readonly HashField[] = HASH_FIELDS;
 
 export interface ExtendedCommunities {
   /** 'target:64512:8000001' (2-byte ASN), 'target:10.0.0.1:5' (IPv4), 'target:4200000000:5' (4-byte ASN). */
@@ -23,7 +22,7 @@ export interface ExtendedCommunities {
   tags: { asn: number; tag: number }[];
   macMobility?: { sticky: boolean; sequence: number };
   routerMac?: string;
-  loadBalance?: { fields: LoadBalanceField[]; sourceBias: boolean };
+  loadBalance?: { fields: HashField[]; sourceBias: boolean };
   /** Communities this codec does not interpret, as 16 hex digits each, passed through unchanged. */
   other: string[];
 }
@@ -46,7 +45,7 @@ export function encodeRouteTarget(text: string): Buffer {
   if (isIpv4(admin)) {
     if (assigned > 0xffff) throw new RangeError(`route target ${text}: number must fit 16 bits`);
     out[0] = 0x01;
-    out.writeUInt32BE(ipv4ToNumber(admin), 2);
+    out.writeUInt32BE(requireIpv4(admin), 2);
     out.writeUInt16BE(assigned, 6);
     return out;
   }
@@ -75,7 +74,7 @@ export function decodeRouteTarget(bytes: Buffer, offset = 0): string | undefined
     case 0x00:
       return `target:${bytes.readUInt16BE(offset + 2)}:${bytes.readUInt32BE(offset + 4)}`;
     case 0x01:
-      return `target:${numberToIpv4(bytes.readUInt32BE(offset + 2))}:${bytes.readUInt16BE(offset + 6)}`;
+      return `target:${intToIpv4(bytes.readUInt32BE(offset + 2))}:${bytes.readUInt16BE(offset + 6)}`;
     case 0x02:
     {
       const asn = bytes.readUInt32BE(offset + 2);

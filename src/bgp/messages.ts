@@ -1,4 +1,4 @@
-import { ipv4ToNumber, numberToIpv4 } from './ipv4.ts';
+import { requireIpv4, intToIpv4 } from '../net/ipv4.ts';
 import {
   BgpProtocolError, ErrorCode, HeaderSubcode, OpenSubcode,
 } from './protocol-error.ts';
@@ -98,7 +98,7 @@ function encodeOpenBody(open: { asn: number; holdTime: number; routerId: string;
   fixed[0] = 4;
   fixed.writeUInt16BE(open.asn > 0xffff ? AS_TRANS : open.asn, 1);
   fixed.writeUInt16BE(open.holdTime, 3);
-  fixed.writeUInt32BE(ipv4ToNumber(open.routerId), 5);
+  fixed.writeUInt32BE(requireIpv4(open.routerId), 5);
   fixed[9] = params.length;
   return Buffer.concat([fixed, params]);
 }
@@ -189,7 +189,7 @@ function decodeOpen(body: Buffer): OpenMessage {
     version: body[0]!,
     myAs: body.readUInt16BE(1),
     holdTime: body.readUInt16BE(3),
-    routerId: numberToIpv4(body.readUInt32BE(5)),
+    routerId: intToIpv4(body.readUInt32BE(5)),
     capabilities: caps,
   };
 }

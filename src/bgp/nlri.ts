@@ -1,4 +1,5 @@
-import { parseIpv4Prefix, numberToIpv4 } from './ipv4.ts';
+import { requireIpv4Prefix, intToIpv4, prefixMask } from '../net/ipv4.ts';
+import { MPLS_LABEL_MAX } from '../net/labels.ts';
 import { BgpProtocolError, ErrorCode, UpdateSubcode } from './protocol-error.ts';
 import { RD_LENGTH, decodeRd, encodeRd } from './route-distinguisher.ts';
 import { decodeRouteTarget, encodeRouteTarget } from './extended-communities.ts';
@@ -22,7 +23,6 @@ export interface RouteTargetNlri {
 
 /** The label value a withdraw carries when the label does not matter (RFC 8277 §2.4). */
 const WITHDRAW_LABEL_FIELD = 0x800000;
-export const MAX_LABEL = 0xfffff;
 
 function invalidNlri(message: string): BgpProtocolError {
   return new BgpProtocolError(ErrorCode.update, UpdateSubcode.invalidNetworkField, message);
@@ -38,13 +38,13 @@ function prefixBytes(address: number, length: number): Buffer {
 function readPrefix(bytes: Buffer, offset: number, bits: number): string {
   const full = Buffer.alloc(4);
   bytes.copy(full, 0, offset, offset + Math.ceil(bits / 8));
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return `${numberToIpv4((full.readUInt32BE() & mask) >>> 0)}/${bits}`;
+  const mask = prefixMask(bits);
+  return `${intToIpv4((full.readUInt32BE() & mask) >>> 0)}/${bits}`;
 }
 
 export function encodeIpv4Prefixes(prefixes: readonly string[]): Buffer {
   return Buffer.concat(prefixes.flatMap((p) => {
-    const { address, length } = parseIpv4Prefix(p);
+    const { address, length } = requireIpv4Prefix(p);
     return [Buffer.of(length), prefixBytes(address, length)];
   }));
 }
@@ -68,12 +68,12 @@ function encodeLabelField(field: number): Buffer {
 }
 
 export function checkLabel(label: number): number {
-  if (!Number.isInteger(label) || label < 0 || label > MAX_LABEL) throw new RangeError(`MPLS label ${label} out of 0..${MAX_LABEL}`);
+  if (!Number.isInteger(label) || label < 0 || label > MPLS_LABEL_MAX) throw new RangeError(`MPLS label ${label} out of 0..${MPLS_LABEL_MAX}`);
   return label;
 }
 
 function encodeVpn(route: { rd: string; prefix: string }, labelField: number): Buffer {
-  const { address, length } = parseIpv4Prefix(route.prefix);
+  const { address, length } = requireIpv4Prefix(route.prefix);
   return Buffer.concat([Buffer.of(24 + 64 + length), encodeLabelField(labelField), encodeRd(route.rd), prefixBytes(address, length)]);
 }
 
@@ -99,7 +99,7 @@ export const MAX_VPN_NLRI_LENGTH = 1 + 3 + RD_LENGTH + 4;
  * RangeError on a bad label, RD or prefix: encoding is the validation.
  */
 export function writeVpnReach(out: Buffer, offset: number, route: VpnNlri): number {
-  const { address, length } = parseIpv4Prefix(route.prefix);
+  const { address, length } = requireIpv4Prefix(route.prefix);
   const field = (checkLabel(route.label) << 4) | 1;
   const rd = cachedRd(route.rd);
   out[offset] = 24 + 64 + length;

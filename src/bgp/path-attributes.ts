@@ -1,4 +1,4 @@
-import { ipv4ToBytes, numberToIpv4 } from './ipv4.ts';
+import { ipv4ToBytes, intToIpv4 } from '../net/ipv4.ts';
 import {
   type ExtendedCommunities, decodeExtendedCommunities, emptyExtendedCommunities, encodeExtendedCommunities,
 } from './extended-communities.ts';
@@ -206,8 +206,8 @@ export function decodeKnownAttribute(type: number, value: Buffer, fourOctetAs: b
     case AttrType.aggregator:
       return fixed(value, fourOctetAs ? 8 : 6, 'AGGREGATOR', (a) => {
         a.aggregator = fourOctetAs
-          ? { asn: value.readUInt32BE(0), address: numberToIpv4(value.readUInt32BE(4)) }
-          : { asn: value.readUInt16BE(0), address: numberToIpv4(value.readUInt32BE(2)) };
+          ? { asn: value.readUInt32BE(0), address: intToIpv4(value.readUInt32BE(4)) }
+          : { asn: value.readUInt16BE(0), address: intToIpv4(value.readUInt32BE(2)) };
       });
     case AttrType.communities:
       if (value.length === 0 || value.length % 4 !== 0) return { ok: false, reason: `COMMUNITIES length ${value.length}` };
@@ -219,14 +219,14 @@ export function decodeKnownAttribute(type: number, value: Buffer, fourOctetAs: b
         },
       };
     case AttrType.originatorId:
-      return fixed(value, 4, 'ORIGINATOR_ID', (a) => { a.originatorId = numberToIpv4(value.readUInt32BE()); });
+      return fixed(value, 4, 'ORIGINATOR_ID', (a) => { a.originatorId = intToIpv4(value.readUInt32BE()); });
     case AttrType.clusterList:
       if (value.length === 0 || value.length % 4 !== 0) return { ok: false, reason: `CLUSTER_LIST length ${value.length}` };
       return {
         ok: true,
         apply: (a) => {
           a.clusterList = [];
-          for (let i = 0; i < value.length; i += 4) a.clusterList.push(numberToIpv4(value.readUInt32BE(i)));
+          for (let i = 0; i < value.length; i += 4) a.clusterList.push(intToIpv4(value.readUInt32BE(i)));
         },
       };
     case AttrType.extCommunities:

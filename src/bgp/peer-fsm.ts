@@ -7,7 +7,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { BgpConnection, OPEN_HOLD_SECONDS } from './connection.ts';
 import { ALL_FAMILIES, type FamilyName, familyCode, familyName } from './families.ts';
-import { ipv4ToNumber } from './ipv4.ts';
+import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { BgpMessage, OpenMessage } from './messages.ts';
 import { BgpProtocolError, CeaseSubcode, ErrorCode, OpenSubcode } from './protocol-error.ts';
 import type { DecodedUpdate } from './update-message.ts';

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { AdjRibIn, type AdjRibRoutes } from './adj-rib-in.ts';
 import { AdjRibOut, type OutSession } from './adj-rib-out.ts';
 import { type FamilyName, familyCode, familyName } from './families.ts';
-import { ipv4ToNumber } from './ipv4.ts';
+import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { RouteTargetNlri } from './nlri.ts';
 import {
   type EstablishedSession, type FsmEvent, type PeerReason, type PeerState, type PeerTransition, PeerFsm, describeReason,

@@ -1,4 +1,4 @@
-import { ipv4ToNumber, isIpv4, numberToIpv4 } from './ipv4.ts';
+import { requireIpv4, isIpv4, intToIpv4 } from '../net/ipv4.ts';
 
 /**
  * Route distinguisher text forms (RFC 4364 §4.2):
@@ -25,7 +25,7 @@ export function encodeRd(text: string): Buffer {
   if (isIpv4(admin)) {
     if (assigned > 0xffff) throw new RangeError(`RD ${text}: number must fit 16 bits for an IPv4 admin`);
     out.writeUInt16BE(1, 0);
-    out.writeUInt32BE(ipv4ToNumber(admin), 2);
+    out.writeUInt32BE(requireIpv4(admin), 2);
     out.writeUInt16BE(assigned, 6);
     return out;
   }
@@ -54,7 +54,7 @@ export function decodeRd(bytes: Buffer, offset = 0): string {
     case 0:
       return `${bytes.readUInt16BE(offset + 2)}:${bytes.readUInt32BE(offset + 4)}`;
     case 1:
-      return `${numberToIpv4(bytes.readUInt32BE(offset + 2))}:${bytes.readUInt16BE(offset + 6)}`;
+      return `${intToIpv4(bytes.readUInt32BE(offset + 2))}:${bytes.readUInt16BE(offset + 6)}`;
     case 2: {
       const asn = bytes.readUInt32BE(offset + 2);
       return `${asn}${asn <= 0xffff ? 'L' : ''}:${bytes.readUInt16BE(offset + 6)}`;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type Server, type Socket, createServer } from 'node:net';
 import { stripV4Mapped } from './connection.ts';
 import { ALL_FAMILIES, type FamilyName } from './families.ts';
-import { ipv4ToNumber } from './ipv4.ts';
+import { requireIpv4 } from '../net/ipv4.ts';
 import { encodeMessage } from './messages.ts';
 import type { RouteTargetNlri } from './nlri.ts';
 import { BgpPeer, type FsmEvent, type PeerConfig, type PeerReason, type PeerState, type PeerStatus } from './peer.ts';
@@ -61,7 +61,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   constructor(private readonly config: SpeakerConfig) {
     super();
     if (!Number.isInteger(config.asn) || config.asn < 1 || config.asn > 0xffffffff) throw new RangeError(`bad local ASN ${config.asn}`);
-    if (ipv4ToNumber(config.routerId) === 0) throw new RangeError('router id 0.0.0.0 is not allowed');
+    if (requireIpv4(config.routerId) === 0) throw new RangeError('router id 0.0.0.0 is not allowed');
     this.asn = config.asn;
     this.routerId = config.routerId;
     this.holdTime = config.holdTime ?? 90;

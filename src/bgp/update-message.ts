@@ -1,4 +1,4 @@
-import { ipv4ToBytes, numberToIpv4 } from './ipv4.ts';
+import { ipv4ToBytes, intToIpv4 } from '../net/ipv4.ts';
 import { AFI_IPV4, type FamilyName, familyCode, familyName } from './families.ts';
 import { BgpProtocolError, ErrorCode, UpdateSubcode } from './protocol-error.ts';
 import {
@@ -119,8 +119,8 @@ function decodeMpReach(value: Buffer, data: Buffer): MpReach {
   const nlri = decodeMpNlri(afi, safi, nlriBytes, false);
   let nextHop: string;
   if (nlri.family === 'unknown') nextHop = nh.toString('hex');
-  else if (nlri.family === 'inet-vpn' && (nhLength === 12 || nhLength === 24)) nextHop = numberToIpv4(nh.readUInt32BE(8));
-  else if (afi === AFI_IPV4 && nhLength === 4 && nlri.family !== 'inet-vpn') nextHop = numberToIpv4(nh.readUInt32BE(0));
+  else if (nlri.family === 'inet-vpn' && (nhLength === 12 || nhLength === 24)) nextHop = intToIpv4(nh.readUInt32BE(8));
+  else if (afi === AFI_IPV4 && nhLength === 4 && nlri.family !== 'inet-vpn') nextHop = intToIpv4(nh.readUInt32BE(0));
   else throw bad(`next hop length ${nhLength} does not fit ${nlri.family}`);
   return { nextHop, nlri };
 }
@@ -207,7 +207,7 @@ export function decodeUpdateBody(body: Buffer, fourOctetAs: boolean): DecodedUpd
       continue;
     }
     if (type === AttrType.nextHop) {
-      if (length === 4) result.nextHop = numberToIpv4(value.readUInt32BE());
+      if (length === 4) result.nextHop = intToIpv4(value.readUInt32BE());
       else problem('treat-as-withdraw', type, `NEXT_HOP length ${length} != 4`);
       continue;
     }

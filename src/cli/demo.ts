@@ -14,7 +14,7 @@ const POOL = 'pool1';
 const NETWORK = 'default-domain:demo:svc-vn';
 const COMPUTES = ['compute-1', 'compute-2', 'compute-3'];
 // The three new members start on compute-1, next to the client. compute-1 publishes the VIP once,
-// with a local-composite label (§7.2), and expands that composite in its own ECMP next-hop (§7.3): the
+// with a local-composite label (docs/protocol.md §7.2), and expands that composite in its own ECMP next-hop (docs/protocol.md §7.3): the
 // client's compute sees five members, the others see three next hops, one per member compute.
 const NEW_MEMBERS = [
   { name: 'web-c', compute: 'compute-1', address: '30.30.30.12' },
@@ -68,7 +68,7 @@ function demoScenario(flows: number, results: StepResult[], show: boolean) {
       sim.step(`bring up the default topology; wait for the VIP ${VIP} on every compute`);
       await vipSlotsEverywhere(sim, { 'compute-1': 2, 'compute-2': 2, 'compute-3': 2 });
 
-      if (show) section(`The VIP's XMPP item, as control-1 sends it to compute-1 (reference §4.1)`);
+      if (show) section(`The VIP's XMPP item, as control-1 sends it to compute-1 (docs/protocol.md §4.1)`);
       const items = await sim.request<StanzaJson[]>('GET', `/api/stanzas?node=control-1&peer=compute-1&direction=out&prefix=${encodeURIComponent(VIP_PREFIX)}&limit=1`);
       sim.check('control-1 sent compute-1 an item for the VIP', items.length === 1);
       if (items[0]) out(prettyXml(onlyItem(items[0].raw, VIP_PREFIX)));

@@ -3,7 +3,7 @@
 // Exit codes: 0 success, 1 a check or validation failed, 2 bad usage or an API/runtime error.
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ApiError, remoteHandler, type ApiHandler } from '../inspect/api-router.ts';
+import { ApiError, remoteHandler, type ApiHandler } from '../api/api-router.ts';
 import { stanzaCapture, type CaptureTopology } from '../inspect/pcap-writer.ts';
 import { loadTopologyFile, formatTopologyError } from '../topology/loader.ts';
 import { Simulation } from '../topology/launcher.ts';

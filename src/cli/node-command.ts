@@ -1,7 +1,7 @@
 // `ecmpsim node <name>`: one node of a topology in this process, as in a real deployment. It serves the
 // node's introspect API on the node's own address and tells its launcher (if any) on stdout, one JSON
 // object per line: {"event":"ready","api":…}, {"event":"log","line":…}.
-import { serveApi } from '../inspect/api-router.ts';
+import { serveApi } from '../api/api-router.ts';
 import { StanzaTap } from '../inspect/stanza-tap.ts';
 import { startCompute, startControlNode, type RunningNode } from '../topology/node-runtime.ts';
 import { nodeUnderlay } from '../topology/underlay-choice.ts';

@@ -90,7 +90,7 @@ export function slotsText(slots: SlotView[]): string {
     .map((s) => {
       if (s.empty) return dim(`[${s.index}] (hole)`);
       const member = s.local ? `local ${s.interface ?? ''}`.trim() : s.address;
-      // §7.3: a member of this compute's own local composite, expanded into its ECMP next-hop.
+      // docs/protocol.md §7.3: a member of this compute's own local composite, expanded into its ECMP next-hop.
       const from = s.localComposite !== undefined ? dim(` (composite ${s.localComposite})`) : '';
       return `[${s.index}] ${member} label ${s.label}${from}${s.active === false ? red(' inactive') : ''}`;
     })

@@ -1,10 +1,10 @@
 // One agent's XMPP channel on the control node (bgp/bgp_xmpp_channel.cc): the subscription rules of
-// §3.1, the publish + collection pairing of §3.2/§3.3, and the agent's paths. Paths are attributed to
+// docs/protocol.md §3.1, the publish + collection pairing of docs/protocol.md §3.2/§3.3, and the agent's paths. Paths are attributed to
 // the session's own identity (the stream header's `from`), never to a stanza's `from`, so no agent can
 // touch another agent's paths.
 import type { XmppServerSession } from '../xmpp/server.ts';
 import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-codec.ts';
-import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
+import { hashFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { virtualRouterNode } from '../xmpp/config-stanza.ts';
 import { medForXmppPath, type PathInput, type PeerRef } from '../rib/index.ts';
 
@@ -38,7 +38,7 @@ export class AgentChannel {
   readonly name: string;
   readonly peer: PeerRef;
   readonly subscriptions = new Map<string, Subscription>();
-  /** Subscriptions for instances not (yet) configured, with the routes published into them meanwhile (§3.1). */
+  /** Subscriptions for instances not (yet) configured, with the routes published into them meanwhile (docs/protocol.md §3.1). */
   private readonly pending = new Map<string, QueuedRoute[]>();
   private heldPublish: PublishStanza | null = null;
   private closed = false;
@@ -62,7 +62,7 @@ export class AgentChannel {
     if (this.closed) return;
     const stanza = decodeAgentStanza(raw);
     if (isStanzaError(stanza)) return this.violation(stanza.error);
-    // §3.2: a publish is held until the next stanza, which must be its collection.
+    // docs/protocol.md §3.2: a publish is held until the next stanza, which must be its collection.
     const held = this.heldPublish;
     this.heldPublish = null;
     switch (stanza.kind) {
@@ -143,7 +143,7 @@ export class AgentChannel {
     if (!this.subscriptions.has(publish.instance)) {
       return this.violation(`route ${publish.prefix} for unsubscribed instance ${publish.instance}`);
     }
-    // §3.4: a publish/collection pair with no <item> is an End-of-RIB marker.
+    // docs/protocol.md §3.4: a publish/collection pair with no <item> is an End-of-RIB marker.
     if (publish.entry === null) return;
     const problem = validateAgentRoute(publish, action === 'dissociate');
     if (problem) return this.violation(problem);
@@ -168,7 +168,7 @@ export class AgentChannel {
     this.host.addPath(publish.instance, pathFromItem(this.peer, publish.prefix, publish.entry, subscription.instanceId, network));
   }
 
-  /** Contrail closes the session on these (§3.1); we close only this session and keep everything else. */
+  /** Contrail closes the session on these (docs/protocol.md §3.1); we close only this session and keep everything else. */
   private violation(reason: string): void {
     this.host.log(`${this.name}: closing session: ${reason}`);
     this.close(reason);
@@ -181,7 +181,7 @@ export class AgentChannel {
   }
 }
 
-/** §6.1/§6.2: an agent's item becomes a path with RD `<next-hop>:<instance-id>` and the instance's VN. */
+/** docs/protocol.md §6.1/§6.2: an agent's item becomes a path with RD `<next-hop>:<instance-id>` and the instance's VN. */
 export function pathFromItem(
   peer: PeerRef,
   prefix: string,
@@ -205,7 +205,7 @@ export function pathFromItem(
       sequence: entry.mobility.seqno || entry.sequenceNumber,
       sticky: entry.mobility.sticky,
       encapsulations: nh.encapsulations,
-      // §5: the control node ignores the VN an agent sends and uses the instance's.
+      // docs/protocol.md §5: the control node ignores the VN an agent sends and uses the instance's.
       virtualNetwork: network.name,
       vnIndex: network.vnIndex,
       securityGroups: entry.securityGroups,
@@ -214,7 +214,7 @@ export function pathFromItem(
       mac: nh.mac,
       loadBalance: lbDefault
         ? undefined
-        : { fields: entry.loadBalance.fields, decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' : 'field-hash' },
+        : { fields: entry.loadBalance.fields.map(hashFieldOf), decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' : 'field-hash' },
     },
   };
 }

@@ -1,8 +1,9 @@
 // What one compute's agent is told (our stand-in for IF-MAP, see ../xmpp/config-stanza.ts): its own VMIs
-// with their addresses, every floating-ip attached to one of them (§8.2: the native driver attaches the
-// VIP's FIP to each member VMI), the service-health-checks that probe them (§8.2 step 5), the VIPs of
+// with their addresses, every floating-ip attached to one of them (docs/protocol.md §8.2: the native driver attaches the
+// VIP's FIP to each member VMI), the service-health-checks that probe them (docs/protocol.md §8.2 step 5), the VIPs of
 // its networks that use Maglev hashing, and the networks that all of these live in.
-import type { AgentConfig, ConfigFloatingIp, ConfigHashField, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
+import type { HashField } from '../net/hash-fields.ts';
+import type { AgentConfig, ConfigFloatingIp, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
 import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
 
 export interface ConfigView {
@@ -11,12 +12,12 @@ export interface ConfigView {
   instanceIps: readonly InstanceIp[];
   floatingIps: readonly FloatingIp[];
   loadBalancers: readonly LoadBalancer[];
-  /** The native driver's service-health-checks (§8.2 step 5). */
+  /** The native driver's service-health-checks (docs/protocol.md §8.2 step 5). */
   serviceHealthChecks: readonly ServiceHealthCheck[];
 }
 
 export interface GlobalVrouterConfig {
-  hashFields: readonly ConfigHashField[];
+  hashFields: readonly HashField[];
   encapsulationPriorities: readonly string[];
 }
 

@@ -1,8 +1,9 @@
-// Translation between the RIB's path attributes and BGP path attributes (§6.2, §6.3): what a control
+// Translation between the RIB's path attributes and BGP path attributes (docs/protocol.md §6.2, §6.3): what a control
 // node puts on the wire for a VPN path, and what it keeps of a VPN route learned from a BGP peer.
-import { emptyExtendedCommunities, type LoadBalanceField as WireLoadBalanceField, type TunnelEncap } from '../bgp/extended-communities.ts';
+import { emptyExtendedCommunities, type TunnelEncap } from '../bgp/extended-communities.ts';
+import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { AS_TRANS, defaultPathAttributes, type PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
-import type { LoadBalanceField as RibLoadBalanceField, PathAttributes as RibAttributes } from '../rib/index.ts';
+import type { PathAttributes as RibAttributes } from '../rib/index.ts';
 
 const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
   'no-export': '65535:65281',
@@ -13,16 +14,8 @@ const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
 };
 const COMMUNITY_NAMES = new Map(Object.entries(WELL_KNOWN_COMMUNITIES).map(([name, value]) => [value, name]));
 
-const FIELD_TO_WIRE: Readonly<Record<RibLoadBalanceField, WireLoadBalanceField>> = {
-  'l3-source-address': 'source-ip',
-  'l3-destination-address': 'destination-ip',
-  'l4-protocol': 'ip-protocol',
-  'l4-source-port': 'source-port',
-  'l4-destination-port': 'destination-port',
-};
-const FIELD_FROM_WIRE = new Map(Object.entries(FIELD_TO_WIRE).map(([rib, wire]) => [wire, rib as RibLoadBalanceField]));
 
-/** Encapsulation names the extended-community codec knows (§6.3); others cannot be advertised. */
+/** Encapsulation names the extended-community codec knows (docs/protocol.md §6.3); others cannot be advertised. */
 const ADVERTISABLE_ENCAPS = new Set(['gre', 'vxlan', 'nvgre', 'mpls', 'mpls-o-gre', 'vxlan-gpe', 'udp', 'native']);
 
 /** ASN fields of SG/tag communities are 2 bytes; a 4-byte ASN goes as AS_TRANS (RFC 6793). */
@@ -31,7 +24,7 @@ function asn16(asn: number): number {
 }
 
 /**
- * BGP attributes of a RIB path as a control node advertises it (§6.2): ORIGIN and AS_PATH as stored,
+ * BGP attributes of a RIB path as a control node advertises it (docs/protocol.md §6.2): ORIGIN and AS_PATH as stored,
  * LOCAL_PREF unless 0, MED, route targets, encapsulations, OriginVN `<asn>:<vn-index>`, SGs, tags,
  * MAC mobility, router MAC, load balance and standard communities. Reflection attributes are the caller's.
  */
@@ -45,7 +38,7 @@ export function toBgpAttributes(attrs: RibAttributes, asn: number): BgpAttribute
   if (attrs.sequence > 0 || attrs.sticky) ext.macMobility = { sticky: attrs.sticky, sequence: attrs.sequence };
   if (attrs.mac !== '') ext.routerMac = attrs.mac;
   if (attrs.loadBalance) {
-    const fields = attrs.loadBalance.fields.length === 0 ? Object.values(FIELD_TO_WIRE) : attrs.loadBalance.fields.map((f) => FIELD_TO_WIRE[f]);
+    const fields = attrs.loadBalance.fields.length === 0 ? [...HASH_FIELDS] : [...attrs.loadBalance.fields];
     ext.loadBalance = { fields, sourceBias: attrs.loadBalance.decision === 'source-bias' };
   }
   const communities = attrs.communities
@@ -88,7 +81,7 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
     sticky: ext.macMobility?.sticky ?? false,
     mac: ext.routerMac ?? '',
     loadBalance: lb && {
-      fields: lb.fields.map((f) => FIELD_FROM_WIRE.get(f)!),
+      fields: [...lb.fields],
       decision: lb.sourceBias ? 'source-bias' : 'field-hash',
     },
     originatorId: attrs.originatorId,

@@ -1,7 +1,7 @@
-// Which VPN path a control node advertises to one BGP peer, and with what attributes (§6.6): the best path
+// Which VPN path a control node advertises to one BGP peer, and with what attributes (docs/protocol.md §6.6): the best path
 // of each (RD, prefix); XMPP-learned paths to every peer; iBGP-learned paths not to iBGP peers (split
 // horizon) unless a cluster-id makes this node an RFC 4456 route reflector; RT-constrained toward peers
-// that negotiated route-target (RFC 4684). Next hop and label pass unchanged (no next-hop-self, §6.2).
+// that negotiated route-target (RFC 4684). Next hop and label pass unchanged (no next-hop-self, docs/protocol.md §6.2).
 import type { PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
 import type { VpnRoute } from '../bgp/routes.ts';
 import type { PathView, RouteView } from '../rib/index.ts';

@@ -6,7 +6,6 @@
 import { type BgpPeer, type PeerConfig, type PeerReason, type PeerState, describeReason } from '../bgp/peer.ts';
 import type { RouteUpdate } from '../bgp/routes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
-import { ApiError, type ApiRouter } from '../inspect/api-router.ts';
 import { BgpExporter } from './bgp-exporter.ts';
 import { BgpImporter } from './bgp-importer.ts';
 import type { PeerRecord } from './bgp-peer-record.ts';
@@ -27,8 +26,18 @@ export interface BgpAttachment {
   /** Shown under `bgp` in the control node's /status. */
   status(): { asn: number; routerId: string; listen: string | null; clusterId: string | null; peers: BgpPeerSummary[] };
   stop(): Promise<void>;
-  mountApi(router: ApiRouter): void;
+  /** Every peer's full status, for the introspect API. */
+  peerDetails(): BgpPeerDetail[];
+  /** A peer by name or address, or undefined. */
+  findPeer(nameOrAddress: string): BgpPeer | undefined;
+  /** Names of the configured peers, for error messages. */
+  peerNames(): string[];
+  /** Administrative reset (Cease/4): the session drops and comes back by itself. */
+  resetPeer(peer: BgpPeer): void;
 }
+
+/** A peer's status with what the control node keeps beside it. */
+export type BgpPeerDetail = Omit<ReturnType<BgpPeer['status']>, 'state'> & { state: string; loopsRejected: number; wantsAllTargets: boolean };
 
 export type NamedPeerConfig = PeerConfig & { name: string };
 
@@ -80,12 +89,16 @@ class IdleBgp implements BgpAttachment {
     return { asn: this.config.asn, routerId: this.config.routerId, listen: null, clusterId: this.config.clusterId ?? null, peers: [] };
   }
   async stop(): Promise<void> {}
-  mountApi(router: ApiRouter): void {
-    router.on('GET', '/bgp/peers', () => ({ status: 200, body: [] }));
-    router.on('GET', '/bgp/adj-rib-out', () => {
-      throw new ApiError(404, `${this.config.nodeName} has no BGP peers`);
-    });
+  peerDetails(): BgpPeerDetail[] {
+    return [];
   }
+  findPeer(): BgpPeer | undefined {
+    return undefined;
+  }
+  peerNames(): string[] {
+    return [];
+  }
+  resetPeer(): void {}
 }
 
 class BgpRouting implements BgpAttachment {
@@ -168,30 +181,24 @@ class BgpRouting implements BgpAttachment {
     };
   }
 
-  mountApi(router: ApiRouter): void {
-    router.on('GET', '/bgp/peers', () => ({
-      status: 200,
-      body: [...this.records.values()].map((r) => {
-        const s = r.peer.status();
-        return { ...s, state: STATE_NAMES[s.state], loopsRejected: r.loopsRejected, wantsAllTargets: r.wantsAll.size > 0 };
-      }),
-    }));
-    router.on('GET', '/bgp/adj-rib-out', (req) => ({ status: 200, body: this.requireRecord(req.query.get('peer')).peer.adjRibOut() }));
-    router.on('GET', '/bgp/adj-rib-in', (req) => ({ status: 200, body: this.requireRecord(req.query.get('peer')).peer.adjRibIn() }));
-    router.on('POST', '/bgp/reset', (req) => {
-      // Administrative reset (Cease/4): the session drops and comes back by itself.
-      const { peer } = this.requireRecord(req.query.get('peer'));
-      this.log(`BGP: resetting the session with ${peer.name} on request`);
-      peer.reset();
-      return { status: 200, body: { reset: peer.name } };
+  peerDetails(): BgpPeerDetail[] {
+    return [...this.records.values()].map((r) => {
+      const s = r.peer.status();
+      return { ...s, state: STATE_NAMES[s.state], loopsRejected: r.loopsRejected, wantsAllTargets: r.wantsAll.size > 0 };
     });
   }
 
-  private requireRecord(nameOrAddress: string | null): PeerRecord {
-    if (!nameOrAddress) throw new ApiError(400, 'give peer=<name or address>');
-    const found = this.records.get(nameOrAddress) ?? [...this.records.values()].find((r) => r.peer.address === nameOrAddress);
-    if (!found) throw new ApiError(404, `${this.config.nodeName} has no BGP peer ${nameOrAddress}; peers: ${[...this.records.keys()].join(', ')}`);
-    return found;
+  findPeer(nameOrAddress: string): BgpPeer | undefined {
+    return (this.records.get(nameOrAddress) ?? [...this.records.values()].find((r) => r.peer.address === nameOrAddress))?.peer;
+  }
+
+  peerNames(): string[] {
+    return [...this.records.keys()];
+  }
+
+  resetPeer(peer: BgpPeer): void {
+    this.log(`BGP: resetting the session with ${peer.name} on request`);
+    peer.reset();
   }
 
   private record(peer: BgpPeer): PeerRecord {

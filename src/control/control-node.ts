@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
 import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange } from '../rib/index.ts';
 import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
@@ -28,9 +28,9 @@ export interface ControlNodeOptions {
   allowedAgents?: ReadonlyMap<string, string>;
   config: ConfigSource;
   globals: GlobalVrouterConfig;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
-  /** §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
+  /** docs/protocol.md §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;
 }
 
@@ -152,7 +152,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     }
   }
 
-  /** Routing instances come and go with config (BGP originates RTarget routes for them, §6.6). */
+  /** Routing instances come and go with config (BGP originates RTarget routes for them, docs/protocol.md §6.6). */
   onInstancesChange(listener: () => void): () => void {
     this.on('instances', listener);
     return () => this.off('instances', listener);
@@ -191,7 +191,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     const timer = this.endOfRibTimers.get(channel);
     if (timer) clearTimeout(timer);
     this.endOfRibTimers.delete(channel);
-    // §6.7, graceful restart off: every path of the agent goes at once.
+    // docs/protocol.md §6.7, graceful restart off: every path of the agent goes at once.
     this.rib.removePeer(channel.name);
     this.log(`agent ${channel.name} down: ${reason}`);
     this.emit('agent-down', channel.name, reason);

@@ -1,11 +1,11 @@
-// Reflection of VRF routes to subscribed agents (§4, bgp/bgp_xmpp_channel.cc, bgp/xmpp_message_builder.cc).
+// Reflection of VRF routes to subscribed agents (docs/protocol.md §4, bgp/bgp_xmpp_channel.cc, bgp/xmpp_message_builder.cc).
 // Every route of an instance goes to every subscriber, the originator included; any change re-sends the
 // whole <item>; the last path gone becomes a <retract>. Changes are coalesced until the current burst of
 // work is done, so that a thousand routes published in one TCP read cost one message per agent, not one
 // per route, and each batch is encoded once for all its subscribers.
 import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRouteItems, encodeRouteRetract } from '../xmpp/stanza-codec.ts';
 import { escapeXml } from '../xmpp/xml-text.ts';
-import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
+import { loadBalanceFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import type { AgentRouteItem } from './agent-items.ts';
 import type { AgentChannel } from './agent-channel.ts';
 
@@ -43,7 +43,7 @@ export function entryFromItem(item: AgentRouteItem): XmppRouteEntry {
     localPreference: item.localPreference,
     med: item.med,
     loadBalance: item.loadBalance
-      ? { fields: [...item.loadBalance.fields], decision: item.loadBalance.decision }
+      ? { fields: item.loadBalance.fields.map(loadBalanceFieldOf), decision: item.loadBalance.decision }
       : { fields: [], decision: '' },
     subProtocol: '',
   };
@@ -124,7 +124,7 @@ export class RouteReflection {
     return { entries, retracted };
   }
 
-  /** §3.1: after a subscribe, the agent gets every current route of the instance. */
+  /** docs/protocol.md §3.1: after a subscribe, the agent gets every current route of the instance. */
   walk(channel: AgentChannel, instance: string): void {
     const receivers = this.receivers(instance, [channel]);
     if (receivers.length === 0) return;

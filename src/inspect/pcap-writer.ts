@@ -2,7 +2,7 @@
 // (`-d tcp.port==5269,xmpp`): each XMPP session becomes one TCP connection between the control node's
 // XMPP port and an agent port derived from the compute's name, each record one or more PSH/ACK segments
 // whose seq/ack numbers follow the bytes already sent each way. No handshake: tshark does not need one.
-import { isIPv4 } from 'node:net';
+import { ipv4ToBytes } from '../net/ipv4.ts';
 import type { StanzaRecord } from './stanza-tap.ts';
 
 export interface Endpoint {
@@ -47,10 +47,6 @@ function checksum(parts: readonly Uint8Array[]): number {
   return ~sum & 0xffff;
 }
 
-function ipv4Bytes(address: string): Buffer {
-  if (!isIPv4(address)) throw new RangeError(`not an IPv4 address: ${JSON.stringify(address)}`);
-  return Buffer.from(address.split('.').map(Number));
-}
 
 function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new RangeError(`not a TCP port: ${port}`);
@@ -100,8 +96,8 @@ export class PcapWriter {
     if (!Number.isFinite(s.timeMs) || s.timeMs < 0) throw new RangeError(`not a capture time: ${s.timeMs}`);
     checkPort(s.from.port);
     checkPort(s.to.port);
-    const src = ipv4Bytes(s.from.address);
-    const dst = ipv4Bytes(s.to.address);
+    const src = ipv4ToBytes(s.from.address);
+    const dst = ipv4ToBytes(s.to.address);
     const { key, aFirst } = connectionKey(s.from, s.to);
     let conn = this.connections.get(key);
     if (!conn) {

@@ -2,6 +2,7 @@
 // JSONL file) for listing, filtering and following. record() is on the hot path: it stores the raw
 // string and defers the summary/VRF/prefix extraction until someone reads the record.
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ObservedStanza, StanzaObserver } from '../xmpp/stanza-observer.ts';
 import { summarizeStanza, type StanzaSummary } from '../xmpp/stanza-summary.ts';
 
 export interface StanzaRecord {
@@ -50,7 +51,7 @@ function matches(e: Entry, f: StanzaFilter): boolean {
   return true;
 }
 
-export class StanzaTap {
+export class StanzaTap implements StanzaObserver {
   readonly capacity: number;
   private readonly ring: (Entry | undefined)[];
   private next = 0;
@@ -75,7 +76,7 @@ export class StanzaTap {
     return this.fileError;
   }
 
-  record(r: { node: string; peer: string; direction: 'in' | 'out'; raw: string }): void {
+  record(r: ObservedStanza): void {
     const e = new Entry(++this.seq, Date.now(), r.node, r.peer, r.direction, r.raw);
     this.ring[this.next] = e;
     this.next = (this.next + 1) % this.capacity;
@@ -117,5 +118,3 @@ export class StanzaTap {
     await new Promise<void>((resolve) => file.end(() => resolve()));
   }
 }
-
-export { prettyXml } from './xml-pretty.ts';

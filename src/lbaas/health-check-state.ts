@@ -1,4 +1,4 @@
-// The verdict of one service-health-check on one VMI (reference §7.2 last paragraph, §8.2 step 5): the
+// The verdict of one service-health-check on one VMI (docs/protocol.md §7.2 last paragraph, docs/protocol.md §8.2 step 5): the
 // VMI is L3-active until `max-retries` probes in a row have failed, and active again after one success.
 // Pure bookkeeping: whoever sends the probes (the agent) owns the clock.
 

@@ -10,7 +10,7 @@ import type {
   PortMapping,
   ServiceHealthCheck,
 } from '../model/objects.ts';
-import { parseIPv4, parseSubnet } from '../model/ipv4.ts';
+import { parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { DriverNotice, ReconcileHook, ReconcileInput } from '../model/reconcile-hook.ts';
 
 /** The store's reconcile input (model/reconcile-hook.ts): this driver is a `ReconcileHook`. */
@@ -20,7 +20,7 @@ export type { DriverNotice };
 export interface NativeDriverResult {
   /** The complete set of floating-ips after reconciling: replaces the previous set. */
   readonly floatingIps: FloatingIp[];
-  /** §8.2 step 5: one per health monitor in use by a native LB's pool with at least one member VMI. */
+  /** docs/protocol.md §8.2 step 5: one per health monitor in use by a native LB's pool with at least one member VMI. */
   readonly serviceHealthChecks: ServiceHealthCheck[];
   /** Config that works but not as the user may expect (Contrail's own limitations). */
   readonly warnings: DriverNotice[];
@@ -46,7 +46,7 @@ function uuidFromName(kind: 'floating-ip' | 'service-health-check', name: string
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** §8.2 step 2: the mapping protocol is UDP for a UDP listener and TCP for everything else. */
+/** docs/protocol.md §8.2 step 2: the mapping protocol is UDP for a UDP listener and TCP for everything else. */
 function mappingProtocol(listener: Listener): 'TCP' | 'UDP' {
   return listener.protocol === 'UDP' ? 'UDP' : 'TCP';
 }
@@ -58,18 +58,18 @@ interface ManagedSet {
   readonly poolVmis: Map<string, string[]>;
 }
 
-/** §8.2 step 5: PING and TCP monitors become PING checks, HTTP and HTTPS become HTTP checks. */
+/** docs/protocol.md §8.2 step 5: PING and TCP monitors become PING checks, HTTP and HTTPS become HTTP checks. */
 function healthCheckMonitorType(monitor: HealthMonitor): HealthCheckMonitorType {
   return monitor.type === 'HTTP' || monitor.type === 'HTTPS' ? 'HTTP' : 'PING';
 }
 
 /**
- * The native load-balancer driver (reference §8.2) as a pure reconcile: config in, floating-ips out.
+ * The native load-balancer driver (docs/protocol.md §8.2) as a pure reconcile: config in, floating-ips out.
  * Every native LB gets one FIP per instance-ip of its VIP VMI (child of that instance-ip, same address,
  * direction ingress) carrying the member VMIs and one port mapping per listener; user FIPs on the VIP VMI
  * are taken over the same way and handed back (direction both, no mappings) once the LB is gone.
  * Each health monitor used by such an LB's pools becomes a service-health-check referenced by the
- * member VMIs of those pools (§8.2 step 5).
+ * member VMIs of those pools (docs/protocol.md §8.2 step 5).
  */
 export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDriverResult {
   const warnings: DriverNotice[] = [];
@@ -101,7 +101,7 @@ export function reconcileNativeLoadBalancers(input: NativeDriverInput): NativeDr
         loadBalancer: lb.name,
       });
     } else if (fip.loadBalancer !== undefined) {
-      // §8.2 step 4: a user FIP the driver took over goes back to plain behaviour on its own VMIs
+      // docs/protocol.md §8.2 step 4: a user FIP the driver took over goes back to plain behaviour on its own VMIs
       const { loadBalancer: _released, ...rest } = fip;
       floatingIps.push({ ...rest, direction: 'both', portMappingsEnable: false, portMappings: [], virtualMachineInterfaces: [...ownRefs] });
     } else {
@@ -250,8 +250,8 @@ function findMemberVmi(
   instanceIpsByAddress: ReadonlyMap<string, InstanceIp[]>,
   warnings: DriverNotice[],
 ): string | undefined {
-  const subnet = member.subnet === undefined ? undefined : parseSubnet(member.subnet);
-  const address = parseIPv4(member.address);
+  const subnet = member.subnet === undefined ? undefined : parseIpv4Subnet(member.subnet);
+  const address = parseIpv4Address(member.address);
   if (typeof address === 'string' || typeof subnet === 'string') return undefined;
   const candidates = (instanceIpsByAddress.get(member.address) ?? []).filter(
     (iip) =>

@@ -9,13 +9,13 @@
  * Adding a kind: its object type in objects.ts, a module in kinds/ (spec, rules, create/update/delete),
  * one line in kinds/registry.ts, and its three methods here.
  */
+import type { HashField } from '../net/hash-fields.ts';
 import { IpamError } from './ipam.ts';
 import {
   CONFIG_KINDS,
   type ConfigKind,
   type ConfigObject,
   type FloatingIp,
-  type HashField,
   type HealthMonitor,
   type InstanceIp,
   type InstanceIpMode,

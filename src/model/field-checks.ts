@@ -1,6 +1,6 @@
 import { ConfigError } from './config-error.ts';
 import type { ConfigKind } from './objects.ts';
-import { parseIPv4, parseSubnet } from './ipv4.ts';
+import { parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 
 /**
  * Runtime checks of request fields: requests arrive as JSON from the HTTP API and the CLI, so the
@@ -72,13 +72,13 @@ export class FieldChecks {
   }
 
   address(value: unknown, field: string): string {
-    const parsed = parseIPv4(value as string);
+    const parsed = parseIpv4Address(value as string);
     if (typeof parsed === 'string') this.fail(field, parsed);
     return value as string;
   }
 
   subnet(value: unknown, field: string): string {
-    const parsed = parseSubnet(value as string);
+    const parsed = parseIpv4Subnet(value as string);
     if (typeof parsed === 'string') this.fail(field, parsed);
     return value as string;
   }

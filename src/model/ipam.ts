@@ -1,5 +1,5 @@
 import { IPv4, type IPv4CidrRange } from 'ip-num';
-import { parseIPv4, parseSubnet } from './ipv4.ts';
+import { parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 
 /** Why an address cannot be taken; the store turns it into a ConfigError. */
 export class IpamError extends Error {
@@ -26,7 +26,7 @@ export class Ipam {
     const problems = Ipam.subnetProblems(subnets);
     if (problems.length > 0) throw new IpamError(problems.join('; '));
     this.#subnets = subnets.map((cidr) => {
-      const range = parseSubnet(cidr) as IPv4CidrRange;
+      const range = parseIpv4Subnet(cidr) as IPv4CidrRange;
       const network = range.getFirst().getValue();
       return { cidr, range, network, gateway: network + 1n, broadcast: range.getLast().getValue() };
     });
@@ -38,7 +38,7 @@ export class Ipam {
     if (subnets.length === 0) problems.push('a network needs at least one subnet');
     const parsed: { cidr: string; range: IPv4CidrRange }[] = [];
     for (const cidr of subnets) {
-      const range = parseSubnet(cidr);
+      const range = parseIpv4Subnet(cidr);
       if (typeof range === 'string') {
         problems.push(range);
         continue;
@@ -69,13 +69,13 @@ export class Ipam {
   }
 
   ownerOf(address: string): string | undefined {
-    const parsed = parseIPv4(address);
+    const parsed = parseIpv4Address(address);
     return typeof parsed === 'string' ? undefined : this.#owners.get(parsed.getValue());
   }
 
   /** The reason `address` cannot be reserved, or undefined when it can. */
   problemWith(address: string): string | undefined {
-    const parsed = parseIPv4(address);
+    const parsed = parseIpv4Address(address);
     if (typeof parsed === 'string') return parsed;
     const value = parsed.getValue();
     const subnet = this.#subnets.find((candidate) => candidate.range.contains(parsed));
@@ -91,7 +91,7 @@ export class Ipam {
   reserve(address: string, owner: string): void {
     const problem = this.problemWith(address);
     if (problem) throw new IpamError(problem);
-    this.#owners.set((parseIPv4(address) as IPv4).getValue(), owner);
+    this.#owners.set((parseIpv4Address(address) as IPv4).getValue(), owner);
   }
 
   /** The lowest free address, subnets in their configured order; undefined when all are full. */
@@ -112,12 +112,12 @@ export class Ipam {
   }
 
   release(address: string): void {
-    const parsed = parseIPv4(address);
+    const parsed = parseIpv4Address(address);
     if (typeof parsed !== 'string') this.#owners.delete(parsed.getValue());
   }
 
   #subnetOf(address: string): SubnetState | undefined {
-    const parsed = parseIPv4(address);
+    const parsed = parseIpv4Address(address);
     if (typeof parsed === 'string') return undefined;
     return this.#subnets.find((subnet) => subnet.range.contains(parsed));
   }

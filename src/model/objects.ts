@@ -4,8 +4,7 @@
  * Field names follow the Contrail properties they stand for.
  */
 
-export const HASH_FIELDS = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'] as const;
-export type HashField = (typeof HASH_FIELDS)[number];
+import type { HashField } from '../net/hash-fields.ts';
 
 export const LISTENER_PROTOCOLS = ['TCP', 'UDP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS'] as const;
 export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];

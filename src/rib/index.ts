@@ -41,7 +41,6 @@ export {
   type Path,
   type BgpOrigin,
   type LoadBalance,
-  type LoadBalanceField,
 } from './path.ts';
 export {
   compareUpToMed,

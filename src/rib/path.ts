@@ -4,6 +4,8 @@
  * guess at missing fields.
  */
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget, ipv4ToNumber } from './route-syntax.ts';
+import type { HashField } from '../net/hash-fields.ts';
+import { ROUTE_LABEL_MAX } from '../net/labels.ts';
 
 export type PeerKind = 'xmpp' | 'bgp';
 
@@ -24,16 +26,10 @@ export interface PeerRef {
 
 export type BgpOrigin = 'igp' | 'egp' | 'incomplete';
 
-export type LoadBalanceField =
-  | 'l3-source-address'
-  | 'l3-destination-address'
-  | 'l4-protocol'
-  | 'l4-source-port'
-  | 'l4-destination-port';
 
 export interface LoadBalance {
   /** Empty list means all five fields (docs/protocol.md §5). */
-  readonly fields: readonly LoadBalanceField[];
+  readonly fields: readonly HashField[];
   readonly decision: 'field-hash' | 'source-bias';
 }
 
@@ -93,8 +89,6 @@ export interface Path {
   readonly replicatedFrom?: { readonly table: string; readonly routeKey: string };
 }
 
-// 24 bits: the field carries a VXLAN id in vxlan mode (docs/protocol.md §5).
-const MAX_LABEL = 0xffffff;
 const UINT32_MAX = 4294967295;
 
 /**
@@ -184,8 +178,8 @@ function checkPathInput(input: PathInput): void {
   }
   checkIpv4Prefix(input.prefix);
   if (input.rd !== lastValidRd) lastValidRd = checkRouteDistinguisher(input.rd);
-  if (!Number.isInteger(input.label) || input.label < 0 || input.label > MAX_LABEL) {
-    throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${MAX_LABEL}`);
+  if (!Number.isInteger(input.label) || input.label < 0 || input.label > ROUTE_LABEL_MAX) {
+    throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${ROUTE_LABEL_MAX}`);
   }
   if (input.nextHop !== lastValidNextHop) {
     if (ipv4ToNumber(input.nextHop) === null) {

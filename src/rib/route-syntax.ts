@@ -4,7 +4,7 @@
  * channel, a BGP peer) can reject one update and keep going.
  */
 
-import { hostBits, ipv4ToInt, parseIpv4Cidr } from '../model/ipv4.ts';
+import { ipv4ToInt, parseIpv4Prefix } from '../net/ipv4.ts';
 
 export class RibError extends Error {
   override readonly name = 'RibError';
@@ -21,9 +21,8 @@ export function ipv4ToNumber(address: string): number | null {
  * string is the item id sent back to agents (docs/protocol.md §4), so silently masking it would answer a different id.
  */
 export function checkIpv4Prefix(prefix: string): string {
-  const cidr = parseIpv4Cidr(prefix);
-  if (cidr === null) throw new RibError(`invalid IPv4 prefix '${prefix}': expected a.b.c.d/len with len 0..32`);
-  if (hostBits(cidr.address, cidr.length) !== 0) throw new RibError(`invalid IPv4 prefix '${prefix}': host bits are set beyond /${cidr.length}`);
+  const problem = parseIpv4Prefix(prefix, 'refuse');
+  if (typeof problem === 'string') throw new RibError(`invalid IPv4 prefix: ${problem}`);
   return prefix;
 }
 

@@ -2,7 +2,7 @@
 // simulation API only, so a script runs the same against an in-process simulation and against one node
 // per process. State is asserted with `eventually(…)`: poll until the state contains the expected
 // subset or the time is up (FRR topotests' run_and_expect).
-import type { ApiHandler, ApiResponse } from '../inspect/api-router.ts';
+import type { ApiHandler, ApiResponse } from '../api/api-router.ts';
 import type { DistributionReport, ResendReport } from '../vrouter/traffic.ts';
 import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
 import type { WorkloadHealth } from '../vrouter/agent.ts';
@@ -272,7 +272,7 @@ export class ScenarioContext {
     };
   }
 
-  // ---- health (service-health-checks, §8.2 step 5, §7.2) ----
+  // ---- health (service-health-checks, docs/protocol.md §8.2 step 5, §7.2) ----
 
   /** Creates a health monitor and attaches it to `pool`: its members' VMIs get a service-health-check. */
   async addHealthMonitor(pool: string, monitor: { name: string; type: 'PING' | 'TCP' | 'HTTP' | 'HTTPS'; delay?: number; timeout?: number; maxRetries?: number; urlPath?: string }): Promise<void> {

@@ -1,7 +1,7 @@
 // The BGP config of one control node as the topology describes it: every other control node as an iBGP
 // peer (full mesh, docs/protocol.md §6.6) and every gateway of `bgpPeers`, as the plain config
 // ../control/bgp-routing.ts takes. It decides who dials; timers and sessions are the control node's.
-import { ipv4ToNumber } from '../bgp/ipv4.ts';
+import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { ControlBgpConfig, NamedPeerConfig } from '../control/bgp-routing.ts';
 import type { ControlNodeSpec, Topology } from './topology.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer } from '../inspect/api-router.ts';
+import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer } from '../api/api-router.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
 import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';

@@ -1,17 +1,18 @@
 // Building one node of a topology: a control node or a compute's agent, with its introspect API
 // handler. The launcher uses these in-process; `ecmpsim node <name>` uses them alone, in its own process.
-import type { ApiHandler } from '../inspect/api-router.ts';
+import { mountBgpApi } from '../api/control-bgp-api.ts';
+import type { ApiHandler } from '../api/api-router.ts';
 import type { StanzaTap } from '../inspect/stanza-tap.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
-import type { ApiRouter } from '../inspect/api-router.ts';
+import type { ApiRouter } from '../api/api-router.ts';
 import type { ConfigStore } from '../model/config-store.ts';
 import { ControlNode } from '../control/control-node.ts';
 import { configSource } from '../control/config-source.ts';
-import { controlNodeApi } from '../control/control-api.ts';
-import { mountConfigApi } from '../control/config-api.ts';
+import { controlNodeApi } from '../api/control-node-api.ts';
+import { mountConfigApi } from '../api/config-api.ts';
 import { attachBgp, type BgpAttachment } from '../control/bgp-routing.ts';
 import { VrouterAgent } from '../vrouter/agent.ts';
-import { agentApi } from '../vrouter/agent-api.ts';
+import { agentApi } from '../api/agent-api.ts';
 import type { Underlay } from '../vrouter/underlay.ts';
 import { buildConfigStore } from './config-from-topology.ts';
 import { controlBgpConfig } from './control-bgp-config.ts';
@@ -72,7 +73,7 @@ export async function startControlNode(topology: Topology, name: string, deps: N
   }
   const handler = controlNodeApi(control, (router) => {
     mountConfigApi(router, store);
-    bgp.mountApi(router);
+    mountBgpApi(router, name, bgp);
     mountStanzas(router, name, deps.tap);
   }, () => ({ bgp: bgp.status() }));
   return {

@@ -2,7 +2,8 @@
  * The topology file as written, after the JSON Schema accepted it: shapes are right, optional fields
  * may be missing, meaning is not checked yet. Mirrors topologies/schema.json.
  */
-import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
+import type { HashField } from '../net/hash-fields.ts';
+import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
 import type { BgpFamily, Encapsulation } from './topology.ts';
 
 export interface RawTopology {

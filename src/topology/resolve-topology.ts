@@ -1,6 +1,6 @@
-import { HASH_FIELDS } from '../model/objects.ts';
+import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
-import { isLoopback, parseIPv4, parseSubnet } from '../model/ipv4.ts';
+import { ipv4ToBytes, isLoopback, parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
 import type {
   ComputeSpec,
@@ -21,7 +21,7 @@ const MAX_XMPP_SERVERS = 2;
 
 /** Locally administered, unicast, and stable for a given address: `02:00:` + the four address bytes. */
 export function macForAddress(address: string): string {
-  return ['02', '00', ...address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0'))].join(':');
+  return ['02', '00', ...[...ipv4ToBytes(address)].map((octet) => octet.toString(16).padStart(2, '0'))].join(':');
 }
 
 /** Remembers who first used a value so a clash can name them. */
@@ -116,7 +116,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     if (owner !== undefined) fail(`${path}.name`, `${network.name} is already used by ${owner}`);
     let valid = true;
     network.subnets.forEach((subnet, subnetIndex) => {
-      const parsed = parseSubnet(subnet);
+      const parsed = parseIpv4Subnet(subnet);
       if (typeof parsed === 'string') {
         fail(`${path}.subnets[${subnetIndex}]`, parsed);
         valid = false;
@@ -295,7 +295,7 @@ function checkMemberAddress(
   fail: (path: string, message: string) => void,
 ): void {
   if (member.subnet !== undefined) {
-    const subnet = parseSubnet(member.subnet);
+    const subnet = parseIpv4Subnet(member.subnet);
     if (typeof subnet === 'string') {
       fail(`${path}.subnet`, subnet);
       return;
@@ -303,7 +303,7 @@ function checkMemberAddress(
     if (!raw.networks.some((candidate) => candidate.subnets.includes(member.subnet as string))) {
       fail(`${path}.subnet`, `${member.subnet} is not a subnet of any network`);
     }
-    const address = parseIPv4(member.address);
+    const address = parseIpv4Address(member.address);
     if (typeof address !== 'string' && !subnet.contains(address)) fail(`${path}.address`, `${member.address} is outside the member's subnet ${member.subnet}`);
     return;
   }

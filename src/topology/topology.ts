@@ -1,4 +1,5 @@
-import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
+import type { HashField } from '../net/hash-fields.ts';
+import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
 
 /** A validated topology with every default filled in (addresses and MACs included). */
 export interface Topology {

@@ -1,7 +1,9 @@
 // The agent hands out small integers the way Contrail's agent does: the lowest free one at or above a
-// floor. MPLS labels start at 16 (0–15 are reserved, §7.1); VRF indexes, which become the RD's assigned
-// number through the subscribe instance-id (§3.1, §6.2), start at 2 because the real agent gives 0 to the
+// floor. MPLS labels start at 16 (0–15 are reserved, docs/protocol.md §7.1); VRF indexes, which become the RD's assigned
+// number through the subscribe instance-id (docs/protocol.md §3.1, §6.2), start at 2 because the real agent gives 0 to the
 // fabric VRF and 1 to the link-local one.
+import { MPLS_AGENT_LABEL_MIN, MPLS_LABEL_MAX } from '../net/labels.ts';
+
 export class LowestFreeAllocator {
   private readonly used = new Set<number>();
   private readonly byKey = new Map<string, number>();
@@ -41,9 +43,9 @@ export class LowestFreeAllocator {
   }
 }
 
-/** §7.1: labels from 16; the top of a 20-bit label space stays free like the real multicast block. */
+/** docs/protocol.md §7.1: labels from 16; the top of a 20-bit label space stays free like the real multicast block. */
 export function labelAllocator(): LowestFreeAllocator {
-  return new LowestFreeAllocator(16, 0xfffff - 4098);
+  return new LowestFreeAllocator(MPLS_AGENT_LABEL_MIN, MPLS_LABEL_MAX - 4098);
 }
 
 export function vrfIndexAllocator(): LowestFreeAllocator {

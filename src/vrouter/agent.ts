@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
 import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-codec.ts';
 import { decodeAgentConfig, encodeConfigSubscribe, ConfigDecodeError, type AgentConfig } from '../xmpp/config-stanza.ts';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import { Vrouter, type LocalInterfaceSpec, type Underlay } from './vrouter.ts';
 import { labelAllocator, vrfIndexAllocator } from './agent-ids.ts';
 import { planAgent, type AgentPlan, type PlannedComposite } from './agent-plan.ts';
@@ -16,7 +16,7 @@ import { HealthProbes, type WorkloadHealth } from './health-probes.ts';
 import { ReceivedRoutes, type ReceivedRoute } from './received-routes.ts';
 import { emptyPublishedState, syncControlNode, vhostMac, type ExportedRoute, type PublishedState } from './route-export.ts';
 
-export { MAX_ECMP_MEMBERS, type ReceivedRoute } from './received-routes.ts';
+export type { ReceivedRoute } from './received-routes.ts';
 export { vhostMac } from './route-export.ts';
 export type { WorkloadHealth } from './health-probes.ts';
 
@@ -37,7 +37,7 @@ export interface VrouterAgentOptions {
   underlay: Underlay;
   holdTimeSeconds?: number;
   flowTableSize?: number;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
   /** Routes learned from a control node that went away are swept this long after it is back, if its EoR has not come. */
   staleSweepMs?: number;

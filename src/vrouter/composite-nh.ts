@@ -4,15 +4,16 @@
 // and the re-evaluation of the flows whose member left. The slot rules themselves (Reorder, PickMember) are
 // in composite-slots.ts; packets and the creation of flows are in forwarding.ts.
 import type { ChangeResult, VrouterTallies } from './counters.ts';
-import { MAX_ECMP_MEMBERS, pickSlot, reorderSlots } from './composite-slots.ts';
+import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
+import { pickSlot, reorderSlots } from './composite-slots.ts';
 import { ecmpHash, fieldMask, mod64 } from './ecmp-hash.ts';
 import { FLAG_REVERSE, FLAG_USED, NO_SLOT, type FlowTable } from './flow-table.ts';
 import type { InterfaceTable, LocalInterface } from './interfaces.ts';
 import type { LocalComposites } from './local-composite.ts';
 import { buildMaglevTable } from './maglev.ts';
-import { MPLS_LABEL_MAX } from './mpls-udp-codec.ts';
-import { intToIpv4, ipv4ToInt } from './packet.ts';
-import type { HashField } from './packet.ts';
+import { MPLS_LABEL_MAX } from '../net/labels.ts';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
+import type { HashField } from '../net/hash-fields.ts';
 import { parsePrefix } from './vrf-fib.ts';
 import { MAX_VRFS, type VrfTable } from './vrfs.ts';
 

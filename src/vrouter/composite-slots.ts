@@ -4,7 +4,6 @@
 // re-evaluation) and by the local composites (local-composite.ts).
 import { mod64 } from './ecmp-hash.ts';
 
-export const MAX_ECMP_MEMBERS = 128;
 
 export interface Keyed { readonly key: string }
 

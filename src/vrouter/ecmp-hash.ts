@@ -1,6 +1,6 @@
-// Contrail's ECMP flow hash (§7.4): boost hash_combine on a 64-bit size_t, computed in two 32-bit halves
+// Contrail's ECMP flow hash (docs/protocol.md §7.4): boost hash_combine on a 64-bit size_t, computed in two 32-bit halves
 // so the per-packet path needs no BigInt.
-import type { HashField } from './packet.ts';
+import type { HashField } from '../net/hash-fields.ts';
 
 export const FIELD_SOURCE_IP = 1;
 export const FIELD_DESTINATION_IP = 2;

@@ -1,4 +1,4 @@
-// Floating-ip port mappings of the native load balancer (§7.6): listener port on the VIP -> target port on the member.
+// Floating-ip port mappings of the native load balancer (docs/protocol.md §7.6): listener port on the VIP -> target port on the member.
 
 const PROTOCOL_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, icmp6: 58 };
 
@@ -19,7 +19,7 @@ export interface PortMappingSpec { protocol: 'tcp' | 'udp' | number; srcPort: nu
 
 /**
  * Builds (protocol, listener port) -> target port. The first mapping for a (protocol, port) wins, as the
- * native driver never writes a second one (§8.2). Returns the problem text for an invalid mapping.
+ * native driver never writes a second one (docs/protocol.md §8.2). Returns the problem text for an invalid mapping.
  */
 export function buildPortMap(mappings: readonly PortMappingSpec[]): Map<number, number> | string {
   if (!Array.isArray(mappings)) return 'portMappings is not a list';

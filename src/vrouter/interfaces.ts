@@ -3,9 +3,9 @@
 // Not here: the /32 routes an interface installs (composite-nh.ts), packets to and from it (forwarding.ts).
 import { fieldMask } from './ecmp-hash.ts';
 import { buildPortMap, type PortMappingSpec } from './floating-ip-nat.ts';
-import { MPLS_FIRST_UNRESERVED_LABEL, MPLS_LABEL_MAX } from './mpls-udp-codec.ts';
-import { ipv4ToInt } from './packet.ts';
-import type { HashField } from './packet.ts';
+import { parseAgentLabel } from '../net/labels.ts';
+import { ipv4ToInt } from '../net/ipv4.ts';
+import type { HashField } from '../net/hash-fields.ts';
 import { MAX_VRFS, type VrfTable } from './vrfs.ts';
 
 export interface FloatingIpSpec {
@@ -49,8 +49,8 @@ export interface LocalInterface {
 
 /** What is wrong with a label this compute hands out (an interface's or a local composite's), or undefined. */
 export function localLabelProblem(label: unknown): string | undefined {
-  if (Number.isInteger(label) && (label as number) >= MPLS_FIRST_UNRESERVED_LABEL && (label as number) <= MPLS_LABEL_MAX) return undefined;
-  return `label ${String(label)} must be ${MPLS_FIRST_UNRESERVED_LABEL}..${MPLS_LABEL_MAX} (0-15 are reserved, MPLS labels are 20 bits)`;
+  const parsed = parseAgentLabel(label);
+  return typeof parsed === 'number' ? undefined : parsed;
 }
 
 export class InterfaceTable {

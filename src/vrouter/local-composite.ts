@@ -3,7 +3,8 @@
 // index across updates (docs/protocol.md §7.3). Owns the composites of one vRouter and their configuration;
 // not the packets that arrive with their label (forwarding.ts) nor their expansion into a route's
 // composite next-hop (composite-nh.ts).
-import { MAX_ECMP_MEMBERS, reorderSlots } from './composite-slots.ts';
+import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
+import { reorderSlots } from './composite-slots.ts';
 import { localLabelProblem, type InterfaceTable } from './interfaces.ts';
 import { parsePrefix } from './vrf-fib.ts';
 import { MAX_VRFS, type VrfTable } from './vrfs.ts';

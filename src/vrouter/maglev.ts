@@ -1,5 +1,6 @@
 // Maglev consistent-hash lookup table (Eisenbud et al., NSDI 2016) over the active slots of a composite:
 // an optional placement rule for new flows that moves about 1/N of placements when N changes.
+import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
 
 /** Smallest prime >= n. */
 export function nextPrime(n: number): number {
@@ -28,13 +29,11 @@ function fnv1a(text: string, seed: number): number {
 }
 
 export const MAGLEV_ENTRIES_PER_MEMBER = 100;
-/** Largest composite the agent installs (§1). */
-const MAX_MEMBERS = 128;
 /**
  * One size for every table (12809): >= 100 entries per member up to the 128-member maximum, and fixed so
  * that hash % size keeps its meaning when members change; a size that followed N would reshuffle everything.
  */
-export const MAGLEV_TABLE_SIZE = nextPrime(MAGLEV_ENTRIES_PER_MEMBER * MAX_MEMBERS);
+export const MAGLEV_TABLE_SIZE = nextPrime(MAGLEV_ENTRIES_PER_MEMBER * MAX_ECMP_MEMBERS);
 
 /**
  * Table of slot indexes. `members` are the active slots (slot index and the member's stable key).

@@ -1,17 +1,13 @@
 // MPLS-over-UDP payload (RFC 7510): one label stack entry (RFC 3032) followed by an IPv4 packet with a
 // TCP or UDP header, so that capture tools decode the datagram on UDP port 6635.
 import type { Packet } from './packet.ts';
-import { intToIpv4, ipv4ToInt } from './packet.ts';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
+import { MPLS_LABEL_MAX } from '../net/labels.ts';
 
 export const MPLS_OVER_UDP_PORT = 6635;
-/** An MPLS label is 20 bits (RFC 3032): anything larger cannot be put on the wire. */
-export const MPLS_LABEL_MAX = 0xfffff;
-/** Labels 0-15 are reserved (RFC 3032); the vRouter hands out labels from 16 (docs/protocol.md §7.1). */
-export const MPLS_FIRST_UNRESERVED_LABEL = 16;
 /**
  * Delivery reports between simulated computes travel as label 15 (reserved, never a vRouter label,
- * docs/protocol.md §7.1)
- * followed by JSON, so they cannot be mistaken for data and capture tools still see MPLS.
+ * docs/protocol.md §7.1) followed by JSON, so they cannot be mistaken for data and capture tools still see MPLS.
  */
 export const REPORT_LABEL = 15;
 const LABEL_ENTRY = 4;

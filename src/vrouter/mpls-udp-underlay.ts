@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { ForwardResult, Packet, TraceStep } from './packet.ts';
-import { ipv4ToInt } from './packet.ts';
+import { isLoopback } from '../net/ipv4.ts';
 import { decodeMplsOverUdp, encodeMplsOverUdp, encodeReport, MPLS_OVER_UDP_PORT } from './mpls-udp-codec.ts';
 import { unknownComputeDrop, type Underlay, type UnderlayReceiver } from './underlay.ts';
 
@@ -49,7 +49,7 @@ export class MplsOverUdpUnderlay extends EventEmitter implements Underlay {
   }
 
   register(routerId: string, rx: UnderlayReceiver): void {
-    if (ipv4ToInt(routerId) < 0 || !routerId.startsWith('127.')) throw new Error(`underlay address ${routerId} must be a 127.0.0.0/8 address`);
+    if (!isLoopback(routerId)) throw new Error(`underlay address ${routerId} must be a 127.0.0.0/8 address`);
     if (this.endpoints.has(routerId)) throw new Error(`underlay address ${routerId} is already registered`);
     const socket = dgram.createSocket('udp4');
     const endpoint: Endpoint = {

@@ -1,6 +1,5 @@
-// Packet, forwarding outcome and trace types shared by the data-plane modules, plus IPv4 text <-> integer.
+// Packet, forwarding outcome and trace types shared by the data-plane modules.
 
-export type HashField = 'source-ip' | 'destination-ip' | 'ip-protocol' | 'source-port' | 'destination-port';
 
 export interface Packet {
   src: string;
@@ -72,9 +71,7 @@ export interface TraceStep {
   detail: string;
 }
 
-import { ipv4ToInt } from '../model/ipv4.ts';
-
-export { ipv4ToInt, intToIpv4 } from '../model/ipv4.ts';
+import { ipv4ToInt } from '../net/ipv4.ts';
 
 /** Ports, protocol and size in range (addresses are checked while parsing them). */
 export function layer4Valid(p: Packet): boolean {

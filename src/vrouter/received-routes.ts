@@ -5,12 +5,11 @@
 // stale/sweep bookkeeping is ../rib/stale-sweep.ts, what the agent publishes is ./route-export.ts.
 import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { StaleSweep } from '../rib/stale-sweep.ts';
+import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
 import type { RemoteNextHop, Vrouter } from './vrouter.ts';
 import { routeKey, splitRouteKey } from './agent-plan.ts';
 import { hashFieldsOf } from './load-balance-fields.ts';
 
-/** docs/protocol.md §7.3: the agent installs at most 128 ECMP members. */
-export const MAX_ECMP_MEMBERS = 128;
 
 /** A route as one control node sent it (introspection). */
 export interface ReceivedRoute {

@@ -1,7 +1,7 @@
 // Traffic generator: opens N connections from one workload to a VIP, then re-sends on them after each
 // change and reports the per-member distribution and how many connections changed member.
 import type { DropReason, ForwardResult, Packet } from './packet.ts';
-import { intToIpv4, ipv4ToInt } from './packet.ts';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import type { Vrouter } from './vrouter.ts';
 
 export interface TrafficOptions {

@@ -6,8 +6,9 @@ import type { CompositeNextHops, RouteEntry } from './composite-nh.ts';
 import { maskFields } from './ecmp-hash.ts';
 import { FLAG_DNAT, FLAG_ECMP, FLAG_REVERSE, FLAG_SNAT, FLAG_USED, NO_SLOT, type FlowTable } from './flow-table.ts';
 import { viewLocalComposite, type LocalCompositeView, type LocalComposites } from './local-composite.ts';
-import { intToIpv4, ipv4ToInt } from './packet.ts';
-import type { DropReason, HashField } from './packet.ts';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
+import type { DropReason } from './packet.ts';
+import type { HashField } from '../net/hash-fields.ts';
 import type { VrfTable } from './vrfs.ts';
 
 export interface SlotView {

@@ -1,25 +1,13 @@
 // Longest-prefix-match table of one VRF (IPv4), one route object per prefix.
-import { ipv4ToInt } from './packet.ts';
+import { parseIpv4Prefix, prefixMask as maskOf } from '../net/ipv4.ts';
 
 export interface ParsedPrefix { net: number; plen: number; text: string }
 
 /** Parses `a.b.c.d/len` (host bits must be zero); returns why it is not a prefix as a string. */
 export function parsePrefix(text: string): ParsedPrefix | string {
-  if (typeof text !== 'string') return 'prefix is not a string';
-  const slash = text.indexOf('/');
-  if (slash < 0) return `prefix ${text} has no /length`;
-  const addr = ipv4ToInt(text.slice(0, slash));
-  const lenText = text.slice(slash + 1);
-  const plen = Number(lenText);
-  if (addr < 0) return `prefix ${text}: ${text.slice(0, slash)} is not an IPv4 address`;
-  if (lenText.length === 0 || !Number.isInteger(plen) || plen < 0 || plen > 32) return `prefix ${text}: length must be 0..32`;
-  const net = plen === 0 ? 0 : (addr & ~(2 ** (32 - plen) - 1)) >>> 0;
-  if (net !== addr) return `prefix ${text} has host bits set`;
-  return { net, plen, text: `${text.slice(0, slash)}/${plen}` };
-}
-
-function maskOf(plen: number): number {
-  return plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
+  const parsed = parseIpv4Prefix(text, 'refuse');
+  if (typeof parsed === 'string') return `prefix ${parsed}`;
+  return { net: parsed.address, plen: parsed.length, text };
 }
 
 export class VrfFib<R> {

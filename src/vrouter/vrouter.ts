@@ -15,13 +15,15 @@ import { DEFAULT_FLOW_TABLE_SIZE, FlowTable } from './flow-table.ts';
 import { Forwarder } from './forwarding.ts';
 import { InterfaceTable, localRoutesOf, type LocalInterface, type LocalInterfaceSpec } from './interfaces.ts';
 import { LocalComposites, type LocalCompositeView } from './local-composite.ts';
-import { ipv4ToInt } from './packet.ts';
-import type { ForwardResult, HashField, Packet, TraceStep } from './packet.ts';
+import { ipv4ToInt } from '../net/ipv4.ts';
+import type { ForwardResult, Packet, TraceStep } from './packet.ts';
+import type { HashField } from '../net/hash-fields.ts';
 import type { Underlay } from './underlay.ts';
 import { countersView, fibView, flowViews, type FlowFilter, type FlowView, type VrfView, type VrouterCounters } from './views.ts';
 import { VrfTable } from './vrfs.ts';
 
-export type { DropReason, ForwardResult, HashField, MemberChoice, NatRewrite, Packet, TraceStep } from './packet.ts';
+export type { HashField } from '../net/hash-fields.ts';
+export type { DropReason, ForwardResult, MemberChoice, NatRewrite, Packet, TraceStep } from './packet.ts';
 export type { Underlay, UnderlayReceiver } from './underlay.ts';
 export type { LocalCompositeView } from './local-composite.ts';
 export type { FloatingIpSpec, LocalInterfaceSpec } from './interfaces.ts';

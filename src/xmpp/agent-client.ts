@@ -1,8 +1,8 @@
-// The vRouter agent's XMPP channel (§2.2, §2.4) on @xmpp/client's connection machinery: the TCP
+// The vRouter agent's XMPP channel (docs/protocol.md §2.2, §2.4) on @xmpp/client's connection machinery: the TCP
 // connection class, its status machine, @xmpp/reconnect and @xmpp/middleware are the library's.
 // Replaced, because they fight Contrail's dialect:
 //  * header(): the library writes `<?xml version='1.0'?>` (single quotes, which the real framer
-//    rejects) and no `from` (which the control node requires). We write the §2.2 header.
+//    rejects) and no `from` (which the control node requires). We write the docs/protocol.md §2.2 header.
 //  * Parser: the library's ltx stream parser treats U+0200 keepalives as text of the root element
 //    and hands out elements only; ours frames like the real node (stream-framer.ts) and also yields
 //    the raw stanza for the tap and for callers that decode with the fast path.
@@ -10,13 +10,13 @@
 //    split across segments; the framer decodes incrementally.
 //  * "online": the library waits for SASL/bind that Contrail never offers, so `open` (server header
 //    received) is treated as established.
-//  * Back-off: @xmpp/reconnect uses a fixed delay; its delay is set before each attempt per §2.4.
+//  * Back-off: @xmpp/reconnect uses a fixed delay; its delay is set before each attempt per docs/protocol.md §2.4.
 import { EventEmitter } from 'node:events';
 import ConnectionTCP from '@xmpp/connection-tcp';
 import reconnect, { type Reconnect } from '@xmpp/reconnect';
 import middleware, { type MiddlewareApi } from '@xmpp/middleware';
 import { Element, parse as parseLtx } from 'ltx';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from './stanza-observer.ts';
 import { CONTROL_NODE_JID, KEEPALIVE, STREAM_CLOSE, encodeAgentStreamOpen } from './stanza-codec.ts';
 import { StreamFramer, splitStanzas } from './stream-framer.ts';
 import { DEFAULT_HOLD_TIME_SECONDS, DEFAULT_MAX_STANZA_BYTES } from './server.ts';
@@ -28,9 +28,9 @@ export interface AgentClientOptions {
   host: string;
   port: number;
   holdTimeSeconds?: number;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
-  /** Reconnect delay for the n-th consecutive failed attempt (0-based); default §2.4 back-off. */
+  /** Reconnect delay for the n-th consecutive failed attempt (0-based); default docs/protocol.md §2.4 back-off. */
   reconnectDelay?: (attempt: number) => number;
   /** Time allowed from TCP connect to the server's stream header (default 15000 ms). */
   openTimeoutMs?: number;
@@ -45,7 +45,7 @@ export interface AgentClientOptions {
 
 const BACKOFF_SECONDS = [0.05, 1, 2, 4, 8, 16, 30];
 
-/** §2.4: 50 ms, 1, 2, 4, 8, 16, then 30 s, each ±10 % jitter. */
+/** docs/protocol.md §2.4: 50 ms, 1, 2, 4, 8, 16, then 30 s, each ±10 % jitter. */
 export function contrailReconnectDelayMs(attempt: number, random: () => number = Math.random): number {
   const base = BACKOFF_SECONDS[Math.min(attempt, BACKOFF_SECONDS.length - 1)] * 1000;
   return Math.round(base * (0.9 + 0.2 * random()));
@@ -258,7 +258,7 @@ export class XmppAgentClient extends EventEmitter {
     this.isEstablished = true;
     this.attempt = 0;
     this.counters.connects++;
-    // §2.4: the client sends one keepalive as soon as the server header arrives.
+    // docs/protocol.md §2.4: the client sends one keepalive as soon as the server header arrives.
     this.writeKeepalive();
     this.keepaliveTimer = setInterval(() => this.writeKeepalive(), this.holdMs / 3);
     this.restartHold();

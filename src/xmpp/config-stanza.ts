@@ -1,6 +1,6 @@
 // The config channel between a control node and an agent.
 //
-// Real Contrail streams IF-MAP config over the same XMPP session (`to="…/config"`, §3.5). We keep the
+// Real Contrail streams IF-MAP config over the same XMPP session (`to="…/config"`, docs/protocol.md §3.5). We keep the
 // real request — the agent subscribes to `virtual-router:default-global-system-config:<agent>` on the
 // `/config` resource — but answer with a compact document of our own: the whole configuration that
 // concerns this compute (its VMIs, the floating-ips and service-health-checks attached to them, the
@@ -24,19 +24,17 @@
 // delay and timeout are seconds, as in Contrail's service-health-check-properties; every
 // service-health-check-ref names a service-health-check of the same document.
 import { parse, escapeXML, type Element } from 'ltx';
+import { HASH_FIELDS, isHashField, type HashField } from '../net/hash-fields.ts';
 import { CONTROL_NODE_JID } from './stanza-codec.ts';
 
 export const CONFIG_NAMESPACE = 'urn:ecmpsim:config';
-
-export type ConfigHashField = 'source-ip' | 'destination-ip' | 'ip-protocol' | 'source-port' | 'destination-port';
-const HASH_FIELDS: readonly ConfigHashField[] = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'];
 
 export interface ConfigNetwork {
   name: string;
   routingInstance: string;
   vnIndex: number;
   routeTarget: string;
-  hashFields?: ConfigHashField[];
+  hashFields?: HashField[];
 }
 
 export interface ConfigInterface {
@@ -44,12 +42,12 @@ export interface ConfigInterface {
   network: string;
   address: string;
   mac: string;
-  hashFields?: ConfigHashField[];
-  /** Names of the service-health-checks that probe this VMI (§8.2 step 5); absent or empty: none. */
+  hashFields?: HashField[];
+  /** Names of the service-health-checks that probe this VMI (docs/protocol.md §8.2 step 5); absent or empty: none. */
   healthChecks?: string[];
 }
 
-/** §8.2 step 5 / §7.2: a link-local service-health-check as the agent needs it. */
+/** docs/protocol.md §8.2 step 5 / §7.2: a link-local service-health-check as the agent needs it. */
 export interface ConfigHealthCheck {
   name: string;
   type: 'link-local';
@@ -84,7 +82,7 @@ export interface ConfigFloatingIp {
 export interface AgentConfig {
   /** Increases with every change on the sending control node; the agent ignores older snapshots. */
   generation: number;
-  hashFields: ConfigHashField[];
+  hashFields: HashField[];
   encapsulationPriorities: string[];
   networks: ConfigNetwork[];
   interfaces: ConfigInterface[];
@@ -96,7 +94,7 @@ export function virtualRouterNode(agentName: string): string {
   return `virtual-router:default-global-system-config:${agentName}`;
 }
 
-/** The agent's request for its config (§3.5 shape: `/config` resource, no id). */
+/** The agent's request for its config (docs/protocol.md §3.5 shape: `/config` resource, no id). */
 export function encodeConfigSubscribe(agentName: string): string {
   return (
     `<iq type="set" from="${escapeXML(agentName)}" to="${CONTROL_NODE_JID}/config">` +
@@ -108,7 +106,7 @@ function attr(name: string, value: string | number | boolean): string {
   return ` ${name}="${escapeXML(String(value))}"`;
 }
 
-function fieldsAttr(fields: ConfigHashField[] | undefined): string {
+function fieldsAttr(fields: HashField[] | undefined): string {
   return fields ? attr('hash-fields', fields.join(' ')) : '';
 }
 
@@ -174,14 +172,14 @@ function integer(el: Element, name: string, min: number, max: number): number {
   return n;
 }
 
-function hashFields(el: Element): ConfigHashField[] | undefined {
+function hashFields(el: Element): HashField[] | undefined {
   const text = el.attrs['hash-fields'];
   if (typeof text !== 'string') return undefined;
   const fields = text.split(/\s+/).filter((f) => f !== '');
   for (const f of fields) {
-    if (!(HASH_FIELDS as readonly string[]).includes(f)) throw new ConfigDecodeError(`<${el.name}> unknown hash field ${f}`);
+    if (!isHashField(f)) throw new ConfigDecodeError(`<${el.name}> unknown hash field ${f}`);
   }
-  return fields as ConfigHashField[];
+  return fields as HashField[];
 }
 
 function oneOf<T extends string>(el: Element, name: string, allowed: readonly T[]): T {

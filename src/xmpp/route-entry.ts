@@ -1,7 +1,8 @@
-// The inet route <entry> of xmpp_unicast.xsd (reference §5): typed model, encoder, and two decoders
+// The inet route <entry> of xmpp_unicast.xsd (docs/protocol.md §5): typed model, encoder, and two decoders
 // (a tight string scanner for the shapes Contrail peers emit, and an ltx-element walker that is the
 // fallback and the reference behaviour).
 import type { Element } from 'ltx';
+import type { HashField } from '../net/hash-fields.ts';
 import { escapeXml, unescapeXml } from './xml-text.ts';
 
 export type LoadBalanceField =
@@ -10,6 +11,24 @@ export type LoadBalanceField =
 export const LOAD_BALANCE_FIELDS: readonly LoadBalanceField[] = [
   'l3-source-address', 'l3-destination-address', 'l4-protocol', 'l4-source-port', 'l4-destination-port',
 ];
+
+// XMPP's wire names of the five hash fields of src/net (docs/protocol.md §5).
+const WIRE_NAME: Readonly<Record<HashField, LoadBalanceField>> = {
+  'source-ip': 'l3-source-address',
+  'destination-ip': 'l3-destination-address',
+  'ip-protocol': 'l4-protocol',
+  'source-port': 'l4-source-port',
+  'destination-port': 'l4-destination-port',
+};
+const HASH_FIELD = new Map(Object.entries(WIRE_NAME).map(([field, wire]) => [wire, field as HashField]));
+
+export function loadBalanceFieldOf(field: HashField): LoadBalanceField {
+  return WIRE_NAME[field];
+}
+
+export function hashFieldOf(field: LoadBalanceField): HashField {
+  return HASH_FIELD.get(field)!;
+}
 
 export interface XmppNextHop {
   af: number; address: string; mac: string; label: number; vni: number;
@@ -23,7 +42,7 @@ export interface XmppRouteEntry {
   loadBalance: { fields: LoadBalanceField[]; decision: string }; subProtocol: string;
 }
 
-/** A next-hop with every field at its §5 zero value, overridden by `p`. */
+/** A next-hop with every field at its docs/protocol.md §5 zero value, overridden by `p`. */
 export function makeNextHop(p: Partial<XmppNextHop> & { address: string }): XmppNextHop {
   return {
     af: 1, mac: '', label: 0, vni: 0, encapsulations: ['gre', 'udp'], virtualNetwork: '', tags: [],
@@ -31,7 +50,7 @@ export function makeNextHop(p: Partial<XmppNextHop> & { address: string }): Xmpp
   };
 }
 
-/** An entry with every field at its §5 zero value, overridden by `p`. */
+/** An entry with every field at its docs/protocol.md §5 zero value, overridden by `p`. */
 export function makeRouteEntry(p: Partial<XmppRouteEntry> & { prefix: string }): XmppRouteEntry {
   return {
     af: 1, safi: 1, nextHops: [], version: 1, virtualNetwork: '', mobility: { seqno: 0, sticky: false },
@@ -58,7 +77,7 @@ function encodeNextHop(nh: XmppNextHop): string {
     '</next-hop>';
 }
 
-/** Every element in XSD order, zero/empty when unset, as the generated Contrail encoder does (§5). */
+/** Every element in XSD order, zero/empty when unset, as the generated Contrail encoder does (docs/protocol.md §5). */
 export function encodeRouteEntry(e: XmppRouteEntry): string {
   let nhs = '';
   for (const nh of e.nextHops) nhs += encodeNextHop(nh);
@@ -344,7 +363,7 @@ function scanEntry(): XmppRouteEntry {
 
 /**
  * Decodes an <entry> starting just after its `<entry>` start tag with a scanner for the fixed
- * element order the generated Contrail encoder and ours emit (§5: every element, XSD order; blanks
+ * element order the generated Contrail encoder and ours emit (docs/protocol.md §5: every element, XSD order; blanks
  * and `<x/>` vs `<x></x>` allowed). Returns the entry and the index just past `</entry>`, or
  * NOT_FAST for any other shape (order, attributes, comments, missing or repeated elements in the
  * middle…), which the caller hands to ltx; throws EntryError on bad values.

@@ -1,8 +1,8 @@
-// The control node's XMPP listener (§2.2, §2.4): one session per TCP connection, Contrail framing,
+// The control node's XMPP listener (docs/protocol.md §2.2, §2.4): one session per TCP connection, Contrail framing,
 // open/hold/keepalive timers, and the duplicate-name rule. Bad input closes only its own session.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type { StanzaTap } from '../inspect/stanza-tap.ts';
+import type { StanzaObserver } from './stanza-observer.ts';
 import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-codec.ts';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from './stream-framer.ts';
 
@@ -16,7 +16,7 @@ export interface XmppServerOptions {
   maxStanzaBytes?: number;
   /** Returns a reason to refuse the peer (strict mode), or null to accept. */
   acceptPeer?: (peerName: string, remoteAddress: string) => string | null;
-  tap?: StanzaTap;
+  tap?: StanzaObserver;
   log?: (line: string) => void;
 }
 
@@ -256,7 +256,7 @@ export class XmppServer extends EventEmitter {
     this.opts.tap?.record({ node: this.cfg.name, peer, direction, raw });
   }
 
-  /** @internal §2.4 duplicate-name rule (no GR helper): the newcomer is dropped while the old session lives. */
+  /** @internal docs/protocol.md §2.4 duplicate-name rule (no GR helper): the newcomer is dropped while the old session lives. */
   admit(s: XmppServerSession): string | null {
     const old = this.byName.get(s.peerName);
     if (old && old !== s && !old.closed) {

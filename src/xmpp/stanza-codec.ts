@@ -1,9 +1,10 @@
-// Contrail's XMPP stanzas (reference §2.2, §3, §4): encoders build the exact bytes as strings;
+// Contrail's XMPP stanzas (docs/protocol.md §2.2, §3, §4): encoders build the exact bytes as strings;
 // decoders never throw. Decoding tries a string scanner for the fixed shapes peers emit, then falls
 // back to a full ltx parse for anything else.
 import { parse as parseLtx } from 'ltx';
 import type { Element } from 'ltx';
-import { isIPv4Cidr } from './prefix.ts';
+import { isIpv4, parseIpv4Prefix } from '../net/ipv4.ts';
+import { ROUTE_LABEL_MAX } from '../net/labels.ts';
 import {
   EntryError, NOT_FAST, encodeRouteEntry, entryFromElement, entryFromString, type XmppRouteEntry,
 } from './route-entry.ts';
@@ -16,7 +17,6 @@ export const STREAM_NS = 'http://etherx.jabber.org/streams';
 export const END_OF_RIB_NODE = '0/0/EndOfRib';
 export const MAX_ITEMS_PER_MESSAGE = 32;
 export const MAX_RETRACTS_PER_MESSAGE = 256;
-export const MAX_LABEL = 0xffffff;
 
 export interface StanzaError { error: string }
 export function isStanzaError(x: unknown): x is StanzaError {
@@ -28,20 +28,20 @@ const ROUTE_TO = `${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`;
 
 // ---------------------------------------------------------------- encoders
 
-/** §2.2 client header: `from` present, no XML declaration, `xmlns:stream` last (the real framer's regex needs it). */
+/** docs/protocol.md §2.2 client header: `from` present, no XML declaration, `xmlns:stream` last (the real framer's regex needs it). */
 export function encodeAgentStreamOpen(agentName: string): string {
   return `<stream:stream from="${escapeXml(agentName)}" to="${CONTROL_NODE_JID}" version="1.0" xml:lang="en" ` +
     `xmlns="" xmlns:stream="${STREAM_NS}" >`;
 }
 
-/** §2.2 server reply: fixed id, `to` = the agent's `from`. */
+/** docs/protocol.md §2.2 server reply: fixed id, `to` = the agent's `from`. */
 export function encodeServerStreamOpen(agentName: string): string {
   return `<stream:stream from="${CONTROL_NODE_JID}" to="${escapeXml(agentName)}" id="++123" version="1.0" ` +
     `xml:lang="en" xmlns="jabber:client" xmlns:stream="${STREAM_NS}" >`;
 }
 
 export const STREAM_CLOSE = '</stream:stream>';
-/** U+0200, written as UTF-8 C8 80 (§2.4). */
+/** U+0200, written as UTF-8 C8 80 (docs/protocol.md §2.4). */
 export const KEEPALIVE = '\u0200';
 
 const PUBSUB_OPEN = `<pubsub xmlns="${PUBSUB_NS}">`;
@@ -64,12 +64,12 @@ export function encodeUnsubscribe(a: { from: string; instance: string; instanceI
     '</options></unsubscribe>' + IQ_CLOSE;
 }
 
-/** `<afi>/<safi>/<instance>/<prefix>/<plen>` (§3.2). */
+/** `<afi>/<safi>/<instance>/<prefix>/<plen>` (docs/protocol.md §3.2). */
 export function publishNode(af: number, safi: number, instance: string, prefix: string): string {
   return `${af}/${safi}/${instance}/${prefix}`;
 }
 
-/** §3.2/§3.3: the publish iq immediately followed by its collection iq, as one string (one write). */
+/** docs/protocol.md §3.2/§3.3: the publish iq immediately followed by its collection iq, as one string (one write). */
 export function encodeRoutePublish(a: { from: string; instance: string; entry: XmppRouteEntry; seq: number; withdraw?: boolean }): string {
   const node = escapeXml(publishNode(a.entry.af, a.entry.safi, a.instance, a.entry.prefix));
   return iqOpen(a.from, `pubsub${a.seq}`) + `<publish node="${node}"><item>` + encodeRouteEntry(a.entry) +
@@ -84,7 +84,7 @@ function messageOpen(to: string, node: string): string {
 }
 const MESSAGE_CLOSE = '</items></event></message>';
 
-/** §4.1: one `<item id=prefix>` per entry, split into messages of at most 32 items. */
+/** docs/protocol.md §4.1: one `<item id=prefix>` per entry, split into messages of at most 32 items. */
 export function encodeRouteItems(a: { to: string; instance: string; afi?: number; safi?: number; entries: XmppRouteEntry[] }): string {
   const head = messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`);
   let out = '';
@@ -98,7 +98,7 @@ export function encodeRouteItems(a: { to: string; instance: string; afi?: number
   return out;
 }
 
-/** §4.2: `<retract id=prefix/>`, at most 256 per message. */
+/** docs/protocol.md §4.2: `<retract id=prefix/>`, at most 256 per message. */
 export function encodeRouteRetract(a: { to: string; instance: string; afi?: number; safi?: number; prefixes: string[] }): string {
   const head = messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`);
   let out = '';
@@ -111,7 +111,7 @@ export function encodeRouteRetract(a: { to: string; instance: string; afi?: numb
 }
 
 /**
- * §3.4 / §4.3. The direction follows from the bare control-node JID: from it → the agent's
+ * docs/protocol.md §3.4 / §4.3. The direction follows from the bare control-node JID: from it → the agent's
  * `/bgp-peer` resource; from an agent → the control node's.
  */
 export function encodeEndOfRib(a: { from: string; to: string }): string {
@@ -154,7 +154,7 @@ function parseXml(raw: string): Element | StanzaError {
   }
 }
 
-/** Splits a publish node `<afi>/<safi>/<instance>/<prefix>/<plen>[/<primary-instance-id>]` (§3.2). */
+/** Splits a publish node `<afi>/<safi>/<instance>/<prefix>/<plen>[/<primary-instance-id>]` (docs/protocol.md §3.2). */
 export function parsePublishNode(node: string): { afi: number; safi: number; instance: string; prefix: string } | StanzaError {
   // Slash positions rather than split: this runs for every published route.
   const s1 = node.indexOf('/');
@@ -185,7 +185,7 @@ function digitsOnly(node: string, from: number, to: number): boolean {
   return true;
 }
 
-/** Splits an items node `<afi>/<safi>/<instance>` (§4). */
+/** Splits an items node `<afi>/<safi>/<instance>` (docs/protocol.md §4). */
 function parseItemsNode(node: string): { afi: number; safi: number; instance: string } | StanzaError {
   const m = /^(\d+)\/(\d+)\/(.+)$/.exec(node);
   if (!m || m[3].includes('/')) return err(`items node ${JSON.stringify(node)}: expected <afi>/<safi>/<instance>`);
@@ -211,7 +211,7 @@ function agentFromElement(el: Element): AgentStanza | StanzaError {
   const from = el.attrs.from ?? '';
   if (el.name === 'message') {
     const items = el.getChild('event', PUBSUB_NS)?.getChild('items');
-    // §3.4: the agent's EoR; a message without <items> is also EoR-like for the real agent (§4.3).
+    // docs/protocol.md §3.4: the agent's EoR; a message without <items> is also EoR-like for the real agent (docs/protocol.md §4.3).
     if (!items || items.attrs.node === END_OF_RIB_NODE) return { kind: 'end-of-rib', from };
     return err(`unexpected message from an agent (items node ${JSON.stringify(items.attrs.node ?? '')})`);
   }
@@ -228,7 +228,7 @@ function agentFromElement(el: Element): AgentStanza | StanzaError {
     case 'subscribe':
     case 'unsubscribe': {
       if (!node) return err(`<${action.name}> without node`);
-      // §3.1: the real control node searches the whole document for <options>.
+      // docs/protocol.md §3.1: the real control node searches the whole document for <options>.
       const options = findDeep(el, 'options');
       const idText = options?.getChildText('instance-id');
       if (idText === null || idText === undefined || !/^\s*\d+\s*$/.test(idText)) {
@@ -344,7 +344,7 @@ function closesToEnd(raw: string, p: number, names: readonly string[]): boolean 
   return p === raw.length;
 }
 
-/** Decodes one framed agent → control-node stanza (§3). Never throws. */
+/** Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. */
 export function decodeAgentStanza(raw: string): AgentStanza | StanzaError {
   try {
     const fast = agentFast(raw);
@@ -458,7 +458,7 @@ export function decodeAgentStanzaFull(raw: string): AgentStanza | StanzaError {
   }
 }
 
-/** Decodes one framed control-node → agent stanza (§4). Never throws. */
+/** Decodes one framed control-node → agent stanza (docs/protocol.md §4). Never throws. */
 export function decodeControlStanza(raw: string): ControlStanza | StanzaError {
   try {
     const fast = controlFast(raw);
@@ -472,22 +472,23 @@ export function decodeControlStanza(raw: string): ControlStanza | StanzaError {
 }
 
 /**
- * The control node's checks on an agent publish (§3.2, §5): null when acceptable, else the reason
+ * The control node's checks on an agent publish (docs/protocol.md §3.2, §5): null when acceptable, else the reason
  * (the caller closes the session). `withdraw` = the pair's collection was a dissociate.
  */
 export function validateAgentRoute(p: { afi: number; safi: number; prefix: string; entry: XmppRouteEntry | null; instance: string }, withdraw = false): string | null {
   if (p.afi !== 1) return `publish ${p.prefix}: afi ${p.afi} is not inet (1)`;
   if (p.safi !== 1 && p.safi !== 4) return `publish ${p.prefix}: safi ${p.safi} is not unicast (1) or labeled (4)`;
-  if (!isIPv4Cidr(p.prefix)) return `publish: prefix ${JSON.stringify(p.prefix)} is not a valid IPv4 prefix`;
+  // Host bits are accepted: Contrail's parser masks them (docs/protocol.md §5).
+  if (typeof parseIpv4Prefix(p.prefix, 'allow') === 'string') return `publish: prefix ${JSON.stringify(p.prefix)} is not a valid IPv4 prefix`;
   const e = p.entry;
   if (!e) return null;
   if (e.af !== 1) return `publish ${p.prefix}: entry nlri af ${e.af} is not 1`;
-  if (!isIPv4Cidr(e.prefix)) return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
+  if (typeof parseIpv4Prefix(e.prefix, 'allow') === 'string') return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
   if (withdraw) return null;
   if (e.nextHops.length !== 1) return `publish ${p.prefix}: an agent route needs exactly one next-hop, got ${e.nextHops.length}`;
   const nh = e.nextHops[0];
-  if (!isIPv4Cidr(`${nh.address}/32`)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
-  if (nh.label === 0 || nh.label < 0 || nh.label > MAX_LABEL) return `publish ${p.prefix}: label ${nh.label} outside 1..${MAX_LABEL}`;
+  if (!isIpv4(nh.address)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+  if (nh.label === 0 || nh.label < 0 || nh.label > ROUTE_LABEL_MAX) return `publish ${p.prefix}: label ${nh.label} outside 1..${ROUTE_LABEL_MAX}`;
   return null;
 }
 

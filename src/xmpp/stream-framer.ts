@@ -1,4 +1,4 @@
-// Cuts a Contrail XMPP byte stream the way the real parser does (§2.1): keepalive bytes between
+// Cuts a Contrail XMPP byte stream the way the real parser does (docs/protocol.md §2.1): keepalive bytes between
 // stanzas, a stream header located by its `xmlns:stream` ending, then stanzas that start at `<iq`
 // or `<message` and end at the first matching close tag. A byte scanner, not an XML parser: the
 // content of a stanza is left to the codec.

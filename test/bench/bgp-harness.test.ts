@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeMessage, encodeMessage, MAX_MESSAGE_LENGTH, MessageFramer } from '../../src/bgp/messages.ts';
 import type { VpnNlri } from '../../src/bgp/nlri.ts';
-import { ipv4ToNumber, numberToIpv4 } from '../../src/bgp/ipv4.ts';
+import { requireIpv4, intToIpv4 } from '../../src/net/ipv4.ts';
 import { encodeFeed, feedAttributes, feedPlan, feedRoute, vpnEndOfRib } from '../../scripts/bench/bgp/feed.ts';
 import { VpnRouteCounter } from '../../scripts/bench/bgp/route-counter.ts';
 import { measureHarness, measureTarget } from '../../scripts/bench/bgp/measure.ts';
@@ -87,7 +87,7 @@ describe('bench/bgp harness', () => {
           if (alter === 'label') route.label = r.label + 1;
           if (alter === 'rd') route.rd = '64512:1';
           if (alter === 'next-hop') nextHop = '10.9.9.9';
-          if (alter === 'prefix-length') route.prefix = `${numberToIpv4((ipv4ToNumber(r.prefix.split('/')[0]!) & ~1) >>> 0)}/31`;
+          if (alter === 'prefix-length') route.prefix = `${intToIpv4((requireIpv4(r.prefix.split('/')[0]!) & ~1) >>> 0)}/31`;
           counter.onUpdate(update(nextHop, [route]));
           if (alter !== 'none') foreign++;
           else if (expected.has(index)) duplicates++;

@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
 import { emptyExtendedCommunities } from '../../src/bgp/extended-communities.ts';
 import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
-import { numberToIpv4 } from '../../src/bgp/ipv4.ts';
+import { intToIpv4 } from '../../src/net/ipv4.ts';
 
-const ipv4 = fc.integer({ min: 1, max: 0xffffffff }).map(numberToIpv4);
+const ipv4 = fc.integer({ min: 1, max: 0xffffffff }).map(intToIpv4);
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const rd = fc.oneof(
@@ -15,7 +15,7 @@ const rd = fc.oneof(
 );
 const prefix = fc.tuple(u32, fc.integer({ min: 0, max: 32 })).map(([addr, len]) => {
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return `${numberToIpv4((addr & mask) >>> 0)}/${len}`;
+  return `${intToIpv4((addr & mask) >>> 0)}/${len}`;
 });
 const routeTarget = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 0xffff }), u32).map(([a, n]) => `target:${a}:${n}`),

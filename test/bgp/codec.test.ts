@@ -9,7 +9,7 @@ import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const MARKER = 'ff'.repeat(16);
 
-// §6.3 example route for member 1, every byte written out from RFC 4271/4760/4364 and the §6.3 table.
+// docs/protocol.md §6.3 example route for member 1, every byte written out from RFC 4271/4760/4364 and the docs/protocol.md §6.3 table.
 const SECTION_6_3_UPDATE = hex(`${MARKER} 007b 02 0000 0064
   40 01 01 02
   40 02 00
@@ -28,7 +28,7 @@ const section63Attributes = () => defaultPathAttributes({
 });
 
 describe('bgp codec', () => {
-  describe('§6.3 VPN route example', () => {
+  describe('docs/protocol.md §6.3 VPN route example', () => {
     it('encodes byte for byte', () => {
       const bytes = encodeMessage({
         type: 'update', attributes: section63Attributes(),
@@ -48,7 +48,7 @@ describe('bgp codec', () => {
       });
     });
 
-    it('has the NLRI bytes quoted in §6.3', () => {
+    it('has the NLRI bytes quoted in docs/protocol.md §6.3', () => {
       expect(encodeVpnReach([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32', label: 17 }]).toString('hex'))
         .to.equal('78000111' + '00010a00000b0003' + '0a0a0064');
     });
@@ -75,7 +75,7 @@ describe('bgp codec', () => {
     });
   });
 
-  describe('extended communities (§6.3 table)', () => {
+  describe('extended communities (docs/protocol.md §6.3 table)', () => {
     const cases: [string, Partial<ReturnType<typeof emptyExtendedCommunities>>][] = [
       ['0002fc00007a1205', { routeTargets: ['target:64512:8000005'] }],
       ['0202fa56ea001f40', { routeTargets: ['target:4200000000:8000'] }],

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { emptyExtendedCommunities } from '../../src/bgp/extended-communities.ts';
-import { ipv4ToNumber } from '../../src/bgp/ipv4.ts';
+import { requireIpv4 } from '../../src/net/ipv4.ts';
 import { MAX_MESSAGE_LENGTH, decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
 import type { VpnNlri } from '../../src/bgp/nlri.ts';
 import { type PathAttributes, defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
@@ -37,7 +37,7 @@ describe('bgp VPN reach packer', () => {
   it('builds, for one route, the same bytes as the general UPDATE encoder', () => {
     const route = { rd: '10.1.0.7:1', prefix: '20.0.1.2/32', label: 4242 };
     const attrs = attributes({ med: 7, communities: ['64512:1'] });
-    const [message, ...more] = packVpnReach(encodeAttributeBlock(attrs, true), ipv4ToNumber('10.1.0.7'), encodeVpnNlriList([route]), [0]);
+    const [message, ...more] = packVpnReach(encodeAttributeBlock(attrs, true), requireIpv4('10.1.0.7'), encodeVpnNlriList([route]), [0]);
     expect(more).to.be.empty;
     const general = encodeMessage({ type: 'update', attributes: attrs, mpReach: { nextHop: '10.1.0.7', nlri: { family: 'inet-vpn', routes: [route] } } });
     expect(message!.toString('hex')).to.equal(general.toString('hex'));
@@ -48,7 +48,7 @@ describe('bgp VPN reach packer', () => {
       const attrs = attributes();
       const block = encodeAttributeBlock(attrs, true);
       const nlri = encodeVpnNlriList(routes);
-      const messages = packVpnReach(block, ipv4ToNumber(nextHop), nlri, routes.map((_, i) => i));
+      const messages = packVpnReach(block, requireIpv4(nextHop), nlri, routes.map((_, i) => i));
       const decoded = messages.map(decodeReach);
       expect(decoded.flatMap((d) => d.routes)).to.deep.equal(routes);
       for (const [i, d] of decoded.entries()) {
@@ -69,7 +69,7 @@ describe('bgp VPN reach packer', () => {
 
   it('sends only the routes asked for, in the order given', () => {
     const routes = Array.from({ length: 10 }, (_, i) => ({ rd: `64512:${i}`, prefix: `10.0.0.${i}/32`, label: 100 + i }));
-    const [message] = packVpnReach(encodeAttributeBlock(attributes(), true), ipv4ToNumber('10.1.0.1'), encodeVpnNlriList(routes), [7, 2, 5]);
+    const [message] = packVpnReach(encodeAttributeBlock(attributes(), true), requireIpv4('10.1.0.1'), encodeVpnNlriList(routes), [7, 2, 5]);
     expect(decodeReach(message!).routes.map((r) => r.label)).to.deep.equal([107, 102, 105]);
   });
 

@@ -169,7 +169,7 @@ describe('ecmpsim CLI', function () {
       const badPort = await ecmpsim(['--api', api, 'member-create', 'pool1', '--address', '30.30.30.13', '--protocol-port', '70000']);
       expect(badPort.code).to.equal(1);
       expect(badPort.stderr).to.match(/port/);
-      // A member whose address matches no VMI is kept and reported, not refused (§8.2, as Contrail does).
+      // A member whose address matches no VMI is kept and reported, not refused (docs/protocol.md §8.2, as Contrail does).
       const orphan = await ecmpsim(['--api', api, 'member-create', 'pool1', '--address', '30.30.30.99', '--protocol-port', '8080']);
       expect(orphan.code, orphan.stderr).to.equal(0);
       expect(orphan.stdout).to.match(/problem: .*30\.30\.30\.99/);

@@ -1,7 +1,8 @@
-// RIB path ↔ BGP attributes (§6.2, §6.3): the bytes of the reference's example, a wire round trip that keeps
-// everything the RIB compares, and the §6.5 duplicate rule holding between an agent's path and its copy
+// RIB path ↔ BGP attributes (docs/protocol.md §6.2, §6.3): the bytes of the documented example, a wire round trip that keeps
+// everything the RIB compares, and the docs/protocol.md §6.5 duplicate rule holding between an agent's path and its copy
 // learned back over iBGP.
 import { expect } from 'chai';
+import { HASH_FIELDS } from '../../src/net/hash-fields.ts';
 import fc from 'fast-check';
 import { encodeExtendedCommunities } from '../../src/bgp/extended-communities.ts';
 import { decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
@@ -12,7 +13,7 @@ import { makePath, medForXmppPath, normalizeAttributes, type PathAttributes } fr
 const ASN = 64512;
 
 describe('control node BGP attributes', () => {
-  it('encodes the §6.3 example: RT, encap gre, encap udp, OriginVN 64512:5, SG 8000002; LOCAL_PREF 200, MED 100, ORIGIN incomplete', () => {
+  it('encodes the docs/protocol.md §6.3 example: RT, encap gre, encap udp, OriginVN 64512:5, SG 8000002; LOCAL_PREF 200, MED 100, ORIGIN incomplete', () => {
     const attrs = normalizeAttributes({
       localPref: 200, med: medForXmppPath(0, 200), encapsulations: ['gre', 'udp'], vnIndex: 5, securityGroups: [8000002],
       routeTargets: ['target:64512:8000005'],
@@ -59,7 +60,7 @@ describe('control node BGP attributes', () => {
     communities: fc.array(fc.oneof(fc.constantFrom('no-export', 'no-advertise'), fc.tuple(fc.integer({ min: 0, max: 65534 }), fc.integer({ min: 0, max: 0xffff })).map(([a, b]) => `${a}:${b}`)), { maxLength: 3 }),
     routeTargets: fc.uniqueArray(fc.tuple(fc.integer({ min: 1, max: 0xffff }), u32).map(([a, n]) => `target:${a}:${n}`), { maxLength: 3 }),
     loadBalance: fc.option(fc.record({
-      fields: fc.subarray(['l3-source-address', 'l3-destination-address', 'l4-protocol', 'l4-source-port', 'l4-destination-port'] as const, { minLength: 1 }),
+      fields: fc.subarray([...HASH_FIELDS], { minLength: 1 }),
       decision: fc.constantFrom('field-hash' as const, 'source-bias' as const),
     }), { nil: undefined }),
     mac: fc.option(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':')), { nil: '' }),
@@ -86,7 +87,7 @@ describe('control node BGP attributes', () => {
     }), { numRuns: 300 });
   });
 
-  it('§6.5: an agent’s path and its copy learned back over iBGP are the same next hop', () => {
+  it('docs/protocol.md §6.5: an agent’s path and its copy learned back over iBGP are the same next hop', () => {
     const agentPath = makePath({
       peer: { kind: 'xmpp', name: 'compute-2', address: '10.0.0.12' }, rd: '10.0.0.12:3', prefix: '30.30.30.100/32', label: 18, nextHop: '10.0.0.12',
       attrs: { localPref: 200, med: 100, encapsulations: ['udp', 'gre'], vnIndex: 1, tags: [7] },

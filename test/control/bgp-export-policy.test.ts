@@ -1,4 +1,4 @@
-// The §6.6 export decision per (route, peer), on routes of a real RIB.
+// The docs/protocol.md §6.6 export decision per (route, peer), on routes of a real RIB.
 import { expect } from 'chai';
 import { exportDecision, type ExportContext, type ExportTarget } from '../../src/control/bgp-export-policy.ts';
 import { Rib, VPN_TABLE, type PeerRef } from '../../src/rib/index.ts';
@@ -15,7 +15,7 @@ function peer(name: string, overrides: Partial<ExportTarget> = {}): ExportTarget
   return { name, isIbgp: true, rtConstrained: false, wantsAllTargets: false, ...overrides };
 }
 
-describe('control node BGP export policy (§6.6)', () => {
+describe('control node BGP export policy (docs/protocol.md §6.6)', () => {
   const rib = new Rib();
   rib.addVpnPath({ peer: A, rd: '10.0.0.12:3', prefix: PREFIX, label: 18, nextHop: '10.0.0.12', attrs: { localPref: 200, routeTargets: [RT] } });
   rib.addVpnPath({ peer: GW, rd: '10.9.9.9:1', prefix: PREFIX, label: 40, nextHop: '10.9.9.9', attrs: { localPref: 100, asPath: [65001], routeTargets: [RT] } });

@@ -1,4 +1,4 @@
-// A control node's BGP policy against real BGP speakers on loopback (§6.2, §6.6): what an eBGP gateway
+// A control node's BGP policy against real BGP speakers on loopback (docs/protocol.md §6.2, §6.6): what an eBGP gateway
 // receives for an agent's path; eBGP routes imported by route target with the AS loop check; RT-constrained
 // distribution; iBGP split horizon without a cluster-id and RFC 4456 reflection with one.
 import { expect } from 'chai';
@@ -61,7 +61,7 @@ async function setup(peers: Record<string, { asn: number; families: ('inet-vpn' 
   };
 }
 
-/** A member compute's VIP path as the XMPP side stores it (§3.2, §6.2). */
+/** A member compute's VIP path as the XMPP side stores it (docs/protocol.md §3.2, §6.2). */
 function addAgentPath(s: Setup, compute: string, label: number): void {
   s.control.control.rib.addPath(INSTANCE, {
     peer: { kind: 'xmpp', name: `agent-${compute}`, address: compute },
@@ -100,7 +100,7 @@ describe('control node BGP policy against real speakers', function () {
     });
     after(async () => s?.stop());
 
-    it('sends an agent’s path to the eBGP gateway with the §6.2 attributes, next hop and label unchanged', async () => {
+    it('sends an agent’s path to the eBGP gateway with the docs/protocol.md §6.2 attributes, next hop and label unchanged', async () => {
       addAgentPath(s, '10.0.0.11', 17);
       await eventually(() => received(s, 'gw').vpn.length === 1, 'gateway got the VIP');
       const [route] = received(s, 'gw').vpn;

@@ -1,7 +1,7 @@
-// Two control nodes joined by iBGP, through the Simulation launcher over real sockets (§6.6, §7.3): a VIP
+// Two control nodes joined by iBGP, through the Simulation launcher over real sockets (docs/protocol.md §6.6, §7.3): a VIP
 // member learned by one control node reaches the other's agents as a VPN path with its own RD and label;
 // iBGP-learned paths are not re-advertised; a path an agent sends both control nodes collapses into one
-// next hop (§6.5); losing a control node loses no forwarding state.
+// next hop (docs/protocol.md §6.5); losing a control node loses no forwarding state.
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { loadTopologyFile } from '../../src/topology/loader.ts';

@@ -1,4 +1,4 @@
-// The config channel tells each agent the service-health-checks of its own VMIs (§8.2 step 5): what
+// The config channel tells each agent the service-health-checks of its own VMIs (docs/protocol.md §8.2 step 5): what
 // agentConfigFor selects, how the /config document carries it, and what the decoder refuses.
 import { expect } from 'chai';
 import { agentConfigFor, type ConfigView } from '../../src/control/agent-config.ts';
@@ -34,7 +34,7 @@ function view(s: ConfigStore): ConfigView {
 
 const CHECK = { name: 'hm:service-health-check', type: 'link-local', monitorType: 'HTTP', delay: 3, timeout: 2, maxRetries: 4, urlPath: '/ready' };
 
-describe('config channel: service-health-checks of local VMIs (§8.2 step 5)', () => {
+describe('config channel: service-health-checks of local VMIs (docs/protocol.md §8.2 step 5)', () => {
   it('a member compute learns the check and which of its VMIs it probes; others learn nothing', () => {
     const s = store();
     const c3 = agentConfigFor('compute-3', view(s), GLOBALS, 1);

@@ -1,6 +1,6 @@
 // A control node and three agents over real TCP on loopback, with the default load balancer: the VIP is
 // reflected to every agent with exactly the member computes' next-hops and labels; scaling 2 → 3 → 1
-// re-sends whole items (removing a member is not a retract, §4.2); killing a member's agent removes its
+// re-sends whole items (removing a member is not a retract, docs/protocol.md §4.2); killing a member's agent removes its
 // next-hop everywhere; the stanza log shows each step.
 import { expect } from 'chai';
 import { loadTopologyFile } from '../../src/topology/loader.ts';

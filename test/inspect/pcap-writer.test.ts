@@ -97,7 +97,7 @@ describe('pcap writer', () => {
   it('rejects bad addresses, ports and times with the reason, keeping what was written', () => {
     const w = new PcapWriter();
     w.addSegment({ timeMs: 0, from: A, to: C, payload: Buffer.from('a') });
-    expect(() => w.addSegment({ timeMs: 0, from: { address: '10.0.0.300', port: 1 }, to: C, payload: Buffer.alloc(1) })).to.throw(/not an IPv4 address: "10.0.0.300"/);
+    expect(() => w.addSegment({ timeMs: 0, from: { address: '10.0.0.300', port: 1 }, to: C, payload: Buffer.alloc(1) })).to.throw(RangeError, '10.0.0.300 is not an IPv4 address');
     expect(() => w.addSegment({ timeMs: 0, from: { ...A, port: 70000 }, to: C, payload: Buffer.alloc(1) })).to.throw(/not a TCP port: 70000/);
     expect(() => w.addSegment({ timeMs: Number.NaN, from: A, to: C, payload: Buffer.alloc(1) })).to.throw(/not a capture time/);
     expect(readPcap(w.toBuffer()).frames).to.have.length(1);

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { StanzaTap, prettyXml, type StanzaRecord } from '../../src/inspect/stanza-tap.ts';
+import { StanzaTap, type StanzaRecord } from '../../src/inspect/stanza-tap.ts';
+import { prettyXml } from '../../src/inspect/xml-pretty.ts';
 import {
   CONTROL_NODE_JID, encodeAgentStreamOpen, encodeEndOfRib, encodeRouteItems, encodeRoutePublish, encodeRouteRetract,
   encodeSubscribe,

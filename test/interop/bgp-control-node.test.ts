@@ -1,4 +1,4 @@
-// A whole simulation (control node + agents with a native LB) peering with real BGP daemons (§6.6):
+// A whole simulation (control node + agents with a native LB) peering with real BGP daemons (docs/protocol.md §6.6):
 // gobgpd receives the VIP as one VPNv4 route per member with the members' RDs, labels and the VN's route
 // target; a VPNv4 route injected into gobgpd reaches the agents' tables and FIB; a session reset
 // re-converges; BIRD receives the same routes; tshark finds no malformed packet in the capture. FRR is left

@@ -16,7 +16,7 @@ const MEMBERS = [
   { compute: '10.0.0.13', label: 19 },
 ];
 
-/** The VIP as the control node exports it: one VPN route per member compute, RD = compute:instance-id (§6.2). */
+/** The VIP as the control node exports it: one VPN route per member compute, RD = compute:instance-id (docs/protocol.md §6.2). */
 function vipRoutes(): VpnRoute[] {
   return MEMBERS.map(({ compute, label }) => ({
     rd: `${compute}:3`, prefix: '30.30.30.100/32', label, nextHop: compute,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { HealthCheckState } from '../../src/lbaas/health-check-state.ts';
 
-describe('lbaas/service-health-check verdict (reference §7.2, §8.2 step 5)', () => {
+describe('lbaas/service-health-check verdict (docs/protocol.md §7.2, §8.2 step 5)', () => {
   it('stays active until max-retries failures in a row, then one success brings it back', () => {
     const state = new HealthCheckState(3);
     expect(state.active).to.equal(true);

@@ -185,7 +185,7 @@ const CASES: DriverCase[] = [
 
 const notice = (n: { loadBalancer: string; object: string; message: string }) => `${n.loadBalancer} ${n.object}: ${n.message}`;
 
-describe('lbaas/native driver (reference §8.2)', () => {
+describe('lbaas/native driver (docs/protocol.md §8.2)', () => {
   for (const testCase of CASES) {
     it(testCase.name, () => {
       const store = demoStore();
@@ -369,7 +369,7 @@ const HEALTH_CASES: HealthCase[] = [
   },
 ];
 
-describe('lbaas/native driver: health monitors → service-health-checks (reference §8.2 step 5)', () => {
+describe('lbaas/native driver: health monitors → service-health-checks (docs/protocol.md §8.2 step 5)', () => {
   for (const testCase of HEALTH_CASES) {
     it(testCase.name, () => {
       const store = demoStore();

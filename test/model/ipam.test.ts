@@ -55,7 +55,7 @@ describe('model/ipam', () => {
     expect(Ipam.subnetProblems(['10.0.0.0/31'])).to.deep.equal(['10.0.0.0/31 is too small: a subnet needs a prefix length of at most /30']);
     expect(Ipam.subnetProblems(['10.0.0.0/8', '10.1.0.0/16'])).to.deep.equal(['10.1.0.0/16 overlaps 10.0.0.0/8']);
     expect(Ipam.subnetProblems(['10.0.0.1/24'])).to.deep.equal(['10.0.0.1/24 has host bits set (the network is 10.0.0.0/24)']);
-    expect(Ipam.subnetProblems(['10.0.0.0/33'])).to.deep.equal(['10.0.0.0/33 is not an IPv4 subnet (expected a.b.c.d/len)']);
+    expect(Ipam.subnetProblems(['10.0.0.0/33'])).to.deep.equal(['10.0.0.0/33 is not an IPv4 prefix (expected a.b.c.d/len, len 0..32)']);
     expect(() => new Ipam(['10.0.0.0/31'])).to.throw(IpamError, 'too small');
   });
 

@@ -26,8 +26,8 @@ const attributes: fc.Arbitrary<Partial<PathAttributes>> = fc.record(
     loadBalance: fc.constantFrom(
       undefined,
       { fields: [], decision: 'field-hash' as const },
-      { fields: ['l4-protocol' as const], decision: 'field-hash' as const },
-      { fields: ['l4-protocol' as const], decision: 'source-bias' as const },
+      { fields: ['ip-protocol' as const], decision: 'field-hash' as const },
+      { fields: ['ip-protocol' as const], decision: 'source-bias' as const },
     ),
     originatorId: fc.constantFrom(undefined, '10.0.0.1'),
     clusterList: smallList(['10.0.0.9']),

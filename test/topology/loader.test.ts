@@ -3,7 +3,6 @@ import { expect } from 'chai';
 import { buildConfigStore } from '../../src/topology/config-from-topology.ts';
 import { formatTopologyError, loadTopologyFile, parseTopologyText, validateTopology } from '../../src/topology/loader.ts';
 import type { Topology, TopologyResult } from '../../src/topology/topology.ts';
-import { sharedReference } from '../support/shared-reference.ts';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.json`, import.meta.url).pathname;
 const shipped = (name: string) => new URL(`../../topologies/${name}.json`, import.meta.url).pathname;
@@ -125,11 +124,9 @@ describe('topology loader', () => {
     expect(topology.bgpPeers).to.deep.equal([]);
   });
 
-  it('default.json is the DESIGN §4.1 example without bgpPeers', function () {
-    const design = readFileSync(sharedReference(this, 'DESIGN.md'), 'utf8');
-    const example = /### 4\.1[\s\S]*?```json\n([\s\S]*?)```/.exec(design);
-    if (!example) return expect.fail('DESIGN.md §4.1 example not found');
-    const { bgpPeers: _dropped, ...expected } = JSON.parse(example[1]) as Record<string, unknown>;
+  it('default.json is the documented example topology (docs/architecture.md) without bgpPeers', () => {
+    const { bgpPeers: _dropped, ...expected } = JSON.parse(readFileSync(fixture('documented-example'), 'utf8')) as Record<string, unknown>;
+    expect(_dropped).to.have.length(1);
     expect(JSON.parse(readFileSync(shipped('default'), 'utf8'))).to.deep.equal(expected);
   });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { ALL_FIELDS, ecmpHash, fieldMask, maskFields, mod64 } from '../../src/vrouter/ecmp-hash.ts';
 
-// Straight transcription of §7.4 with BigInt, as the oracle for the split 32-bit implementation.
+// Straight transcription of docs/protocol.md §7.4 with BigInt, as the oracle for the split 32-bit implementation.
 const M64 = (1n << 64n) - 1n;
 function combineRef(seed: bigint, v: bigint): bigint {
   return (seed ^ ((v + 0x9e3779b9n + ((seed << 6n) & M64) + (seed >> 2n)) & M64)) & M64;

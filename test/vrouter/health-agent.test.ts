@@ -1,15 +1,15 @@
 // Through the real stack (a control node and three agents over XMPP on loopback): a member whose
 // service-health-check fails max-retries times in a row becomes L3-inactive and its agent withdraws its
-// routes, the VIP/32 included (§7.2); one good probe brings it back. Co-located members shrink the local
-// composite instead (§7.2); a VMI without a check is never probed. Health-check seconds last 10 ms here.
+// routes, the VIP/32 included (docs/protocol.md §7.2); one good probe brings it back. Co-located members shrink the local
+// composite instead (docs/protocol.md §7.2); a VMI without a check is never probed. Health-check seconds last 10 ms here.
 import { expect } from 'chai';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';
-import type { ApiHandler } from '../../src/inspect/api-router.ts';
+import type { ApiHandler } from '../../src/api/api-router.ts';
 import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { VrouterAgent, type WorkloadHealth } from '../../src/vrouter/agent.ts';
-import { agentApi, type LocalWorkload } from '../../src/vrouter/agent-api.ts';
+import { agentApi, type LocalWorkload } from '../../src/api/agent-api.ts';
 import { InProcessUnderlay } from '../../src/vrouter/underlay.ts';
 
 const VN = 'default-domain:demo:svc-vn';
@@ -38,7 +38,7 @@ async function until<T>(what: string, probe: () => T | Promise<T>, done: (value:
   }
 }
 
-describe('agent: service-health-checks make failing members L3-inactive (§7.2, §8.2 step 5)', function () {
+describe('agent: service-health-checks make failing members L3-inactive (docs/protocol.md §7.2, §8.2 step 5)', function () {
   this.timeout(30_000);
   let store: ConfigStore;
   let control: ControlNode;

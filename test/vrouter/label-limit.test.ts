@@ -1,7 +1,8 @@
 // MPLS labels are 20 bits (RFC 3032): a larger label is refused where the vRouter accepts labels and by
 // the MPLS-over-UDP codec, instead of being truncated on the wire.
 import { expect } from 'chai';
-import { encodeMplsOverUdp, MPLS_LABEL_MAX } from '../../src/vrouter/mpls-udp-codec.ts';
+import { encodeMplsOverUdp } from '../../src/vrouter/mpls-udp-codec.ts';
+import { MPLS_LABEL_MAX } from '../../src/net/labels.ts';
 import { InProcessUnderlay, Vrouter, type LocalInterfaceSpec } from '../../src/vrouter/vrouter.ts';
 
 const VRF = 'vn:vn';

@@ -61,7 +61,7 @@ export function buildWorld(o: WorldOptions): LbWorld {
       const nhs = indexes.map(nextHop);
       const result = client.setRoute(VRF, `${VIP}/32`, nhs, opts);
       if (!result.ok) throw new Error(result.error);
-      // every member compute gets the same item and load-balances across all members too (§7.3)
+      // every member compute gets the same item and load-balances across all members too (docs/protocol.md §7.3)
       for (const m of members) m.vrouter.setRoute(VRF, `${VIP}/32`, nhs, opts);
     },
     async close() {

@@ -1,6 +1,6 @@
 // Through the real stack (control node and agents over XMPP on loopback): when a second member of the VIP
 // lands on compute-1, its agent programs a local composite, publishes the VIP once with the composite's
-// label (§7.2), expands it in its own ECMP next-hop (§7.3), while the other computes keep one next-hop for
+// label (docs/protocol.md §7.2), expands it in its own ECMP next-hop (docs/protocol.md §7.3), while the other computes keep one next-hop for
 // compute-1; traffic from another compute is spread inside compute-1 and no flow moves. When the pool
 // drops back to one local member, the agent publishes that member's label again and retires the composite.
 import { expect } from 'chai';
@@ -48,7 +48,7 @@ interface Status {
 interface ReceivedRoute { prefix: string; nextHops: { address: string; label: number }[] }
 interface FibVrf { vrf: string; localComposites?: { label: number; prefix: string; slots: { interface?: string }[] }[] }
 
-describe('agent: local-ECMP composite for several members of one VIP on a compute (§7.2, §7.3)', function () {
+describe('agent: local-ECMP composite for several members of one VIP on a compute (docs/protocol.md §7.2, §7.3)', function () {
   this.timeout(30_000);
   let sim: Simulation;
   let ctx: ScenarioContext;

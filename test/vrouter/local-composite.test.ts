@@ -1,6 +1,6 @@
-// The local-ECMP composite (§7.2, §7.3): a compute with several members of one VIP publishes one label for
+// The local-ECMP composite (docs/protocol.md §7.2, §7.3): a compute with several members of one VIP publishes one label for
 // all of them. Packets from the fabric with that label are hashed over the local members and stay on
-// their member (§7.4, §7.5); the compute's own ECMP next-hop expands the composite into one slot per
+// their member (docs/protocol.md §7.4, §7.5); the compute's own ECMP next-hop expands the composite into one slot per
 // interface, keyed by interface so that slots survive composite and label changes; other computes see
 // one next-hop for the whole compute.
 import { expect } from 'chai';
@@ -85,7 +85,7 @@ const fromClient2 = (w: World, flows: number, seed = 6): TrafficGenerator => new
 /** |count - N p| <= 5 sigma of Binomial(N, p). */
 const fair = (n: number, p: number): number => 5 * Math.sqrt(n * p * (1 - p));
 
-describe('vrouter: local-ECMP composite of several members on one compute (§7.2, §7.3)', () => {
+describe('vrouter: local-ECMP composite of several members on one compute (docs/protocol.md §7.2, §7.3)', () => {
   let w: World;
   afterEach(async () => { await w?.close(); });
 
@@ -170,7 +170,7 @@ describe('vrouter: local-ECMP composite of several members on one compute (§7.2
     });
   });
 
-  describe('expansion on the compute that owns the composite (§7.3)', () => {
+  describe('expansion on the compute that owns the composite (docs/protocol.md §7.3)', () => {
     it('puts each local member in its own slot; other computes see one next-hop per compute', () => {
       w = buildWorld();
       w.c2.setLocalComposite(COMPOSITE, VRF, VIP_PREFIX, names(3));

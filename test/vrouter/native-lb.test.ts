@@ -31,7 +31,7 @@ describe('vrouter: native load balancer end to end', () => {
   beforeEach(() => { now = 1_000; });
   afterEach(async () => { await w?.close(); });
 
-  describe('port translation (§7.6)', () => {
+  describe('port translation (docs/protocol.md §7.6)', () => {
     it('DNATs VIP:80 to member:8080 on the member compute and un-NATs the reply back to VIP:80', () => {
       world();
       w.setVipMembers([0, 1]);
@@ -84,7 +84,7 @@ describe('vrouter: native load balancer end to end', () => {
     });
   });
 
-  describe('stickiness and slot stability with 10,000 flows (§7.3, §7.5)', () => {
+  describe('stickiness and slot stability with 10,000 flows (docs/protocol.md §7.3, §7.5)', () => {
     it('scale-out 2 -> 5 moves no existing flow; new flows use the new members', () => {
       world();
       w.setVipMembers([0, 1]);
@@ -167,7 +167,7 @@ describe('vrouter: native load balancer end to end', () => {
     });
   });
 
-  describe('distribution and hash fields (§7.4)', () => {
+  describe('distribution and hash fields (docs/protocol.md §7.4)', () => {
     it('keeps every member within 5 sigma of a fair binomial share with 10,000 flows', () => {
       for (const [sourcePorts, members] of [['sequential', [0, 1]], ['random', [0, 1, 2, 3, 4]], ['sequential', [0, 1, 2]]] as const) {
         world();

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { intToIpv4, ipv4ToInt, packetProblem } from '../../src/vrouter/packet.ts';
+import { intToIpv4, ipv4ToInt } from '../../src/net/ipv4.ts';
+import { packetProblem } from '../../src/vrouter/packet.ts';
 
 describe('vrouter/packet', () => {
   it('parses dotted quads and round-trips every 32-bit address', () => {

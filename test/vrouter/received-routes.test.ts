@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ReceivedRoutes, MAX_ECMP_MEMBERS } from '../../src/vrouter/received-routes.ts';
+import { ReceivedRoutes } from '../../src/vrouter/received-routes.ts';
+import { MAX_ECMP_MEMBERS } from '../../src/net/ecmp.ts';
 import { exportEntry } from '../../src/vrouter/route-export.ts';
 import type { XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 

@@ -195,7 +195,7 @@ describe('XMPP agent client (on @xmpp/connection-tcp, @xmpp/reconnect, @xmpp/mid
     expect(server.sessions()).to.have.length(0);
   });
 
-  it('backs off 50 ms, 1, 2, 4, 8, 16, then 30 s, with ±10 % jitter (§2.4)', () => {
+  it('backs off 50 ms, 1, 2, 4, 8, 16, then 30 s, with ±10 % jitter (docs/protocol.md §2.4)', () => {
     const base = [50, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000];
     base.forEach((b, i) => {
       expect(contrailReconnectDelayMs(i, () => 0)).to.equal(Math.round(b * 0.9));

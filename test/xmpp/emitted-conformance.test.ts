@@ -1,13 +1,13 @@
 // Every <entry> the simulator's own agents and control node put on the wire (taken from the stanza
 // tap of a running default topology) checked against xmpp_unicast.xsd, and every agent publish
-// against the control node's §3/§5 route rules.
+// against the control node's docs/protocol.md §3/§5 route rules.
 import { expect } from 'chai';
 import { parse, type Element } from 'ltx';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
 import { decodeAgentStanza, decodeControlStanza, isStanzaError, validateAgentRoute } from '../../src/xmpp/stanza-codec.ts';
-import { loadContrailXsd, type XsdStructure } from './xsd-structure.ts';
+import { unicastItemsSchema, type XsdStructure } from './xsd-structure.ts';
 import { sleep } from './raw-peer.ts';
 
 const VIP = '30.30.30.100/32';
@@ -21,10 +21,7 @@ function entries(el: Element, out: Element[] = []): Element[] {
 describe('conformance of what our agents and control node emit (default topology, real sessions)', function () {
   this.timeout(30_000);
   let sim: Simulation | undefined;
-  let xsd: XsdStructure;
-  before(function () {
-    xsd = loadContrailXsd(this);
-  });
+  const xsd: XsdStructure = unicastItemsSchema();
   after(async () => sim?.stop());
 
   it('every emitted <entry> fits xmpp_unicast.xsd; every agent publish passes the route rules', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { parsePublishNode } from '../../src/xmpp/stanza-codec.ts';
 
-// §3.2 read off the node's slash-separated parts, the plain way: parsePublishNode scans slash positions
+// docs/protocol.md §3.2 read off the node's slash-separated parts, the plain way: parsePublishNode scans slash positions
 // instead and must agree with this on every input, errors included.
 function byParts(node: string): ReturnType<typeof parsePublishNode> {
   const parts = node.split('/');
@@ -14,7 +14,7 @@ function byParts(node: string): ReturnType<typeof parsePublishNode> {
   return { afi: Number(parts[0]), safi: Number(parts[1]), instance: parts[2], prefix: `${parts[3]}/${parts[4]}` };
 }
 
-describe('xmpp/publish node (§3.2)', () => {
+describe('xmpp/publish node (docs/protocol.md §3.2)', () => {
   it('splits afi, safi, instance and prefix, with or without the primary instance id', () => {
     const instance = 'default-domain:p:vn:vn';
     expect(parsePublishNode(`1/1/${instance}/10.0.0.1/32`)).to.deep.equal({ afi: 1, safi: 1, instance, prefix: '10.0.0.1/32' });

@@ -54,7 +54,7 @@ describe('XMPP server (raw-socket client speaking the dialect byte for byte)', f
     await h.tap.close();
   });
 
-  it('answers the §2.2 header exactly and frames split / coalesced stanzas with U+0200 keepalives', async () => {
+  it('answers the docs/protocol.md §2.2 header exactly and frames split / coalesced stanzas with U+0200 keepalives', async () => {
     h = await start();
     const sessionP = once<XmppServerSession>(h.server, 'session');
     const p = await connect(h, 'compute-1', '127.0.20.1');
@@ -118,7 +118,7 @@ describe('XMPP server (raw-socket client speaking the dialect byte for byte)', f
     expect(h.server.sessions().map((s) => s.peerName)).to.deep.equal(['compute-1']);
   });
 
-  it('drops a second session with the same name, from another or the same address (§2.4)', async () => {
+  it('drops a second session with the same name, from another or the same address (docs/protocol.md §2.4)', async () => {
     h = await start();
     const first = await connect(h, 'compute-1', '127.0.20.1');
     for (const addr of ['127.0.20.2', '127.0.20.1']) {

@@ -29,26 +29,26 @@ function agentEntry(over: Partial<XmppRouteEntry> = {}): XmppRouteEntry {
 }
 
 describe('stanza codec: byte-exact encoders', () => {
-  it('stream headers (§2.2): from present, no XML declaration, xmlns:stream last', () => {
+  it('stream headers (docs/protocol.md §2.2): from present, no XML declaration, xmlns:stream last', () => {
     expect(encodeAgentStreamOpen('compute-1')).to.equal(fixture('agent-stream-open.xml'));
     expect(encodeServerStreamOpen('compute-1')).to.equal(fixture('server-stream-open.xml'));
     expect(encodeAgentStreamOpen('compute-1')).to.match(/^<stream:stream from="compute-1" /);
     expect(encodeAgentStreamOpen('compute-1')).to.match(/xmlns:stream="http:\/\/etherx\.jabber\.org\/streams" >$/);
   });
 
-  it('subscribe / unsubscribe with instance-id (§3.1)', () => {
+  it('subscribe / unsubscribe with instance-id (docs/protocol.md §3.1)', () => {
     expect(encodeSubscribe({ from: 'compute-1', instance: VRF, instanceId: 3, id: 'subscribe4' })).to.equal(fixture('subscribe.xml'));
     expect(encodeSubscribe({ from: 'compute-1', instance: VRF, instanceId: 3, id: 'subscribe5', noRibout: true })).to.equal(fixture('subscribe-no-ribout.xml'));
     expect(encodeUnsubscribe({ from: 'compute-1', instance: VRF, instanceId: 3, id: 'unsubscribe6' })).to.equal(fixture('unsubscribe.xml'));
   });
 
-  it('publish + collection associate / dissociate pairs (§3.2, §3.3)', () => {
+  it('publish + collection associate / dissociate pairs (docs/protocol.md §3.2, §3.3)', () => {
     expect(encodeRoutePublish({ from: 'compute-1', instance: VRF, entry: agentEntry(), seq: 12 })).to.equal(fixture('publish-associate.xml'));
     const wd = agentEntry({ securityGroups: [], nextHops: [makeNextHop({ address: '10.0.0.11', mac: '52:54:00:00:00:0b', label: 0, encapsulations: ['gre', 'udp', 'vxlan'], virtualNetwork: VN })] });
     expect(encodeRoutePublish({ from: 'compute-1', instance: VRF, entry: wd, seq: 13, withdraw: true })).to.equal(fixture('publish-dissociate.xml'));
   });
 
-  it('items with two ECMP next-hops (§4.1), retract (§4.2), EoR both ways (§3.4, §4.3)', () => {
+  it('items with two ECMP next-hops (docs/protocol.md §4.1), retract (docs/protocol.md §4.2), EoR both ways (docs/protocol.md §3.4, §4.3)', () => {
     const nh = (a: string, l: number) => makeNextHop({ address: a, label: l, virtualNetwork: VN });
     const e = makeRouteEntry({ prefix: '10.10.0.100/32', nextHops: [nh('10.0.0.11', 17), nh('10.0.0.12', 21)], virtualNetwork: VN, securityGroups: [8000002], localPreference: 200, med: 100 });
     expect(encodeRouteItems({ to: 'compute-3', instance: VRF, entries: [e] })).to.equal(fixture('items-ecmp.xml'));
@@ -57,7 +57,7 @@ describe('stanza codec: byte-exact encoders', () => {
     expect(encodeEndOfRib({ from: CONTROL_NODE_JID, to: 'compute-3' })).to.equal(fixture('control-end-of-rib.xml'));
   });
 
-  it('no top-level element is ever self-closed (§2.1)', () => {
+  it('no top-level element is ever self-closed (docs/protocol.md §2.1)', () => {
     for (const f of ['subscribe.xml', 'publish-associate.xml', 'items-ecmp.xml', 'retract.xml', 'agent-end-of-rib.xml']) {
       for (const s of splitStanzas(fixture(f))) expect(s).to.match(/^<(iq|message)\b[^>]*[^/]>.*<\/(iq|message)>$/s);
     }
@@ -77,12 +77,12 @@ describe('stanza codec: byte-exact encoders', () => {
 });
 
 describe('stanza codec: decoding the reference examples (real agent / control-node layout)', () => {
-  it('§3.1 subscribe', () => {
+  it('docs/protocol.md §3.1 subscribe', () => {
     const s = ok(decodeAgentStanza(fixture('reference-3.1-subscribe.xml')));
     expect(s).to.deep.equal({ kind: 'subscribe', from: 'compute-1', id: 'subscribe4', instance: VRF, instanceId: 3, noRibout: false });
   });
 
-  it('§3.2 publish + collection, one element per line', () => {
+  it('docs/protocol.md §3.2 publish + collection, one element per line', () => {
     const [pub, col] = splitStanzas(fixture('reference-3.2-publish-pair.xml').trim().replace(/>\s*\n<iq/, '><iq'));
     const p = ok(decodeAgentStanza(pub)) as Extract<AgentStanza, { kind: 'publish' }>;
     expect(p).to.include({ kind: 'publish', afi: 1, safi: 1, instance: VRF, prefix: '10.10.0.100/32', id: 'pubsub12' });
@@ -91,7 +91,7 @@ describe('stanza codec: decoding the reference examples (real agent / control-no
     expect(ok(decodeAgentStanza(col))).to.deep.equal({ kind: 'collection', from: 'compute-1', id: 'collection12', instance: VRF, action: 'associate', node: `1/1/${VRF}/10.10.0.100/32` });
   });
 
-  it('§4.1 items with two next-hops and §4.2 retract', () => {
+  it('docs/protocol.md §4.1 items with two next-hops and docs/protocol.md §4.2 retract', () => {
     const raw = fixture('reference-4.1-items-ecmp.xml').trim();
     const m = ok(decodeControlStanza(raw)) as Extract<ControlStanza, { kind: 'items' }>;
     expect(m).to.deep.equal(decodeControlStanzaFull(raw));
@@ -101,7 +101,7 @@ describe('stanza codec: decoding the reference examples (real agent / control-no
     expect(ok(decodeControlStanza(fixture('reference-4.2-retract.xml').trim()))).to.deep.equal({ kind: 'retract', to: 'compute-3', instance: VRF, afi: 1, safi: 1, prefixes: ['10.10.0.100/32'] });
   });
 
-  it('§3.4 agent EoR, and a publish with no item (also EoR)', () => {
+  it('docs/protocol.md §3.4 agent EoR, and a publish with no item (also EoR)', () => {
     expect(ok(decodeAgentStanza(fixture('reference-3.4-end-of-rib.xml').trim()))).to.deep.equal({ kind: 'end-of-rib', from: 'compute-1' });
     const noItem = `<iq type="set" from="c1" to="${CONTROL_NODE_JID}/bgp-peer" id="p1"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="1/1/${VRF}/1.2.3.4/32"></publish></pubsub></iq>`;
     expect((ok(decodeAgentStanza(noItem)) as Extract<AgentStanza, { kind: 'publish' }>).entry).to.equal(null);
@@ -195,7 +195,7 @@ describe('stanza codec: bad input gives a typed error', () => {
   }
 });
 
-describe('validateAgentRoute (§3.2, §5)', () => {
+describe('validateAgentRoute (docs/protocol.md §3.2, §5)', () => {
   const pub = (e: XmppRouteEntry) => ({ afi: 1, safi: 1, prefix: e.prefix, instance: VRF, entry: e });
   const nh = (label: number) => makeNextHop({ address: '10.0.0.11', label });
   it('accepts a well-formed agent route and a withdraw with label 0', () => {

@@ -18,7 +18,7 @@ function feed(chunks: (Buffer | string)[], max = 1 << 20): FrameEvent[] {
 
 const kinds = (evs: FrameEvent[]) => evs.map((e) => e.type);
 
-describe('stream framer (§2.1)', () => {
+describe('stream framer (docs/protocol.md §2.1)', () => {
   it('frames header, keepalives and stanzas; a run of blanks is one keepalive', () => {
     const evs = feed([Buffer.concat([Buffer.from(HEADER), KA, Buffer.from(PUB + '\n  '), KA, Buffer.from(COL), KA, KA])]);
     expect(kinds(evs)).to.deep.equal(['header', 'keepalive', 'stanza', 'keepalive', 'stanza', 'keepalive']);
@@ -94,7 +94,7 @@ describe('countStanzas (what XmppServerSession.send counts without a tap)', () =
 });
 
 describe('fast entry scanner is the path actually taken for the shapes peers emit', () => {
-  for (const [name, raw] of [['our publish', PUB], ['our items', ITEMS], ['reference §3.2', fixture('reference-3.2-publish-pair.xml')], ['reference §4.1', fixture('reference-4.1-items-ecmp.xml')]] as const) {
+  for (const [name, raw] of [['our publish', PUB], ['our items', ITEMS], ['docs/protocol.md §3.2', fixture('reference-3.2-publish-pair.xml')], ['docs/protocol.md §4.1', fixture('reference-4.1-items-ecmp.xml')]] as const) {
     it(name, () => {
       const r = entryFromString(raw, raw.indexOf('<entry>') + '<entry>'.length);
       expect(r).to.not.equal(NOT_FAST);

@@ -1,44 +1,25 @@
-// A structural checker driven by Contrail's XSD read as data (xmllint cannot compile Contrail's
-// dialect: <xsd:element> directly under <xsd:complexType>). It checks element names, nesting,
-// multiplicity, integer/boolean fields, enumerations and attributes.
-import { readFileSync } from 'node:fs';
-import { sharedReference } from '../support/shared-reference.ts';
-import { parse, type Element } from 'ltx';
-
-// ltx's getChild() matches local names only; the schema's elements are matched by their full qname.
-function kids(el: Element | undefined, qname: string): Element[] {
-  return el ? el.getChildElements().filter((c) => c.name === qname) : [];
-}
+// A structural checker of XML elements against a schema described as data (test/xmpp/unicast-schema.ts
+// for the route items). It checks element names, nesting, multiplicity, integer/boolean fields,
+// enumerations and attributes.
+import type { Element } from 'ltx';
+import { UNICAST_ITEMS_SCHEMA, type SchemaDescription } from './unicast-schema.ts';
 
 interface ChildDecl { type: string; many: boolean; hasDefault: boolean }
 interface ComplexType { children: Map<string, ChildDecl>; attrs: Map<string, string> }
-interface SimpleType { base: string; values: string[] }
+interface SimpleType { base: string; values: readonly string[] }
 
 export class XsdStructure {
   private readonly complex = new Map<string, ComplexType>();
   private readonly simple = new Map<string, SimpleType>();
   readonly topElements = new Map<string, string>();
 
-  constructor(path: string) {
-    const schema = parse(readFileSync(path, 'utf8'));
-    for (const el of schema.getChildElements()) {
-      const name = el.attrs.name as string;
-      if (el.name === 'xsd:complexType') {
-        const t: ComplexType = { children: new Map(), attrs: new Map() };
-        const decls = [...kids(el, 'xsd:element'), ...kids(el, 'xsd:all').flatMap((a) => kids(a, 'xsd:element')),
-          ...kids(el, 'xsd:sequence').flatMap((a) => kids(a, 'xsd:element'))];
-        for (const d of decls) {
-          t.children.set(d.attrs.name, { type: d.attrs.type, many: d.attrs.maxOccurs === 'unbounded', hasDefault: d.attrs.default !== undefined });
-        }
-        for (const a of kids(el, 'xsd:attribute')) t.attrs.set(a.attrs.name, a.attrs.type);
-        this.complex.set(name, t);
-      } else if (el.name === 'xsd:simpleType') {
-        const r = kids(el, 'xsd:restriction')[0];
-        this.simple.set(name, { base: r?.attrs.base ?? 'xsd:string', values: kids(r, 'xsd:enumeration').map((e) => e.attrs.value) });
-      } else if (el.name === 'xsd:element') {
-        this.topElements.set(name, el.attrs.type);
-      }
+  constructor(schema: SchemaDescription) {
+    for (const [name, t] of Object.entries(schema.complexTypes)) {
+      const children = new Map(Object.entries(t.children).map(([child, d]) => [child, { type: d.type, many: d.many === true, hasDefault: d.hasDefault === true }]));
+      this.complex.set(name, { children, attrs: new Map(Object.entries(t.attributes ?? {})) });
     }
+    for (const [name, t] of Object.entries(schema.simpleTypes)) this.simple.set(name, t);
+    for (const [name, type] of Object.entries(schema.elements)) this.topElements.set(name, type);
   }
 
   typeNames(): string[] {
@@ -85,14 +66,14 @@ export class XsdStructure {
     if (type === 'xsd:string') return [];
     const simple = this.simple.get(type);
     if (!simple) return [`${path}: unknown type ${type}`];
-    // Generated Contrail encoders print an unset element that has an XSD default as empty (§5, §10).
+    // Generated Contrail encoders print an unset element that has an XSD default as empty (docs/protocol.md §5).
     if (v === '' && emptyAllowed) return [];
     if (simple.values.length > 0 && !simple.values.includes(v)) return [`${path}: ${JSON.stringify(v)} not in ${type} {${simple.values.join(', ')}}`];
     return this.checkValue(v, simple.base, path, emptyAllowed);
   }
 }
 
-/** The real schema of the route items, from the shared reference (see test/support/shared-reference.ts). */
-export function loadContrailXsd(ctx: Mocha.Context): XsdStructure {
-  return new XsdStructure(sharedReference(ctx, 'reference/xsd/xmpp_unicast.xsd'));
+/** The route items' schema (xmpp_unicast.xsd), from the description in this directory. */
+export function unicastItemsSchema(): XsdStructure {
+  return new XsdStructure(UNICAST_ITEMS_SCHEMA);
 }

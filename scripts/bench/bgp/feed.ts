@@ -2,16 +2,17 @@
 // route target, pre-encoded with src/bgp's codec into UPDATEs that pack as many NLRI as fit 4096 bytes.
 // Route i is fully determined by (plan, i), so the monitor can check every received NLRI without a table.
 import { MAX_MESSAGE_LENGTH, encodeMessage } from '../../../src/bgp/messages.ts';
-import { numberToIpv4 } from '../../../src/bgp/ipv4.ts';
+import { intToIpv4 } from '../../../src/net/ipv4.ts';
 import { defaultPathAttributes, type PathAttributes } from '../../../src/bgp/path-attributes.ts';
 import { emptyExtendedCommunities } from '../../../src/bgp/extended-communities.ts';
-import { MAX_LABEL, type VpnNlri } from '../../../src/bgp/nlri.ts';
+import type { VpnNlri } from '../../../src/bgp/nlri.ts';
+import { MPLS_LABEL_MAX } from '../../../src/net/labels.ts';
 
 export const FEED_ASN = 64512;
 export const FEED_ROUTE_TARGET = `target:${FEED_ASN}:8000001`;
 /** 20.0.0.0: route i is the /32 of FIRST_PREFIX + i (room for 16M routes). */
 export const FIRST_PREFIX = 0x14000000;
-/** RD r is `10.1.x.y:1` with x.y = r + 1 (Contrail's `<compute-ip>:<instance-id>` shape, §6.2); its next hop is that compute. */
+/** RD r is `10.1.x.y:1` with x.y = r + 1 (Contrail's `<compute-ip>:<instance-id>` shape, docs/protocol.md §6.2); its next hop is that compute. */
 const FIRST_COMPUTE = 0x0a010001;
 const INSTANCE_ID = 1;
 const LABEL_BASE = 16;
@@ -19,7 +20,7 @@ const LABEL_BASE = 16;
  * One label per route (per-prefix allocation, like a vRouter's label per interface): no two routes share
  * attributes, so a target cannot amortise memory over routes as N grows, and every size measures the same case.
  */
-const LABEL_SPREAD = MAX_LABEL + 1 - LABEL_BASE;
+const LABEL_SPREAD = MPLS_LABEL_MAX + 1 - LABEL_BASE;
 /** Bytes of one VPNv4 /32 NLRI: length, one label, RD, 4 address bytes. */
 const NLRI_BYTES = 1 + 3 + 8 + 4;
 
@@ -46,8 +47,8 @@ export function labelOf(index: number): number {
 }
 
 export function feedRoute(plan: FeedPlan, index: number): VpnNlri & { nextHop: string } {
-  const compute = numberToIpv4(computeOf(plan, index));
-  return { rd: `${compute}:${INSTANCE_ID}`, prefix: `${numberToIpv4(FIRST_PREFIX + index)}/32`, label: labelOf(index), nextHop: compute };
+  const compute = intToIpv4(computeOf(plan, index));
+  return { rd: `${compute}:${INSTANCE_ID}`, prefix: `${intToIpv4(FIRST_PREFIX + index)}/32`, label: labelOf(index), nextHop: compute };
 }
 
 export function feedAttributes(): PathAttributes {
@@ -102,7 +103,7 @@ export function encodeFeed(plan: FeedPlan): EncodedFeed {
     for (let start = first; start < end; start += perUpdate) {
       const routes: VpnNlri[] = [];
       for (let i = start; i < Math.min(end, start + perUpdate); i++) routes.push(feedRoute(plan, i));
-      const message = encodeMessage({ type: 'update', attributes, mpReach: { nextHop: numberToIpv4(computeOf(plan, start)), nlri: { family: 'inet-vpn', routes } } });
+      const message = encodeMessage({ type: 'update', attributes, mpReach: { nextHop: intToIpv4(computeOf(plan, start)), nlri: { family: 'inet-vpn', routes } } });
       updates++;
       bytes += message.length;
       if (pendingBytes + message.length > WRITE_CHUNK) flush();

@@ -1,11 +1,13 @@
 // The BGP implementations under test, each started as its own OS process configured as a route reflector
 // (iBGP, cluster id set) with the feeder and the monitor as passive clients: they connect to it, because
-// gobgpd's own connects take 5-10 s (shared/interop/README.md, GoBGP pitfall 1). Every process is started
+// gobgpd 3.x only dials out every 5-10 s (its connect-retry has a hard 5 s floor and a random delay, and the
+// `connect-retry` setting does not shorten it), which would dominate every run. Every process is started
 // here, stopped by its PID (TERM, then KILL after 5 s), and its files live in the run's temp dir.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ipv4ToBytes } from '../../../src/net/ipv4.ts';
 import { PeakRssSampler } from './process-stats.ts';
 // The interop tests' helper: the benchmark starts the same daemons the same way.
 import { freePort } from '../../../test/interop/bgp-daemons.ts';
@@ -142,8 +144,8 @@ function output(cmd: string, args: string[]): Promise<string> {
 
 /** Whether something listens on address:port, from /proc/net/tcp: a probe connection would be a peer to the daemon. */
 function listening(address: string, port: number): boolean {
-  const [a, b, c, d] = address.split('.').map(Number);
-  const hex = (((d! << 24) | (c! << 16) | (b! << 8) | a!) >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  // /proc/net/tcp prints the address as a host-order (little-endian) 32-bit word.
+  const hex = ipv4ToBytes(address).readUInt32LE().toString(16).toUpperCase().padStart(8, '0');
   const want = `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   return readFileSync('/proc/net/tcp', 'utf8').split('\n').some((line) => {
     const f = line.trim().split(/\s+/);

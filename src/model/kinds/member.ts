@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import { FieldChecks } from '../field-checks.ts';
-import { parseIPv4, parseSubnet } from '../ipv4.ts';
+import { parseIpv4Address as parseIPv4, parseIpv4Subnet as parseSubnet } from '../../net/ipv4.ts';
 import type { Member } from '../objects.ts';
 import type { KindContext, KindRules } from './kind-context.ts';
 

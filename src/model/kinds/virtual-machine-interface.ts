@@ -4,7 +4,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { FieldChecks } from '../field-checks.ts';
-import { HASH_FIELDS, type HashField, type VirtualMachineInterface } from '../objects.ts';
+import type { VirtualMachineInterface } from '../objects.ts';
+import { HASH_FIELDS, type HashField } from '../../net/hash-fields.ts';
 import type { KindContext, KindRules } from './kind-context.ts';
 import { VIP_OWNER } from './vip-interface.ts';
 

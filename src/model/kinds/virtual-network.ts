@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { FieldChecks } from '../field-checks.ts';
 import { Ipam } from '../ipam.ts';
 import { routeTargetFor, routingInstanceFor } from '../network-identity.ts';
-import { HASH_FIELDS, type HashField, type VirtualNetwork } from '../objects.ts';
+import type { VirtualNetwork } from '../objects.ts';
+import { HASH_FIELDS, type HashField } from '../../net/hash-fields.ts';
 import { sideTable } from '../store/transaction.ts';
 import type { KindContext, KindRules } from './kind-context.ts';
 

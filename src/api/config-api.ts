@@ -1,7 +1,7 @@
 // The config API of a control node: the LBaaS objects, VMIs, instance-ips, floating-ips and networks of
 // its config store, readable and writable over REST. The store validates every field and refuses a
 // change whole (ConfigError), which becomes a 4xx with the object, the field and the reason.
-import { ApiError, bodyObject, type ApiRequest, type ApiResponse, type ApiRouter } from '../inspect/api-router.ts';
+import { ApiError, bodyObject, type ApiRequest, type ApiResponse, type ApiRouter } from './api-router.ts';
 import { ConfigError } from '../model/config-error.ts';
 import { CONFIG_KINDS, type ConfigKind } from '../model/objects.ts';
 import type { ConfigStore } from '../model/config-store.ts';

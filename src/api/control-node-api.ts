@@ -1,10 +1,10 @@
 // The control node's introspect API (what contrail-control's introspect shows: sessions, routing
 // instances, routes with every path). Mounted by the simulation at /api/nodes/<name>.
-import { ApiError, ApiRouter, queryInt, type ApiHandler } from '../inspect/api-router.ts';
+import { ApiError, ApiRouter, queryInt, type ApiHandler } from './api-router.ts';
 import { RTARGET_TABLE, VPN_TABLE } from '../rib/index.ts';
 import type { RouteView } from '../rib/index.ts';
-import { agentItemOf } from './agent-items.ts';
-import type { ControlNode } from './control-node.ts';
+import { agentItemOf } from '../control/agent-items.ts';
+import type { ControlNode } from '../control/control-node.ts';
 
 /** Accepts a routing-instance name, a VN fq-name or a table name, as users type any of them. */
 export function resolveTable(node: ControlNode, name: string): string {

@@ -2,10 +2,10 @@
 // sessions, VRFs, routes as received, the FIB with composite next-hops and their slots, flows), plus the
 // traffic and trace verbs that make its workloads send packets, and each workload's simulated health that
 // its service-health-check probes see. Mounted by the simulation at /api/nodes/<compute>.
-import { ApiError, ApiRouter, bodyObject, queryInt, type ApiHandler } from '../inspect/api-router.ts';
-import type { Packet } from './packet.ts';
-import { TrafficGenerator, addressRange } from './traffic.ts';
-import type { VrouterAgent } from './agent.ts';
+import { ApiError, ApiRouter, bodyObject, queryInt, type ApiHandler } from './api-router.ts';
+import type { Packet } from '../vrouter/packet.ts';
+import { TrafficGenerator, addressRange } from '../vrouter/traffic.ts';
+import type { VrouterAgent } from '../vrouter/agent.ts';
 
 export interface LocalWorkload {
   name: string;
