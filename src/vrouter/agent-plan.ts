@@ -55,6 +55,20 @@ export interface AgentPlan {
 }
 
 /** The plan for `config`; the routes of VMIs in `l3Inactive` are left out (docs/protocol.md §7.2 last paragraph). */
+type PlanNetwork = AgentConfig['networks'][number];
+type PlanInterface = AgentConfig['interfaces'][number];
+
+/** Publish `prefix` in the network's VRF with the label named `labelKey`; the VMI's hash fields win over the VN's. */
+function addExport(plan: AgentPlan, network: PlanNetwork, vmi: PlanInterface, prefix: string, labelKey: string): void {
+  plan.exports.set(routeKey(network.routingInstance, prefix), {
+    instance: network.routingInstance,
+    prefix,
+    labelKey,
+    virtualNetwork: network.name,
+    loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
+  });
+}
+
 export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> = new Set()): AgentPlan {
   const networks = new Map(config.networks.map((n) => [n.name, n]));
   const labelKeys = new Set<string>();
@@ -81,13 +95,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
     plan.instances.set(network.routingInstance, network.name);
     const prefix = `${vmi.address}/32`;
     if (!l3Inactive.has(vmi.name)) {
-      plan.exports.set(routeKey(network.routingInstance, prefix), {
-        instance: network.routingInstance,
-        prefix,
-        labelKey,
-        virtualNetwork: network.name,
-        loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
-      });
+      addExport(plan, network, vmi, prefix, labelKey);
     }
     const floatingIps = config.floatingIps
       .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
@@ -130,13 +138,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
       labelKey = `vmi:${vmi.name}`;
     }
     labelKeys.add(labelKey);
-    plan.exports.set(routeKey(network.routingInstance, prefix), {
-      instance: network.routingInstance,
-      prefix,
-      labelKey,
-      virtualNetwork: network.name,
-      loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
-    });
+    addExport(plan, network, vmi, prefix, labelKey);
   }
   plan.labelKeys = [...labelKeys];
   return plan;

@@ -199,15 +199,20 @@ describe('bgp bad input on live sessions', function () {
     return { speaker: s, ip, healthyUnaffected, badPeer };
   }
 
-  it('treat-as-withdraw removes the earlier route and keeps the session', async () => {
-    const { speaker, ip, healthyUnaffected, badPeer } = await setup();
-    const p = await badPeer();
+  /** The speaker learns the good route from `p`, then `p` sends `bad`; answers what the speaker withdrew. */
+  async function learnThenSend(speaker: BgpSpeaker, p: ScriptedPeer, bad: Buffer) {
     const learned = waitForEvent<[unknown, RouteUpdate]>(speaker, 'update', (_p, u) => u.reach.length === 1 && u.reach[0]!.rd === '10.0.0.11:3');
     p.send(update(`${ORIGIN} ${AS_PATH} ${LOCAL_PREF} ${MP_REACH_VPN}`));
     await learned;
     const withdrawn = waitForEvent<[unknown, RouteUpdate]>(speaker, 'update', (_p, u) => u.withdraw.length === 1);
-    p.send(update(`40 01 01 07 ${AS_PATH} ${LOCAL_PREF} ${MP_REACH_VPN}`));
-    expect((await withdrawn)[1].withdraw).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32' }]);
+    p.send(bad);
+    return (await withdrawn)[1].withdraw;
+  }
+
+  it('treat-as-withdraw removes the earlier route and keeps the session', async () => {
+    const { speaker, ip, healthyUnaffected, badPeer } = await setup();
+    const p = await badPeer();
+    expect(await learnThenSend(speaker, p, update(`40 01 01 07 ${AS_PATH} ${LOCAL_PREF} ${MP_REACH_VPN}`))).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32' }]);
     const status = speaker.peer(ip(2))!.status();
     expect(status.state).to.equal('established');
     expect(status.counters.malformedUpdates).to.equal(1);
@@ -218,12 +223,7 @@ describe('bgp bad input on live sessions', function () {
   it('an overrun after MP_REACH withdraws the route and keeps the session', async () => {
     const { speaker, ip, healthyUnaffected, badPeer } = await setup();
     const p = await badPeer();
-    const learned = waitForEvent<[unknown, RouteUpdate]>(speaker, 'update', (_p, u) => u.reach.length === 1 && u.reach[0]!.rd === '10.0.0.11:3');
-    p.send(update(`${ORIGIN} ${AS_PATH} ${LOCAL_PREF} ${MP_REACH_VPN}`));
-    await learned;
-    const withdrawn = waitForEvent<[unknown, RouteUpdate]>(speaker, 'update', (_p, u) => u.withdraw.length === 1);
-    p.send(update(`${ORIGIN} ${AS_PATH} ${MP_REACH_VPN} 40 05 09 00000064`));
-    expect((await withdrawn)[1].withdraw).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32' }]);
+    expect(await learnThenSend(speaker, p, update(`${ORIGIN} ${AS_PATH} ${MP_REACH_VPN} 40 05 09 00000064`))).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32' }]);
     expect(speaker.peer(ip(2))!.status().state).to.equal('established');
     expect(p.notifications()).to.deep.equal([]);
     healthyUnaffected();
