@@ -27,6 +27,7 @@ import {
 } from './views.ts';
 import { runDemo } from './demo.ts';
 import { runNode } from './node-command.ts';
+import { registerGraphCommand } from './graph-command.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -194,6 +195,8 @@ program
     if (o.json) print(results, true, () => '');
     process.exitCode = failed ? 1 : 0;
   });
+
+registerGraphCommand(program);
 
 // ---- read commands (clients of a running simulation) ----
 
