@@ -79,7 +79,7 @@ export function graphMermaid(graph: TopologyGraph): string {
 // ---- Graphviz dot ----
 
 function dotString(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
 const DOT_SHAPE: Record<GraphNodeKind, string> = {

@@ -59,6 +59,8 @@ export class LiveStateReader {
   private base: CyElement[] | null = null;
   private topology: Topology | null = null;
   private simulation = { name: '', mode: '' };
+  /** Each compute's last known label → interface map, so a dead compute's slots still name their member. */
+  private readonly labels = new Map<string, { interface: string; label: number }[]>();
 
   constructor(private readonly api: ApiHandler) {}
 
@@ -81,6 +83,7 @@ export class LiveStateReader {
     const summaries = nodes ?? [];
     const objects = config?.objects ?? {};
     const alive = new Map(summaries.map((n) => [n.name, n]));
+    for (const n of summaries) if (n.status?.labels) this.labels.set(n.name, n.status.labels);
     const computeByAddress = new Map(topology.computes.map((c) => [c.address, c.name]));
 
     const fibs = new Map<string, Fib>();
@@ -114,7 +117,7 @@ export class LiveStateReader {
 
     const slotView = (s: FibSlot, owner: string): SlotView => {
       const compute = s.local ? owner : s.address ? (computeByAddress.get(s.address) ?? null) : null;
-      const labels = compute ? alive.get(compute)?.status?.labels : undefined;
+      const labels = compute ? this.labels.get(compute) : undefined;
       const workload = s.interface ?? labels?.find((l) => l.label === s.label)?.interface ?? null;
       return {
         index: s.index,
