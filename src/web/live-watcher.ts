@@ -1,6 +1,7 @@
-// Polls the simulation's state for the web view on a short interval while at least one page listens,
-// sends each changed LiveView to the listeners and keeps the timeline of scale events. Polling the API
-// (rather than hooking node internals) works the same in-process and with one process per node.
+// Polls the simulation's state for the web view — on a short interval while a page listens, slower
+// otherwise so that the timeline of scale events covers the whole run — sends each changed LiveView to
+// the listeners and keeps the timeline. Polling the API (rather than hooking node internals) works the
+// same in-process and with one process per node.
 import type { ApiHandler } from '../inspect/api-router.ts';
 import { LiveStateReader } from './live-state.ts';
 import { timelineChanges } from './timeline.ts';
@@ -22,13 +23,34 @@ export class LiveWatcher {
   private lastKey = '';
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  private stopped = false;
   private seq = 0;
 
   constructor(
     api: ApiHandler,
     private readonly intervalMs = 400,
+    private readonly idleIntervalMs = 1500,
   ) {
     this.reader = new LiveStateReader(api);
+    this.schedule(0);
+  }
+
+  /** Stops polling for good (the simulation is going away). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.poll().finally(() => this.schedule(this.listeners.size > 0 ? this.intervalMs : this.idleIntervalMs));
+    }, delayMs);
+    // Polling alone never keeps the process alive.
+    this.timer.unref();
   }
 
   /** Sends the timeline so far and the current view at once, then every change; returns the unsubscribe. */
@@ -36,16 +58,10 @@ export class LiveWatcher {
     for (const e of this.entries) listener.timeline(e);
     if (this.last) listener.view(this.last);
     this.listeners.add(listener);
-    if (!this.timer) {
-      this.timer = setInterval(() => void this.poll(), this.intervalMs);
-      void this.poll();
-    }
+    // A new page gets a fresh view now rather than at the end of an idle interval.
+    if (this.listeners.size === 1 && !this.polling) this.schedule(0);
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = null;
-      }
     };
   }
 

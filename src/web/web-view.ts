@@ -22,13 +22,16 @@ const STANZA_BACKLOG = 200;
 const RAW_KEPT = 20_000;
 const HEARTBEAT_MS = 15_000;
 
-export function webView(api: ApiHandler, options: WebViewOptions = {}): HttpHook {
+/** The hook, and `stop()` that ends its background polling (for a simulation stopped in a longer-lived process). */
+export type WebView = HttpHook & { stop(): void };
+
+export function webView(api: ApiHandler, options: WebViewOptions = {}): WebView {
   const watcher = new LiveWatcher(api, options.intervalMs);
   const log = options.log ?? (() => {});
   // Start the build now so that the first page load does not wait for it.
   clientAssets().catch((e: unknown) => log(`web client build failed: ${(e as Error).message}`));
 
-  return (req, res) => {
+  const hook: HttpHook = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     switch (url.pathname) {
@@ -63,6 +66,7 @@ export function webView(api: ApiHandler, options: WebViewOptions = {}): HttpHook
         return false;
     }
   };
+  return Object.assign(hook, { stop: () => watcher.stop() });
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {

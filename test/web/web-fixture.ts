@@ -42,7 +42,8 @@ export interface WebSimulation {
 
 export async function startWebSimulation(topology: Topology): Promise<WebSimulation> {
   const sim = await Simulation.start(topology, { endOfRibQuietMs: 200 });
-  const url = await sim.serve('127.0.0.1', 0, webView(sim.api, { intervalMs: 250 }));
+  const view = webView(sim.api, { intervalMs: 250 });
+  const url = await sim.serve('127.0.0.1', 0, view);
   return {
     sim,
     url,
@@ -52,6 +53,9 @@ export async function startWebSimulation(topology: Topology): Promise<WebSimulat
       if (!res.ok) throw new Error(`POST ${path}: ${json.error ?? res.status}`);
       return json;
     },
-    stop: () => sim.stop(),
+    stop: async () => {
+      view.stop();
+      await sim.stop();
+    },
   };
 }

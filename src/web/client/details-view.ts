@@ -54,7 +54,8 @@ export class DetailsView {
     this.done(token, h('p', { class: 'error' }, (e as Error).message));
   }
 
-  async compute(name: string): Promise<void> {
+  async compute(name: string, view: LiveView | null): Promise<void> {
+    const computeAt = new Map((view?.nodes ?? []).map((n) => [n.address, n.name]));
     const token = this.begin(`Compute ${name}: FIB and flows`);
     try {
       const [fib, flows] = await Promise.all([apiJson<FibJson[]>(`/api/nodes/${encodeURIComponent(name)}/fib`), apiJson<FlowJson[]>(`/api/nodes/${encodeURIComponent(name)}/flows?limit=60`)]);
@@ -62,7 +63,7 @@ export class DetailsView {
         v.routes.map((r) => [
           r.prefix,
           r.kind,
-          r.slots.map((s) => (s.empty ? `[${s.index}] hole` : `[${s.index}] ${s.interface ?? s.address} L${s.label}${s.active === false ? ' (inactive)' : ''} · ${s.flows ?? 0} fl`)).join('  '),
+          r.slots.map((s) => (s.empty ? `[${s.index}] hole` : `[${s.index}] ${s.interface ?? computeAt.get(s.address ?? '') ?? s.address} L${s.label}${s.active === false ? ' (inactive)' : ''} · ${s.flows ?? 0} fl`)).join('  '),
           v.vrf,
         ]),
       );

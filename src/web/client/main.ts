@@ -23,11 +23,11 @@ const showMember = (vip: VipView, member: MemberView): void => {
   void details.memberPath(vip, member, view);
 };
 
-const vipTaps = { member: showMember, compute: (name: string) => void details.compute(name) };
+const vipTaps = { member: showMember, compute: (name: string) => void details.compute(name, view) };
 
 const graph = new GraphView(byId('graph'), {
   node(kind, name) {
-    if (kind === 'compute') void details.compute(name);
+    if (kind === 'compute') void details.compute(name, view);
     else if (kind === 'control-node') void details.control(name, view);
     else if (kind === 'workload') {
       for (const vip of view?.vips ?? []) {

@@ -35,7 +35,14 @@ export function renderMembers(vip: VipView, taps: VipTaps): HTMLElement {
   return h('div', {}, h('p', { class: 'vip-line' }, h('b', {}, `${vip.loadBalancer}`), ` VIP ${vip.vip}${ports} on ${vip.network}`), list);
 }
 
-function compositeRow(vip: VipView, c: CompositeView, taps: VipTaps): HTMLElement {
+/** What makes two computes' composites the same picture: slots in order with their member and label. */
+function signature(c: CompositeView): string {
+  return JSON.stringify([c.alive, c.kind, c.slots.map((s) => [s.index, s.empty, s.compute, s.workload, s.label, s.active, s.flows])]);
+}
+
+/** One row per distinct composite: computes that hold the same slots share a row (16 computes, 2 rows). */
+function compositeRow(vip: VipView, group: CompositeView[], taps: VipTaps): HTMLElement {
+  const c = group[0];
   const slots = h('div', { class: 'slots' });
   if (!c.alive) slots.append(h('span', { class: 'chip down' }, 'compute down'));
   else if (c.slots.length === 0) slots.append(h('span', { class: 'muted' }, 'no route to the VIP'));
@@ -48,23 +55,32 @@ function compositeRow(vip: VipView, c: CompositeView, taps: VipTaps): HTMLElemen
     const health = member ? memberState(member).cls : 'unknown';
     const slot = h(
       'span',
-      { class: `slot ${s.active ? '' : 'inactive'} ${health}`.trim(), title: `${s.address ?? ''} label ${s.label ?? '?'}${s.local ? ' (local)' : ''}`, 'data-slot': String(s.index) },
+      { class: `slot ${s.active ? '' : 'inactive'} ${health}`.trim(), title: `${s.compute ?? s.address ?? ''} label ${s.label ?? '?'}${s.local ? ' (local)' : ''}`, 'data-slot': String(s.index) },
       h('small', {}, `[${s.index}]`),
       ` ${s.workload ?? s.address ?? '?'}`,
       h('small', { class: 'label' }, ` L${s.label ?? '?'}`),
-      h('small', { class: 'flows' }, ` ${s.flows} fl`),
+      s.flows > 0 ? h('small', { class: 'flows' }, ` ${s.flows} fl`) : null,
     );
     if (member) slot.addEventListener('click', () => taps.member(vip, member));
     slots.append(slot);
   }
-  const name = h('a', { href: '#', class: 'compute-link' }, c.compute);
-  name.addEventListener('click', (e) => {
-    e.preventDefault();
-    taps.compute(c.compute);
-  });
-  return h('tr', { class: c.alive ? '' : 'dead', 'data-compute': c.compute }, h('td', {}, name), h('td', { class: 'muted' }, c.kind ?? '—'), h('td', {}, slots));
+  const names = h('div', { class: 'compute-names' });
+  for (const g of group) {
+    const link = h('a', { href: '#', class: 'compute-link', 'data-compute': g.compute }, g.compute);
+    link.addEventListener('click', (e) => {
+      e.preventDefault();
+      taps.compute(g.compute);
+    });
+    names.append(link);
+  }
+  return h('tr', { class: c.alive ? '' : 'dead', 'data-computes': group.map((g) => g.compute).join(' ') }, h('td', {}, names), h('td', { class: 'muted' }, c.kind ?? '—'), h('td', {}, slots));
 }
 
 export function renderComposites(vip: VipView, taps: VipTaps): HTMLElement {
-  return h('table', { class: 'composites' }, h('tbody', {}, ...vip.composites.map((c) => compositeRow(vip, c, taps))));
+  const groups = new Map<string, CompositeView[]>();
+  for (const c of vip.composites) {
+    const key = signature(c);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return h('table', { class: 'composites' }, h('tbody', {}, ...[...groups.values()].map((g) => compositeRow(vip, g, taps))));
 }
