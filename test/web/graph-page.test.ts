@@ -7,7 +7,7 @@ import path from 'node:path';
 import { renderGraph } from '../../src/graph/graph-formats.ts';
 import { topologyGraph } from '../../src/graph/topology-graph.ts';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
-import { launchChromium, screenshotPath, type LaunchedBrowser } from './browser-support.ts';
+import { CHROMIUM, launchChromium, screenshotPath, type LaunchedBrowser } from './browser-support.ts';
 
 describe('graph pages in Chromium (sixteen-compute topology)', function () {
   this.timeout(30_000);
@@ -17,7 +17,7 @@ describe('graph pages in Chromium (sixteen-compute topology)', function () {
   before(async function () {
     browser = await launchChromium();
     if (!browser) {
-      console.warn('    skipping: /usr/bin/chromium is not installed (set CI=true to make this a failure)');
+      console.warn(`    skipping: ${CHROMIUM} is not installed (set CI=true to make this a failure)`);
       this.skip();
     }
     dir = mkdtempSync(path.join(tmpdir(), 'ecmpsim-graph-page-'));

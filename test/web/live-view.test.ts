@@ -1,13 +1,23 @@
 // The page `ecmpsim up` serves, in a real browser (Debian's Chromium, headless, through playwright-core):
-// every node of the topology is drawn, a member added through the API appears within two seconds, a
+// every node of the topology is drawn, a member added from the CLI (a client of the API) appears within two seconds, a
 // killed compute turns its sessions down, and the flow-share chart adds up to the flows sent.
 // Screenshots go to test-output/web/.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { topologyGraph } from '../../src/graph/topology-graph.ts';
 import type { Topology } from '../../src/topology/topology.ts';
-import { launchChromium, screenshotPath, type LaunchedBrowser } from './browser-support.ts';
+import { CHROMIUM, launchChromium, screenshotPath, type LaunchedBrowser } from './browser-support.ts';
 import { isolatedTopology, startWebSimulation, type WebSimulation } from './web-fixture.ts';
+
+const BIN = new URL('../../bin/ecmpsim.js', import.meta.url).pathname;
+
+/** Runs the `ecmpsim` CLI against the simulation, as a user would. */
+function cli(api: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, '--api', api, ...args], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`ecmpsim ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
+  });
+}
 
 /** Evaluates an expression on the page's test probes (`window.ecmpsimView`). */
 function probe<T>(page: Page, expression: string): Promise<T> {
@@ -24,7 +34,7 @@ describe('web view in Chromium (six-compute topology)', function () {
   before(async function () {
     browser = await launchChromium();
     if (!browser) {
-      console.warn('    skipping: /usr/bin/chromium is not installed (set CI=true to make this a failure)');
+      console.warn(`    skipping: ${CHROMIUM} is not installed (set CI=true to make this a failure)`);
       this.skip();
     }
     topology = await isolatedTopology('six-compute');
@@ -63,8 +73,8 @@ describe('web view in Chromium (six-compute topology)', function () {
     await page.screenshot({ path: screenshotPath('02-flow-shares.png') });
   });
 
-  it('shows a member added through the API within two seconds', async () => {
-    await web.post('/api/config/loadbalancer-member', { pool: 'pool1', address: '30.30.30.12', port: 8080 });
+  it('shows a member added from the CLI within two seconds', async () => {
+    expect(await cli(web.url, ['member-create', 'pool1', '--address', '30.30.30.12', '--protocol-port', '8080'])).to.include('created loadbalancer-member');
     await page.waitForFunction(`window.ecmpsimView.memberEdges().includes('member:lb1:30.30.30.12:8080')`, undefined, { timeout: 2000 });
     await page.waitForFunction(`window.ecmpsimView.timeline().some((t) => t.includes('member added') && t.includes('30.30.30.12'))`, undefined, { timeout: 2000 });
     // The composite on the client's compute grows a slot for the new member (sent by XMPP, so eventually).
@@ -82,6 +92,16 @@ describe('web view in Chromium (six-compute topology)', function () {
     await page.screenshot({ path: screenshotPath('04-compute-killed.png') });
     await web.post('/api/nodes/compute-4/restart');
     await page.waitForFunction(`window.ecmpsimView.edgeClasses('xmpp:compute-4:control-1').includes('up')`, undefined, { timeout: 10_000 });
+  });
+
+  it('marks a member its compute reports unhealthy, in the list and on its graph edge', async () => {
+    await web.post('/api/nodes/compute-3/workloads/web-b/health', { healthy: false });
+    const chip = page.locator('#members li.member[data-member="pool1:30.30.30.11:8080"] .chip');
+    await page.waitForFunction(`window.ecmpsimView.edgeClasses('member:lb1:30.30.30.11:8080').includes('unhealthy')`, undefined, { timeout: 5000 });
+    expect(await chip.textContent()).to.equal('unhealthy');
+    await page.waitForFunction(`window.ecmpsimView.timeline().some((t) => t.includes('30.30.30.11:8080') && t.includes('unhealthy'))`, undefined, { timeout: 2000 });
+    await web.post('/api/nodes/compute-3/workloads/web-b/health', { healthy: true });
+    await page.waitForFunction(`!window.ecmpsimView.edgeClasses('member:lb1:30.30.30.11:8080').includes('unhealthy')`, undefined, { timeout: 5000 });
   });
 
   it('shows a compute’s FIB and flows on click, and a member’s path through trace', async () => {
