@@ -12,6 +12,8 @@ const CHAR_WIDTH = { name: 7.6, detail: 6.4 };
 const LEAF_HEIGHT = 42;
 /** Room above a compute's workloads for its own two lines. */
 const COMPOUND_TOP = 46;
+/** Computes side by side before the layout starts another row. */
+const COMPUTES_PER_ROW = 8;
 
 export function leafSize(node: Pick<GraphNode, 'name' | 'detail'>): { width: number; height: number } {
   const text = Math.max(node.name.length * CHAR_WIDTH.name, node.detail.length * CHAR_WIDTH.detail);
@@ -43,9 +45,18 @@ export async function layoutGraph(graph: TopologyGraph): Promise<PlacedGraph> {
     list.push(n);
     children.set(n.parent, list);
   }
+  // A long row of computes is hard to read: more than ROW computes go to several layers (rows).
+  const computes = graph.nodes.filter((n) => n.kind === 'compute' && !n.parent);
+  const rowOf = new Map(computes.length > COMPUTES_PER_ROW ? computes.map((c, i) => [c.id, Math.floor(i / Math.ceil(computes.length / Math.ceil(computes.length / COMPUTES_PER_ROW)))]) : []);
+  const rows = rowOf.size === 0 ? 1 : Math.max(...rowOf.values()) + 1;
+  // Partitions order the layers: peers, control nodes, the rows of computes, then networks and load balancers.
+  const partition = (n: GraphNode, row: number | undefined): number =>
+    n.kind === 'bgp-peer' ? 0 : n.kind === 'control-node' ? 1 : n.kind === 'compute' ? 2 + (row ?? 0) : 2 + rows;
   const elkNode = (n: GraphNode): ElkNode => {
     const kids = children.get(n.id);
-    if (!kids || kids.length === 0) return { id: n.id, ...leafSize(n) };
+    const row = rowOf.get(n.id);
+    const rowOptions: Record<string, string> = rowOf.size === 0 || n.parent ? {} : { 'elk.partitioning.partition': String(partition(n, row)) };
+    if (!kids || kids.length === 0) return { id: n.id, ...leafSize(n), layoutOptions: rowOptions };
     const own = leafSize(n);
     return {
       id: n.id,
@@ -54,6 +65,7 @@ export async function layoutGraph(graph: TopologyGraph): Promise<PlacedGraph> {
         'elk.nodeSize.constraints': 'MINIMUM_SIZE',
         'elk.nodeSize.minimum': `(${own.width},${own.height})`,
         'elk.spacing.nodeNode': '12',
+        ...rowOptions,
       },
       children: kids.map(elkNode),
     };
@@ -64,7 +76,7 @@ export async function layoutGraph(graph: TopologyGraph): Promise<PlacedGraph> {
     .map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] }));
   const laid: ElkNode = await elk.layout({
     id: '__root',
-    layoutOptions: ROOT_OPTIONS,
+    layoutOptions: rowOf.size === 0 ? ROOT_OPTIONS : { ...ROOT_OPTIONS, 'elk.partitioning.activate': 'true' },
     children: graph.nodes.filter((n) => !n.parent || !known.has(n.parent)).map(elkNode),
     edges,
   });

@@ -25,16 +25,17 @@ export function pageHtml(): string {
 </header>
 <main>
   <section id="graph-panel" class="panel">
-    <h2>Topology <small class="muted">click a compute for its FIB and flows, a member (or its edge) for its path</small></h2>
+    <h2>Topology <small class="muted">click a compute for its FIB and flows, a member (or its edge) for its path</small>
+      <span class="tools"><label><input type="checkbox" id="show-attach"> network links</label> <button type="button" id="fit">fit</button></span></h2>
     <div id="graph"></div>
   </section>
   <section id="vip-panel" class="panel">
     <h2>VIPs <select id="vip-select" aria-label="VIP"></select></h2>
     <div id="members"></div>
-    <h3>ECMP composite per compute</h3>
-    <div id="composites"></div>
     <h3>Flow share per member <small id="flow-total" class="muted"></small></h3>
-    <div class="chart-box"><canvas id="flow-chart" aria-label="flows per member"></canvas></div>
+    <div class="chart-box" id="chart-box"><canvas id="flow-chart" aria-label="flows per member"></canvas></div>
+    <h3>ECMP composite per compute <small class="muted">computes with the same slots share a row</small></h3>
+    <div id="composites"></div>
   </section>
   <section id="details-panel" class="panel">
     <h2 id="details-title">Details</h2>

@@ -11,6 +11,9 @@ export interface GraphTaps {
 export class GraphView {
   private readonly cy: cytoscape.Core;
   private fitted = false;
+  /** Shown by default up to this many workloads. */
+  static readonly ATTACH_EDGES_UP_TO = 8;
+  attach = true;
 
   constructor(container: HTMLElement, taps: GraphTaps) {
     this.cy = cytoscape({
@@ -45,10 +48,20 @@ export class GraphView {
         }
       }
     });
+    this.showAttachEdges(this.attach);
     if (!this.fitted && elements.length > 0) {
       this.cy.fit(undefined, 24);
       this.fitted = true;
     }
+  }
+
+  /** Workload → network edges: useful on small topologies, clutter on large ones. */
+  showAttachEdges(show: boolean): void {
+    this.cy.edges('.attach').style('display', show ? 'element' : 'none');
+  }
+
+  fit(): void {
+    this.cy.fit(undefined, 24);
   }
 
   nodeIds(): string[] {

@@ -51,6 +51,13 @@ const graph = new GraphView(byId('graph'), {
   },
 });
 
+const attachBox = byId<HTMLInputElement>('show-attach');
+attachBox.addEventListener('change', () => {
+  graph.attach = attachBox.checked;
+  graph.showAttachEdges(attachBox.checked);
+});
+byId('fit').addEventListener('click', () => graph.fit());
+
 const stanzas = new StanzaView(byId<HTMLFormElement>('stanza-filter'), byId('stanzas'), byId('stanza-count'), (s) => details.stanza(s));
 
 vipSelect.addEventListener('change', () => {
@@ -74,12 +81,18 @@ function renderVips(v: LiveView): void {
   }
   byId('members').replaceChildren(renderMembers(vip, vipTaps));
   byId('composites').replaceChildren(renderComposites(vip, vipTaps));
+  // A bar per member: the box grows with the pool so that bars stay readable.
+  byId('chart-box').style.height = `${Math.max(120, 40 + 22 * vip.shares.length)}px`;
   chart.update(vip.shares);
   const total = vip.shares.reduce((n, s) => n + s.flows, 0);
   byId('flow-total').textContent = `${total} flows`;
 }
 
 function onView(v: LiveView): void {
+  if (view === null) {
+    graph.attach = v.workloads.length <= GraphView.ATTACH_EDGES_UP_TO;
+    attachBox.checked = graph.attach;
+  }
   view = v;
   views++;
   byId('sim-name').textContent = v.simulation;
