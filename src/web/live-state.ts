@@ -134,7 +134,8 @@ export class LiveStateReader {
 
     const vips: VipView[] = (objects.loadbalancer ?? []).map((lb) => {
       const prefix = `${lb.vipAddress}/32`;
-      const composites: CompositeView[] = topology.computes.map((c) => {
+      // An external compute's agent is not ours: there is no FIB to read.
+      const composites: CompositeView[] = topology.computes.filter((c) => !c.external).map((c) => {
         const fib = fibs.get(c.name);
         const vrfs = [...(fib ?? [])].sort((a, b) => Number(b.vrf.startsWith(`${lb.virtualNetwork}:`)) - Number(a.vrf.startsWith(`${lb.virtualNetwork}:`)));
         const route = vrfs.flatMap((v) => v.routes).find((r) => r.prefix === prefix);

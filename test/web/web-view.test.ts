@@ -3,6 +3,7 @@
 // JSON API still answers beside it; and the timeline names what changed between two views.
 import { expect } from 'chai';
 import http from 'node:http';
+import { LiveStateReader } from '../../src/web/live-state.ts';
 import { timelineChanges } from '../../src/web/timeline.ts';
 import type { LiveView, VipView } from '../../src/web/view-model.ts';
 import { isolatedTopology, startWebSimulation, type WebSimulation } from './web-fixture.ts';
@@ -83,6 +84,39 @@ describe('web view server', function () {
   it('streams stanzas with the CLI filters', async () => {
     const { data } = await firstEvent(`${web.url}/api/events/stanzas?node=compute-2&direction=in`, 'stanza');
     expect(data).to.include({ node: 'compute-2', direction: 'in' });
+  });
+});
+
+describe('live state of two control nodes', function () {
+  this.timeout(30_000);
+  let web: WebSimulation;
+  before(async () => {
+    web = await startWebSimulation(await isolatedTopology('two-control'));
+  });
+  after(async () => web?.stop());
+
+  /** Reads until `check` holds (the sessions come up and go down on their own time). */
+  async function until(reader: LiveStateReader, check: (v: LiveView) => boolean): Promise<LiveView> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const view = await reader.read();
+      if (check(view)) return view;
+      if (Date.now() > deadline) throw new Error(`state not reached: ${JSON.stringify(view.sessions)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('colours the BGP session between the control nodes by its state, and the XMPP sessions of a killed control node down', async () => {
+    const reader = new LiveStateReader(web.sim.api);
+    const bgp = (v: LiveView) => v.sessions.find((s) => s.edgeId === 'bgp:control-1:control-2');
+    const up = await until(reader, (v) => bgp(v)?.state === 'up' && v.sessions.every((s) => s.state === 'up'));
+    expect(bgp(up)).to.include({ kind: 'bgp', detail: 'Established / Established' });
+    expect(up.elements.find((e) => e.data.id === 'bgp:control-1:control-2')?.classes).to.equal('bgp up');
+    await web.post('/api/nodes/control-2/kill');
+    const down = await until(reader, (v) => bgp(v)?.state === 'down');
+    expect(bgp(down)?.detail).to.equal('control-2 is down');
+    expect(down.sessions.filter((s) => s.kind === 'xmpp' && s.b === 'control-2').map((s) => s.state)).to.deep.equal(['down', 'down', 'down', 'down']);
+    expect(down.elements.find((e) => e.data.id === 'control-node:control-2')?.classes).to.equal('control-node dead');
   });
 });
 
