@@ -143,9 +143,13 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Answers an HTTP request outside the JSON API (the web page, its assets, server-sent events); true when it did. */
+export type HttpHook = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
 /** Serves `handler` over HTTP on a loopback address; streams are NDJSON, one record per line. */
-export async function serveApi(handler: ApiHandler, host: string, port: number): Promise<ApiServer> {
+export async function serveApi(handler: ApiHandler, host: string, port: number, hook?: HttpHook): Promise<ApiServer> {
   const server = http.createServer((req, res) => {
+    if (hook?.(req, res)) return;
     void (async () => {
       let response: ApiResponse;
       try {

@@ -27,6 +27,8 @@ import {
 } from './views.ts';
 import { runDemo } from './demo.ts';
 import { runNode } from './node-command.ts';
+import { registerGraphCommand } from './graph-command.ts';
+import { webView } from '../web/web-view.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -114,8 +116,9 @@ program
       stanzaLog: o.stanzaLog,
       log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
     });
-    const url = await sim.serve(o.host, o.port);
+    const url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => process.stderr.write(`${red(line)}\n`) }));
     process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
+    process.stdout.write(`web view: ${url}/\n`);
     process.stdout.write(dim(`try: ecmpsim --api ${url} nodes | routes control-1 | fib compute-1 | stanzas --follow\n`));
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
@@ -194,6 +197,8 @@ program
     if (o.json) print(results, true, () => '');
     process.exitCode = failed ? 1 : 0;
   });
+
+registerGraphCommand(program);
 
 // ---- read commands (clients of a running simulation) ----
 

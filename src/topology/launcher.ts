@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer } from '../api/api-router.ts';
+import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook } from '../api/api-router.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
 import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';
@@ -231,8 +231,9 @@ export class Simulation {
 
   // ---- the simulation API ----
 
-  async serve(host = '127.0.0.1', port = 0): Promise<string> {
-    this.server = await serveApi(this.api, host, port);
+  /** `hook` answers what is not the JSON API (the web view at `/`). */
+  async serve(host = '127.0.0.1', port = 0, hook?: HttpHook): Promise<string> {
+    this.server = await serveApi(this.api, host, port, hook);
     return this.server.url;
   }
 
