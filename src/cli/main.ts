@@ -27,6 +27,7 @@ import {
 } from './views.ts';
 import { runDemo } from './demo.ts';
 import { runNode } from './node-command.ts';
+import { registerK8sCommands } from './k8s-command.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -430,6 +431,7 @@ configVerbs('loadbalancer-pool', 'pool');
 configVerbs('loadbalancer-member', 'member');
 configVerbs('floating-ip', 'fip');
 configVerbs('virtual-machine-interface', 'vmi');
+registerK8sCommands(program, apiOf);
 
 function isJsonSchemaFile(file: string): boolean {
   try {

@@ -14,6 +14,7 @@ import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
 import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
+import { mountK8sApi } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
 
 export type LaunchMode = 'in-process' | 'processes';
@@ -363,6 +364,7 @@ export class Simulation {
       .on('DELETE', '/api/config/*rest', (req) => this.configWrite(req))
       .on('POST', '/api/traffic', (req) => this.workloadRequest(req, '/traffic'))
       .on('POST', '/api/trace', (req) => this.workloadRequest(req, '/trace'));
+    mountK8sApi(router, () => ({ topology: this.topology, api: this.api, log: this.log }));
     for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
       router.on(method, '/api/nodes/:node', (req) => this.forward(req.params.node, req, '/status'));
       router.on(method, '/api/nodes/:node/*rest', (req) => this.forward(req.params.node, req, `/${req.params.rest}`));

@@ -4,6 +4,7 @@
  */
 import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
 import type { BgpFamily, Encapsulation } from './topology.ts';
+import type { RawK8sSection } from '../k8s/k8s-settings.ts';
 
 export interface RawTopology {
   name: string;
@@ -18,6 +19,8 @@ export interface RawTopology {
   workloads?: { name: string; compute: string; network: string; address?: string; mac?: string; hashFields?: HashField[] }[];
   loadBalancers?: RawLoadBalancer[];
   bgpPeers?: { name: string; address: string; port?: number; asn: number; families?: BgpFamily[]; localAddress?: string; holdTime?: number; passive?: boolean }[];
+  /** kube-manager's networks and node → compute map (src/k8s/k8s-settings.ts). */
+  k8s?: RawK8sSection;
 }
 
 export interface RawLoadBalancer {

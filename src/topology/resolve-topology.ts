@@ -2,6 +2,7 @@ import { HASH_FIELDS } from '../model/objects.ts';
 import { Ipam } from '../model/ipam.ts';
 import { isLoopback, parseIPv4, parseSubnet } from '../model/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
+import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
 import type {
   ComputeSpec,
   ControlNodeSpec,
@@ -259,6 +260,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     return { name: lb.name, provider: 'native' as const, network: lb.network, vip, maglev: lb.maglev ?? false, listeners };
   });
 
+  for (const problem of k8sSectionProblems(raw.k8s, computes.map((c) => c.name), networks)) fail(problem.path, problem.message);
   if (errors.length > 0) return { errors, warnings };
   const topology: Topology = {
     name: raw.name,
@@ -273,6 +275,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     workloads,
     loadBalancers,
     bgpPeers,
+    ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
   };
   return { topology, errors, warnings };
 }

@@ -1,4 +1,5 @@
 import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
+import type { K8sSettings } from '../k8s/k8s-settings.ts';
 
 /** A validated topology with every default filled in (addresses and MACs included). */
 export interface Topology {
@@ -14,6 +15,8 @@ export interface Topology {
   readonly workloads: readonly WorkloadSpec[];
   readonly loadBalancers: readonly LoadBalancerTopology[];
   readonly bgpPeers: readonly BgpPeerSpec[];
+  /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
+  readonly k8s?: K8sSettings;
 }
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';
