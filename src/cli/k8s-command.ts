@@ -13,7 +13,12 @@ import { bold, dim, green, red } from './views.ts';
 const MAX_REQUEST_TEXT = 768 * 1024;
 
 async function post(api: ApiHandler, body: unknown): Promise<ApplyResponse> {
-  const response = await api({ method: 'POST', path: '/api/k8s/apply', query: new URLSearchParams(), body, params: {} });
+  let response;
+  try {
+    response = await api({ method: 'POST', path: '/api/k8s/apply', query: new URLSearchParams(), body, params: {} });
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (is a simulation running? start one with \`ecmpsim up <topology>\` or pass --api URL)`);
+  }
   if (!('body' in response)) throw new Error('/api/k8s/apply answered with a stream');
   if (response.status >= 400) throw new Error((response.body as { error?: string } | null)?.error ?? `HTTP ${response.status}`);
   return response.body as ApplyResponse;
@@ -63,7 +68,14 @@ function splitJson(text: string): string[] {
 }
 
 async function readInput(file: string): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
+  if (file !== '-') {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (e) {
+      // A plain Error: main.ts prints its message alone, no stack.
+      throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
   let text = '';
   process.stdin.setEncoding('utf8');
   for await (const chunk of process.stdin) text += chunk as string;
