@@ -13,11 +13,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { HASH_FIELDS } from '../../src/model/objects.ts';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';
-import { instanceTableName } from '../../src/rib/rib.ts';
+import { instanceTableName } from '../../src/rib/index.ts';
 import { figure, percentile, type BenchFigure, type BenchOptions, type BenchSection } from './bench-section.ts';
 import type { Endpoint, PeerCommand, PeerReply } from './xmpp-peers-protocol.ts';
 
@@ -142,7 +143,7 @@ const rssMiB = (): number => process.memoryUsage().rss / (1 << 20);
 async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions): Promise<BenchFigure[]> {
   const label = `${n} agents`;
   const groups = Math.ceil(n / sizes.fanGroup);
-  const store = new ConfigStore({ asn: ASN });
+  const store = new ConfigStore({ asn: ASN, reconcile: nativeDriverHook });
   store.batch(() => {
     store.createVirtualNetwork({ name: 'default-domain:bench:ingest', subnets: ['172.16.0.0/24'] });
     for (let g = 0; g < groups; g++) store.createVirtualNetwork({ name: `default-domain:bench:fan-${g}`, subnets: [`172.17.${g}.0/24`] });
@@ -232,7 +233,7 @@ async function scaleOutPhase(n: number, sizes: Sizes, peers: PeerProcess, o: Ben
   const real = Math.min(n, sizes.realAgentsMax);
   const light = n - real;
   const events = Math.min(sizes.scaleOutEvents, real - 2);
-  const store = new ConfigStore({ asn: ASN });
+  const store = new ConfigStore({ asn: ASN, reconcile: nativeDriverHook });
   const addresses: string[] = [];
   store.batch(() => {
     store.createVirtualNetwork({ name: vnName, subnets: ['10.128.0.0/16'] });

@@ -4,9 +4,9 @@
 // Usage: node --expose-gc --import tsx scripts/bench/xmpp-ingest-micro.ts [pairs]  (--expose-gc adds bytes retained)
 import { StreamFramer } from '../../src/xmpp/stream-framer.ts';
 import { decodeAgentStanza, encodeRoutePublish, isStanzaError, type AgentStanza } from '../../src/xmpp/stanza-codec.ts';
-import { Rib } from '../../src/rib/rib.ts';
+import { Rib } from '../../src/rib/index.ts';
 import { pathFromItem } from '../../src/control/agent-channel.ts';
-import type { PeerRef } from '../../src/rib/path.ts';
+import type { PeerRef } from '../../src/rib/index.ts';
 import { agentEntry } from './light-publisher.ts';
 
 const pairs = Number(process.argv[2] ?? 100_000);

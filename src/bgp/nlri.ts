@@ -123,8 +123,10 @@ export function encodeVpnWithdraw(routes: readonly { rd: string; prefix: string 
 }
 
 /**
- * Decodes VPN-IPv4 NLRI. In a reach, labels are read up to the bottom-of-stack bit and the first one is kept
- * (Contrail uses one). In a withdraw exactly one label field is skipped: peers put 0x800000 or the old label.
+ * Decodes VPN-IPv4 NLRI. Exactly one label field is read, whatever its bottom-of-stack bit says: we never
+ * negotiate the Multiple Labels capability, and without it RFC 8277 §2.2 says the NLRI carries one label and
+ * the S bit is ignored (reading on to the S bit would take the RD for a second label and lose the prefix).
+ * In a withdraw the field is skipped: peers put 0x800000 or the old label there (RFC 8277 §2.4).
  */
 export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
   const out: VpnNlri[] = [];
@@ -136,17 +138,11 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     const bits = bytes[off]!;
     const end = off + 1 + Math.ceil(bits / 8);
     if (end > bytes.length) throw invalidNlri('VPN-IPv4 NLRI runs past the end of its field');
+    if (bits < 24) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for its label`);
     let cursor = off + 1;
-    let remaining = bits;
-    let label: number | undefined;
-    for (;;) {
-      if (remaining < 24) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for its label stack`);
-      const field = (bytes[cursor]! << 16) | (bytes[cursor + 1]! << 8) | bytes[cursor + 2]!;
-      cursor += 3;
-      remaining -= 24;
-      label ??= field >>> 4;
-      if (withdraw || (field & 1) === 1) break;
-    }
+    const label = ((bytes[cursor]! << 16) | (bytes[cursor + 1]! << 8) | bytes[cursor + 2]!) >>> 4;
+    cursor += 3;
+    let remaining = bits - 24;
     if (remaining < 64) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for a route distinguisher`);
     remaining -= 64;
     if (remaining > 32) throw invalidNlri(`VPN-IPv4 NLRI length ${bits}: IPv4 prefix of ${remaining} bits`);

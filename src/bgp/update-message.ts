@@ -157,16 +157,24 @@ export function decodeUpdateBody(body: Buffer, fourOctetAs: boolean): DecodedUpd
     if (action === 'treat-as-withdraw') result.treatAsWithdraw = true;
   };
 
+  // RFC 7606 §4: an attribute list that cannot be walked to its end is a session reset only while the NLRI
+  // cannot be located; once an MP_REACH or MP_UNREACH has been parsed they can, and the UPDATE is handled as
+  // treat-as-withdraw (its reachable NLRI withdrawn, the rest of the list ignored).
+  const listBroken = (type: number, reason: string): boolean => {
+    if (result.mpReach === undefined && result.mpUnreach === undefined) throw malformedList(reason);
+    problem('treat-as-withdraw', type, reason);
+    return true;
+  };
   let off = 0;
   while (off < attrBytes.length) {
-    if (off + 3 > attrBytes.length) throw malformedList('truncated path attribute header');
+    if (off + 3 > attrBytes.length && listBroken(0, 'truncated path attribute header')) break;
     const flags = attrBytes[off]!;
     const type = attrBytes[off + 1]!;
     const extended = (flags & AttrFlag.extendedLength) !== 0;
-    if (extended && off + 4 > attrBytes.length) throw malformedList('truncated path attribute header');
+    if (extended && off + 4 > attrBytes.length && listBroken(type, 'truncated path attribute header')) break;
     const length = extended ? attrBytes.readUInt16BE(off + 2) : attrBytes[off + 2]!;
     const valueStart = off + (extended ? 4 : 3);
-    if (valueStart + length > attrBytes.length) throw malformedList(`attribute ${type} length ${length} runs past the attribute list`);
+    if (valueStart + length > attrBytes.length && listBroken(type, `attribute ${type} length ${length} runs past the attribute list`)) break;
     const value = attrBytes.subarray(valueStart, valueStart + length);
     const whole = attrBytes.subarray(off, valueStart + length);
     off = valueStart + length;

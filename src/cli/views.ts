@@ -55,6 +55,8 @@ interface RoutePathJson {
   localPref: number;
   med?: number;
   replicatedFrom?: string;
+  /** Absent from servers older than the best-path reasons. */
+  reason?: { step: string; detail: string };
 }
 interface RouteJson {
   table: string;
@@ -62,15 +64,23 @@ interface RouteJson {
   paths?: RoutePathJson[];
 }
 
+/** 'best', 'ECMP: tie up to MED', or the deciding step and the best path's value first: 'local-pref 200 > 100'. */
+export function pathReasonText(reason: RoutePathJson['reason']): string {
+  if (reason === undefined) return '';
+  if (reason.step === 'best' || reason.step === 'ecmp') return reason.detail;
+  return `${reason.step} ${reason.detail}`;
+}
+
 export function routesView(routes: RouteJson[]): string {
   const rows: (string | number)[][] = [];
   for (const r of routes) {
     for (const [i, p] of (r.paths ?? []).entries()) {
       const flag = p.best ? '*>' : p.multipath ? '*=' : '  ';
-      rows.push([i === 0 ? r.table : '', i === 0 ? r.prefix : '', flag, p.rd, p.nextHop, p.label, p.localPref, p.med ?? '', p.peer + (p.replicatedFrom ? dim(' (replicated)') : '')]);
+      const row = [i === 0 ? r.table : '', i === 0 ? r.prefix : '', flag, p.rd, p.nextHop, p.label, p.localPref, p.med ?? '', p.peer + (p.replicatedFrom ? dim(' (replicated)') : '')];
+      rows.push([...row, pathReasonText(p.reason)]);
     }
   }
-  return `${render(['table', 'prefix', '', 'RD', 'next hop', 'label', 'LP', 'MED', 'peer'], rows)}\n${dim('*> best   *= ECMP (multipath)')}`;
+  return `${render(['table', 'prefix', '', 'RD', 'next hop', 'label', 'LP', 'MED', 'peer', 'reason'], rows)}\n${dim('*> best   *= ECMP (multipath)   reason: the step a path lost on against the best')}`;
 }
 
 export type FibVrfJson = VrfView;

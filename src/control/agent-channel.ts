@@ -6,7 +6,7 @@ import type { XmppServerSession } from '../xmpp/server.ts';
 import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-codec.ts';
 import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { virtualRouterNode } from '../xmpp/config-stanza.ts';
-import { medForXmppPath, type PathInput, type PeerRef } from '../rib/path.ts';
+import { medForXmppPath, type PathInput, type PeerRef } from '../rib/index.ts';
 
 type PublishStanza = Extract<AgentStanza, { kind: 'publish' }>;
 

@@ -1,8 +1,9 @@
 // The control node's introspect API (what contrail-control's introspect shows: sessions, routing
 // instances, routes with every path). Mounted by the simulation at /api/nodes/<name>.
 import { ApiError, ApiRouter, queryInt, type ApiHandler } from '../inspect/api-router.ts';
-import { RTARGET_TABLE, VPN_TABLE } from '../rib/rib.ts';
-import type { RouteView } from '../rib/rib.ts';
+import { RTARGET_TABLE, VPN_TABLE } from '../rib/index.ts';
+import type { RouteView } from '../rib/index.ts';
+import { agentItemOf } from './agent-items.ts';
 import type { ControlNode } from './control-node.ts';
 
 /** Accepts a routing-instance name, a VN fq-name or a table name, as users type any of them. */
@@ -31,6 +32,8 @@ function routeJson(route: RouteView): unknown {
       nextHop: p.nextHop,
       best: p.best,
       multipath: p.multipath,
+      // Why the path is where it is: { step: 'best' | 'ecmp' | <selection step>, detail }.
+      reason: p.reason,
       replicatedFrom: p.replicatedFrom,
       localPref: p.attrs.localPref,
       med: p.attrs.med,
@@ -70,14 +73,14 @@ export function controlNodeApi(node: ControlNode, extend?: (router: ApiRouter) =
       return { status: 200, body: controlNodeRoutes(node, req.query.get('vrf') ?? req.query.get('table'), req.query.get('prefix'), limit) };
     })
     .on('GET', '/item', (req) => {
-      // What this control node sends every subscriber of the VRF for one prefix (§4.1).
+      // What this control node sends every subscriber of the VRF for one prefix (docs/protocol.md §4.1).
       const vrf = req.query.get('vrf');
       const prefix = req.query.get('prefix');
       if (!vrf || !prefix) throw new ApiError(400, 'give vrf and prefix');
       const table = resolveTable(node, vrf);
       const instance = node.rib.instances().find((i) => i.table === table);
       if (!instance) throw new ApiError(400, `${vrf} is not a VRF`);
-      return { status: 200, body: node.rib.agentRouteItem(instance.name, prefix.includes('/') ? prefix : `${prefix}/32`) };
+      return { status: 200, body: agentItemOf(node.rib, instance.name, prefix.includes('/') ? prefix : `${prefix}/32`) };
     });
   extend?.(router);
   return router.handler;

@@ -5,8 +5,8 @@ import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
 import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaTap } from '../inspect/stanza-tap.ts';
-import { Rib, instanceTableName, type RouteChange } from '../rib/rib.ts';
-import type { PathInput, PeerRef } from '../rib/path.ts';
+import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange } from '../rib/index.ts';
+import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
@@ -80,7 +80,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
         : undefined,
     });
     this.reflection = new RouteReflection({
-      agentItem: (instance, prefix) => this.rib.agentRouteItem(instance, prefix),
+      agentItem: (instance, prefix) => agentItemOf(this.rib, instance, prefix),
       prefixes: (instance) => this.rib.prefixes(instanceTableName(instance)),
       subscribers: (instance) => this.subscribers(instance),
     });

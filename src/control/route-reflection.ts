@@ -6,7 +6,7 @@
 import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRouteItems, encodeRouteRetract } from '../xmpp/stanza-codec.ts';
 import { escapeXml } from '../xmpp/xml-text.ts';
 import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
-import type { AgentRouteItem } from '../rib/next-hop-list.ts';
+import type { AgentRouteItem } from './agent-items.ts';
 import type { AgentChannel } from './agent-channel.ts';
 
 export interface ReflectionSource {

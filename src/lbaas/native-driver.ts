@@ -7,36 +7,15 @@ import type {
   Listener,
   LoadBalancer,
   Member,
-  Pool,
   PortMapping,
   ServiceHealthCheck,
-  VirtualMachineInterface,
-  VirtualNetwork,
 } from '../model/objects.ts';
 import { parseIPv4, parseSubnet } from '../model/ipv4.ts';
+import type { DriverNotice, ReconcileHook, ReconcileInput } from '../model/reconcile-hook.ts';
 
-/** Everything the native driver reads; lists are in creation order, which decides "first member wins". */
-export interface NativeDriverInput {
-  readonly virtualNetworks: readonly VirtualNetwork[];
-  readonly virtualMachineInterfaces: readonly VirtualMachineInterface[];
-  readonly instanceIps: readonly InstanceIp[];
-  /** Current floating-ips, user-created and driver-created. */
-  readonly floatingIps: readonly FloatingIp[];
-  /** Own refs of user FIPs (what the user attached), keyed by FIP name; the driver adds members on top. */
-  readonly userFloatingIpRefs: ReadonlyMap<string, readonly string[]>;
-  readonly loadBalancers: readonly LoadBalancer[];
-  readonly listeners: readonly Listener[];
-  readonly pools: readonly Pool[];
-  readonly members: readonly Member[];
-  readonly healthMonitors: readonly HealthMonitor[];
-}
-
-export interface DriverNotice {
-  readonly loadBalancer: string;
-  /** e.g. `loadbalancer-member web-a` */
-  readonly object: string;
-  readonly message: string;
-}
+/** The store's reconcile input (model/reconcile-hook.ts): this driver is a `ReconcileHook`. */
+export type NativeDriverInput = ReconcileInput;
+export type { DriverNotice };
 
 export interface NativeDriverResult {
   /** The complete set of floating-ips after reconciling: replaces the previous set. */
@@ -310,3 +289,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   }
   return groups;
 }
+
+/** What builders of a ConfigStore pass as its reconcile hook to get the native load balancer. */
+export const nativeDriverHook: ReconcileHook = reconcileNativeLoadBalancers;

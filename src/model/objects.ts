@@ -1,5 +1,5 @@
 /**
- * The config objects of the native load balancer, as the control node holds them (reference §8.1).
+ * The config objects of the native load balancer, as the control node holds them (docs/protocol.md §8.1).
  * Refs are by name (the store keeps names unique per kind and also assigns every object a uuid).
  * Field names follow the Contrail properties they stand for.
  */
@@ -144,11 +144,11 @@ export interface HealthMonitor {
   readonly urlPath?: string;
 }
 
-/** §8.2 step 5: what a health monitor's type becomes on the service-health-check. */
+/** docs/protocol.md §8.2 step 5: what a health monitor's type becomes on the service-health-check. */
 export type HealthCheckMonitorType = 'PING' | 'HTTP';
 
 /**
- * A `service-health-check` (type `link-local`) the native driver derives from a health monitor (§8.2 step 5).
+ * A `service-health-check` (type `link-local`) the native driver derives from a health monitor (docs/protocol.md §8.2 step 5).
  * Derived like the driver's floating-ips: never written by users, it comes and goes with its monitor,
  * the pools using it and their members; so it is not a ConfigKind of its own.
  */

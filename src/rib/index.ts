@@ -1,5 +1,6 @@
 /**
- * Public surface of the RIB layer: import from here, not from the modules behind it.
+ * The one entry to the RIB layer: everything outside src/rib imports from here, never from the modules
+ * behind it (tests of those modules in test/rib excepted). Owns nothing itself.
  *
  * Typical use by the control node (XMPP side):
  *
@@ -8,12 +9,13 @@
  *   rib.createInstance({ name, virtualNetwork, vnIndex, importTargets, exportTargets });
  *   rib.addPath(name, { peer: { kind: 'xmpp', name: 'compute-1', address }, rd: `${nextHop}:${instanceId}`,
  *     prefix, label, nextHop, attrs: { localPref, med: medForXmppPath(med, localPref), sequence, … } });
- *   rib.agentRouteItem(name, prefix);   // → <item> content, or null → <retract>
- *   rib.removePeer('compute-1');        // session lost (§6.7)
+ *   rib.multipathPaths(instanceTableName(name), prefix);  // → the ECMP set the agent's <item> is built from
+ *   rib.removePeer('compute-1');        // session lost (docs/protocol.md §6.7)
  *
  * BGP side: addVpnPath / removeVpnPath for received VPN routes, routes(VPN_TABLE) and the
  * VPN_TABLE changes for what to advertise, add/removeRouteTargetMembership and peersInterestedIn for
- * RT-constrain, removePeer when a session goes down.
+ * RT-constrain, removePeer when a session goes down. Every path of a route view carries the reason for
+ * its place (PathReason: 'best', 'ecmp' or the selection step it lost on).
  */
 export {
   Rib,
@@ -29,7 +31,9 @@ export {
   type PeerPathCount,
 } from './rib.ts';
 export {
+  makePath,
   medForXmppPath,
+  normalizeAttributes,
   type PeerRef,
   type PeerKind,
   type PathInput,
@@ -39,7 +43,17 @@ export {
   type LoadBalance,
   type LoadBalanceField,
 } from './path.ts';
-export { compareUpToMed, comparePaths, isEcmpEqual, type PathSelectionOptions } from './path-selection.ts';
-export { agentRouteItem, multipathSet, isDuplicateNextHop, type AgentRouteItem, type AgentNextHop } from './next-hop-list.ts';
+export {
+  compareUpToMed,
+  comparePaths,
+  decidingStep,
+  type DecidedStep,
+  isEcmpEqual,
+  multipathSet,
+  pathReason,
+  type PathReason,
+  type PathSelectionOptions,
+  type SelectionStep,
+} from './path-selection.ts';
 export { membershipPrefix, type MembershipRoute } from './route-target-membership.ts';
 export { RibError } from './route-syntax.ts';

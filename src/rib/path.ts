@@ -12,13 +12,13 @@ export interface PeerRef {
   readonly kind: PeerKind;
   /** Agent name (XMPP JID) or BGP neighbour name; unique among peers. */
   readonly name: string;
-  /** Session address (agent's source IP, BGP neighbour IP); last path-selection tie-break (§6.4). */
+  /** Session address (agent's source IP, BGP neighbour IP); last path-selection tie-break (docs/protocol.md §6.4). */
   readonly address: string;
   /** BGP only: the neighbour's AS. */
   readonly asn?: number;
   /** BGP identifier; defaults to `address` for the router-id tie-break. */
   readonly routerId?: string;
-  /** BGP only: iBGP session (eBGP wins the tie-break, §6.4). */
+  /** BGP only: iBGP session (eBGP wins the tie-break, docs/protocol.md §6.4). */
   readonly isIbgp?: boolean;
 }
 
@@ -32,23 +32,23 @@ export type LoadBalanceField =
   | 'l4-destination-port';
 
 export interface LoadBalance {
-  /** Empty list means all five fields (§5). */
+  /** Empty list means all five fields (docs/protocol.md §5). */
   readonly fields: readonly LoadBalanceField[];
   readonly decision: 'field-hash' | 'source-bias';
 }
 
 export interface PathAttributes {
-  /** LOCAL_PREF; 0 means the attribute is absent (§5). */
+  /** LOCAL_PREF; 0 means the attribute is absent (docs/protocol.md §5). */
   readonly localPref: number;
   /** MED; undefined means absent, which compares as 0. XMPP paths get theirs from medForXmppPath. */
   readonly med: number | undefined;
   readonly origin: BgpOrigin;
   /** AS_PATH flattened to its AS numbers, leftmost = neighbour AS. Empty for XMPP and iBGP-local paths. */
   readonly asPath: readonly number[];
-  /** MAC-mobility / path-preference sequence number; higher wins (§6.4 step 5). */
+  /** MAC-mobility / path-preference sequence number; higher wins (docs/protocol.md §6.4 step 5). */
   readonly sequence: number;
   readonly sticky: boolean;
-  /** Kept by graceful restart after the session was lost (§6.7); loses against fresh paths. */
+  /** Kept by graceful restart after the session was lost (docs/protocol.md §6.7); loses against fresh paths. */
   readonly llgrStale: boolean;
   /** Tunnel encapsulations by XMPP name: 'gre', 'udp', 'vxlan', 'native' … in the order received. */
   readonly encapsulations: readonly string[];
@@ -60,7 +60,7 @@ export interface PathAttributes {
   /** Standard communities as strings ('no-export', '64512:100'). */
   readonly communities: readonly string[];
   readonly tags: readonly number[];
-  /** Route targets carried by the path (the VPN copy gets the instance's export targets, §6.2). */
+  /** Route targets carried by the path (the VPN copy gets the instance's export targets, docs/protocol.md §6.2). */
   readonly routeTargets: readonly string[];
   /** undefined = default (all five fields, field-hash). */
   readonly loadBalance: LoadBalance | undefined;
@@ -93,12 +93,12 @@ export interface Path {
   readonly replicatedFrom?: { readonly table: string; readonly routeKey: string };
 }
 
-// 24 bits: the field carries a VXLAN id in vxlan mode (§5).
+// 24 bits: the field carries a VXLAN id in vxlan mode (docs/protocol.md §5).
 const MAX_LABEL = 0xffffff;
 const UINT32_MAX = 4294967295;
 
 /**
- * Contrail's MED rule at XMPP ingest (§6.2): the item's MED if non-zero, otherwise derived from the
+ * Contrail's MED rule at XMPP ingest (docs/protocol.md §6.2): the item's MED if non-zero, otherwise derived from the
  * local preference (LP 100 → 200, LP 200 → 100, LP 0 → no MED, any other LP → 4294967295 − LP).
  */
 export function medForXmppPath(med: number, localPref: number): number | undefined {

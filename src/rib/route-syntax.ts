@@ -18,7 +18,7 @@ export function ipv4ToNumber(address: string): number | null {
 
 /**
  * Checks an IPv4 prefix `a.b.c.d/len` and returns it unchanged. Host bits must be zero: the prefix
- * string is the item id sent back to agents (§4), so silently masking it would answer a different id.
+ * string is the item id sent back to agents (docs/protocol.md §4), so silently masking it would answer a different id.
  */
 export function checkIpv4Prefix(prefix: string): string {
   const cidr = parseIpv4Cidr(prefix);
@@ -29,7 +29,7 @@ export function checkIpv4Prefix(prefix: string): string {
 
 /**
  * Checks a route distinguisher: type 0 `<asn16>:<n32>`, type 1 `<ipv4>:<n16>` (what an agent's path
- * gets, §6.2) or type 2 `<asn32>L:<n16>`.
+ * gets, docs/protocol.md §6.2) or type 2 `<asn32>L:<n16>`.
  */
 export function checkRouteDistinguisher(rd: string): string {
   const colon = rd.lastIndexOf(':');

@@ -1,5 +1,5 @@
 /**
- * bgp.rtarget.0 (RFC 4684, §6.6): which peers asked for VPN routes carrying a given route target.
+ * bgp.rtarget.0 (RFC 4684, docs/protocol.md §6.6): which peers asked for VPN routes carrying a given route target.
  * A membership route's prefix is `<origin-asn>:<route-target>`; each peer contributes at most one path
  * per prefix. Indexed by route target (for "who wants this VPN route") and by peer (for bulk removal).
  */

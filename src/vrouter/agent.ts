@@ -1,40 +1,27 @@
-// The vRouter agent: one per compute. It talks XMPP to at most two control nodes (§7.3), takes its
-// config from them (our /config channel), allocates labels and VRF indexes (§7.1), publishes the routes of
-// its local interfaces and of the floating-ips attached to them (§7.2: once per compute, through a
-// local-ECMP composite when several local VMIs share a floating-ip), and programs what the control nodes
-// reflect back into its vRouter (§7.3). It probes the VMIs that have a service-health-check and withdraws
-// every route of a VMI whose check fails (§7.2 last paragraph). The data plane itself lives in ./vrouter.ts.
+// The vRouter agent: one per compute, the composition of its parts. It talks XMPP to at most two control
+// nodes (docs/protocol.md §7.3) and takes its config from them (our /config channel). Owns the sessions, the
+// choice of config server, label and VRF-index allocation (docs/protocol.md §7.1) and the local-ECMP
+// composites it programs (docs/protocol.md §7.2). Not here: what a config means (./agent-plan.ts, pure), what
+// is published (./route-export.ts), the routes reflected back and their stale copies (./received-routes.ts),
+// the service-health-check probes (./health-probes.ts), and the data plane (./vrouter.ts).
 import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
-import {
-  CONTROL_NODE_JID,
-  decodeControlStanza,
-  encodeEndOfRib,
-  encodeRoutePublish,
-  encodeSubscribe,
-  encodeUnsubscribe,
-  isStanzaError,
-} from '../xmpp/stanza-codec.ts';
-import type { LoadBalanceField, XmppRouteEntry } from '../xmpp/route-entry.ts';
-import {
-  decodeAgentConfig,
-  encodeConfigSubscribe,
-  ConfigDecodeError,
-  type AgentConfig,
-  type ConfigHashField,
-  type ConfigHealthCheck,
-} from '../xmpp/config-stanza.ts';
-import { HealthCheckState } from '../lbaas/health-check-state.ts';
+import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-codec.ts';
+import { decodeAgentConfig, encodeConfigSubscribe, ConfigDecodeError, type AgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaTap } from '../inspect/stanza-tap.ts';
-import { Vrouter, type HashField, type LocalInterfaceSpec, type RemoteNextHop, type Underlay } from './vrouter.ts';
+import { Vrouter, type LocalInterfaceSpec, type Underlay } from './vrouter.ts';
 import { labelAllocator, vrfIndexAllocator } from './agent-ids.ts';
+import { planAgent, type AgentPlan, type PlannedComposite } from './agent-plan.ts';
+import { HealthProbes, type WorkloadHealth } from './health-probes.ts';
+import { ReceivedRoutes, type ReceivedRoute } from './received-routes.ts';
+import { emptyPublishedState, syncControlNode, vhostMac, type ExportedRoute, type PublishedState } from './route-export.ts';
 
-/** §7.3: the agent keeps sessions to at most two control nodes (MAX_XMPP_SERVERS). */
+export { MAX_ECMP_MEMBERS, type ReceivedRoute } from './received-routes.ts';
+export { vhostMac } from './route-export.ts';
+export type { WorkloadHealth } from './health-probes.ts';
+
+/** docs/protocol.md §7.3: the agent keeps sessions to at most two control nodes (MAX_XMPP_SERVERS). */
 export const MAX_CONTROL_NODES = 2;
-/** §7.3: the agent installs at most 128 ECMP members. */
-export const MAX_ECMP_MEMBERS = 128;
-/** §7.2: a member whose VM has sent traffic advertises LOCAL_PREF HIGH; the simulator marks every member so. */
-const LOCAL_PREF_HIGH = 200;
 
 export interface ControlNodeEndpoint {
   name: string;
@@ -61,99 +48,24 @@ export interface VrouterAgentOptions {
   healthCheckTimeScale?: number;
 }
 
-/** One service-health-check probing one local VMI. */
-interface HealthProbe {
-  check: ConfigHealthCheck;
-  state: HealthCheckState;
-  interval: NodeJS.Timeout;
-  /** Probes to an unhealthy workload, failing when their timeout is up. */
-  pending: Set<NodeJS.Timeout>;
-}
-
-/** A local workload's health as the agent sees it (GET/POST …/workloads/<name>/health). */
-export interface WorkloadHealth {
-  workload: string;
-  /** The simulated workload's own health: what a probe gets as its answer. */
-  healthy: boolean;
-  /** false once a check has failed max-retries times in a row: all the VMI's routes are withdrawn. */
-  l3Active: boolean;
-  probesSent: number;
-  /** The longest current run of failed probes over its checks. */
-  failuresInRow: number;
-  checks: {
-    name: string;
-    monitorType: ConfigHealthCheck['monitorType'];
-    delay: number;
-    timeout: number;
-    maxRetries: number;
-    urlPath?: string;
-    probesSent: number;
-    failuresInRow: number;
-    active: boolean;
-  }[];
-}
-
-/** §7.2: the local-ECMP composite of the VMIs on this compute that share one floating-ip. */
-interface PlannedComposite {
+/** A local-ECMP composite as programmed, with its label (docs/protocol.md §7.2). */
+interface ProgrammedComposite extends PlannedComposite {
   label: number;
-  instance: string;
-  prefix: string;
-  interfaces: string[];
 }
 
-interface ExportedRoute {
-  instance: string;
-  prefix: string;
-  label: number;
-  virtualNetwork: string;
-  loadBalanceFields: LoadBalanceField[];
-}
-
-/** One XMPP session to a control node and what the agent has told it and learned from it. */
+/** One XMPP session to a control node and what the agent has told it. What it told the agent: ReceivedRoutes. */
 interface ControlChannel {
+  /** Index in `channels`: the control node's source number in the received tables. */
+  index: number;
+  name: string;
   endpoint: ControlNodeEndpoint;
   client: XmppAgentClient;
   established: boolean;
-  /** instance → instance-id subscribed on this session. */
-  subscribed: Map<string, number>;
-  /** route key → fingerprint of what was published, so a re-sync only sends changes. */
-  published: Map<string, string>;
-  /** What the current session has told us, per VRF and prefix. */
-  received: Map<string, Map<string, XmppRouteEntry>>;
-  /** What earlier sessions told us; kept until this session's End-of-RIB (§7.3: old-sequence paths are swept then). */
-  staleEntries: Map<string, Map<string, XmppRouteEntry>>;
+  publishedState: PublishedState;
   /** The current session has sent its End-of-RIB: its table is complete. */
   synced: boolean;
   config: AgentConfig | null;
-  endOfRibSent: boolean;
   sweepTimer: NodeJS.Timeout | null;
-}
-
-const routeKey = (instance: string, prefix: string): string => `${instance}\u0000${prefix}`;
-const splitKey = (key: string): [string, string] => key.split('\u0000') as [string, string];
-const probeKey = (vmi: string, check: string): string => `${vmi}\u0000${check}`;
-
-const HASH_TO_LOAD_BALANCE: Record<ConfigHashField, LoadBalanceField> = {
-  'source-ip': 'l3-source-address',
-  'destination-ip': 'l3-destination-address',
-  'ip-protocol': 'l4-protocol',
-  'source-port': 'l4-source-port',
-  'destination-port': 'l4-destination-port',
-};
-const LOAD_BALANCE_TO_HASH = Object.fromEntries(
-  Object.entries(HASH_TO_LOAD_BALANCE).map(([hash, lb]) => [lb, hash]),
-) as Record<LoadBalanceField, HashField>;
-
-/** §5: the load-balance field list is sent only when not all five fields are on. */
-function loadBalanceFieldsOf(fields: ConfigHashField[] | undefined): LoadBalanceField[] {
-  if (!fields || fields.length === 5) return [];
-  return fields.map((f) => HASH_TO_LOAD_BALANCE[f]);
-}
-
-/** A stable, locally administered MAC for the compute's vhost0, derived from its address. */
-export function vhostMac(address: string): string {
-  const bytes = address.split('.').map((b) => Number(b).toString(16).padStart(2, '0'));
-  return ['02', '00', ...bytes].join(':');
 }
 
 export class VrouterAgent extends EventEmitter {
@@ -166,24 +78,22 @@ export class VrouterAgent extends EventEmitter {
   private readonly vrfIndexes = vrfIndexAllocator();
   private readonly log: (line: string) => void;
   private readonly staleSweepMs: number;
+  private readonly probes: HealthProbes;
+  private readonly received: ReceivedRoutes;
   private config: AgentConfig | null = null;
   private exports = new Map<string, ExportedRoute>();
   /** `fip:<name>` → the composite programmed for a floating-ip with several local VMIs. */
-  private composites = new Map<string, PlannedComposite>();
+  private composites = new Map<string, ProgrammedComposite>();
   /**
    * Composites no longer advertised but still named by a control node's item (it has not reflected our
    * re-publish yet): they keep forwarding to the remaining VMIs so that no flow moves in between.
    */
-  private retiring = new Map<string, PlannedComposite>();
+  private retiring = new Map<string, ProgrammedComposite>();
   /** instance → VN fq-name, for every VRF this compute needs. */
   private instances = new Map<string, string>();
   private maglevPrefixes = new Set<string>();
-  /** `<vmi>\u0000<check>` → its probe. */
-  private probes = new Map<string, HealthProbe>();
-  /** Simulated workload health, by VMI name; absent means healthy. */
-  private unhealthy = new Set<string>();
-  private readonly healthCheckTimeScale: number;
   private started = false;
+  private seq = 0;
 
   constructor(private readonly options: VrouterAgentOptions) {
     super();
@@ -195,8 +105,8 @@ export class VrouterAgent extends EventEmitter {
     this.mac = vhostMac(options.address);
     this.log = options.log ?? (() => {});
     this.staleSweepMs = options.staleSweepMs ?? 30_000;
-    this.healthCheckTimeScale = options.healthCheckTimeScale ?? 1;
-    if (!(this.healthCheckTimeScale > 0) || !Number.isFinite(this.healthCheckTimeScale)) {
+    const timeScale = options.healthCheckTimeScale ?? 1;
+    if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
       throw new Error(`agent ${options.name}: healthCheckTimeScale must be a positive number, got ${options.healthCheckTimeScale}`);
     }
     this.vrouter = new Vrouter({
@@ -205,10 +115,20 @@ export class VrouterAgent extends EventEmitter {
       underlay: options.underlay,
       flowTableSize: options.flowTableSize,
     });
-    this.channels = options.controlNodes.map((endpoint) => this.makeChannel(endpoint));
+    this.probes = new HealthProbes({ timeScale, onTransition: (vmi, active, check, failures) => this.onHealthTransition(vmi, active, check, failures) });
+    this.channels = options.controlNodes.map((endpoint, index) => this.makeChannel(endpoint, index));
+    this.received = new ReceivedRoutes({
+      vrouter: this.vrouter,
+      sessions: this.channels,
+      isMaglev: (prefix) => this.maglevPrefixes.has(prefix),
+      changed: (instance, prefix) => {
+        if (this.retiring.size > 0) this.retireUnreferencedComposites();
+        this.emit('route', instance, prefix);
+      },
+    });
   }
 
-  private makeChannel(endpoint: ControlNodeEndpoint): ControlChannel {
+  private makeChannel(endpoint: ControlNodeEndpoint, index: number): ControlChannel {
     const client = new XmppAgentClient({
       agentName: this.name,
       localAddress: this.address,
@@ -221,16 +141,14 @@ export class VrouterAgent extends EventEmitter {
       parseElements: false,
     });
     const channel: ControlChannel = {
+      index,
+      name: endpoint.name,
       endpoint,
       client,
       established: false,
-      subscribed: new Map(),
-      published: new Map(),
-      received: new Map(),
-      staleEntries: new Map(),
+      publishedState: emptyPublishedState(),
       synced: false,
       config: null,
-      endOfRibSent: false,
       sweepTimer: null,
     };
     client.on('established', () => this.onEstablished(channel));
@@ -247,7 +165,7 @@ export class VrouterAgent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.started = false;
-    for (const key of [...this.probes.keys()]) this.stopProbe(key);
+    this.probes.stopAll();
     for (const c of this.channels) {
       if (c.sweepTimer) clearTimeout(c.sweepTimer);
       c.sweepTimer = null;
@@ -260,13 +178,10 @@ export class VrouterAgent extends EventEmitter {
 
   private onEstablished(channel: ControlChannel): void {
     channel.established = true;
-    channel.subscribed.clear();
-    channel.published.clear();
-    channel.endOfRibSent = false;
+    channel.publishedState = emptyPublishedState();
     channel.synced = false;
     // Everything learned on the previous session stays in force until this session's End-of-RIB.
-    this.ageReceived(channel);
-    if (channel.staleEntries.size > 0) {
+    if (this.received.sessionStarted(channel.index)) {
       channel.sweepTimer = setTimeout(() => this.sweepStale(channel), this.staleSweepMs);
       channel.sweepTimer.unref();
     }
@@ -280,9 +195,7 @@ export class VrouterAgent extends EventEmitter {
     if (!channel.established) return;
     channel.established = false;
     channel.synced = false;
-    // §7.3: paths learned from a lost control node are kept; the other one's copy keeps forwarding.
-    this.ageReceived(channel);
-    for (const key of this.keysOf(channel.staleEntries)) this.refresh(...splitKey(key));
+    this.received.sessionLost(channel.index);
     this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
     if (channel.config && this.configChannel() !== channel) this.adoptConfig();
     this.emit('disconnected', channel.endpoint.name, reason);
@@ -296,10 +209,10 @@ export class VrouterAgent extends EventEmitter {
     }
     switch (stanza.kind) {
       case 'items':
-        for (const entry of stanza.entries) this.learn(channel, stanza.instance, entry);
+        for (const entry of stanza.entries) this.received.learn(channel.index, stanza.instance, entry);
         break;
       case 'retract':
-        for (const prefix of stanza.prefixes) this.unlearn(channel, stanza.instance, prefix);
+        for (const prefix of stanza.prefixes) this.received.unlearn(channel.index, stanza.instance, prefix);
         break;
       case 'end-of-rib':
         this.sweepStale(channel);
@@ -308,6 +221,14 @@ export class VrouterAgent extends EventEmitter {
         if (stanza.resource === 'config') this.onConfig(channel, stanza.element);
         break;
     }
+  }
+
+  /** End-of-RIB (or the sweep timer): the session's table is complete, older entries go. */
+  private sweepStale(channel: ControlChannel): void {
+    if (channel.sweepTimer) clearTimeout(channel.sweepTimer);
+    channel.sweepTimer = null;
+    if (channel.established) channel.synced = true;
+    this.received.sweep(channel.index);
   }
 
   private onConfig(channel: ControlChannel, element: Parameters<typeof decodeAgentConfig>[0]): void {
@@ -335,97 +256,32 @@ export class VrouterAgent extends EventEmitter {
     const config = this.configChannel()?.config;
     if (!config) return;
     this.config = config;
-    this.reconcileProbes(config);
+    this.probes.reconcile(config);
     this.program(config);
     this.emit('config', config.generation);
   }
 
   /** Interfaces, VRFs, composites and exports from the config, leaving out the routes of L3-inactive VMIs. */
   private program(config: AgentConfig): void {
-    const networks = new Map(config.networks.map((n) => [n.name, n]));
-    const instances = new Map<string, string>();
-    const exports = new Map<string, ExportedRoute>();
-    const interfaces: LocalInterfaceSpec[] = [];
-    const liveInterfaces = new Set(config.interfaces.map((i) => i.name));
-
-    for (const vmi of config.interfaces) {
-      const network = networks.get(vmi.network);
-      if (!network) {
-        this.log(`${this.name}: interface ${vmi.name} names unknown network ${vmi.network}; skipped`);
-        continue;
-      }
-      const label = this.labels.acquire(`vmi:${vmi.name}`);
-      instances.set(network.routingInstance, network.name);
-      const prefix = `${vmi.address}/32`;
-      const lbFields = loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields);
-      if (this.l3Active(vmi.name)) {
-        exports.set(routeKey(network.routingInstance, prefix), {
-          instance: network.routingInstance,
-          prefix,
-          label,
-          virtualNetwork: network.name,
-          loadBalanceFields: lbFields,
-        });
-      }
-      const floatingIps = config.floatingIps
-        .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
-        .map((f) => ({
-          address: f.address,
-          vrf: networks.get(f.network)!.routingInstance,
-          virtualNetwork: f.network,
-          portMappingsEnable: f.portMappingsEnable,
-          portMappings: f.portMappings.map((m) => ({ protocol: m.protocol, srcPort: m.srcPort, dstPort: m.dstPort })),
-          direction: f.direction,
-        }));
-      interfaces.push({
-        name: vmi.name,
-        vrf: network.routingInstance,
-        ip: vmi.address,
-        mac: vmi.mac,
-        label,
-        virtualNetwork: network.name,
-        hashFields: vmi.hashFields ?? network.hashFields,
-        floatingIps,
-      });
+    const plan = planAgent(config, this.probes.l3Inactive());
+    for (const { interface: name, network } of plan.skipped) {
+      this.log(`${this.name}: interface ${name} names unknown network ${network}; skipped`);
     }
+    for (const key of plan.labelKeys) this.labels.acquire(key);
+    const label = (key: string): number => this.labels.acquire(key);
+    const interfaces: LocalInterfaceSpec[] = plan.interfaces.map(({ labelKey, ...spec }) => ({ ...spec, label: label(labelKey) }));
+    const exports = new Map<string, ExportedRoute>(
+      [...plan.exports].map(([key, { labelKey, ...route }]) => [key, { ...route, label: label(labelKey) }]),
+    );
 
-    // §7.2: the VIP/32 is published once per compute, in the FIP's network: with the member's label when
-    // one local VMI has the floating-ip, with the label of a local composite of them when several do.
-    const composites = new Map<string, PlannedComposite>();
-    const localMembers = new Map<string, string[]>();
-    for (const fip of config.floatingIps) {
-      const local = fip.interfaces.filter((name) => liveInterfaces.has(name) && this.l3Active(name)).sort();
-      const network = networks.get(fip.network);
-      if (local.length === 0 || !network) continue;
-      const vmi = config.interfaces.find((i) => i.name === local[0])!;
-      instances.set(network.routingInstance, network.name);
-      const prefix = `${fip.address}/32`;
-      const compositeKey = `fip:${fip.name}`;
-      localMembers.set(compositeKey, local);
-      let label: number;
-      if (local.length > 1) {
-        label = this.labels.acquire(compositeKey);
-        composites.set(compositeKey, { label, instance: network.routingInstance, prefix, interfaces: local });
-      } else {
-        label = this.labels.acquire(`vmi:${vmi.name}`);
-      }
-      exports.set(routeKey(network.routingInstance, prefix), {
-        instance: network.routingInstance,
-        prefix,
-        label,
-        virtualNetwork: network.name,
-        loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
-      });
-    }
-
-    this.maglevPrefixes = new Set(config.floatingIps.filter((f) => f.maglev).map((f) => `${f.address}/32`));
+    this.maglevPrefixes = plan.maglevPrefixes;
     this.vrouter.setHashFields(config.hashFields, new Map(config.networks.filter((n) => n.hashFields).map((n) => [n.name, n.hashFields!])));
     for (const spec of interfaces) this.vrouter.upsertInterface(spec);
     // programmed before the VIP is published with their labels, so that the reflected item resolves
-    this.programComposites(composites, localMembers);
+    this.programComposites(plan);
 
-    const removedInterfaces = this.vrouter.interfaceNames().filter((n) => !liveInterfaces.has(n));
-    this.instances = instances;
+    const removedInterfaces = this.vrouter.interfaceNames().filter((n) => !plan.liveInterfaces.has(n));
+    this.instances = plan.instances;
     this.exports = exports;
     for (const c of this.channels) if (c.established) this.sync(c);
     for (const name of removedInterfaces) {
@@ -434,124 +290,24 @@ export class VrouterAgent extends EventEmitter {
     }
     this.retireUnreferencedComposites();
     for (const [key] of this.vrfIndexes.entries()) {
-      if (!instances.has(key)) this.vrfIndexes.release(key);
+      if (!plan.instances.has(key)) this.vrfIndexes.release(key);
     }
   }
 
-  // ---- service-health-checks (§7.2 last paragraph) ----
-
-  /** A VMI without a health check is always active; with checks, while none of them has failed it out. */
-  private l3Active(vmi: string): boolean {
-    for (const probe of this.probesOf(vmi)) if (!probe.state.active) return false;
-    return true;
-  }
-
-  private probesOf(vmi: string): HealthProbe[] {
-    return [...this.probes].filter(([key]) => splitKey(key)[0] === vmi).map(([, probe]) => probe);
-  }
-
-  /** Starts a probe per (local VMI, check) of the config, restarts those whose timing changed, stops the rest. */
-  private reconcileProbes(config: AgentConfig): void {
-    const checks = new Map(config.healthChecks.map((check) => [check.name, check]));
-    const wanted = new Map<string, ConfigHealthCheck>();
-    for (const vmi of config.interfaces) {
-      for (const name of vmi.healthChecks ?? []) {
-        const check = checks.get(name);
-        if (check) wanted.set(probeKey(vmi.name, name), check);
-      }
-    }
-    for (const key of [...this.probes.keys()]) if (!wanted.has(key)) this.stopProbe(key);
-    for (const [key, check] of wanted) {
-      const probe = this.probes.get(key);
-      if (!probe) {
-        this.startProbe(key, check, new HealthCheckState(check.maxRetries));
-        continue;
-      }
-      if (probe.check.delay !== check.delay || probe.check.timeout !== check.timeout) {
-        // the counters survive a retiming: a failing workload stays out while its monitor is edited
-        this.stopProbe(key);
-        this.startProbe(key, check, probe.state);
-      } else {
-        probe.check = check;
-      }
-      probe.state.setMaxRetries(check.maxRetries);
-    }
-  }
-
-  private startProbe(key: string, check: ConfigHealthCheck, state: HealthCheckState): void {
-    const probe: HealthProbe = {
-      check,
-      state,
-      interval: setInterval(() => this.sendProbe(key), check.delay * 1000 * this.healthCheckTimeScale),
-      pending: new Set(),
-    };
-    probe.interval.unref();
-    this.probes.set(key, probe);
-  }
-
-  private stopProbe(key: string): void {
-    const probe = this.probes.get(key);
-    if (!probe) return;
-    clearInterval(probe.interval);
-    for (const timer of probe.pending) clearTimeout(timer);
-    this.probes.delete(key);
-  }
-
-  /** A healthy workload answers at once; an unhealthy one does not, and the probe fails at its timeout. */
-  private sendProbe(key: string): void {
-    const probe = this.probes.get(key);
-    if (!probe) return;
-    const [vmi] = splitKey(key);
-    probe.state.probeSent();
-    if (!this.unhealthy.has(vmi)) {
-      this.recordAnswer(vmi, probe, true);
-      return;
-    }
-    const timer = setTimeout(() => {
-      probe.pending.delete(timer);
-      if (this.probes.get(key) === probe) this.recordAnswer(vmi, probe, false);
-    }, probe.check.timeout * 1000 * this.healthCheckTimeScale);
-    timer.unref();
-    probe.pending.add(timer);
-  }
-
-  private recordAnswer(vmi: string, probe: HealthProbe, ok: boolean): void {
-    const wasActive = this.l3Active(vmi);
-    probe.state.answer(ok);
-    const active = this.l3Active(vmi);
-    if (active === wasActive || !this.config) return;
-    this.log(`${this.name}: ${vmi} is L3-${active ? 'active again' : `inactive (${probe.check.name}: ${probe.state.failuresInRow} failed probes)`}`);
+  private onHealthTransition(vmi: string, active: boolean, check: string, failuresInRow: number): void {
+    if (!this.config) return;
+    this.log(`${this.name}: ${vmi} is L3-${active ? 'active again' : `inactive (${check}: ${failuresInRow} failed probes)`}`);
     this.program(this.config);
     this.emit('health', vmi, active);
   }
 
   /** Sets what a local workload answers to probes (the simulator's stand-in for a VM that stops serving). */
   setWorkloadHealth(vmi: string, healthy: boolean): WorkloadHealth {
-    if (healthy) this.unhealthy.delete(vmi);
-    else this.unhealthy.add(vmi);
-    return this.workloadHealth(vmi);
+    return this.probes.setWorkloadHealth(vmi, healthy);
   }
 
   workloadHealth(vmi: string): WorkloadHealth {
-    const probes = [...this.probes].filter(([key]) => splitKey(key)[0] === vmi).map(([key, probe]) => [splitKey(key)[1], probe] as const);
-    return {
-      workload: vmi,
-      healthy: !this.unhealthy.has(vmi),
-      l3Active: this.l3Active(vmi),
-      probesSent: probes.reduce((n, [, p]) => n + p.state.probesSent, 0),
-      failuresInRow: probes.reduce((n, [, p]) => Math.max(n, p.state.failuresInRow), 0),
-      checks: probes.map(([name, p]) => ({
-        name,
-        monitorType: p.check.monitorType,
-        delay: p.check.delay,
-        timeout: p.check.timeout,
-        maxRetries: p.check.maxRetries,
-        ...(p.check.urlPath === undefined ? {} : { urlPath: p.check.urlPath }),
-        probesSent: p.state.probesSent,
-        failuresInRow: p.state.failuresInRow,
-        active: p.state.active,
-      })),
-    };
+    return this.probes.workloadHealth(vmi);
   }
 
   /** Whether the current config has this local VMI. */
@@ -559,19 +315,24 @@ export class VrouterAgent extends EventEmitter {
     return this.config?.interfaces.some((i) => i.name === vmi) ?? false;
   }
 
+  // ---- local-ECMP composites (docs/protocol.md §7.2) ----
+
   /**
    * Installs the planned composites; one that is no longer planned keeps its label and forwards to the
    * floating-ip's remaining local VMIs until no control-node item names it (retireUnreferencedComposites).
    */
-  private programComposites(planned: Map<string, PlannedComposite>, localMembers: Map<string, string[]>): void {
-    for (const [key, c] of planned) {
-      const result = this.vrouter.setLocalComposite(c.label, c.instance, c.prefix, c.interfaces);
-      if (!result.ok) this.log(`${this.name}: local composite for ${c.prefix} (label ${c.label}) not programmed: ${result.error}`);
+  private programComposites(plan: AgentPlan): void {
+    const planned = new Map<string, ProgrammedComposite>();
+    for (const [key, c] of plan.composites) {
+      const composite: ProgrammedComposite = { ...c, label: this.labels.acquire(key) };
+      planned.set(key, composite);
+      const result = this.vrouter.setLocalComposite(composite.label, c.instance, c.prefix, c.interfaces);
+      if (!result.ok) this.log(`${this.name}: local composite for ${c.prefix} (label ${composite.label}) not programmed: ${result.error}`);
       this.retiring.delete(key);
     }
     for (const [key, c] of [...this.composites, ...this.retiring]) {
       if (planned.has(key)) continue;
-      const remaining = localMembers.get(key) ?? [];
+      const remaining = plan.localMembers.get(key) ?? [];
       if (remaining.length === 0) {
         this.dropComposite(key, c);
         continue;
@@ -582,7 +343,7 @@ export class VrouterAgent extends EventEmitter {
     this.composites = planned;
   }
 
-  private dropComposite(key: string, c: PlannedComposite): void {
+  private dropComposite(key: string, c: ProgrammedComposite): void {
     this.vrouter.removeLocalComposite(c.label);
     this.labels.release(key);
     this.retiring.delete(key);
@@ -591,170 +352,24 @@ export class VrouterAgent extends EventEmitter {
   /** Removes the retiring composites whose label no control node's item (current or stale) still carries. */
   private retireUnreferencedComposites(): void {
     for (const [key, c] of this.retiring) {
-      const named = this.channels.some((channel) => [channel.received, channel.staleEntries].some((tables) =>
-        tables.get(c.instance)?.get(c.prefix)?.nextHops.some((nh) => nh.address === this.address && nh.label === c.label) === true));
+      const named = this.received.anyNextHop(c.instance, c.prefix, (nh) => nh.address === this.address && nh.label === c.label);
       if (!named) this.dropComposite(key, c);
     }
   }
 
-  /** Brings one control node up to date: subscribe before publishing, withdraw before unsubscribing (§3.1). */
+  // ---- what the agent publishes ----
+
+  /** Brings one control node up to date (./route-export.ts). */
   private sync(channel: ControlChannel): void {
-    const send = (raw: string): void => {
-      channel.client.send(raw);
-    };
-    for (const instance of this.instances.keys()) {
-      if (channel.subscribed.has(instance)) continue;
-      const instanceId = this.vrfIndexes.acquire(instance);
-      send(encodeSubscribe({ from: this.name, instance, instanceId }));
-      channel.subscribed.set(instance, instanceId);
-    }
-    for (const [key, route] of this.exports) {
-      const fingerprint = `${route.label}|${route.virtualNetwork}|${route.loadBalanceFields.join(',')}`;
-      if (channel.published.get(key) === fingerprint) continue;
-      send(encodeRoutePublish({ from: this.name, instance: route.instance, entry: this.exportEntry(route), seq: this.nextSeq() }));
-      channel.published.set(key, fingerprint);
-    }
-    for (const key of [...channel.published.keys()]) {
-      if (this.exports.has(key)) continue;
-      const [instance, prefix] = key.split('\u0000');
-      const withdrawn: ExportedRoute = { instance, prefix, label: 0, virtualNetwork: '', loadBalanceFields: [] };
-      send(encodeRoutePublish({ from: this.name, instance, entry: this.exportEntry(withdrawn), seq: this.nextSeq(), withdraw: true }));
-      channel.published.delete(key);
-    }
-    for (const [instance, instanceId] of [...channel.subscribed]) {
-      if (this.instances.has(instance)) continue;
-      send(encodeUnsubscribe({ from: this.name, instance, instanceId }));
-      channel.subscribed.delete(instance);
-      const prefixes = new Set([...(channel.received.get(instance)?.keys() ?? []), ...(channel.staleEntries.get(instance)?.keys() ?? [])]);
-      channel.received.delete(instance);
-      channel.staleEntries.delete(instance);
-      for (const prefix of prefixes) this.refresh(instance, prefix);
-    }
-    if (!channel.endOfRibSent) {
-      send(encodeEndOfRib({ from: this.name, to: `${CONTROL_NODE_JID}/bgp-peer` }));
-      channel.endOfRibSent = true;
-    }
-  }
-
-  private seq = 0;
-  private nextSeq(): number {
-    return ++this.seq;
-  }
-
-  /** §3.2 / §7.2: next-hop = own address, the VMI's label, LOCAL_PREF 200, sequence 0. */
-  private exportEntry(route: ExportedRoute): XmppRouteEntry {
-    return {
-      af: 1,
-      safi: 1,
-      prefix: route.prefix,
-      nextHops: [
-        {
-          af: 1,
-          address: this.address,
-          mac: this.mac,
-          label: route.label,
-          vni: 0,
-          encapsulations: route.label === 0 ? ['gre', 'udp', 'vxlan'] : ['gre', 'udp'],
-          virtualNetwork: route.virtualNetwork,
-          tags: [],
-          localSequenceNumber: 0,
-        },
-      ],
-      version: 1,
-      virtualNetwork: '',
-      mobility: { seqno: 0, sticky: false },
-      sequenceNumber: 0,
-      securityGroups: [],
-      communityTags: [],
-      localPreference: route.label === 0 ? 0 : LOCAL_PREF_HIGH,
-      med: 0,
-      loadBalance: { fields: route.loadBalanceFields, decision: 'field-hash' },
-      subProtocol: 'interface',
-    };
-  }
-
-  // ---- routes reflected by the control nodes → FIB ----
-
-  private learn(channel: ControlChannel, instance: string, entry: XmppRouteEntry): void {
-    let table = channel.received.get(instance);
-    if (!table) channel.received.set(instance, (table = new Map()));
-    table.set(entry.prefix, entry);
-    this.refresh(instance, entry.prefix);
-  }
-
-  private unlearn(channel: ControlChannel, instance: string, prefix: string): void {
-    channel.received.get(instance)?.delete(prefix);
-    this.refresh(instance, prefix);
-  }
-
-  /** Moves what the channel's session told us into its stale table (merged with older stale entries). */
-  private ageReceived(channel: ControlChannel): void {
-    for (const [instance, table] of channel.received) {
-      let stale = channel.staleEntries.get(instance);
-      if (!stale) channel.staleEntries.set(instance, (stale = new Map()));
-      for (const [prefix, entry] of table) stale.set(prefix, entry);
-    }
-    channel.received.clear();
-  }
-
-  private keysOf(tables: Map<string, Map<string, XmppRouteEntry>>): string[] {
-    const keys: string[] = [];
-    for (const [instance, table] of tables) for (const prefix of table.keys()) keys.push(routeKey(instance, prefix));
-    return keys;
-  }
-
-  /** End-of-RIB (or the sweep timer): the session's table is complete, older entries go. */
-  private sweepStale(channel: ControlChannel): void {
-    if (channel.sweepTimer) clearTimeout(channel.sweepTimer);
-    channel.sweepTimer = null;
-    if (channel.established) channel.synced = true;
-    const keys = this.keysOf(channel.staleEntries);
-    channel.staleEntries.clear();
-    for (const key of keys) this.refresh(...splitKey(key));
-  }
-
-  /**
-   * What one channel contributes for a prefix and how much to trust it: a synced session's entry (0), a
-   * session still re-learning its table (1: its older entry stays in force until End-of-RIB, so that a
-   * control node coming back with a partial table does not shrink ECMP sets), a lost session's (2).
-   */
-  private channelEntry(channel: ControlChannel, instance: string, prefix: string): { rank: number; entry: XmppRouteEntry } | undefined {
-    const fresh = channel.received.get(instance)?.get(prefix);
-    const stale = channel.staleEntries.get(instance)?.get(prefix);
-    if (channel.established && channel.synced) return fresh ? { rank: 0, entry: fresh } : undefined;
-    const entry = stale ?? fresh;
-    if (!entry) return undefined;
-    return { rank: channel.established ? 1 : 2, entry };
-  }
-
-  /** The route the FIB uses: the most trusted channel's entry, control nodes in configured order on a tie. */
-  private effectiveEntry(instance: string, prefix: string): XmppRouteEntry | undefined {
-    let best: { rank: number; entry: XmppRouteEntry } | undefined;
-    for (const channel of this.channels) {
-      const candidate = this.channelEntry(channel, instance, prefix);
-      if (candidate && (!best || candidate.rank < best.rank)) best = candidate;
-    }
-    return best?.entry;
-  }
-
-  private refresh(instance: string, prefix: string): void {
-    const entry = this.effectiveEntry(instance, prefix);
-    // §5: the agent ignores received next-hops with label 0.
-    const nextHops: RemoteNextHop[] = (entry?.nextHops ?? [])
-      .filter((nh) => nh.label !== 0)
-      .slice(0, MAX_ECMP_MEMBERS)
-      .map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations }));
-    if (nextHops.length === 0) {
-      this.vrouter.deleteRoute(instance, prefix);
-    } else {
-      const fields = entry!.loadBalance.fields;
-      this.vrouter.setRoute(instance, prefix, nextHops, {
-        loadBalanceFields: fields.length > 0 ? fields.map((f) => LOAD_BALANCE_TO_HASH[f]) : undefined,
-        maglev: this.maglevPrefixes.has(prefix),
-      });
-    }
-    if (this.retiring.size > 0) this.retireUnreferencedComposites();
-    this.emit('route', instance, prefix);
+    syncControlNode(channel.publishedState, this.instances, this.exports, {
+      from: this.name,
+      address: this.address,
+      mac: this.mac,
+      instanceId: (instance) => this.vrfIndexes.acquire(instance),
+      nextSeq: () => ++this.seq,
+      send: (raw) => channel.client.send(raw),
+      unsubscribed: (instance) => this.received.dropInstance(channel.index, instance),
+    });
   }
 
   // ---- introspection ----
@@ -768,10 +383,10 @@ export class VrouterAgent extends EventEmitter {
         controlNode: c.endpoint.name,
         server: `${c.endpoint.host}:${c.endpoint.port}`,
         established: c.established,
-        subscriptions: [...c.subscribed].map(([instance, instanceId]) => ({ instance, instanceId })),
-        published: c.published.size,
-        received: [...c.received.values()].reduce((n, t) => n + t.size, 0),
-        stale: [...c.staleEntries.values()].reduce((n, t) => n + t.size, 0),
+        subscriptions: [...c.publishedState.subscribed].map(([instance, instanceId]) => ({ instance, instanceId })),
+        published: c.publishedState.published.size,
+        received: this.received.receivedCount(c.index),
+        stale: this.received.staleCount(c.index),
         synced: c.synced,
       })),
       labels: this.labels.entries().filter(([key]) => key.startsWith('vmi:')).map(([key, label]) => ({ interface: key.slice(4), label })),
@@ -779,30 +394,13 @@ export class VrouterAgent extends EventEmitter {
         .map(([key, c, retiring]) => ({ floatingIp: key.slice(4), instance: c.instance, prefix: c.prefix, label: c.label, interfaces: [...c.interfaces], retiring })),
       vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
       exports: [...this.exports.values()].map((r) => ({ instance: r.instance, prefix: r.prefix, label: r.label })),
-      health: [...new Set([...this.probes.keys()].map((key) => splitKey(key)[0]))].map((vmi) => this.workloadHealth(vmi)),
+      health: this.probes.probedVmis().map((vmi) => this.workloadHealth(vmi)),
     };
   }
 
   /** The routes received from each control node, per VRF, as the agent holds them. */
   receivedRoutes(instance?: string): ReceivedRoute[] {
-    const out: ReceivedRoute[] = [];
-    for (const c of this.channels) {
-      for (const [stale, tables] of [[false, c.received], [true, c.staleEntries]] as const) {
-        for (const [vrf, table] of tables) {
-          if (instance && vrf !== instance) continue;
-          for (const [prefix, entry] of table) {
-            out.push({
-              controlNode: c.endpoint.name,
-              instance: vrf,
-              prefix,
-              stale,
-              nextHops: entry.nextHops.map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations })),
-            });
-          }
-        }
-      }
-    }
-    return out;
+    return this.received.list(instance);
   }
 }
 
@@ -821,18 +419,10 @@ export interface AgentStatus {
     synced: boolean;
   }[];
   labels: { interface: string; label: number }[];
-  /** §7.2: local-ECMP composites; a retiring one is no longer advertised but still named by a control node's item */
+  /** docs/protocol.md §7.2: local-ECMP composites; a retiring one is no longer advertised but still named by a control node's item */
   localComposites: { floatingIp: string; instance: string; prefix: string; label: number; interfaces: string[]; retiring: boolean }[];
   vrfs: { instance: string; network: string; index: number | null }[];
   exports: { instance: string; prefix: string; label: number }[];
   /** The local VMIs a service-health-check probes. */
   health: WorkloadHealth[];
-}
-
-export interface ReceivedRoute {
-  controlNode: string;
-  instance: string;
-  prefix: string;
-  stale: boolean;
-  nextHops: RemoteNextHop[];
 }

@@ -72,6 +72,15 @@ describe('bgp bad input: RFC 7606 decisions of the decoder', () => {
       expect(decodeUpdate(update(attrs)).treatAsWithdraw, attrs).to.equal(true);
     }
   });
+  it('treat-as-withdraw: an attribute overrunning the list after a parsed MP_REACH (RFC 7606 §4)', () => {
+    // LOCAL_PREF claims 9 bytes where 4 remain: the VPN NLRI was already located, so it is withdrawn, no reset.
+    const u = decodeUpdate(update(`${ORIGIN} ${AS_PATH} ${MP_REACH_VPN} 40 05 09 00000064`));
+    expect(u.treatAsWithdraw).to.equal(true);
+    expect(u.problems.map((p) => [p.action, p.attributeType])).to.deep.equal([['treat-as-withdraw', 5]]);
+    expect(u.mpReach?.nlri).to.deep.include({ family: 'inet-vpn' });
+    // Before any MP attribute the NLRI cannot be located: still a session reset.
+    expect(protocolError(() => decodeMessage(update(`${ORIGIN} ${AS_PATH} 40 05 09 00000064`, '18 0a0909'))).subcode).to.equal(1);
+  });
   it('attribute-discard: bad ATOMIC_AGGREGATE or AGGREGATOR, repeated attribute', () => {
     for (const attrs of [
       `${ORIGIN} ${AS_PATH} 40 06 01 00 ${MP_REACH_VPN}`,
@@ -203,6 +212,20 @@ describe('bgp bad input on live sessions', function () {
     expect(status.state).to.equal('established');
     expect(status.counters.malformedUpdates).to.equal(1);
     expect(status.lastError).to.match(/treat-as-withdraw/);
+    healthyUnaffected();
+  });
+
+  it('an overrun after MP_REACH withdraws the route and keeps the session', async () => {
+    const { speaker, ip, healthyUnaffected, badPeer } = await setup();
+    const p = await badPeer();
+    const learned = waitForEvent<[unknown, RouteUpdate]>(speaker, 'update', (_p, u) => u.reach.length === 1 && u.reach[0]!.rd === '10.0.0.11:3');
+    p.send(update(`${ORIGIN} ${AS_PATH} ${LOCAL_PREF} ${MP_REACH_VPN}`));
+    await learned;
+    const withdrawn = waitForEvent<[unknown, RouteUpdate]>(speaker, 'update', (_p, u) => u.withdraw.length === 1);
+    p.send(update(`${ORIGIN} ${AS_PATH} ${MP_REACH_VPN} 40 05 09 00000064`));
+    expect((await withdrawn)[1].withdraw).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32' }]);
+    expect(speaker.peer(ip(2))!.status().state).to.equal('established');
+    expect(p.notifications()).to.deep.equal([]);
     healthyUnaffected();
   });
 

@@ -126,6 +126,11 @@ describe('bgp codec', () => {
     it('rejects a prefix longer than 32 bits', () => {
       expect(() => decodeVpnNlri(hex('79 000111 0001 0a00000b 0003 0a0a0064 00'), false)).to.throw(BgpProtocolError);
     });
+    it('reads one label whatever its bottom-of-stack bit says (no Multiple Labels capability, RFC 8277 §2.2)', () => {
+      // Label 0x5902 with S = 0, RD 2:42, prefix 10.88.42.0/24 — the S bit must not make the RD a second label.
+      const routes = decodeVpnNlri(hex('70 059020 0000 0002 0000002a 0a582a'), false);
+      expect(routes).to.deep.equal([{ rd: '2:42', prefix: '10.88.42.0/24', label: 0x5902 }]);
+    });
     it('clears bits past the prefix length', () => {
       expect(decodeVpnNlri(hex('70 000111 0000fc0000000001 0a0a01'), false)[0]!.prefix).to.equal('10.10.1.0/24');
     });

@@ -104,8 +104,16 @@ describe('ecmpsim CLI', function () {
       expect(nodes.code, nodes.stderr).to.equal(0);
       expect(nodes.stdout).to.match(/control-1/).and.match(/compute-6/);
       const routes = await ecmpsim(['--api', api, 'routes', 'control-1', '--vrf', 'default-domain:demo:svc-vn', '--prefix', '30.30.30.100/32', '--json']);
-      const parsed = JSON.parse(routes.stdout) as { paths: { rd: string }[] }[];
+      const parsed = JSON.parse(routes.stdout) as { paths: { rd: string; reason: { step: string; detail: string } }[] }[];
       expect(parsed[0].paths.map((p) => p.rd).sort()).to.deep.equal(['127.0.21.2:2', '127.0.21.3:2']);
+      // Best-path reasons: the best path, then the other member of the native LB's ECMP set.
+      expect(parsed[0].paths.map((p) => p.reason)).to.deep.equal([
+        { step: 'best', detail: 'best path' },
+        { step: 'ecmp', detail: 'ECMP: tie up to MED' },
+      ]);
+      const human = await ecmpsim(['--api', api, 'routes', 'control-1', '--vrf', 'default-domain:demo:svc-vn', '--prefix', '30.30.30.100/32']);
+      expect(human.code, human.stderr).to.equal(0);
+      expect(human.stdout).to.match(/\breason\b/).and.match(/best path/).and.match(/ECMP: tie up to MED/);
       const fib = await ecmpsim(['--api', api, 'fib', 'compute-1', '--prefix', '30.30.30.100/32']);
       expect(fib.stdout).to.match(/\[0\] 127\.0\.21\.\d label \d+/).and.match(/\[1\] 127\.0\.21\.\d label \d+/);
     });

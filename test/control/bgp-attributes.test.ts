@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { encodeExtendedCommunities } from '../../src/bgp/extended-communities.ts';
 import { decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
 import { fromBgpAttributes, ribRouteDistinguisher, toBgpAttributes } from '../../src/control/bgp-attributes.ts';
-import { isDuplicateNextHop, medForXmppPath } from '../../src/rib/index.ts';
-import { makePath, normalizeAttributes, type PathAttributes } from '../../src/rib/path.ts';
+import { isDuplicateNextHop } from '../../src/control/agent-items.ts';
+import { makePath, medForXmppPath, normalizeAttributes, type PathAttributes } from '../../src/rib/index.ts';
 
 const ASN = 64512;
 

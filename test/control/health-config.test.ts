@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { agentConfigFor, type ConfigView } from '../../src/control/agent-config.ts';
 import { configSource } from '../../src/control/config-source.ts';
+import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { ConfigDecodeError, decodeAgentConfig, encodeAgentConfig, type AgentConfig } from '../../src/xmpp/config-stanza.ts';
 
@@ -10,7 +11,7 @@ const VN = 'default-domain:demo:svc-vn';
 const GLOBALS = { hashFields: [], encapsulationPriorities: ['MPLSoUDP'] };
 
 function store(): ConfigStore {
-  const s = new ConfigStore();
+  const s = new ConfigStore({ reconcile: nativeDriverHook });
   s.batch(() => {
     s.createVirtualNetwork({ name: VN, subnets: ['30.30.30.0/24'] });
     for (const [name, compute, address] of [['client', 'compute-1', '30.30.30.2'], ['web-a', 'compute-2', '30.30.30.10'], ['web-b', 'compute-3', '30.30.30.11'], ['web-c', 'compute-3', '30.30.30.12']]) {

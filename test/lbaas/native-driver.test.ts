@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { nativeHealthCheckName, reconcileNativeLoadBalancers, type NativeDriverInput } from '../../src/lbaas/native-driver.ts';
+import { nativeDriverHook, nativeHealthCheckName, reconcileNativeLoadBalancers, type NativeDriverInput } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import type { PortMapping } from '../../src/model/objects.ts';
 
@@ -7,7 +7,7 @@ const VN = 'default-domain:demo:svc-vn';
 
 /** client + web-a/b/c on their computes, lb1 (VIP .100) TCP 80 → pool1 with web-a and web-b on 8080. */
 function demoStore(): ConfigStore {
-  const store = new ConfigStore({ asn: 64512 });
+  const store = new ConfigStore({ asn: 64512, reconcile: nativeDriverHook });
   store.batch(() => {
     store.createVirtualNetwork({ name: VN, subnets: ['30.30.30.0/24'] });
     const workloads: [string, string, string][] = [

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/model/config-error.ts';
+import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore, type ConfigChange } from '../../src/model/config-store.ts';
 
 const VN = 'default-domain:demo:svc-vn';
 
 function storeWithNetwork(asn = 64512): ConfigStore {
-  const store = new ConfigStore({ asn });
+  const store = new ConfigStore({ asn, reconcile: nativeDriverHook });
   store.createVirtualNetwork({ name: VN, subnets: ['30.30.30.0/24'] });
   return store;
 }
@@ -166,7 +167,7 @@ describe('model/config store', () => {
 
   describe('IPAM through the store', () => {
     it('allocates, refuses duplicates and reserved addresses, releases on delete, reports a full subnet', () => {
-      const store = new ConfigStore();
+      const store = new ConfigStore({ reconcile: nativeDriverHook });
       store.createVirtualNetwork({ name: VN, subnets: ['10.0.0.0/29'] });
       workload(store, 'a');
       expect(store.get('instance-ip', 'a')?.address).to.equal('10.0.0.2');

@@ -34,7 +34,7 @@ const decidedUpToMed: Row[] = [
   },
 ];
 
-describe('rib/path-selection: PathCompare steps (§6.4)', () => {
+describe('rib/path-selection: PathCompare steps (docs/protocol.md §6.4)', () => {
   for (const row of decidedUpToMed) {
     it(`step ${row.step}: decides the best path and breaks ECMP equality`, () => {
       expect(compareUpToMed(row.winner, row.loser, row.options)).to.be.lessThan(0);
@@ -90,7 +90,7 @@ describe('rib/path-selection: tie-breaks after MED (best path only)', () => {
   }
 });
 
-describe('rib/path: the MED rule at XMPP ingest (§6.2)', () => {
+describe('rib/path: the MED rule at XMPP ingest (docs/protocol.md §6.2)', () => {
   const rows: Array<[med: number, lp: number, expected: number | undefined]> = [
     [0, 100, 200],
     [0, 200, 100],

@@ -86,7 +86,7 @@ describe('rib/rib: BGP VPN ingest (shared attributes, validation, views)', () =>
       ['gw-1', false],
     ]);
     expect(Object.keys(view)).to.deep.equal(['table', 'rd', 'prefix', 'paths']);
-    expect(Object.keys(view.paths[0])).to.deep.equal(['peer', 'rd', 'label', 'nextHop', 'best', 'multipath', 'attrs']);
+    expect(Object.keys(view.paths[0])).to.deep.equal(['peer', 'rd', 'label', 'nextHop', 'best', 'multipath', 'reason', 'attrs']);
     rib.removeVpnPath('10.1.0.1:1', '20.0.0.1/32', 'gw-2');
     expect(rib.route(VPN_TABLE, '20.0.0.1/32', '10.1.0.1:1')!.paths.map((p) => [p.peer.name, p.best])).to.deep.equal([['gw-1', true]]);
   });

@@ -28,15 +28,23 @@ function vpnPath(peer: PeerRef, rd: string, routeTargets: string[], prefix = VIP
   return { peer, rd, prefix, label: 500, nextHop: peer.address, attrs: { localPref: 100, routeTargets, encapsulations: ['gre'], vnIndex: 5 } };
 }
 
+/** The next hops of the route's multipath set: what an agent's <item> is built from. */
 function nextHops(rib: Rib, instance: string, prefix = VIP): string[] {
-  return rib.agentRouteItem(instance, prefix)?.nextHops.map((nh) => `${nh.address}/${nh.label}`) ?? [];
+  return rib.multipathPaths(instanceTableName(instance), prefix).map((p) => `${p.nextHop}/${p.label}`);
+}
+
+/** The best path's next hop, label and origin VN (by name, or by index through the RIB's instances). */
+function bestHop(rib: Rib, instance: string, prefix = VIP): { address: string; label: number; virtualNetwork: string | undefined } | undefined {
+  const best = rib.multipathPaths(instanceTableName(instance), prefix)[0];
+  if (best === undefined) return undefined;
+  return { address: best.nextHop, label: best.label, virtualNetwork: best.attrs.virtualNetwork || rib.virtualNetworkName(best.attrs.vnIndex) };
 }
 
 function keys(changes: readonly RouteChange[]): string[] {
   return changes.map((c) => `${c.table} ${c.rd ?? '-'} ${c.prefix}`).sort();
 }
 
-describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
+describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (docs/protocol.md §6.1)', () => {
   it("copies an agent's path into bgp.l3vpn.0 with the VRF's export targets and VN index", () => {
     const rib = new Rib();
     rib.createInstance(svcInstance({ exportTargets: [SVC_RT, 'target:64512:9'] }));
@@ -61,7 +69,7 @@ describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
     const client = rib.route(instanceTableName(CLIENT), VIP);
     expect(client?.paths.map((p) => [p.peer.name, p.replicatedFrom])).to.deep.equal([['compute-1', VPN_TABLE]]);
     expect(rib.route(instanceTableName('other:other'), VIP)).to.equal(undefined);
-    expect(rib.agentRouteItem(CLIENT, VIP)?.nextHops[0]).to.include({ address: '127.0.20.1', label: 17, virtualNetwork: 'default-domain:demo:svc-vn' });
+    expect(bestHop(rib, CLIENT)).to.include({ address: '127.0.20.1', label: 17, virtualNetwork: 'default-domain:demo:svc-vn' });
   });
 
   it('secondary paths follow their primary through change and delete', () => {
@@ -76,7 +84,7 @@ describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
     expect(rib.route(instanceTableName(SVC), VIP)).to.equal(undefined);
     expect(rib.route(VPN_TABLE, VIP, '127.0.20.1:3')).to.equal(undefined);
     expect(rib.route(instanceTableName(CLIENT), VIP)).to.equal(undefined);
-    expect(rib.agentRouteItem(CLIENT, VIP)).to.equal(null);
+    expect(rib.multipathPaths(instanceTableName(CLIENT), VIP)).to.deep.equal([]);
     expect(rib.routes(VPN_TABLE)).to.deep.equal([]);
   });
 
@@ -101,7 +109,7 @@ describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
     rib.addVpnPath(vpnPath(gw, '127.0.30.1:1', [SVC_RT]));
     expect(rib.route(instanceTableName(SVC), VIP)?.paths.map((p) => p.peer.name)).to.deep.equal(['gw-1']);
     expect(rib.route(instanceTableName(CLIENT), VIP)?.paths.map((p) => p.peer.name)).to.deep.equal(['gw-1']);
-    expect(rib.agentRouteItem(SVC, VIP)?.nextHops[0]).to.include({ address: '127.0.30.1', label: 500, virtualNetwork: 'default-domain:demo:svc-vn' });
+    expect(bestHop(rib, SVC)).to.include({ address: '127.0.30.1', label: 500, virtualNetwork: 'default-domain:demo:svc-vn' });
     rib.removeVpnPath('127.0.30.1:1', VIP, 'gw-1');
     expect(rib.route(instanceTableName(SVC), VIP)).to.equal(undefined);
     expect(rib.route(instanceTableName(CLIENT), VIP)).to.equal(undefined);
@@ -118,7 +126,7 @@ describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
     expect(nextHops(rib, SVC)).to.deep.equal(['127.0.30.1/500', '127.0.20.2/501']);
   });
 
-  it("collapses an agent's path and the same path learned back over iBGP into one next hop", () => {
+  it("keeps an agent's path and the same path learned back over iBGP both in the ECMP set (the agent's <item> collapses them: test/control/agent-items)", () => {
     const rib = new Rib();
     rib.createInstance(svcInstance());
     rib.addPath(SVC, published(1));
@@ -136,7 +144,7 @@ describe('rib/rib: VRF → bgp.l3vpn.0 → importing VRFs (§6.1)', () => {
       ['compute-1', true],
       ['control-2', true],
     ]);
-    expect(nextHops(rib, SVC)).to.deep.equal(['127.0.20.1/17']);
+    expect(nextHops(rib, SVC)).to.deep.equal(['127.0.20.1/17', '127.0.20.1/17']);
   });
 });
 
@@ -187,7 +195,7 @@ describe('rib/rib: route-target import when VRFs come and go', () => {
     expect(rib.routes(VPN_TABLE).map((r) => r.prefix)).to.deep.equal([VIP]);
     expect(rib.route(instanceTableName(SVC), '40.0.0.2/32')).to.equal(undefined);
     expect(rib.peerPathCounts()).to.deep.equal([{ peer: 'compute-1', primary: 1, secondary: 1, routeTargetMemberships: 0 }]);
-    expect(rib.agentRouteItem(CLIENT, '40.0.0.2/32')).to.equal(null);
+    expect(rib.multipathPaths(instanceTableName(CLIENT), '40.0.0.2/32')).to.deep.equal([]);
     rib.createInstance(clientInstance());
     expect(nextHops(rib, CLIENT)).to.deep.equal(['127.0.20.1/17']);
   });
@@ -206,8 +214,8 @@ describe('rib/rib: bulk removal by peer', () => {
     const changes = rib.removePeer('compute-1');
     expect(nextHops(rib, SVC)).to.deep.equal(['127.0.20.2/18']);
     expect(nextHops(rib, CLIENT)).to.deep.equal(['127.0.20.2/18']);
-    expect(rib.agentRouteItem(SVC, '30.30.30.11/32')).to.equal(null);
-    expect(rib.agentRouteItem(CLIENT, '30.30.30.11/32')).to.equal(null);
+    expect(rib.multipathPaths(instanceTableName(SVC), '30.30.30.11/32')).to.deep.equal([]);
+    expect(rib.multipathPaths(instanceTableName(CLIENT), '30.30.30.11/32')).to.deep.equal([]);
     expect(rib.peerPathCounts().map((c) => c.peer)).to.deep.equal(['compute-2']);
     expect(keys(changes)).to.deep.equal(
       [
@@ -319,7 +327,7 @@ describe('rib/rib: change notifications', () => {
   });
 });
 
-describe('rib/rib: bgp.rtarget.0 (RT-constrain, §6.6)', () => {
+describe('rib/rib: bgp.rtarget.0 (RT-constrain, docs/protocol.md §6.6)', () => {
   it('answers which peers want a route carrying given targets', () => {
     const rib = new Rib();
     const gw1 = bgpPeer(1);

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';
 import type { ApiHandler } from '../../src/inspect/api-router.ts';
+import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { VrouterAgent, type WorkloadHealth } from '../../src/vrouter/agent.ts';
 import { agentApi, type LocalWorkload } from '../../src/vrouter/agent-api.ts';
@@ -45,7 +46,7 @@ describe('agent: service-health-checks make failing members L3-inactive (§7.2, 
   const apis = new Map<Compute, ApiHandler>();
 
   before(async () => {
-    store = new ConfigStore();
+    store = new ConfigStore({ reconcile: nativeDriverHook });
     store.batch(() => {
       store.createVirtualNetwork({ name: VN, subnets: ['30.30.30.0/24'] });
       for (const w of WORKLOADS) {

@@ -1,18 +1,19 @@
 /**
- * What the control node sends an agent for one VRF prefix (§4.1, §5, §6.5): the best path's next hop
- * first, then every following ECMP-equal path's, duplicates dropped, entry attributes from the best path.
+ * What the control node sends an agent for one VRF prefix (docs/protocol.md §4.1, §5, §6.5): the best
+ * path's next hop first, then every following ECMP-equal path's, duplicates dropped, entry attributes
+ * from the best path. Owns the shape of the XMPP `<item>` content; not its encoding (src/xmpp) and not
+ * path selection (the RIB's multipathSet decides which paths take part).
  */
-import type { LoadBalance, Path } from './path.ts';
-import { isEcmpEqual, type PathSelectionOptions } from './path-selection.ts';
+import { instanceTableName, type LoadBalance, type Path, type Rib } from '../rib/index.ts';
 
 export interface AgentNextHop {
   readonly address: string;
-  /** Always '' toward agents for inet routes (§5); the path's router MAC only counts for de-duplication. */
+  /** Always '' toward agents for inet routes (docs/protocol.md §5); the path's router MAC only counts for de-duplication. */
   readonly mac: string;
   readonly label: number;
-  /** The path's encapsulations; 'gre' alone when it has none and a non-zero label (§5). */
+  /** The path's encapsulations; 'gre' alone when it has none and a non-zero label (docs/protocol.md §5). */
   readonly encapsulations: readonly string[];
-  /** Origin VN name, or 'unresolved' when the path's origin VN is unknown (§5). */
+  /** Origin VN name, or 'unresolved' when the path's origin VN is unknown (docs/protocol.md §5). */
   readonly virtualNetwork: string;
   readonly tags: readonly number[];
 }
@@ -35,20 +36,6 @@ export interface AgentRouteItem {
   readonly loadBalance: LoadBalance | undefined;
 }
 
-/**
- * The paths whose next hops go to agents: best first, then each following path while it stays
- * ECMP-equal to the best. `sortedPaths` must be in path-selection order. Empty when no path is feasible.
- */
-export function multipathSet(sortedPaths: readonly Path[], options: PathSelectionOptions = {}): Path[] {
-  const best = sortedPaths[0];
-  if (best === undefined || !best.attrs.feasible) return [];
-  const chosen = [best];
-  for (let i = 1; i < sortedPaths.length && isEcmpEqual(best, sortedPaths[i], options); i++) {
-    chosen.push(sortedPaths[i]);
-  }
-  return chosen;
-}
-
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
@@ -58,7 +45,7 @@ function sortedCopy<T extends string | number>(values: readonly T[]): T[] {
 }
 
 /**
- * The §6.5 duplicate rule. Encap and tag lists are compared as sets: a path learned back over BGP
+ * The docs/protocol.md §6.5 duplicate rule. Encap and tag lists are compared as sets: a path learned back over BGP
  * rebuilds them from extended communities, whose order need not match the agent's.
  */
 export function isDuplicateNextHop(a: Path, b: Path): boolean {
@@ -83,16 +70,16 @@ function agentNextHop(path: Path, resolveVn: VirtualNetworkResolver): AgentNextH
 }
 
 /**
- * The `<item>` for a route whose paths are given in selection order, or null when no path is
- * feasible (the control node then sends `<retract>`, §4.2).
+ * The `<item>` for a route whose multipath set (the RIB's multipathSet: best first, then the ECMP-equal
+ * paths) is `multipath`, or null when the set is empty: no path is feasible and the control node sends
+ * `<retract>` (docs/protocol.md §4.2).
  */
 export function agentRouteItem(
   prefix: string,
-  sortedPaths: readonly Path[],
+  multipath: readonly Path[],
   resolveVn: VirtualNetworkResolver = () => undefined,
-  options: PathSelectionOptions = {},
 ): AgentRouteItem | null {
-  const chosen = multipathSet(sortedPaths, options);
+  const chosen = multipath;
   if (chosen.length === 0) return null;
   const kept: Path[] = [];
   for (const path of chosen) {
@@ -112,4 +99,15 @@ export function agentRouteItem(
     med: best.med ?? 0,
     loadBalance: best.loadBalance,
   };
+}
+
+/**
+ * The `<item>` for a VRF prefix of `rib`, or null when it has no feasible path (→ `<retract>`). Also
+ * null for an instance that no longer exists: deleteInstance reports its prefixes, and they must be
+ * retracted.
+ */
+export function agentItemOf(rib: Rib, instance: string, prefix: string): AgentRouteItem | null {
+  const chosen = rib.multipathPaths(instanceTableName(instance), prefix);
+  if (chosen.length === 0) return null;
+  return agentRouteItem(prefix, chosen, (vnIndex) => rib.virtualNetworkName(vnIndex));
 }

@@ -1,12 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { agentRouteItem, isDuplicateNextHop, multipathSet } from '../../src/rib/next-hop-list.ts';
-import { makePath, type Path } from '../../src/rib/path.ts';
-import { comparePaths } from '../../src/rib/path-selection.ts';
-import { agent, agentPath, bgpPath, bgpPeer } from './path-builders.ts';
+import { agentRouteItem, isDuplicateNextHop } from '../../src/control/agent-items.ts';
+import { comparePaths, makePath, multipathSet, type Path } from '../../src/rib/index.ts';
+import { agent, agentPath, bgpPath, bgpPeer } from '../rib/path-builders.ts';
 
 function sorted(paths: Path[]): Path[] {
   return [...paths].sort((a, b) => comparePaths(a, b));
+}
+
+/** The multipath set of `paths`, as the RIB hands it to agentRouteItem. */
+function ecmp(paths: Path[]): Path[] {
+  return multipathSet(sorted(paths));
 }
 
 /** The same path as agentPath(n), learned back over iBGP from another control node. */
@@ -22,7 +26,7 @@ function learnedBack(n: number, attrs: Partial<Path['attrs']> = {}): Path {
   });
 }
 
-describe('rib/next-hop-list: ECMP set (§6.5)', () => {
+describe('control/agent-items: the <item> an agent gets (docs/protocol.md §6.5)', () => {
   it('is the best path then every following ECMP-equal path', () => {
     const paths = sorted([agentPath(3), agentPath(1, { localPref: 100 }), agentPath(2)]);
     expect(multipathSet(paths).map((p) => p.peer.name)).to.deep.equal(['compute-2', 'compute-3']);
@@ -30,21 +34,21 @@ describe('rib/next-hop-list: ECMP set (§6.5)', () => {
 
   it('is empty when the best path is infeasible', () => {
     expect(multipathSet(sorted([agentPath(1, { feasible: false })]))).to.deep.equal([]);
-    expect(agentRouteItem('30.30.30.100/32', sorted([agentPath(1, { feasible: false })]))).to.equal(null);
+    expect(agentRouteItem('30.30.30.100/32', ecmp([agentPath(1, { feasible: false })]))).to.equal(null);
     expect(agentRouteItem('30.30.30.100/32', [])).to.equal(null);
   });
 
   it('leaves out a member whose sequence number is lower', () => {
-    const item = agentRouteItem('30.30.30.100/32', sorted([agentPath(1, { sequence: 1 }), agentPath(2, { sequence: 2 })]));
+    const item = agentRouteItem('30.30.30.100/32', ecmp([agentPath(1, { sequence: 1 }), agentPath(2, { sequence: 2 })]));
     expect(item?.nextHops.map((nh) => nh.address)).to.deep.equal(['127.0.20.2']);
   });
 });
 
-describe('rib/next-hop-list: duplicate rule (§6.5)', () => {
+describe('control/agent-items: duplicate rule (docs/protocol.md §6.5)', () => {
   it("collapses an agent's own XMPP path and the same path learned back over iBGP into one next hop", () => {
     const own = agentPath(1, { vnIndex: 5 });
     const back = learnedBack(1);
-    const item = agentRouteItem(own.prefix, sorted([back, own, agentPath(2, { vnIndex: 5 })]));
+    const item = agentRouteItem(own.prefix, ecmp([back, own, agentPath(2, { vnIndex: 5 })]));
     expect(item?.nextHops.map((nh) => [nh.address, nh.label])).to.deep.equal([
       ['127.0.20.1', 17],
       ['127.0.20.2', 18],
@@ -62,7 +66,7 @@ describe('rib/next-hop-list: duplicate rule (§6.5)', () => {
       const own = agentPath(1, { vnIndex: 5 });
       const other = learnedBack(1, change as Partial<Path['attrs']>);
       expect(isDuplicateNextHop(own, other)).to.equal(false);
-      expect(agentRouteItem(own.prefix, sorted([own, other]))?.nextHops).to.have.length(2);
+      expect(agentRouteItem(own.prefix, ecmp([own, other]))?.nextHops).to.have.length(2);
     });
   }
 
@@ -75,7 +79,7 @@ describe('rib/next-hop-list: duplicate rule (§6.5)', () => {
   });
 });
 
-describe('rib/next-hop-list: the <item> content (§4.1, §5)', () => {
+describe('control/agent-items: the <item> content (docs/protocol.md §4.1, §5)', () => {
   it('takes entry attributes from the best path and next-hop fields from each path', () => {
     const best = agentPath(1, {
       sequence: 4,
@@ -87,7 +91,7 @@ describe('rib/next-hop-list: the <item> content (§4.1, §5)', () => {
       mac: '52:54:00:00:00:0b',
     });
     const second = agentPath(2, { sequence: 4, med: 300, securityGroups: [8000009], tags: [4] });
-    const item = agentRouteItem(best.prefix, sorted([second, best]), (index) => (index === 0 ? undefined : 'x'));
+    const item = agentRouteItem(best.prefix, ecmp([second, best]), (index) => (index === 0 ? undefined : 'x'));
     expect(item).to.deep.equal({
       prefix: '30.30.30.100/32',
       nextHops: [
@@ -116,7 +120,7 @@ describe('rib/next-hop-list: the <item> content (§4.1, §5)', () => {
   });
 });
 
-describe('rib/next-hop-list: property', () => {
+describe('control/agent-items: property', () => {
   // Paths drawn from a small attribute space so that ties, duplicates and non-ECMP paths all occur.
   const pathArb = fc
     .record({
@@ -144,7 +148,7 @@ describe('rib/next-hop-list: property', () => {
           const j = randoms.next().value % (i + 1);
           [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
         }
-        expect(agentRouteItem('30.30.30.100/32', sorted(shuffled))).to.deep.equal(agentRouteItem('30.30.30.100/32', sorted(paths)));
+        expect(agentRouteItem('30.30.30.100/32', ecmp(shuffled))).to.deep.equal(agentRouteItem('30.30.30.100/32', ecmp(paths)));
       }),
       { numRuns: 300 },
     );

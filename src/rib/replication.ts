@@ -1,0 +1,127 @@
+/**
+ * Contrail's RoutePathReplicator (docs/protocol.md §6.1), as pure functions: which copies a route's
+ * paths should have, and how to diff them against the copies it has.
+ *
+ *   VRF primary path (XMPP, ECMP-eligible) ──copy: RTs = VRF export targets, OriginVN = VRF's VN──►
+ *   bgp.l3vpn.0 path (ECMP-eligible, incl. BGP-learned) ──copy──► every other VRF importing one of its RTs
+ *
+ * Secondaries are never replicated again, which bounds the chain at VRF → VPN → VRF. Storing and
+ * deleting the copies (and reporting the change) is the RIB's job (./rib.ts); this module never touches
+ * a table.
+ */
+import type { Path, PathAttributes } from './path.ts';
+import { VPN_TABLE, sameSlot, vpnRouteKey, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
+import type { VpnTargetIndex } from './vpn-target-index.ts';
+
+/** A copy replication wants stored: `path` in `target`'s route `targetKey`. */
+export interface WantedCopy {
+  readonly target: Table;
+  readonly targetKey: string;
+  readonly rd: string | undefined;
+  readonly path: Path;
+}
+
+/** What replication reads of the RIB. */
+export interface ReplicationContext {
+  readonly vpn: Table;
+  readonly targets: VpnTargetIndex;
+  instance(name: string): InstanceState | undefined;
+}
+
+const SEP = '\u0000';
+
+// Above this many copies of one route, the replica diff indexes by key instead of scanning.
+const LINEAR_REPLICAS = 16;
+
+function copyKey(table: string, routeKey: string, path: Path): string {
+  return `${table}${SEP}${routeKey}${SEP}${path.peer.name}${SEP}${path.rd}${SEP}${path.replicatedFrom?.table ?? ''}`;
+}
+
+/**
+ * A replicated path. Spelled out rather than spread: a spread of a stored path gave every copy its own
+ * hidden class (~125 B each, one per route).
+ */
+function copyOf(path: Path, attrs: PathAttributes, replicatedFrom: { table: string; routeKey: string }): Path {
+  return { peer: path.peer, rd: path.rd, prefix: path.prefix, label: path.label, nextHop: path.nextHop, attrs, replicatedFrom };
+}
+
+/** A VRF path's attributes as its bgp.l3vpn.0 copy carries them (docs/protocol.md §6.1), shared while source and config stay. */
+function copyAttrs(instance: InstanceState, from: PathAttributes): PathAttributes {
+  const last = instance.lastCopyAttrs;
+  // A config change replaces the config object, so identity tells whether targets or VN moved.
+  if (last !== null && last.from === from && last.config === instance.config) return last.attrs;
+  const { exportTargets, vnIndex, virtualNetwork } = instance.config;
+  // exportTargets is never mutated (a target change replaces the config), so copies can share it.
+  const attrs: PathAttributes = { ...from, routeTargets: exportTargets, vnIndex, virtualNetwork };
+  instance.lastCopyAttrs = { from, config: instance.config, attrs };
+  return attrs;
+}
+
+/**
+ * The copies `eligible` (the route's ECMP set, from `source`) should have, one per target slot, the last
+ * wanted winning, in first-wanted order.
+ */
+export function wantedCopies(source: Table, routeKey: string, eligible: readonly Path[], ctx: ReplicationContext): WantedCopy[] {
+  const wanted: WantedCopy[] = [];
+  const instance = source.instanceName === undefined ? undefined : ctx.instance(source.instanceName);
+  if (instance !== undefined) {
+    for (const path of eligible) {
+      if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
+      const copy = copyOf(path, copyAttrs(instance, path.attrs), { table: source.name, routeKey });
+      wanted.push({ target: ctx.vpn, targetKey: vpnRouteKey(path.rd, path.prefix), rd: path.rd, path: copy });
+    }
+  } else if (source === ctx.vpn) {
+    for (const path of eligible) {
+      for (const name of ctx.targets.importersOfAny(path.attrs.routeTargets)) {
+        const target = ctx.instance(name)!.table;
+        if (target.name === path.replicatedFrom?.table) continue;
+        // One object per place it is stored: the RIB's per-peer index is keyed by the stored object.
+        wanted.push({ target, targetKey: path.prefix, rd: undefined, path: copyOf(path, path.attrs, { table: VPN_TABLE, routeKey }) });
+      }
+    }
+  }
+  return distinctCopies(wanted);
+}
+
+function sameCopy(a: WantedCopy, b: WantedCopy): boolean {
+  return a.targetKey === b.targetKey && a.target === b.target && sameSlot(a.path, b.path);
+}
+
+function distinctCopies(wanted: WantedCopy[]): WantedCopy[] {
+  if (wanted.length <= 1) return wanted;
+  const out: WantedCopy[] = [];
+  if (wanted.length <= LINEAR_REPLICAS) {
+    for (const w of wanted) {
+      let i = 0;
+      while (i < out.length && !sameCopy(out[i], w)) i++;
+      out[i] = w;
+    }
+    return out;
+  }
+  const at = new Map<string, number>();
+  for (const w of wanted) {
+    const key = copyKey(w.target.name, w.targetKey, w.path);
+    const i = at.get(key);
+    if (i === undefined) at.set(key, out.push(w) - 1);
+    else out[i] = w;
+  }
+  return out;
+}
+
+/**
+ * Tells which of the route's existing copies are still wanted: a scan for the usual handful, a key set
+ * beyond. null when the route has no copies to test.
+ */
+export function stillWantedTest(route: Route, chosen: readonly WantedCopy[]): ((location: PathLocation) => boolean) | null {
+  if (route.replicas.length === 0) return null;
+  if (chosen.length > LINEAR_REPLICAS) {
+    const keys = new Set(chosen.map((w) => copyKey(w.target.name, w.targetKey, w.path)));
+    return (location) => keys.has(copyKey(location.table, location.routeKey, location.path));
+  }
+  return (location) => {
+    for (const w of chosen) {
+      if (w.targetKey === location.routeKey && w.target.name === location.table && sameSlot(w.path, location.path)) return true;
+    }
+    return false;
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The shapes the RIB stores: tables, routes, routing instances and the change records it reports, plus
+ * the naming and slot rules every part of the RIB shares. Owns no behaviour beyond those rules: the
+ * mutations live in ./rib.ts, copying between tables in ./replication.ts, the route-target indexes in
+ * ./vpn-target-index.ts and what queries return in ./views.ts.
+ */
+import type { Path, PathAttributes } from './path.ts';
+import { RibError, checkRouteTarget } from './route-syntax.ts';
+
+export const VPN_TABLE = 'bgp.l3vpn.0';
+export const RTARGET_TABLE = 'bgp.rtarget.0';
+
+export function instanceTableName(instance: string): string {
+  return `${instance}.inet.0`;
+}
+
+export interface RoutingInstanceConfig {
+  /** e.g. 'default-domain:demo:svc-vn:svc-vn' */
+  readonly name: string;
+  /** VN fq-name, e.g. 'default-domain:demo:svc-vn' */
+  readonly virtualNetwork: string;
+  readonly vnIndex: number;
+  readonly importTargets: readonly string[];
+  readonly exportTargets: readonly string[];
+}
+
+/** One route whose set of paths changed. `instance` is set for VRF tables, `rd` for bgp.l3vpn.0. */
+export interface RouteChange {
+  readonly table: string;
+  readonly instance?: string;
+  readonly rd?: string;
+  readonly prefix: string;
+}
+
+export type ChangeListener = (changes: readonly RouteChange[]) => void;
+
+// Every route has the same shape (rd present, possibly undefined) so that the hot paths stay monomorphic.
+export interface Route {
+  readonly key: string;
+  readonly prefix: string;
+  readonly rd: string | undefined;
+  /**
+   * One slot per peer, RD and origin table (see sameSlot). An array, not a Map: a route holds a handful
+   * of paths, and a Map plus a key string per path was most of what a path kept alive.
+   */
+  readonly paths: Path[];
+  sorted: Path[] | null;
+  /** Where this route's paths were copied. NO_REPLICAS until the first copy. */
+  replicas: readonly PathLocation[];
+  /** VPN routes only: route targets indexed by VpnTargetIndex. NO_TARGETS until the first one. */
+  indexedTargets: ReadonlySet<string>;
+}
+
+// Most routes never get a copy (VPN routes whose only importer is their origin) and VRF routes never
+// index targets: sharing one empty collection spares two allocations per route.
+export const NO_REPLICAS: readonly PathLocation[] = Object.freeze([]);
+export const NO_TARGETS: ReadonlySet<string> = new Set();
+
+export interface Table {
+  readonly name: string;
+  /** Set for VRF tables. The instance is looked up by name so a table being deleted exports nothing. */
+  readonly instanceName?: string;
+  readonly routes: Map<string, Route>;
+}
+
+export interface InstanceState {
+  config: RoutingInstanceConfig;
+  readonly table: Table;
+  /**
+   * The attribute set of the last path stored here, shared by every later path with equal attributes:
+   * an instance's XMPP paths differ in label and next hop, hardly ever in attributes, and one shared
+   * object per path is most of what a path keeps alive.
+   */
+  lastAttrs: PathAttributes | null;
+  /** The same for the bgp.l3vpn.0 copies: `from` (a path's attrs) under `config` gave `attrs`. */
+  lastCopyAttrs: { from: PathAttributes; config: RoutingInstanceConfig; attrs: PathAttributes } | null;
+}
+
+export interface PathLocation {
+  readonly table: string;
+  readonly routeKey: string;
+  /** The copy stored there; its slot (sameSlot) is what identifies it in that route. */
+  readonly path: Path;
+}
+
+/** A route keeps one path per peer, RD and origin table: a new path in the same slot replaces the old. */
+export function sameSlot(a: Path, b: Path): boolean {
+  return a.rd === b.rd && a.peer.name === b.peer.name && a.replicatedFrom?.table === b.replicatedFrom?.table;
+}
+
+export function slotIndex(paths: readonly Path[], path: Path): number {
+  for (let i = 0; i < paths.length; i++) if (sameSlot(paths[i], path)) return i;
+  return -1;
+}
+
+export function vpnRouteKey(rd: string, prefix: string): string {
+  return `${rd}:${prefix}`;
+}
+
+export function checkInstanceConfig(config: RoutingInstanceConfig): RoutingInstanceConfig {
+  if (typeof config.name !== 'string' || config.name === '' || /\s/.test(config.name)) {
+    throw new RibError(`invalid routing instance name '${String(config.name)}'`);
+  }
+  if (config.name === 'bgp') throw new RibError(`routing instance name 'bgp' is reserved for the VPN tables`);
+  if (!Number.isInteger(config.vnIndex) || config.vnIndex < 0 || config.vnIndex > 0xffffffff) {
+    throw new RibError(`routing instance ${config.name}: invalid VN index ${String(config.vnIndex)}`);
+  }
+  for (const rt of [...config.importTargets, ...config.exportTargets]) checkRouteTarget(rt);
+  return {
+    name: config.name,
+    virtualNetwork: config.virtualNetwork,
+    vnIndex: config.vnIndex,
+    importTargets: [...new Set(config.importTargets)],
+    exportTargets: [...new Set(config.exportTargets)],
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The RIB's two route-target indexes: which routing instances import a target, and which bgp.l3vpn.0
+ * routes carry one. Together they answer "which VPN routes must be re-synced when an importer comes,
+ * goes or changes its targets" without a table walk. Owns the interned target sets VPN routes share.
+ * Does not own the tables or decide what gets copied (./replication.ts).
+ */
+import { NO_TARGETS, type Route } from './tables.ts';
+
+function addToIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}
+
+export class VpnTargetIndex {
+  /** route target → instances importing it */
+  readonly #importers = new Map<string, Set<string>>();
+  /** route target → bgp.l3vpn.0 route keys with a path carrying it */
+  readonly #vpnRoutesByTarget = new Map<string, Set<string>>();
+  /** Interned route-target sets (see #intern); bounded by the distinct combinations ever seen. */
+  readonly #targetSets = new Map<string, ReadonlySet<string>>();
+  /** A target list (VPN copies share their instance's) → its interned set, for reindex. */
+  readonly #targetSetOfList = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+  addImporter(routeTarget: string, instance: string): void {
+    addToIndex(this.#importers, routeTarget, instance);
+  }
+
+  removeImporter(routeTarget: string, instance: string): void {
+    removeFromIndex(this.#importers, routeTarget, instance);
+  }
+
+  /** The instances importing `routeTarget`, or undefined when none does. */
+  importersOf(routeTarget: string): ReadonlySet<string> | undefined {
+    return this.#importers.get(routeTarget);
+  }
+
+  /** Every instance importing one of `routeTargets`, each once. */
+  importersOfAny(routeTargets: readonly string[]): Iterable<string> {
+    // One target (the usual case) needs no de-duplication of its importers.
+    if (routeTargets.length === 1) return this.#importers.get(routeTargets[0]) ?? NO_TARGETS;
+    return new Set(routeTargets.flatMap((rt) => [...(this.#importers.get(rt) ?? [])]));
+  }
+
+  /**
+   * Whether a changed bgp.l3vpn.0 route has replicas to add, change or remove, or must leave the table.
+   * Most VPN routes (a reflected feed) carry targets nobody here imports: their re-sync would find nothing
+   * to do. Skipping it is safe because an importer that appears later marks them through this index.
+   */
+  needsVpnSync(route: Route): boolean {
+    if (route.paths.length === 0 || route.replicas.length > 0) return true;
+    for (const rt of route.indexedTargets) if (this.#importers.has(rt)) return true;
+    return false;
+  }
+
+  /** The keys of the VPN routes carrying any of `targets` (a key may come more than once). */
+  *vpnRoutesWith(targets: Iterable<string>): Iterable<string> {
+    for (const rt of targets) yield* this.#vpnRoutesByTarget.get(rt) ?? [];
+  }
+
+  /** Brings the index up to date with a VPN route's current paths. */
+  reindex(route: Route): void {
+    const before = route.indexedTargets;
+    // A single path's target list (VPN copies share their instance's) maps straight to its interned set.
+    const only = route.paths.length === 1 ? route.paths[0].attrs.routeTargets : undefined;
+    let now: ReadonlySet<string> | undefined = only === undefined ? undefined : this.#targetSetOfList.get(only);
+    if (now === before) return;
+    if (now === undefined) {
+      let found: Set<string> | null = null;
+      for (const path of route.paths) for (const rt of path.attrs.routeTargets) (found ??= new Set()).add(rt);
+      if (found !== null && found.size === before.size && [...found].every((rt) => before.has(rt))) return;
+      now = found === null ? NO_TARGETS : this.#intern(found);
+      if (only !== undefined && found !== null) this.#targetSetOfList.set(only, now);
+    }
+    for (const rt of before) if (!now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
+    for (const rt of now) if (!before.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
+    route.indexedTargets = now;
+  }
+
+  /** One shared set per distinct combination of targets: VPN routes of one VN all carry the same one. */
+  #intern(targets: Set<string>): ReadonlySet<string> {
+    const key = [...targets].sort().join(' ');
+    const known = this.#targetSets.get(key);
+    if (known !== undefined) return known;
+    this.#targetSets.set(key, targets);
+    return targets;
+  }
+}

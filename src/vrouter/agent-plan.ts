@@ -1,0 +1,143 @@
+// The agent's plan: a pure function of one config snapshot (and of which local VMIs a health check has
+// made L3-inactive) → the interfaces to program, the VRFs to subscribe, the local-ECMP composites and the
+// routes to publish. Owns none of the state: labels are named by key (`vmi:<name>`, `fip:<name>`) and
+// allocated by the agent in `labelKeys` order; programming the vRouter and talking to control nodes are
+// the agent's (./agent.ts, ./route-export.ts).
+import type { AgentConfig } from '../xmpp/config-stanza.ts';
+import type { LoadBalanceField } from '../xmpp/route-entry.ts';
+import type { LocalInterfaceSpec } from './vrouter.ts';
+import { loadBalanceFieldsOf } from './load-balance-fields.ts';
+
+/** One (VRF, prefix) as a Map key. */
+export const routeKey = (instance: string, prefix: string): string => `${instance}\u0000${prefix}`;
+export const splitRouteKey = (key: string): [string, string] => key.split('\u0000') as [string, string];
+
+/** A local interface as the vRouter gets it, its label still named by key. */
+export interface PlannedInterface extends Omit<LocalInterfaceSpec, 'label'> {
+  labelKey: string;
+}
+
+/** A route this compute publishes (docs/protocol.md §7.2), its label named by key. */
+export interface PlannedExport {
+  instance: string;
+  prefix: string;
+  labelKey: string;
+  virtualNetwork: string;
+  loadBalanceFields: LoadBalanceField[];
+}
+
+/** docs/protocol.md §7.2: the local-ECMP composite of the VMIs on this compute that share one floating-ip. */
+export interface PlannedComposite {
+  instance: string;
+  prefix: string;
+  /** Local VMI names, sorted. */
+  interfaces: string[];
+}
+
+export interface AgentPlan {
+  /** Every label key the plan uses, in order of first use: allocating in this order gives stable labels. */
+  labelKeys: string[];
+  interfaces: PlannedInterface[];
+  /** Interfaces left out because they name a network the config does not have. */
+  skipped: { interface: string; network: string }[];
+  /** Every interface name of the config (skipped ones included): the vRouter keeps these. */
+  liveInterfaces: Set<string>;
+  /** instance → VN fq-name, for every VRF this compute needs. */
+  instances: Map<string, string>;
+  /** routeKey → the route to publish. */
+  exports: Map<string, PlannedExport>;
+  /** `fip:<name>` (also its label key) → the composite of a floating-ip with several local L3-active VMIs. */
+  composites: Map<string, PlannedComposite>;
+  /** `fip:<name>` → the floating-ip's local L3-active VMIs, sorted (one or more). */
+  localMembers: Map<string, string[]>;
+  /** Prefixes (VIP/32) whose new flows are placed by Maglev. */
+  maglevPrefixes: Set<string>;
+}
+
+/** The plan for `config`; the routes of VMIs in `l3Inactive` are left out (docs/protocol.md §7.2 last paragraph). */
+export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> = new Set()): AgentPlan {
+  const networks = new Map(config.networks.map((n) => [n.name, n]));
+  const labelKeys = new Set<string>();
+  const plan: AgentPlan = {
+    labelKeys: [],
+    interfaces: [],
+    skipped: [],
+    liveInterfaces: new Set(config.interfaces.map((i) => i.name)),
+    instances: new Map(),
+    exports: new Map(),
+    composites: new Map(),
+    localMembers: new Map(),
+    maglevPrefixes: new Set(config.floatingIps.filter((f) => f.maglev).map((f) => `${f.address}/32`)),
+  };
+
+  for (const vmi of config.interfaces) {
+    const network = networks.get(vmi.network);
+    if (!network) {
+      plan.skipped.push({ interface: vmi.name, network: vmi.network });
+      continue;
+    }
+    const labelKey = `vmi:${vmi.name}`;
+    labelKeys.add(labelKey);
+    plan.instances.set(network.routingInstance, network.name);
+    const prefix = `${vmi.address}/32`;
+    if (!l3Inactive.has(vmi.name)) {
+      plan.exports.set(routeKey(network.routingInstance, prefix), {
+        instance: network.routingInstance,
+        prefix,
+        labelKey,
+        virtualNetwork: network.name,
+        loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
+      });
+    }
+    const floatingIps = config.floatingIps
+      .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
+      .map((f) => ({
+        address: f.address,
+        vrf: networks.get(f.network)!.routingInstance,
+        virtualNetwork: f.network,
+        portMappingsEnable: f.portMappingsEnable,
+        portMappings: f.portMappings.map((m) => ({ protocol: m.protocol, srcPort: m.srcPort, dstPort: m.dstPort })),
+        direction: f.direction,
+      }));
+    plan.interfaces.push({
+      name: vmi.name,
+      vrf: network.routingInstance,
+      ip: vmi.address,
+      mac: vmi.mac,
+      labelKey,
+      virtualNetwork: network.name,
+      hashFields: vmi.hashFields ?? network.hashFields,
+      floatingIps,
+    });
+  }
+
+  // docs/protocol.md §7.2: the VIP/32 is published once per compute, in the FIP's network: with the member's
+  // label when one local VMI has the floating-ip, with the label of a local composite of them when several do.
+  for (const fip of config.floatingIps) {
+    const local = fip.interfaces.filter((name) => plan.liveInterfaces.has(name) && !l3Inactive.has(name)).sort();
+    const network = networks.get(fip.network);
+    if (local.length === 0 || !network) continue;
+    const vmi = config.interfaces.find((i) => i.name === local[0])!;
+    plan.instances.set(network.routingInstance, network.name);
+    const prefix = `${fip.address}/32`;
+    const compositeKey = `fip:${fip.name}`;
+    plan.localMembers.set(compositeKey, local);
+    let labelKey: string;
+    if (local.length > 1) {
+      labelKey = compositeKey;
+      plan.composites.set(compositeKey, { instance: network.routingInstance, prefix, interfaces: local });
+    } else {
+      labelKey = `vmi:${vmi.name}`;
+    }
+    labelKeys.add(labelKey);
+    plan.exports.set(routeKey(network.routingInstance, prefix), {
+      instance: network.routingInstance,
+      prefix,
+      labelKey,
+      virtualNetwork: network.name,
+      loadBalanceFields: loadBalanceFieldsOf(vmi.hashFields ?? network.hashFields),
+    });
+  }
+  plan.labelKeys = [...labelKeys];
+  return plan;
+}

@@ -1,0 +1,166 @@
+// The routes the control nodes reflect to the agent (docs/protocol.md §4 and docs/protocol.md §7.3), kept per
+// control node with their stale copies across a lost or restarted session, and the FIB entry chosen from
+// them. Owns the tables, the choice between control nodes and the programming of remote routes into the
+// vRouter. Not here: the session (when a table goes stale, when End-of-RIB comes) is the agent's, the
+// stale/sweep bookkeeping is ../rib/stale-sweep.ts, what the agent publishes is ./route-export.ts.
+import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
+import { StaleSweep } from '../rib/stale-sweep.ts';
+import type { RemoteNextHop, Vrouter } from './vrouter.ts';
+import { routeKey, splitRouteKey } from './agent-plan.ts';
+import { hashFieldsOf } from './load-balance-fields.ts';
+
+/** docs/protocol.md §7.3: the agent installs at most 128 ECMP members. */
+export const MAX_ECMP_MEMBERS = 128;
+
+/** A route as one control node sent it (introspection). */
+export interface ReceivedRoute {
+  controlNode: string;
+  instance: string;
+  prefix: string;
+  stale: boolean;
+  nextHops: RemoteNextHop[];
+}
+
+/** What the tables need to know of a control-node session: index in `sessions` = the source number. */
+export interface SessionView {
+  readonly established: boolean;
+  /** The current session has sent its End-of-RIB: its table is complete. */
+  readonly synced: boolean;
+  readonly name: string;
+}
+
+export interface ReceivedRoutesOptions {
+  /** The vRouter's remote-route programming: all the tables need of it. */
+  vrouter: Pick<Vrouter, 'setRoute' | 'deleteRoute'>;
+  sessions: readonly SessionView[];
+  isMaglev(prefix: string): boolean;
+  /** After the FIB entry of (instance, prefix) has been recomputed. */
+  changed(instance: string, prefix: string): void;
+}
+
+export class ReceivedRoutes {
+  /** source = index of the control node in `sessions`; key = routeKey(instance, prefix). */
+  private readonly tables = new StaleSweep<number, string, XmppRouteEntry>();
+
+  constructor(private readonly options: ReceivedRoutesOptions) {}
+
+  learn(source: number, instance: string, entry: XmppRouteEntry): void {
+    this.tables.refresh(source, routeKey(instance, entry.prefix), entry);
+    this.refresh(instance, entry.prefix);
+  }
+
+  unlearn(source: number, instance: string, prefix: string): void {
+    this.tables.withdraw(source, routeKey(instance, prefix));
+    this.refresh(instance, prefix);
+  }
+
+  /**
+   * A session to the source started: what earlier sessions told us stays in force until this one's
+   * End-of-RIB. Returns whether anything is stale (then the agent arms its sweep timer).
+   */
+  sessionStarted(source: number): boolean {
+    this.tables.markStale(source);
+    return this.tables.hasStale(source);
+  }
+
+  /** docs/protocol.md §7.3: paths learned from a lost control node are kept; the other one's copy keeps forwarding. */
+  sessionLost(source: number): void {
+    for (const key of this.tables.markStale(source)) this.refresh(...splitRouteKey(key));
+  }
+
+  /** End-of-RIB (or the sweep timer): the session's table is complete, older entries go. */
+  sweep(source: number): void {
+    const { removed, refreshed } = this.tables.sweep(source);
+    for (const key of [...removed, ...refreshed]) this.refresh(...splitRouteKey(key));
+  }
+
+  /** The VRF was unsubscribed on the source's session: nothing it said about the VRF holds. */
+  dropInstance(source: number, instance: string): void {
+    const keys = this.tables.deleteWhere(source, (key) => splitRouteKey(key)[0] === instance);
+    for (const key of keys) this.refresh(...splitRouteKey(key));
+  }
+
+  /** Whether some control node's entry for (instance, prefix), current or stale, has a next-hop `matches` accepts. */
+  anyNextHop(instance: string, prefix: string, matches: (nh: XmppRouteEntry['nextHops'][number]) => boolean): boolean {
+    const key = routeKey(instance, prefix);
+    return this.options.sessions.some((_, source) =>
+      [this.tables.fresh(source, key), this.tables.stale(source, key)].some((entry) => entry?.nextHops.some(matches) === true));
+  }
+
+  receivedCount(source: number): number {
+    return this.tables.freshCount(source);
+  }
+
+  staleCount(source: number): number {
+    return this.tables.staleCount(source);
+  }
+
+  /** The routes received from each control node, per VRF, as the agent holds them. */
+  list(instance?: string): ReceivedRoute[] {
+    const out: ReceivedRoute[] = [];
+    this.options.sessions.forEach((session, source) => {
+      for (const [stale, entries] of [[false, this.tables.freshEntries(source)], [true, this.tables.staleEntries(source)]] as const) {
+        // grouped by VRF, in the order the VRFs were first heard of
+        const byVrf = new Map<string, ReceivedRoute[]>();
+        for (const [key, entry] of entries) {
+          const [vrf, prefix] = splitRouteKey(key);
+          if (instance && vrf !== instance) continue;
+          let routes = byVrf.get(vrf);
+          if (!routes) byVrf.set(vrf, (routes = []));
+          routes.push({
+            controlNode: session.name,
+            instance: vrf,
+            prefix,
+            stale,
+            nextHops: entry.nextHops.map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations })),
+          });
+        }
+        for (const routes of byVrf.values()) out.push(...routes);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * What one control node contributes for a route and how much to trust it: a synced session's entry (0), a
+   * session still re-learning its table (1: its older entry stays in force until End-of-RIB, so that a
+   * control node coming back with a partial table does not shrink ECMP sets), a lost session's (2).
+   */
+  private sourceEntry(source: number, key: string): { rank: number; entry: XmppRouteEntry } | undefined {
+    const session = this.options.sessions[source];
+    const fresh = this.tables.fresh(source, key);
+    if (session.established && session.synced) return fresh ? { rank: 0, entry: fresh } : undefined;
+    const entry = this.tables.stale(source, key) ?? fresh;
+    if (!entry) return undefined;
+    return { rank: session.established ? 1 : 2, entry };
+  }
+
+  /** The route the FIB uses: the most trusted control node's entry, in configured order on a tie. */
+  private effectiveEntry(instance: string, prefix: string): XmppRouteEntry | undefined {
+    const key = routeKey(instance, prefix);
+    let best: { rank: number; entry: XmppRouteEntry } | undefined;
+    for (let source = 0; source < this.options.sessions.length; source++) {
+      const candidate = this.sourceEntry(source, key);
+      if (candidate && (!best || candidate.rank < best.rank)) best = candidate;
+    }
+    return best?.entry;
+  }
+
+  private refresh(instance: string, prefix: string): void {
+    const entry = this.effectiveEntry(instance, prefix);
+    // docs/protocol.md §5: the agent ignores received next-hops with label 0.
+    const nextHops: RemoteNextHop[] = (entry?.nextHops ?? [])
+      .filter((nh) => nh.label !== 0)
+      .slice(0, MAX_ECMP_MEMBERS)
+      .map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations }));
+    if (nextHops.length === 0) {
+      this.options.vrouter.deleteRoute(instance, prefix);
+    } else {
+      this.options.vrouter.setRoute(instance, prefix, nextHops, {
+        loadBalanceFields: hashFieldsOf(entry!.loadBalance.fields),
+        maglev: this.options.isMaglev(prefix),
+      });
+    }
+    this.options.changed(instance, prefix);
+  }
+}
