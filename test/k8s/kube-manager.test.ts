@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ConfigStore } from '../../src/model/config-store.ts';
+import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { storeConfigClient } from '../../src/k8s/config-client.ts';
 import { KubeManager, summarize, type ObjectResult } from '../../src/k8s/kube-manager.ts';
 import { DEFAULT_POD_NETWORK, DEFAULT_SERVICE_NETWORK, k8sSettings, type RawK8sSection } from '../../src/k8s/k8s-settings.ts';
@@ -20,7 +21,7 @@ const POOL = `${LB}-TCP-8888-pool`;
 const [A, B, C, D] = ['10.47.255.238', '10.47.255.237', '10.47.255.236', '10.47.255.235'];
 
 function setup(section: RawK8sSection = { nodes: SEED_NODES }): { store: ConfigStore; manager: KubeManager } {
-  const store = new ConfigStore({ asn: 64512 });
+  const store = new ConfigStore({ asn: 64512, reconcile: nativeDriverHook });
   const manager = new KubeManager({ client: storeConfigClient(store), settings: k8sSettings(section), computes: COMPUTES });
   return { store, manager };
 }

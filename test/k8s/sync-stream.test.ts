@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { ConfigStore } from '../../src/model/config-store.ts';
+import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { storeConfigClient } from '../../src/k8s/config-client.ts';
 import { KubeManager, type ObjectResult } from '../../src/k8s/kube-manager.ts';
 import { k8sSettings } from '../../src/k8s/k8s-settings.ts';
@@ -18,7 +19,7 @@ function manager(store: ConfigStore): KubeManager {
 
 describe('k8s sync stream', () => {
   it('applies each object as its text completes, in order, whatever the chunk boundaries', async () => {
-    const store = new ConfigStore();
+    const store = new ConfigStore({ reconcile: nativeDriverHook });
     const seen: string[] = [];
     const feeder = new WatchStreamFeeder(manager(store), (r) => seen.push(`${r.action} ${r.kind}`));
     for (let i = 0; i < stream.length; i += 777) feeder.push(stream.slice(i, i + 777));
@@ -29,7 +30,7 @@ describe('k8s sync stream', () => {
   });
 
   it('reports a truncated last object as an error', async () => {
-    const feeder = new WatchStreamFeeder(manager(new ConfigStore()), () => {});
+    const feeder = new WatchStreamFeeder(manager(new ConfigStore({ reconcile: nativeDriverHook })), () => {});
     feeder.push('{"type":"ADDED","object":{"apiVersion":"v1"');
     const [result] = await feeder.end();
     expect(result.action).to.equal('error');
@@ -37,7 +38,7 @@ describe('k8s sync stream', () => {
   });
 
   it('serves POST /api/k8s/sync: NDJSON results while the request body streams, a summary at the end', async () => {
-    const store = new ConfigStore();
+    const store = new ConfigStore({ reconcile: nativeDriverHook });
     const kubeManager = manager(store);
     const server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url === SYNC_PATH) handleSyncStream(kubeManager, req, res);
