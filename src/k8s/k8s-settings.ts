@@ -2,6 +2,7 @@
 // creates (Contrail's names and subnets unless the topology says otherwise) and the node → compute map.
 // Owns defaults and the checks that name a JSON path; reading the file is the topology loader's job.
 import { parseSubnet } from '../model/ipv4.ts';
+import type { NetworkPolicySpec } from '../model/network-policy.ts';
 
 /** As written in the topology file (mirrors the `k8s` entry of topologies/schema.json). */
 export interface RawK8sSection {
@@ -65,4 +66,19 @@ export function k8sSectionProblems(raw: RawK8sSection | undefined, computes: rea
     }
   }
   return problems;
+}
+
+/**
+ * The policy kube-manager attaches to its pod and service networks so that each imports the other's
+ * route target: the VIP's ECMP route reaches the pods' VRF, and replies to clients the service VRF.
+ * None when both are one network. Not applied yet: `network-policy` is not a config kind (see
+ * src/model/network-policy.ts).
+ */
+export function podServicePolicy(settings: K8sSettings): NetworkPolicySpec | undefined {
+  if (sharedNetwork(settings)) return undefined;
+  const project = settings.podNetwork.name.split(':').slice(0, -1);
+  const name = [...(project.length > 0 ? project : ['default-domain', 'k8s-default']), 'k8s-default-pod-service-np'].join(':');
+  const pod = settings.podNetwork.name;
+  const service = settings.serviceNetwork.name;
+  return { name, networks: [pod, service], rules: [{ action: 'pass', direction: '<>', sourceNetwork: pod, destinationNetwork: service }] };
 }
