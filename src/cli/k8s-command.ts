@@ -150,7 +150,7 @@ export function registerK8sCommands(program: Command, apiOf: (command: Command) 
     });
   k8s
     .command('sync')
-    .description('follow `kubectl get … --watch -o json [--output-watch-events]` from stdin, applying each object as it arrives')
+    .description('follow `kubectl get … --watch -o json --output-watch-events` from stdin, applying each object as it arrives (without the event types deletions are not seen)')
     .argument('<stdin>', 'must be - (the watch stream on stdin)')
     .option('--json', 'one JSON result per line')
     .action(async (source: string, o: { json?: boolean }, cmd: Command) => {
