@@ -10,7 +10,7 @@ import { JsonValueSplitter, looksLikeJson } from '../k8s/manifest-parser.ts';
 import { bold, dim, green, red } from './views.ts';
 
 /** Above this a file is sent in several requests (the API reads bodies of up to 1 MiB). */
-const MAX_REQUEST_TEXT = 768 * 1024;
+export const MAX_REQUEST_TEXT = 768 * 1024;
 
 async function post(api: ApiHandler, body: unknown): Promise<ApplyResponse> {
   let response;
@@ -26,7 +26,7 @@ async function post(api: ApiHandler, body: unknown): Promise<ApplyResponse> {
 
 export function resultLine(result: ObjectResult): string {
   const who = `${result.kind} ${result.namespace ? `${result.namespace}/` : ''}${result.name ?? ''}`.trimEnd();
-  const action = result.action === 'error' ? red(result.action.padEnd(9)) : result.action === 'skipped' || result.action === 'unchanged' ? dim(result.action.padEnd(9)) : green(result.action.padEnd(9));
+  const action = result.action === 'error' ? red(result.action.padEnd(9)) : result.action === 'skipped' ? dim(result.action.padEnd(9)) : green(result.action.padEnd(9));
   const why = result.reason ? `  ${result.action === 'error' ? red(`${result.field ? `${result.field}: ` : ''}${result.reason}`) : dim(result.reason)}` : '';
   const lines = [`${action} ${who}${why}  ${dim(`(${result.at})`)}`];
   for (const change of result.config) lines.push(`          ${change}`);
@@ -35,7 +35,7 @@ export function resultLine(result: ObjectResult): string {
 }
 
 /** Whole top-level values (JSON) or documents (YAML) in groups that fit one request each. */
-function* requestTexts(text: string): Generator<{ text: string; firstDocument: number }> {
+export function* requestTexts(text: string): Generator<{ text: string; firstDocument: number }> {
   if (text.length <= MAX_REQUEST_TEXT) {
     yield { text, firstDocument: 1 };
     return;
@@ -47,14 +47,15 @@ function* requestTexts(text: string): Generator<{ text: string; firstDocument: n
   let index = 1;
   const separator = looksLikeJson(text) ? '\n' : '\n---\n';
   for (const part of parts) {
-    if (size + part.length > MAX_REQUEST_TEXT && group.length > 0) {
+    // one object bigger than a request still goes alone; the API then says it is too large
+    if (size + separator.length + part.length > MAX_REQUEST_TEXT && group.length > 0) {
       yield { text: group.join(separator), firstDocument: first };
       first = index;
       group = [];
       size = 0;
     }
     group.push(part);
-    size += part.length;
+    size += separator.length + part.length;
     index++;
   }
   if (group.length > 0) yield { text: group.join(separator), firstDocument: first };

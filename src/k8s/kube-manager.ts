@@ -12,7 +12,7 @@ import { sharedNetwork, type K8sSettings } from './k8s-settings.ts';
 import type { ParsedEntry } from './manifest-parser.ts';
 import { ObjectCache } from './object-cache.ts';
 
-export type K8sAction = 'created' | 'updated' | 'deleted' | 'unchanged' | 'skipped' | 'error';
+export type K8sAction = 'created' | 'updated' | 'deleted' | 'skipped' | 'error';
 
 /** What happened to one Kubernetes object of a batch or stream. */
 export interface ObjectResult {
@@ -34,14 +34,13 @@ export interface K8sSummary {
   readonly created: number;
   readonly updated: number;
   readonly deleted: number;
-  readonly unchanged: number;
   readonly skipped: number;
   readonly error: number;
 }
 
 export function summarize(results: readonly ObjectResult[]): K8sSummary {
   const count = (action: K8sAction): number => results.filter((r) => r.action === action).length;
-  return { created: count('created'), updated: count('updated'), deleted: count('deleted'), unchanged: count('unchanged'), skipped: count('skipped'), error: count('error') };
+  return { created: count('created'), updated: count('updated'), deleted: count('deleted'), skipped: count('skipped'), error: count('error') };
 }
 
 /** A pod (its workload) or a service (its load balancer): what one event makes kube-manager reconcile. */

@@ -50,7 +50,7 @@ describe('ecmpsim k8s', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^created\s+Service ns-user-1\/service-web-clusterip {2}\(document 1\)$/m);
     expect(r.stdout).to.match(/^ +create loadbalancer-member ns-user-1-service-web-clusterip-TCP-8888-pool:10\.47\.255\.238:80$/m);
-    expect(r.stdout).to.match(/^4 created, 0 updated, 0 deleted, 0 unchanged, 0 skipped, 0 error$/m);
+    expect(r.stdout).to.match(/^4 created, 0 updated, 0 deleted, 0 skipped, 0 error$/m);
   });
 
   it('sync follows a watch stream from stdin as it arrives; --json gives one result per line', async () => {
@@ -75,5 +75,20 @@ describe('ecmpsim k8s', function () {
     expect(missing.code).to.equal(2);
     expect(missing.stderr.trim().split('\n')).to.have.length(1);
     expect(missing.stderr).to.match(/no-such-file\.yaml/);
+  });
+});
+
+describe('ecmpsim k8s apply request splitting', () => {
+  it('sends a file over the API body limit as whole documents, numbered from where each request starts', async () => {
+    const { requestTexts, MAX_REQUEST_TEXT } = await import('../../src/cli/k8s-command.ts');
+    const object = (i: number): string => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'ns1', annotations: { pad: 'x'.repeat(1000) } } });
+    const count = Math.ceil((MAX_REQUEST_TEXT * 2.5) / 1100);
+    const text = Array.from({ length: count }, (_, i) => object(i)).join('\n');
+    const requests = [...requestTexts(text)];
+    expect(requests.length).to.equal(3);
+    expect(requests.every((r) => r.text.length <= MAX_REQUEST_TEXT)).to.equal(true);
+    const names = requests.flatMap((r) => r.text.split('\n').map((line) => (JSON.parse(line) as { metadata: { name: string } }).metadata.name));
+    expect(names).to.deep.equal(Array.from({ length: count }, (_, i) => `p${i}`));
+    expect(requests[1].firstDocument).to.equal(requests[0].text.split('\n').length + 1);
   });
 });

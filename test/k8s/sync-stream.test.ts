@@ -61,7 +61,7 @@ describe('k8s sync stream', () => {
       });
       const results = lines.slice(0, -1).map((l) => JSON.parse(l) as ObjectResult);
       expect(results.map((r) => r.action)).to.deep.equal(['created', 'created', 'created', 'skipped', 'created', 'updated', 'created', 'created', 'skipped', 'updated', 'deleted', 'skipped']);
-      expect(JSON.parse(lines[lines.length - 1])).to.deep.equal({ summary: { created: 6, updated: 2, deleted: 1, unchanged: 0, skipped: 3, error: 0 } });
+      expect(JSON.parse(lines[lines.length - 1])).to.deep.equal({ summary: { created: 6, updated: 2, deleted: 1, skipped: 3, error: 0 } });
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
