@@ -2,11 +2,13 @@
 // JSON or YAML text, or a decoded JSON value) and answers one result per object; `GET /api/k8s` shows
 // the cache and what kube-manager manages. Owns the routes and the one KubeManager of a simulation,
 // made on first use; `ecmpsim k8s apply|sync` are its clients. The raw streaming variant is sync-stream.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, type ApiHandler, type ApiRouter } from '../inspect/api-router.ts';
 import { apiConfigClient } from './config-client.ts';
 import { k8sSettings, type K8sSettings } from './k8s-settings.ts';
 import { KubeManager, summarize, type ObjectResult, type K8sSummary } from './kube-manager.ts';
 import { entriesOfValue, parseManifests, type ParsedEntry } from './manifest-parser.ts';
+import { SYNC_PATH, handleSyncStream } from './sync-stream.ts';
 
 /** What kube-manager needs of the simulation: its computes and k8s section, and the API to write config. */
 export interface K8sHost {
@@ -41,11 +43,18 @@ export function kubeManagerFor(host: K8sHost): KubeManager {
   });
 }
 
+/** What mounting gives the server: the raw streaming route, which needs the request before its body is read. */
+export interface K8sMount {
+  /** Serves `POST /api/k8s/sync` and returns true, or returns false for any other request. */
+  rawRequest(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
 /**
  * Registers `/api/k8s…` on the simulation router. `host` is called on first use (the router is built
- * before the simulation it belongs to is complete).
+ * before the simulation it belongs to is complete). The streaming `POST /api/k8s/sync` is served by
+ * `rawRequest` of the result, which the HTTP server must offer each request before it reads the body.
  */
-export function mountK8sApi(router: ApiRouter, host: () => K8sHost): void {
+export function mountK8sApi(router: ApiRouter, host: () => K8sHost): K8sMount {
   let manager: KubeManager | undefined;
   const kubeManager = (): KubeManager => (manager ??= kubeManagerFor(host()));
   router
@@ -55,5 +64,15 @@ export function mountK8sApi(router: ApiRouter, host: () => K8sHost): void {
       const results = await kubeManager().apply(entries);
       const body: ApplyResponse = { results, summary: summarize(results) };
       return { status: 200, body };
+    })
+    .on('POST', SYNC_PATH, () => {
+      throw new ApiError(501, `${SYNC_PATH} streams a request body, which this server does not hand over yet; post each object to /api/k8s/apply (ecmpsim k8s sync does)`);
     });
+  return {
+    rawRequest: (req, res) => {
+      if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://localhost').pathname !== SYNC_PATH) return false;
+      handleSyncStream(kubeManager(), req, res);
+      return true;
+    },
+  };
 }
