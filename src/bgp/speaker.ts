@@ -5,7 +5,7 @@ import { ALL_FAMILIES, type FamilyName } from './families.ts';
 import { ipv4ToNumber } from './ipv4.ts';
 import { encodeMessage } from './messages.ts';
 import type { RouteTargetNlri } from './nlri.ts';
-import { BgpPeer, type PeerConfig, type PeerState, type PeerStatus } from './peer.ts';
+import { BgpPeer, type FsmEvent, type PeerConfig, type PeerReason, type PeerState, type PeerStatus } from './peer.ts';
 import { CeaseSubcode, ErrorCode } from './protocol-error.ts';
 import type { InetRoute, RouteTargetRoute, RouteUpdate, VpnKey, VpnRoute } from './routes.ts';
 
@@ -14,7 +14,7 @@ export interface SpeakerConfig {
   routerId: string;
   /** Where to accept BGP connections; omit to only connect out. Port 179 by default, 0 picks a free one. */
   listen?: { address: string; port?: number };
-  /** Proposed hold time in seconds (default 90, §1). */
+  /** Proposed hold time in seconds (default 90, docs/protocol.md §1). */
   holdTime?: number;
   /** Families offered to peers without their own list (default inet-vpn + route-target). */
   families?: FamilyName[];
@@ -30,9 +30,9 @@ export interface WireInfo {
 
 export interface SpeakerEvents {
   'peer-established': [BgpPeer];
-  /** After the peer's learned routes were withdrawn through an 'update' event. */
-  'peer-down': [BgpPeer, string];
-  'peer-state': [BgpPeer, PeerState, PeerState];
+  /** After the peer's learned routes were withdrawn through an 'update' event: the reason as text and typed. */
+  'peer-down': [BgpPeer, string, PeerReason];
+  'peer-state': [BgpPeer, PeerState, PeerState, FsmEvent];
   update: [BgpPeer, RouteUpdate];
   'end-of-rib': [BgpPeer, FamilyName];
   'route-refresh': [BgpPeer, FamilyName];
@@ -112,9 +112,9 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       asn: this.asn, routerId: this.routerId, holdTime: this.holdTime, families: this.families,
       ...(listenAddress && listenAddress !== '0.0.0.0' && { localAddress: listenAddress }),
     });
-    peer.on('state', (from, to) => this.emit('peer-state', peer, from, to));
+    peer.on('state', (from, to, event) => this.emit('peer-state', peer, from, to, event));
     peer.on('established', () => this.emit('peer-established', peer));
-    peer.on('down', (reason) => this.emit('peer-down', peer, reason));
+    peer.on('down', (text, reason) => this.emit('peer-down', peer, text, reason));
     peer.on('update', (u) => this.emit('update', peer, u));
     peer.on('end-of-rib', (f) => this.emit('end-of-rib', peer, f));
     peer.on('route-refresh', (f) => this.emit('route-refresh', peer, f));

@@ -14,6 +14,7 @@ import { VrouterAgent } from '../vrouter/agent.ts';
 import { agentApi } from '../vrouter/agent-api.ts';
 import type { Underlay } from '../vrouter/underlay.ts';
 import { buildConfigStore } from './config-from-topology.ts';
+import { controlBgpConfig } from './control-bgp-config.ts';
 import type { Topology } from './topology.ts';
 
 export type NodeKind = 'control-node' | 'compute';
@@ -64,7 +65,7 @@ export async function startControlNode(topology: Topology, name: string, deps: N
   await control.start();
   let bgp: BgpAttachment;
   try {
-    bgp = await attachBgp(control, topology, spec, { log: deps.log });
+    bgp = await attachBgp(control, controlBgpConfig(topology, spec), { log: deps.log });
   } catch (e) {
     await control.stop();
     throw e;

@@ -1,4 +1,7 @@
-// Slot-stable ECMP member lists (§7.3, CompositeNHKey::Reorder) and the member pick rule (§7.4, PickMember).
+// The slot rules of an ECMP composite next-hop, as pure functions: slot-stable member lists
+// (docs/protocol.md §7.3, CompositeNHKey::Reorder) and the member pick rule (docs/protocol.md §7.4,
+// PickMember). Used by the route composites (composite-nh.ts, which owns entries, rebuilds and flow
+// re-evaluation) and by the local composites (local-composite.ts).
 import { mod64 } from './ecmp-hash.ts';
 
 export const MAX_ECMP_MEMBERS = 128;

@@ -1,6 +1,12 @@
-// The local-ECMP composite (§7.1, §7.2): one MPLS label standing for several local interfaces that carry the
-// same address (the VIP). Its slots are keyed by interface name and keep their index across updates (§7.3).
+// The local-ECMP composite (docs/protocol.md §7.1, §7.2): one MPLS label standing for several local
+// interfaces that carry the same address (the VIP). Its slots are keyed by interface name and keep their
+// index across updates (docs/protocol.md §7.3). Owns the composites of one vRouter and their configuration;
+// not the packets that arrive with their label (forwarding.ts) nor their expansion into a route's
+// composite next-hop (composite-nh.ts).
 import { MAX_ECMP_MEMBERS, reorderSlots } from './composite-slots.ts';
+import { localLabelProblem, type InterfaceTable } from './interfaces.ts';
+import { parsePrefix } from './vrf-fib.ts';
+import { MAX_VRFS, type VrfTable } from './vrfs.ts';
 
 export interface CompositeSlot { readonly key: string }
 
@@ -78,4 +84,64 @@ export function viewLocalComposite(c: LocalComposite): LocalCompositeView {
       ? { index, empty: true, flows: c.slotFlows[index] }
       : { index, empty: false, interface: s.key, active: c.active[index] === 1, flows: c.slotFlows[index] })),
   };
+}
+
+/** The local composites of one vRouter, by label. */
+export class LocalComposites {
+  private readonly byLabel = new Map<number, LocalComposite>();
+
+  get(label: number): LocalComposite | undefined {
+    return this.byLabel.get(label);
+  }
+
+  values(): IterableIterator<LocalComposite> {
+    return this.byLabel.values();
+  }
+
+  /**
+   * docs/protocol.md §7.2: creates or updates the composite of `label`. Interfaces keep their slot across
+   * updates; a name not (yet) present takes a slot that stays inactive until it appears (a warning says so).
+   * Activity is recomputed by the caller (`markActive`) together with the routes that expand the composite.
+   */
+  configure(
+    label: number, vrf: string, prefix: string, interfaceNames: string[], interfaces: InterfaceTable, vrfs: VrfTable<unknown>,
+  ): { error: string } | { warnings: string[] } {
+    const labelProblem = localLabelProblem(label);
+    if (labelProblem !== undefined) return { error: `local composite ${labelProblem}` };
+    const owner = interfaces.byLabel.get(label);
+    if (owner !== undefined) return { error: `local composite label ${label}: already used by interface ${owner.spec.name}` };
+    if (typeof vrf !== 'string' || vrf.length === 0) return { error: `local composite label ${label}: vrf must be a non-empty string` };
+    if (!vrfs.available(vrf)) return { error: `local composite label ${label}: no room for another VRF (${MAX_VRFS})` };
+    const parsed = parsePrefix(prefix);
+    if (typeof parsed === 'string') return { error: `local composite label ${label}: ${parsed}` };
+    const problem = memberListProblem(interfaceNames);
+    if (problem !== undefined) return { error: `local composite label ${label}: ${problem}` };
+    const vrfId = vrfs.id(vrf);
+    let c = this.byLabel.get(label);
+    if (c === undefined) {
+      c = newLocalComposite(label, vrf, vrfId, parsed);
+      this.byLabel.set(label, c);
+    }
+    c.vrf = vrf;
+    c.vrfId = vrfId;
+    c.prefix = parsed.text;
+    c.net = parsed.net;
+    c.plen = parsed.plen;
+    placeMembers(c, interfaceNames);
+    const warnings = [...new Set(interfaceNames)].filter((n) => !interfaces.byName.has(n)).map((n) => `interface ${n} is not present (its slot stays inactive)`);
+    return { warnings };
+  }
+
+  delete(label: number): boolean {
+    return this.byLabel.delete(label);
+  }
+
+  /** After interfaces come or go: a slot is active while its interface exists. */
+  markActive(present: (name: string) => boolean): void {
+    for (const c of this.byLabel.values()) markActive(c, present);
+  }
+
+  list(): (LocalCompositeView & { vrf: string })[] {
+    return [...this.byLabel.values()].map((c) => ({ vrf: c.vrf, ...viewLocalComposite(c) }));
+  }
 }

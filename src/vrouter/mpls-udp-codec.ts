@@ -4,8 +4,13 @@ import type { Packet } from './packet.ts';
 import { intToIpv4, ipv4ToInt } from './packet.ts';
 
 export const MPLS_OVER_UDP_PORT = 6635;
+/** An MPLS label is 20 bits (RFC 3032): anything larger cannot be put on the wire. */
+export const MPLS_LABEL_MAX = 0xfffff;
+/** Labels 0-15 are reserved (RFC 3032); the vRouter hands out labels from 16 (docs/protocol.md §7.1). */
+export const MPLS_FIRST_UNRESERVED_LABEL = 16;
 /**
- * Delivery reports between simulated computes travel as label 15 (reserved, never a vRouter label, §7.1)
+ * Delivery reports between simulated computes travel as label 15 (reserved, never a vRouter label,
+ * docs/protocol.md §7.1)
  * followed by JSON, so they cannot be mistaken for data and capture tools still see MPLS.
  */
 export const REPORT_LABEL = 15;
@@ -28,14 +33,20 @@ function l4HeaderLength(proto: number): number {
   return proto === 6 ? TCP_HEADER : proto === 17 ? UDP_HEADER : 4; // other protocols: just the two ports
 }
 
-/** `ident` goes into the IPv4 Identification field: the sender's handle for the delivery report. */
+/**
+ * `ident` goes into the IPv4 Identification field: the sender's handle for the delivery report. A label
+ * outside 0..MPLS_LABEL_MAX throws: masking it would send another label than the one asked for.
+ */
 export function encodeMplsOverUdp(label: number, p: Packet, ident = 0): Buffer {
+  if (!Number.isInteger(label) || label < 0 || label > MPLS_LABEL_MAX) {
+    throw new RangeError(`MPLS label ${String(label)} out of 0..${MPLS_LABEL_MAX} (labels are 20 bits)`);
+  }
   const l4 = l4HeaderLength(p.proto);
   const payload = Math.max(0, Math.min(MAX_PAYLOAD, (p.bytes ?? 0) - IPV4_HEADER - l4));
   const ipLength = IPV4_HEADER + l4 + payload;
   const buf = Buffer.alloc(LABEL_ENTRY + ipLength);
   // label (20 bits) | traffic class 0 | bottom of stack | TTL
-  buf.writeUInt32BE(((label & 0xfffff) * 4096 + 0x100 + DEFAULT_TTL) >>> 0, 0);
+  buf.writeUInt32BE((label * 4096 + 0x100 + DEFAULT_TTL) >>> 0, 0);
   const ip = LABEL_ENTRY;
   buf.writeUInt8(0x45, ip);
   buf.writeUInt16BE(ipLength, ip + 2);

@@ -67,6 +67,11 @@ export class ScriptedPeer {
     socket.on('error', () => { this.closed = true; });
   }
 
+  /** Wraps a socket the test accepted (the speaker under test dialled in). */
+  static fromSocket(socket: Socket): ScriptedPeer {
+    return new ScriptedPeer(socket);
+  }
+
   static connect(from: string, to: { address: string; port: number }): Promise<ScriptedPeer> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: to.address, port: to.port, localAddress: from });

@@ -279,7 +279,7 @@ describe('vrouter: local-ECMP composite of several members on one compute (§7.2
       const before = JSON.stringify(w.c2.fib());
       const refused: [unknown, string][] = [
         [w.c2.setLocalComposite(17, VRF, VIP_PREFIX, names(2)), 'local composite label 17: already used by interface web-0'],
-        [w.c2.setLocalComposite(5, VRF, VIP_PREFIX, names(2)), 'local composite label 5 must be 16..16777215 (0-15 are reserved)'],
+        [w.c2.setLocalComposite(5, VRF, VIP_PREFIX, names(2)), 'local composite label 5 must be 16..1048575 (0-15 are reserved, MPLS labels are 20 bits)'],
         [w.c2.setLocalComposite(COMPOSITE, '', VIP_PREFIX, names(2)), `local composite label ${COMPOSITE}: vrf must be a non-empty string`],
         [w.c2.setLocalComposite(COMPOSITE, VRF, '30.30.30.300/32', names(2)), `local composite label ${COMPOSITE}: `],
         [w.c2.setLocalComposite(COMPOSITE, VRF, VIP_PREFIX, []), `local composite label ${COMPOSITE}: needs at least one interface (remove the composite instead)`],

@@ -1,0 +1,32 @@
+// What the control node keeps per BGP neighbour besides the session itself (../bgp/peer.ts): its configured
+// families, its RT-constraint wishes, loop counts and export backlog, shared by the export side
+// (./bgp-exporter.ts) and the import side (./bgp-importer.ts). It holds state only; it decides nothing.
+import type { FamilyName } from '../bgp/families.ts';
+import type { BgpPeer } from '../bgp/peer.ts';
+import type { VpnKey } from '../bgp/routes.ts';
+import type { VpnRouteTable } from '../bgp/vpn-route-table.ts';
+import type { PeerRef } from '../rib/index.ts';
+
+/** RFC 4684: a membership NLRI covering the whole target (origin AS + 8 bytes) is 96 bits long. */
+export const FULL_TARGET_BITS = 96;
+
+export interface PeerRecord {
+  readonly peer: BgpPeer;
+  readonly configuredFamilies: readonly FamilyName[];
+  /** RT-constraint NLRI by which the peer asked for every target (default route, or a partial target). */
+  readonly wantsAll: Set<string>;
+  remoteRouterId: string | undefined;
+  /** VPN routes refused by the loop checks (own originator id, own cluster id, own AS in the path). */
+  loopsRejected: number;
+  /** While the peer does not keep up (its socket holds too much unsent): the routes to decide once it drains. */
+  backlog: VpnRouteTable<VpnKey> | null;
+}
+
+/** How the RIB names a BGP neighbour's paths. */
+export function peerRef(record: PeerRecord): PeerRef {
+  const { peer } = record;
+  return {
+    kind: 'bgp', name: peer.name, address: peer.address, asn: peer.asn, isIbgp: peer.isIbgp,
+    ...(record.remoteRouterId !== undefined && { routerId: record.remoteRouterId }),
+  };
+}

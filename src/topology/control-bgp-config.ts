@@ -1,0 +1,46 @@
+// The BGP config of one control node as the topology describes it: every other control node as an iBGP
+// peer (full mesh, docs/protocol.md §6.6) and every gateway of `bgpPeers`, as the plain config
+// ../control/bgp-routing.ts takes. It decides who dials; timers and sessions are the control node's.
+import { ipv4ToNumber } from '../bgp/ipv4.ts';
+import type { ControlBgpConfig, NamedPeerConfig } from '../control/bgp-routing.ts';
+import type { ControlNodeSpec, Topology } from './topology.ts';
+
+export function controlBgpConfig(topology: Topology, spec: ControlNodeSpec): ControlBgpConfig {
+  return {
+    nodeName: spec.name,
+    asn: topology.asn,
+    routerId: spec.routerId,
+    ...(spec.clusterId !== undefined && { clusterId: spec.clusterId }),
+    listen: { address: spec.address, port: spec.bgpPort },
+    peers: bgpPeerConfigs(topology, spec),
+    reservedNames: topology.computes.map((c) => c.name),
+  };
+}
+
+/** Peers of one control node: every other control node (iBGP full mesh) and every gateway of the topology. */
+export function bgpPeerConfigs(topology: Topology, spec: ControlNodeSpec): NamedPeerConfig[] {
+  const self = ipv4ToNumber(spec.routerId);
+  const mesh: NamedPeerConfig[] = topology.controlNodes
+    .filter((c) => c.name !== spec.name)
+    .map((c) => ({
+      name: c.name,
+      address: c.address,
+      port: c.bgpPort,
+      asn: topology.asn,
+      families: ['inet-vpn', 'route-target'],
+      // The lower router-id dials, the other waits: both dialling works too (RFC 4271 §6.8), but costs a collision per start.
+      passive: self > ipv4ToNumber(c.routerId),
+      localAddress: spec.address,
+    }));
+  const gateways: NamedPeerConfig[] = topology.bgpPeers.map((p) => ({
+    name: p.name,
+    address: p.address,
+    port: p.port,
+    asn: p.asn,
+    families: [...p.families],
+    passive: p.passive,
+    holdTime: p.holdTime,
+    localAddress: p.localAddress ?? spec.address,
+  }));
+  return [...mesh, ...gateways];
+}

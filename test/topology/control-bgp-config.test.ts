@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { parseTopologyText } from '../../src/topology/loader.ts';
+import { controlBgpConfig } from '../../src/topology/control-bgp-config.ts';
+import type { Topology } from '../../src/topology/topology.ts';
+
+function topology(): Topology {
+  const result = parseTopologyText(JSON.stringify({
+    name: 'bgp-config', asn: 64512,
+    controlNodes: [
+      { name: 'control-1', address: '127.0.17.1', bgpPort: 1189 },
+      { name: 'control-2', address: '127.0.17.2', bgpPort: 1189 },
+    ],
+    computes: [{ name: 'compute-1', address: '127.0.27.1' }],
+    networks: [], workloads: [], loadBalancers: [],
+    bgpPeers: [{ name: 'gw-1', address: '127.0.30.1', port: 1179, asn: 64600, families: ['inet-vpn'] }],
+  }));
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  return result.topology;
+}
+
+describe('topology → control node BGP config', () => {
+  it('gives each control node the others (iBGP mesh) and the gateways, as plain config', () => {
+    const t = topology();
+    const [c1, c2] = t.controlNodes;
+    const one = controlBgpConfig(t, c1!);
+    expect(one).to.deep.include({ nodeName: 'control-1', asn: 64512, routerId: c1!.routerId, listen: { address: '127.0.17.1', port: 1189 } });
+    expect(one.reservedNames).to.deep.equal(['compute-1']);
+    expect(one.peers.map((p) => [p.name, p.address, p.asn, p.families])).to.deep.equal([
+      ['control-2', '127.0.17.2', 64512, ['inet-vpn', 'route-target']], ['gw-1', '127.0.30.1', 64600, ['inet-vpn']],
+    ]);
+    expect(one.peers[0]).to.include({ localAddress: '127.0.17.1', port: 1189 });
+    // Exactly one side of the mesh dials: the lower router id.
+    const two = controlBgpConfig(t, c2!);
+    expect([one.peers[0]!.passive, two.peers[0]!.passive].sort()).to.deep.equal([false, true]);
+  });
+
+  it('leaves the timers to the control node', () => {
+    const t = topology();
+    for (const p of controlBgpConfig(t, t.controlNodes[0]!).peers) {
+      expect(p.connectRetryMs).to.equal(undefined);
+      expect(p.idleHoldMs).to.equal(undefined);
+    }
+  });
+});
