@@ -47,7 +47,12 @@ export function sharedNetwork(settings: K8sSettings): boolean {
 }
 
 /** `k8s.nodes.worker-1: no compute named compute-9` …; paths point into the topology file. */
-export function k8sSectionProblems(raw: RawK8sSection | undefined, computes: readonly string[], networks: readonly { name: string; subnets: readonly string[] }[]): { path: string; message: string }[] {
+/**
+ * Problems of the section, each with its path. A network the topology also declares keeps its declared
+ * subnets (kube-manager finds it and creates nothing); the subnets here are for networks it creates.
+ * The resolved settings are written back into topology files (`--processes`), so they must pass again.
+ */
+export function k8sSectionProblems(raw: RawK8sSection | undefined, computes: readonly string[]): { path: string; message: string }[] {
   if (!raw) return [];
   const problems: { path: string; message: string }[] = [];
   for (const [node, compute] of Object.entries(raw.nodes ?? {})) {
@@ -59,11 +64,6 @@ export function k8sSectionProblems(raw: RawK8sSection | undefined, computes: rea
       const parsed = parseSubnet(subnet);
       if (typeof parsed === 'string') problems.push({ path: `k8s.${which}.subnets[${i}]`, message: parsed });
     });
-    // A network the topology declares itself keeps its own subnets; giving other ones here is a contradiction.
-    const declared = networks.find((n) => n.name === section?.name);
-    if (declared && section?.subnets && section.subnets.join() !== declared.subnets.join()) {
-      problems.push({ path: `k8s.${which}.subnets`, message: `${declared.name} is declared in networks with ${declared.subnets.join(', ')}; leave subnets out here or make them equal` });
-    }
   }
   return problems;
 }

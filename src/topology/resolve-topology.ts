@@ -260,7 +260,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     return { name: lb.name, provider: 'native' as const, network: lb.network, vip, maglev: lb.maglev ?? false, listeners };
   });
 
-  for (const problem of k8sSectionProblems(raw.k8s, computes.map((c) => c.name), networks)) fail(problem.path, problem.message);
+  for (const problem of k8sSectionProblems(raw.k8s, computes.map((c) => c.name))) fail(problem.path, problem.message);
   if (errors.length > 0) return { errors, warnings };
   const topology: Topology = {
     name: raw.name,
