@@ -431,6 +431,18 @@ configVerbs('loadbalancer-pool', 'pool');
 configVerbs('loadbalancer-member', 'member');
 configVerbs('floating-ip', 'fip');
 configVerbs('virtual-machine-interface', 'vmi');
+configVerbs('network-policy', 'policy');
+program
+  .command('policy-create')
+  .description('a network policy connecting networks: each imports the others\' route targets (routes of one appear in the other\'s VRF)')
+  .argument('<name>')
+  .requiredOption('--network <vn...>', 'networks to attach it to (two or more)')
+  .addOption(new Option('--direction <d>', '<> both ways, > from the first network to the others').choices(['<>', '>']).default('<>'))
+  .action(async (name: string, o: { network: string[]; direction: '<>' | '>' }, cmd: Command) => {
+    const [first, ...others] = o.network;
+    const rules = o.direction === '<>' ? [{ action: 'pass', direction: '<>', sourceNetwork: 'any', destinationNetwork: 'any' }] : others.map((vn) => ({ action: 'pass', direction: '>', sourceNetwork: first, destinationNetwork: vn }));
+    await create(cmd, 'network-policy', { name, networks: o.network, rules });
+  });
 registerK8sCommands(program, apiOf);
 
 function isJsonSchemaFile(file: string): boolean {

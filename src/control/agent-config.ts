@@ -5,6 +5,8 @@
 import type { AgentConfig, ConfigFloatingIp, ConfigHashField, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
 import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
 
+import type { NetworkPolicy } from '../model/network-policy.ts';
+
 export interface ConfigView {
   networks: readonly VirtualNetwork[];
   interfaces: readonly VirtualMachineInterface[];
@@ -13,6 +15,8 @@ export interface ConfigView {
   loadBalancers: readonly LoadBalancer[];
   /** The native driver's service-health-checks (§8.2 step 5). */
   serviceHealthChecks: readonly ServiceHealthCheck[];
+  /** Policies connecting networks: extra route-target imports of their routing instances (docs/protocol.md §6). */
+  networkPolicies?: readonly NetworkPolicy[];
 }
 
 export interface GlobalVrouterConfig {

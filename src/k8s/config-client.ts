@@ -58,6 +58,7 @@ export function storeConfigClient(store: ConfigStore): ConfigClient {
     'loadbalancer-pool': (s) => store.createPool(s as never),
     'loadbalancer-member': (s) => store.createMember(s as never),
     'loadbalancer-healthmonitor': (s) => store.createHealthMonitor(s as never),
+    'network-policy': (s) => store.createNetworkPolicy(s as never),
   };
   return {
     list: async (kind) => store.list(kind),

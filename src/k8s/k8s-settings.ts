@@ -71,8 +71,7 @@ export function k8sSectionProblems(raw: RawK8sSection | undefined, computes: rea
 /**
  * The policy kube-manager attaches to its pod and service networks so that each imports the other's
  * route target: the VIP's ECMP route reaches the pods' VRF, and replies to clients the service VRF.
- * None when both are one network. Not applied yet: `network-policy` is not a config kind (see
- * src/model/network-policy.ts).
+ * None when both are one network.
  */
 export function podServicePolicy(settings: K8sSettings): NetworkPolicySpec | undefined {
   if (sharedNetwork(settings)) return undefined;

@@ -8,7 +8,7 @@ import type { ConfigKind } from '../model/objects.ts';
 import { ConfigWriteError, type ConfigClient } from './config-client.ts';
 import { desiredLoadBalancer, desiredWorkload, loadBalancerName, workloadName, type ComputeRef, type Desired, type DesiredLoadBalancer, type DesiredWorkload } from './desired-config.ts';
 import { SERVICE_NAME_LABEL, keyOf, type K8sObject } from './k8s-objects.ts';
-import { sharedNetwork, type K8sSettings } from './k8s-settings.ts';
+import { podServicePolicy, sharedNetwork, type K8sSettings } from './k8s-settings.ts';
 import type { ParsedEntry } from './manifest-parser.ts';
 import { ObjectCache } from './object-cache.ts';
 
@@ -203,8 +203,10 @@ export class KubeManager {
       ? [{ name: podNetwork.name, subnets: [...new Set([...podNetwork.subnets, ...serviceNetwork.subnets])] }]
       : [podNetwork, serviceNetwork];
     for (const network of wanted) if (!existing.has(network.name)) await work.create('virtual-network', network.name, { subnets: [...network.subnets] });
-    if (!sharedNetwork(this.settings)) {
-      work.notes.push(`pods in ${podNetwork.name} reach service VIPs in ${serviceNetwork.name} only once networks connected by a policy import each other's route targets (not simulated yet)`);
+    // The policy that makes VIPs of the service network routes of the pod network's VRF, and back.
+    const policy = podServicePolicy(this.settings);
+    if (policy && !(await this.#client.list('network-policy')).some((p) => p.name === policy.name)) {
+      await work.create('network-policy', policy.name, { networks: policy.networks, rules: policy.rules });
     }
     this.#networksReady = true;
   }

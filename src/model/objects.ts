@@ -4,6 +4,10 @@
  * Field names follow the Contrail properties they stand for.
  */
 
+import type { NetworkPolicy } from './network-policy.ts';
+
+export type { NetworkPolicy };
+
 export const HASH_FIELDS = ['source-ip', 'destination-ip', 'ip-protocol', 'source-port', 'destination-port'] as const;
 export type HashField = (typeof HASH_FIELDS)[number];
 
@@ -179,7 +183,8 @@ export type ConfigObject =
   | Listener
   | Pool
   | Member
-  | HealthMonitor;
+  | HealthMonitor
+  | NetworkPolicy;
 
 export type ConfigKind = ConfigObject['kind'];
 
@@ -193,6 +198,7 @@ export const CONFIG_KINDS: readonly ConfigKind[] = [
   'loadbalancer-pool',
   'loadbalancer-member',
   'loadbalancer-healthmonitor',
+  'network-policy',
 ];
 
 export type ObjectOfKind<K extends ConfigKind> = Extract<ConfigObject, { kind: K }>;

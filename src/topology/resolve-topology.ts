@@ -3,6 +3,7 @@ import { Ipam } from '../model/ipam.ts';
 import { isLoopback, parseIPv4, parseSubnet } from '../model/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
 import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
+import { networkPolicyProblems, type NetworkPolicySpec } from '../model/network-policy.ts';
 import type {
   ComputeSpec,
   ControlNodeSpec,
@@ -261,6 +262,12 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
   });
 
   for (const problem of k8sSectionProblems(raw.k8s, computes.map((c) => c.name))) fail(problem.path, problem.message);
+  // `rules` default to one rule passing everything between the attached networks, both ways
+  const networkPolicies: NetworkPolicySpec[] = (raw.networkPolicies ?? []).map((policy, index) => {
+    const spec = { name: policy.name, networks: [...policy.networks], rules: policy.rules ?? [{ action: 'pass' as const, direction: '<>' as const, sourceNetwork: 'any', destinationNetwork: 'any' }] };
+    for (const problem of networkPolicyProblems(spec, networks.map((n) => n.name))) fail(`networkPolicies[${index}].${problem.field}`, problem.reason);
+    return spec;
+  });
   if (errors.length > 0) return { errors, warnings };
   const topology: Topology = {
     name: raw.name,
@@ -276,6 +283,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     loadBalancers,
     bgpPeers,
     ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
+    networkPolicies,
   };
   return { topology, errors, warnings };
 }

@@ -1,5 +1,6 @@
 import type { HashField, ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
 import type { K8sSettings } from '../k8s/k8s-settings.ts';
+import type { NetworkPolicySpec } from '../model/network-policy.ts';
 
 /** A validated topology with every default filled in (addresses and MACs included). */
 export interface Topology {
@@ -17,6 +18,7 @@ export interface Topology {
   readonly bgpPeers: readonly BgpPeerSpec[];
   /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
   readonly k8s?: K8sSettings;
+  readonly networkPolicies: readonly NetworkPolicySpec[];
 }
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';

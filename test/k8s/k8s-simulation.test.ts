@@ -71,3 +71,36 @@ describe('kube-manager in a running simulation', function () {
     expect(Object.keys(resent.movedFrom ?? {})).to.deep.equal(gone.map((m) => m.member));
   });
 });
+
+describe('kube-manager with separate pod and service networks (connected by its policy)', function () {
+  this.timeout(60_000);
+  let sim: Simulation;
+  let ctx: ScenarioContext;
+
+  before(async () => {
+    const result = validateTopology({
+      name: 'k8s-separate',
+      controlNodes: [{ name: 'control-1', address: '127.0.14.1', xmppPort: 5269, bgpPort: 1179 }],
+      computes: [1, 2, 3].map((i) => ({ name: `compute-${i}`, address: `127.0.24.${i}` })),
+      networks: [{ name: POD_NETWORK, subnets: ['10.32.0.0/12'] }],
+      workloads: [{ name: 'client', compute: 'compute-1', network: POD_NETWORK, address: '10.47.255.250' }],
+    });
+    if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+    sim = await Simulation.start(result.topology, { endOfRibQuietMs: 200 });
+    ctx = new ScenarioContext(sim.api);
+  });
+  after(async () => sim?.stop());
+
+  it("puts the service network's VIP into the pod VRF with its ECMP next-hops, and replies find the client", async () => {
+    const applied = await ctx.request<ApplyResponse>('POST', '/api/k8s/apply', { text: cluster });
+    expect(applied.summary).to.deep.include({ error: 0 });
+    const lb = (await ctx.request<{ name: string; virtualNetwork: string }[]>('GET', '/api/config/loadbalancer')).find((l) => l.name === LB);
+    expect(lb?.virtualNetwork).to.equal('default-domain:k8s-default:k8s-default-service-network');
+    await ctx.eventually('compute-1: the VIP in the pod VRF with 3 next-hops', () => ctx.slots('compute-1', VIP), (s) => s.filter((x) => !x.empty).length === 3, { timeoutMs: 10_000 });
+    const fib = await ctx.request<{ vrf: string; routes: { prefix: string }[] }[]>('GET', `/api/nodes/compute-1/fib?vrf=${encodeURIComponent(POD_NETWORK)}`);
+    expect(fib[0].routes.map((r) => r.prefix)).to.include(`${VIP}/32`);
+    const flows = await ctx.openFlows({ from: 'client', to: `${VIP}:8888`, count: 300 });
+    expect(flows.opened.delivered).to.equal(300);
+    expect(flows.opened.members).to.have.length(3);
+  });
+});
