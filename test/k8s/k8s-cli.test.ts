@@ -66,6 +66,17 @@ describe('ecmpsim k8s', function () {
     expect(members.map((m) => m.address)).to.deep.equal(['10.47.255.238']);
   });
 
+  it('sync also reads a YAML watch stream (documents separated by ---)', async () => {
+    const svc = (rv: string, port: number): string => `apiVersion: v1\nkind: Service\nmetadata:\n  name: yaml-web\n  namespace: ns2\n  resourceVersion: "${rv}"\nspec:\n  clusterIP: 10.96.5.5\n  ports:\n    - port: ${port}\n`;
+    const r = await ecmpsim(['--api', api, 'k8s', 'sync', '-'], [`---\n${svc('7', 80)}`, `---\n${svc('8', 81)}`, `---\n${svc('8', 81)}`]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^created\s+Service ns2\/yaml-web/m);
+    expect(r.stdout).to.match(/^updated\s+Service ns2\/yaml-web/m);
+    expect(r.stdout).to.match(/^skipped\s+Service ns2\/yaml-web {2}repeated/m);
+    const listeners = (await (await fetch(`${api}/api/config/loadbalancer-listener`)).json()) as { name: string }[];
+    expect(listeners.map((l) => l.name)).to.include('ns2-yaml-web-TCP-81');
+  });
+
   it('exits 1 with each malformed object named, and 2 with a one-line error for a missing file', async () => {
     const bad = JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x', namespace: 'ns1' }, spec: { clusterIP: '10.96.0.7', ports: [{ port: 'http' }] } });
     const r = await ecmpsim(['--api', api, 'k8s', 'apply', '-'], [bad]);
