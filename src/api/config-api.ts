@@ -18,6 +18,7 @@ const KIND_ALIASES: Record<string, ConfigKind> = {
   pool: 'loadbalancer-pool',
   member: 'loadbalancer-member',
   healthmonitor: 'loadbalancer-healthmonitor',
+  policy: 'network-policy',
 };
 
 export function configKind(text: string): ConfigKind {
@@ -42,6 +43,7 @@ const CREATE: Record<ConfigKind, (store: ConfigStore, spec: Spec) => unknown> = 
   'loadbalancer-pool': (s, spec) => s.createPool(spec as never),
   'loadbalancer-member': (s, spec) => s.createMember(spec as never),
   'loadbalancer-healthmonitor': (s, spec) => s.createHealthMonitor(spec as never),
+  'network-policy': (s, spec) => s.createNetworkPolicy(spec as never),
 };
 
 const UPDATE: Record<ConfigKind, (store: ConfigStore, name: string, patch: Spec) => unknown> = {
@@ -54,6 +56,7 @@ const UPDATE: Record<ConfigKind, (store: ConfigStore, name: string, patch: Spec)
   'loadbalancer-pool': (s, n, p) => s.updatePool(n, p as never),
   'loadbalancer-member': (s, n, p) => s.updateMember(n, p as never),
   'loadbalancer-healthmonitor': (s, n, p) => s.updateHealthMonitor(n, p as never),
+  'network-policy': (s, n, p) => s.updateNetworkPolicy(n, p as never),
 };
 
 const DELETE: Record<ConfigKind, (store: ConfigStore, name: string, cascade: boolean) => void> = {
@@ -66,6 +69,7 @@ const DELETE: Record<ConfigKind, (store: ConfigStore, name: string, cascade: boo
   'loadbalancer-pool': (s, n, cascade) => s.deletePool(n, { cascade }),
   'loadbalancer-member': (s, n) => s.deleteMember(n),
   'loadbalancer-healthmonitor': (s, n) => s.deleteHealthMonitor(n),
+  'network-policy': (s, n) => s.deleteNetworkPolicy(n),
 };
 
 function configErrorResponse(e: unknown): ApiResponse {

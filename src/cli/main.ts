@@ -29,6 +29,7 @@ import { runDemo } from './demo.ts';
 import { runNode } from './node-command.ts';
 import { registerGraphCommand } from './graph-command.ts';
 import { webView } from '../web/web-view.ts';
+import { registerK8sCommands } from './k8s-command.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -435,6 +436,19 @@ configVerbs('loadbalancer-pool', 'pool');
 configVerbs('loadbalancer-member', 'member');
 configVerbs('floating-ip', 'fip');
 configVerbs('virtual-machine-interface', 'vmi');
+configVerbs('network-policy', 'policy');
+program
+  .command('policy-create')
+  .description('a network policy connecting networks: each imports the others\' route targets (routes of one appear in the other\'s VRF)')
+  .argument('<name>')
+  .requiredOption('--network <vn...>', 'networks to attach it to (two or more)')
+  .addOption(new Option('--direction <d>', '<> both ways, > from the first network to the others').choices(['<>', '>']).default('<>'))
+  .action(async (name: string, o: { network: string[]; direction: '<>' | '>' }, cmd: Command) => {
+    const [first, ...others] = o.network;
+    const rules = o.direction === '<>' ? [{ action: 'pass', direction: '<>', sourceNetwork: 'any', destinationNetwork: 'any' }] : others.map((vn) => ({ action: 'pass', direction: '>', sourceNetwork: first, destinationNetwork: vn }));
+    await create(cmd, 'network-policy', { name, networks: o.network, rules });
+  });
+registerK8sCommands(program, apiOf);
 
 function isJsonSchemaFile(file: string): boolean {
   try {

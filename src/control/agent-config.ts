@@ -6,6 +6,8 @@ import type { HashField } from '../net/hash-fields.ts';
 import type { AgentConfig, ConfigFloatingIp, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
 import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
 
+import type { NetworkPolicy } from '../model/network-policy.ts';
+
 export interface ConfigView {
   networks: readonly VirtualNetwork[];
   interfaces: readonly VirtualMachineInterface[];
@@ -14,6 +16,8 @@ export interface ConfigView {
   loadBalancers: readonly LoadBalancer[];
   /** The native driver's service-health-checks (docs/protocol.md §8.2 step 5). */
   serviceHealthChecks: readonly ServiceHealthCheck[];
+  /** Policies connecting networks: extra route-target imports of their routing instances (docs/protocol.md §6). */
+  networkPolicies?: readonly NetworkPolicy[];
 }
 
 export interface GlobalVrouterConfig {

@@ -19,6 +19,7 @@ export function configSource(store: ConfigStore): ConfigSource {
         floatingIps: store.list('floating-ip'),
         loadBalancers: store.list('loadbalancer'),
         serviceHealthChecks: store.serviceHealthChecks(),
+        networkPolicies: store.list('network-policy'),
       }),
     onChange: (listener) => store.onChange(() => listener()),
   };

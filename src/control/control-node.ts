@@ -10,6 +10,7 @@ import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
+import { policyImportTargets } from '../model/network-policy.ts';
 
 /** Where the control node's config comes from (the config store, through the topology or the API). */
 export interface ConfigSource {
@@ -128,6 +129,9 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private syncInstances(): void {
     const view = this.options.config.view();
     const wanted = new Map(view.networks.map((vn) => [vn.routingInstance, vn]));
+    // A VRF imports its own target and those of the networks a policy connects it to (docs/protocol.md §6).
+    const connected = policyImportTargets(view.networks, view.networkPolicies ?? []);
+    const importsOf = (vn: { name: string; routeTarget: string }): string[] => [vn.routeTarget, ...(connected.get(vn.name) ?? [])];
     for (const instance of this.rib.instances()) {
       if (wanted.has(instance.name)) continue;
       this.rib.deleteInstance(instance.name);
@@ -136,8 +140,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     for (const [name, vn] of wanted) {
       const existing = this.rib.instance(name);
       if (existing) {
-        if (existing.importTargets.join() !== vn.routeTarget || existing.exportTargets.join() !== vn.routeTarget) {
-          this.rib.setInstanceTargets(name, { importTargets: [vn.routeTarget], exportTargets: [vn.routeTarget] });
+        if (existing.importTargets.join() !== importsOf(vn).join() || existing.exportTargets.join() !== vn.routeTarget) {
+          this.rib.setInstanceTargets(name, { importTargets: importsOf(vn), exportTargets: [vn.routeTarget] });
         }
         continue;
       }
@@ -145,7 +149,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
         name,
         virtualNetwork: vn.name,
         vnIndex: vn.vnIndex,
-        importTargets: [vn.routeTarget],
+        importTargets: importsOf(vn),
         exportTargets: [vn.routeTarget],
       });
       for (const channel of this.channels.values()) channel.instanceConfigured(name);

@@ -42,10 +42,13 @@ import { createListener, deleteListener, updateListener, type ListenerSpec } fro
 import { createLoadBalancer, deleteLoadBalancer, updateLoadBalancer, type LoadBalancerSpec } from './kinds/load-balancer.ts';
 import { createMember, deleteMember, updateMember, type MemberSpec } from './kinds/member.ts';
 import { createPool, deletePool, updatePool, type PoolSpec } from './kinds/pool.ts';
+import { createNetworkPolicy, deleteNetworkPolicy, updateNetworkPolicy, type NetworkPolicySpec } from './kinds/network-policy.ts';
+import type { NetworkPolicy } from './network-policy.ts';
 import { heldRefs, refsOf } from './kinds/registry.ts';
 import { createVirtualMachineInterface, deleteVirtualMachineInterface, updateVirtualMachineInterface, type VirtualMachineInterfaceSpec } from './kinds/virtual-machine-interface.ts';
 import { createVirtualNetwork, deleteVirtualNetwork, ipamOf, updateVirtualNetwork, type VirtualNetworkSpec } from './kinds/virtual-network.ts';
 
+export type { NetworkPolicySpec };
 export type { FloatingIpSpec, HealthMonitorSpec, InstanceIpSpec, ListenerSpec, LoadBalancerSpec, MemberSpec, PoolSpec, VirtualMachineInterfaceSpec, VirtualNetworkSpec };
 export type { DeleteOptions, DriverNotice };
 export type { ChangeOp };
@@ -266,6 +269,16 @@ export class ConfigStore {
   }
   deleteHealthMonitor(name: string): void {
     this.#transaction(() => deleteHealthMonitor(this.#context, name));
+  }
+
+  createNetworkPolicy(spec: NetworkPolicySpec): NetworkPolicy {
+    return this.#transaction(() => createNetworkPolicy(this.#context, spec));
+  }
+  updateNetworkPolicy(name: string, patch: Partial<Omit<NetworkPolicySpec, 'name'>>): NetworkPolicy {
+    return this.#transaction(() => updateNetworkPolicy(this.#context, name, patch));
+  }
+  deleteNetworkPolicy(name: string): void {
+    this.#transaction(() => deleteNetworkPolicy(this.#context, name));
   }
 
   // ---- internals ----

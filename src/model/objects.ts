@@ -5,6 +5,9 @@
  */
 
 import type { HashField } from '../net/hash-fields.ts';
+import type { NetworkPolicy } from './network-policy.ts';
+
+export type { NetworkPolicy };
 
 export const LISTENER_PROTOCOLS = ['TCP', 'UDP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS'] as const;
 export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];
@@ -178,7 +181,8 @@ export type ConfigObject =
   | Listener
   | Pool
   | Member
-  | HealthMonitor;
+  | HealthMonitor
+  | NetworkPolicy;
 
 export type ConfigKind = ConfigObject['kind'];
 
@@ -192,6 +196,7 @@ export const CONFIG_KINDS: readonly ConfigKind[] = [
   'loadbalancer-pool',
   'loadbalancer-member',
   'loadbalancer-healthmonitor',
+  'network-policy',
 ];
 
 export type ObjectOfKind<K extends ConfigKind> = Extract<ConfigObject, { kind: K }>;

@@ -36,6 +36,7 @@ export function buildConfigStore(topology: Topology): ConfigStore {
         store.createVirtualNetwork({ name: network.name, subnets: [...network.subnets], ...(network.hashFields ? { hashFields: [...network.hashFields] } : {}) }),
       ),
     );
+    (topology.networkPolicies ?? []).forEach((policy, index) => at(`networkPolicies[${index}]`, () => store.createNetworkPolicy({ ...policy, networks: [...policy.networks], rules: [...policy.rules] })));
     topology.workloads.forEach((workload, index) =>
       at(`workloads[${index}]`, () => {
         store.createVirtualMachineInterface({

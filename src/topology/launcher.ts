@@ -14,6 +14,7 @@ import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
 import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
+import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
 
 export type LaunchMode = 'in-process' | 'processes';
@@ -60,6 +61,8 @@ export class Simulation {
   private readonly journal: JournalEntry[] = [];
   private topologyFile: string | undefined;
   private server: ApiServer | null = null;
+  /** Set while `api` is built; its raw hook serves the streaming POST /api/k8s/sync. */
+  private k8sMount: K8sMount | undefined;
   private stopped = false;
 
   private constructor(
@@ -231,9 +234,11 @@ export class Simulation {
 
   // ---- the simulation API ----
 
-  /** `hook` answers what is not the JSON API (the web view at `/`). */
+  /** `hook` answers what is not the JSON API (the web view at `/`); kube-manager's streaming sync comes first. */
   async serve(host = '127.0.0.1', port = 0, hook?: HttpHook): Promise<string> {
-    this.server = await serveApi(this.api, host, port, hook);
+    const k8s = this.k8sMount;
+    const rawRequests: HttpHook = (req, res) => (k8s?.rawRequest(req, res) ?? false) || (hook?.(req, res) ?? false);
+    this.server = await serveApi(this.api, host, port, rawRequests);
     return this.server.url;
   }
 
@@ -364,6 +369,7 @@ export class Simulation {
       .on('DELETE', '/api/config/*rest', (req) => this.configWrite(req))
       .on('POST', '/api/traffic', (req) => this.workloadRequest(req, '/traffic'))
       .on('POST', '/api/trace', (req) => this.workloadRequest(req, '/trace'));
+    this.k8sMount = mountK8sApi(router, () => ({ topology: this.topology, api: this.api, log: this.log }));
     for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
       router.on(method, '/api/nodes/:node', (req) => this.forward(req.params.node, req, '/status'));
       router.on(method, '/api/nodes/:node/*rest', (req) => this.forward(req.params.node, req, `/${req.params.rest}`));

@@ -2,6 +2,8 @@ import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
 import { ipv4ToBytes, isLoopback, parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
+import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
+import { networkPolicyProblems, type NetworkPolicySpec } from '../model/network-policy.ts';
 import type {
   ComputeSpec,
   ControlNodeSpec,
@@ -259,6 +261,13 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     return { name: lb.name, provider: 'native' as const, network: lb.network, vip, maglev: lb.maglev ?? false, listeners };
   });
 
+  for (const problem of k8sSectionProblems(raw.k8s, computes.map((c) => c.name))) fail(problem.path, problem.message);
+  // `rules` default to one rule passing everything between the attached networks, both ways
+  const networkPolicies: NetworkPolicySpec[] = (raw.networkPolicies ?? []).map((policy, index) => {
+    const spec = { name: policy.name, networks: [...policy.networks], rules: policy.rules ?? [{ action: 'pass' as const, direction: '<>' as const, sourceNetwork: 'any', destinationNetwork: 'any' }] };
+    for (const problem of networkPolicyProblems(spec, networks.map((n) => n.name))) fail(`networkPolicies[${index}].${problem.field}`, problem.reason);
+    return spec;
+  });
   if (errors.length > 0) return { errors, warnings };
   const topology: Topology = {
     name: raw.name,
@@ -273,6 +282,8 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     workloads,
     loadBalancers,
     bgpPeers,
+    ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
+    networkPolicies,
   };
   return { topology, errors, warnings };
 }

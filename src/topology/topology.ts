@@ -1,5 +1,7 @@
 import type { HashField } from '../net/hash-fields.ts';
 import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
+import type { K8sSettings } from '../k8s/k8s-settings.ts';
+import type { NetworkPolicySpec } from '../model/network-policy.ts';
 
 /** A validated topology with every default filled in (addresses and MACs included). */
 export interface Topology {
@@ -15,6 +17,9 @@ export interface Topology {
   readonly workloads: readonly WorkloadSpec[];
   readonly loadBalancers: readonly LoadBalancerTopology[];
   readonly bgpPeers: readonly BgpPeerSpec[];
+  /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
+  readonly k8s?: K8sSettings;
+  readonly networkPolicies: readonly NetworkPolicySpec[];
 }
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';

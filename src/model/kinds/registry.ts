@@ -13,6 +13,7 @@ import { listenerRules } from './listener.ts';
 import { loadBalancerRules } from './load-balancer.ts';
 import { memberRules } from './member.ts';
 import { poolRules } from './pool.ts';
+import { networkPolicyRules } from './network-policy.ts';
 import { virtualMachineInterfaceRules } from './virtual-machine-interface.ts';
 import { virtualNetworkRules } from './virtual-network.ts';
 
@@ -26,6 +27,7 @@ export const KIND_RULES: { readonly [K in ConfigKind]: KindRules<K> } = {
   'loadbalancer-pool': poolRules,
   'loadbalancer-member': memberRules,
   'loadbalancer-healthmonitor': healthMonitorRules,
+  'network-policy': networkPolicyRules,
 };
 
 export function refsOf(object: ConfigObject): readonly ConfigRef[] {
