@@ -41,7 +41,8 @@ export function nativeHealthCheckName(healthMonitor: string): string {
   return `${healthMonitor}:service-health-check`;
 }
 
-function uuidFromName(kind: 'floating-ip' | 'service-health-check', name: string): string {
+/** A name-derived uuid (version-5 shape), so that derived objects keep their uuid across reconciles. */
+export function uuidFromName(kind: 'floating-ip' | 'service-health-check' | 'service-instance', name: string): string {
   const hex = createHash('sha1').update(`ecmpsim:${kind}:${name}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -29,7 +29,7 @@ export interface RawTopology {
 
 export interface RawLoadBalancer {
   name: string;
-  provider?: 'native';
+  provider?: 'native' | 'opencontrail';
   network: string;
   vip?: string;
   maglev?: boolean;
