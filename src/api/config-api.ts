@@ -1,6 +1,8 @@
 // The config API of a control node: the LBaaS objects, VMIs, instance-ips, floating-ips and networks of
 // its config store, readable and writable over REST. The store validates every field and refuses a
 // change whole (ConfigError), which becomes a 4xx with the object, the field and the reason.
+import { haproxyConfig } from '../lbaas/haproxy-config.ts';
+import type { ServiceInstance } from '../model/objects.ts';
 import { ApiError, bodyObject, type ApiRequest, type ApiResponse, type ApiRouter } from './api-router.ts';
 import { ConfigError } from '../model/config-error.ts';
 import { CONFIG_KINDS, type ConfigKind } from '../model/objects.ts';
@@ -95,7 +97,18 @@ function lookup(store: ConfigStore, req: ApiRequest): unknown {
   return object;
 }
 
+/** docs/protocol.md §8.4: the proxy driver's service instances (derived, read-only) and each one's haproxy.cfg. */
+function serviceInstance(store: ConfigStore, name: string): ServiceInstance {
+  const found = store.serviceInstances().find((si) => si.name === name || si.loadBalancer === name || si.uuid === name);
+  if (!found) throw new ApiError(404, `no service-instance named ${name} (nor one of a load balancer so named); service instances: ${store.serviceInstances().map((si) => si.name).join(', ') || 'none'}`);
+  return found;
+}
+
 export function mountConfigApi(router: ApiRouter, store: ConfigStore): void {
+  router
+    .on('GET', '/config/service-instance', () => ({ status: 200, body: store.serviceInstances() }))
+    .on('GET', '/config/service-instance/:name', (req) => ({ status: 200, body: serviceInstance(store, req.params.name) }))
+    .on('GET', '/config/service-instance/:name/haproxy', (req) => ({ status: 200, body: { name: serviceInstance(store, req.params.name).name, config: haproxyConfig(serviceInstance(store, req.params.name)) } }));
   router
     .on('GET', '/config', () => ({ status: 200, body: store.snapshot() }))
     .on('GET', '/config/:kind', (req) => ({ status: 200, body: store.list(configKind(req.params.kind)) }))
