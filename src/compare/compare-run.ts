@@ -39,6 +39,13 @@ export const METRIC_KEYS = [
   'brokenByScaleIn', 'brokenByLbNodeFailure', 'recoveryMs', 'controlPlaneRoutes', 'xmppBytes',
 ] as const satisfies readonly (keyof ProviderMetrics)[];
 
+/** A run's metrics and what the checks of its meaning need besides them. */
+export interface ProviderRun {
+  metrics: ProviderMetrics;
+  /** connections held (member for native, haproxy for proxy) on the failed compute just before it failed */
+  heldByFailedCompute: number;
+}
+
 export interface RunPlan {
   topology: Topology;
   provider: Provider;
@@ -82,7 +89,7 @@ const QUIET_MS = 300;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runProvider(plan: RunPlan): Promise<ProviderMetrics> {
+export async function runProvider(plan: RunPlan): Promise<ProviderRun> {
   const topology = withProvider(plan.topology, plan.provider);
   const lb = topology.loadBalancers[0];
   const listener = lb.listeners[0];
@@ -246,6 +253,7 @@ export async function runProvider(plan: RunPlan): Promise<ProviderMetrics> {
     const brokenByScaleIn = resend();
 
     // ---- the compute fails ----
+    const heldByFailedCompute = connections.filter((c) => c.identity !== undefined && c.identity.split(/[|/]/)[0] === plan.failCompute).length;
     const failedAt = Date.now();
     await sim.kill(plan.failCompute);
     const holdMs = topology.holdTimeSeconds * 1000;
@@ -263,7 +271,7 @@ export async function runProvider(plan: RunPlan): Promise<ProviderMetrics> {
     await converge('after the compute failed', proxyReady);
     const brokenByLbNodeFailure = resend();
 
-    return {
+    const metrics: ProviderMetrics = {
       connections: opened,
       tunnelsPerConnection: opened === 0 ? 0 : round(tunnels / opened),
       trombonedConnections: tromboned,
@@ -276,6 +284,7 @@ export async function runProvider(plan: RunPlan): Promise<ProviderMetrics> {
       controlPlaneRoutes,
       xmppBytes,
     };
+    return { metrics, heldByFailedCompute };
   } finally {
     unfollow();
     await sim.stop();

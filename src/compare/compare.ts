@@ -24,6 +24,8 @@ export interface Comparison {
   failedCompute: string;
   native: ProviderMetrics;
   proxy: ProviderMetrics;
+  /** per provider, the connections the failed compute held just before it failed (not part of the JSON) */
+  heldByFailedCompute: { native: number; proxy: number };
 }
 
 export const DEFAULT_FLOWS = 1000;
@@ -59,5 +61,8 @@ export async function compareProviders(topology: Topology, options: CompareOptio
   const plan = { topology, flows, failCompute: failedCompute, clients, convergeTimeoutMs: options.convergeTimeoutMs };
   const native = await runProvider({ ...plan, provider: 'native' });
   const proxy = await runProvider({ ...plan, provider: 'opencontrail' });
-  return { topology: topology.name, loadBalancer: lb.name, flows, clients: clients.map((c) => c.name), failedCompute, native, proxy };
+  return {
+    topology: topology.name, loadBalancer: lb.name, flows, clients: clients.map((c) => c.name), failedCompute,
+    native: native.metrics, proxy: proxy.metrics, heldByFailedCompute: { native: native.heldByFailedCompute, proxy: proxy.heldByFailedCompute },
+  };
 }

@@ -63,11 +63,13 @@ function computesReaching(input: ReconcileInput, network: string, allowed: Reado
   return [...found].sort();
 }
 
-/** A pool-side address for proxy `index` (0 active, 1 standby): the highest addresses of the subnet no instance-ip holds. */
-function poolSideAddress(input: ReconcileInput, network: string, index: number, taken: Set<string>): string | undefined {
+/**
+ * A pool-side address: the highest of the subnet that no instance-ip holds and no other haproxy took
+ * (the IPAM hands out the lowest first, so the two ends meet only in a full subnet).
+ */
+function poolSideAddress(input: ReconcileInput, network: string, taken: Set<string>): string | undefined {
   const vn = input.virtualNetworks.find((candidate) => candidate.name === network);
   const used = new Set(input.instanceIps.map((iip) => iip.address));
-  let skip = index;
   for (const text of vn?.subnets ?? []) {
     const subnet = parseIpv4Prefix(text);
     if (typeof subnet === 'string') continue;
@@ -76,7 +78,6 @@ function poolSideAddress(input: ReconcileInput, network: string, index: number, 
     for (let address = last - 1; address > first + 1; address--) {
       const candidate = intToIpv4(address);
       if (used.has(candidate) || taken.has(candidate)) continue;
-      if (skip-- > 0) continue;
       taken.add(candidate);
       return candidate;
     }
@@ -144,10 +145,10 @@ export function reconcileProxyLoadBalancers(input: ReconcileInput, options: Prox
     const poolNetwork = poolNetworkOf(lb, frontends, input);
     const [activeHost, standbyHost] = rankComputes(seed, lb.name, candidates);
     const name = serviceInstanceName(lb.name);
-    const placements = ([[activeHost, 'active', ACTIVE_LOCAL_PREF], [standbyHost, 'standby', STANDBY_LOCAL_PREF]] as const).map(([compute, role, localPreference], index): ProxyPlacement => {
+    const placements = ([[activeHost, 'active', ACTIVE_LOCAL_PREF], [standbyHost, 'standby', STANDBY_LOCAL_PREF]] as const).map(([compute, role, localPreference]): ProxyPlacement => {
       const vipInterface = `${name}-${role}-vip`;
       if (poolNetwork === lb.virtualNetwork) return { compute, role, localPreference, vipInterface, poolAddress: lb.vipAddress };
-      const poolAddress = poolSideAddress(input, poolNetwork, index, taken);
+      const poolAddress = poolSideAddress(input, poolNetwork, taken);
       if (poolAddress === undefined) {
         problems.push({ loadBalancer: lb.name, object: `loadbalancer ${lb.name}`, message: `no free address in the pool network ${poolNetwork} for the ${role} haproxy; it connects from the VIP` });
         return { compute, role, localPreference, vipInterface, poolAddress: lb.vipAddress };
