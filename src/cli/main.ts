@@ -31,6 +31,7 @@ import { registerGraphCommand } from './graph-command.ts';
 import { webView } from '../web/web-view.ts';
 import { registerK8sCommands } from './k8s-command.ts';
 import { registerCompareCommands } from './compare-command.ts';
+import { registerLbaasV1Commands } from './lbaas-v1-command.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -452,6 +453,7 @@ program
   });
 registerK8sCommands(program, apiOf);
 registerCompareCommands(program);
+registerLbaasV1Commands(program);
 
 function isJsonSchemaFile(file: string): boolean {
   try {

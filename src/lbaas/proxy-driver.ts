@@ -52,13 +52,13 @@ function fail(lb: LoadBalancer, reason: string, field?: string): never {
 }
 
 /**
- * Computes that reach a network: those hosting an interface in it. A proxy needs two of them in the VIP
- * network (its clients' traffic ends there); hosts outside `options.computes` never count.
+ * Computes that reach the load balancer's networks: those hosting an interface in the VIP network or in
+ * the pool's network (a haproxy has a leg in both). Hosts outside `options.computes` never count.
  */
-function computesReaching(input: ReconcileInput, network: string, allowed: ReadonlySet<string> | undefined): string[] {
+function computesReaching(input: ReconcileInput, networks: readonly string[], allowed: ReadonlySet<string> | undefined): string[] {
   const found = new Set<string>();
   for (const vmi of input.virtualMachineInterfaces) {
-    if (vmi.compute !== undefined && vmi.virtualNetwork === network && (allowed === undefined || allowed.has(vmi.compute))) found.add(vmi.compute);
+    if (vmi.compute !== undefined && networks.includes(vmi.virtualNetwork) && (allowed === undefined || allowed.has(vmi.compute))) found.add(vmi.compute);
   }
   return [...found].sort();
 }
@@ -134,15 +134,17 @@ export function reconcileProxyLoadBalancers(input: ReconcileInput, options: Prox
   const taken = new Set<string>();
   for (const lb of input.loadBalancers) {
     if (lb.provider !== PROVIDER_PROXY || !lb.adminState) continue;
-    const candidates = computesReaching(input, lb.virtualNetwork, allowed);
-    if (candidates.length === 0) {
-      fail(lb, `no compute reaches its VIP network ${lb.virtualNetwork} (no compute hosts an interface in it), so its haproxy service instance has nowhere to run`, 'virtualNetwork');
-    }
-    if (candidates.length < 2) {
-      fail(lb, `a proxy load balancer needs two computes (active and standby haproxy) that reach ${lb.virtualNetwork}; only ${candidates.join(', ')} does`, 'provider');
-    }
     const frontends = frontendsOf(lb, input, warnings);
     const poolNetwork = poolNetworkOf(lb, frontends, input);
+    const networks = poolNetwork === lb.virtualNetwork ? [lb.virtualNetwork] : [lb.virtualNetwork, poolNetwork];
+    const where = networks.join(' or ');
+    const candidates = computesReaching(input, networks, allowed);
+    if (candidates.length === 0) {
+      fail(lb, `no compute reaches its VIP network ${lb.virtualNetwork} (no compute hosts an interface in ${where}), so its haproxy service instance has nowhere to run`, 'virtualNetwork');
+    }
+    if (candidates.length < 2) {
+      fail(lb, `a proxy load balancer needs two computes (active and standby haproxy) that reach ${where}; only ${candidates.join(', ')} does`, 'provider');
+    }
     const [activeHost, standbyHost] = rankComputes(seed, lb.name, candidates);
     const name = serviceInstanceName(lb.name);
     const placements = ([[activeHost, 'active', ACTIVE_LOCAL_PREF], [standbyHost, 'standby', STANDBY_LOCAL_PREF]] as const).map(([compute, role, localPreference]): ProxyPlacement => {

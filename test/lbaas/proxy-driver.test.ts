@@ -87,20 +87,29 @@ describe('proxy driver (provider opencontrail)', () => {
     ]);
   });
 
-  it('refuses a proxy LB with fewer than two computes that reach its VIP network, naming the one there is', () => {
+  it('refuses a proxy LB with fewer than two computes that reach its networks, naming the one there is', () => {
     const error = refusal(() => proxyStore(1, [
+      ['client', 'compute-1', '30.30.30.2'],
+      ['web-a', 'compute-1', '30.30.30.10'],
+      ['web-b', 'compute-1', '30.30.30.11'],
+    ]));
+    expect(error.message).to.equal(`loadbalancer lb1: provider: a proxy load balancer needs two computes (active and standby haproxy) that reach ${VN}; only compute-1 does`);
+  });
+
+  it('counts the computes of the pool network too (members elsewhere than the VIP)', () => {
+    const store = proxyStore(1, [
       ['client', 'compute-1', '30.30.30.2'],
       ['web-a', 'compute-2', '40.40.40.10', POOL_VN],
       ['web-b', 'compute-3', '40.40.40.11', POOL_VN],
-    ]));
-    expect(error.message).to.equal(`loadbalancer lb1: provider: a proxy load balancer needs two computes (active and standby haproxy) that reach ${VN}; only compute-1 does`);
+    ]);
+    expect(store.serviceInstances()[0].instances.map((p) => p.compute)).to.have.members(rankComputes(1, 'lb1', ['compute-1', 'compute-2', 'compute-3']).slice(0, 2));
   });
 
   it('refuses a VIP in a network no compute reaches', () => {
     const store = new ConfigStore({ asn: 64512, reconcile: lbaasHook({ computes: COMPUTES }) });
     store.createVirtualNetwork({ name: VN, subnets: ['30.30.30.0/24'] });
     const error = refusal(() => store.createLoadBalancer({ name: 'lb1', provider: 'opencontrail', virtualNetwork: VN }));
-    expect(error.message).to.equal(`loadbalancer lb1: virtualNetwork: no compute reaches its VIP network ${VN} (no compute hosts an interface in it), so its haproxy service instance has nowhere to run`);
+    expect(error.message).to.equal(`loadbalancer lb1: virtualNetwork: no compute reaches its VIP network ${VN} (no compute hosts an interface in ${VN}), so its haproxy service instance has nowhere to run`);
     expect(store.list('loadbalancer')).to.deep.equal([]);
   });
 
