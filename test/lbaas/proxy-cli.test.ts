@@ -79,6 +79,13 @@ describe('proxy load balancer through the CLI (LBaaS v1 workflow)', function () 
     }
     expect(result?.reply?.delivered, JSON.stringify(result)).to.equal(true);
     expect(result!.interface).to.match(/^myvip-haproxy-active-vip$/);
+    // the control node keeps both haproxies' paths but only the active one (LP 200) is best: no ECMP
+    const routes = await sim.api({ method: 'GET', path: '/api/nodes/control-1/routes', query: new URLSearchParams({ vrf: 'default-domain:demo:vipnet:vipnet', prefix: '20.1.1.100/32' }), body: undefined, params: {} });
+    const paths = ('body' in routes ? (routes.body as { paths: { localPref: number; best: boolean; multipath: boolean; reason: { detail: string } }[] }[]) : [])[0].paths;
+    expect(paths.map((p) => [p.localPref, p.best, p.multipath])).to.deep.equal([[200, true, true], [100, false, false]]);
+    expect(paths[1].reason.detail).to.equal('200 > 100');
+    const slots = client.fib().flatMap((vrf) => vrf.routes).find((r) => r.prefix === '20.1.1.100/32')!.slots;
+    expect(slots.map((s) => s.address), 'the client compute installs the active path only').to.deep.equal([sim.topology.computes.find((c) => c.name === result!.node)!.address]);
     const backend = result!.proxied!.backend!;
     expect(backend.packet!.src, 'from the haproxy’s pool-side address').to.match(/^10\.1\.1\.25[34]$/);
     expect(backend.interface).to.match(/^web-[12]$/);
