@@ -200,10 +200,16 @@ function resolveLoadBalancer(
   for (const listener of input.listeners.filter((candidate) => candidate.loadBalancer === lb.name)) {
     const protocol = mappingProtocol(listener);
     const pools = input.pools.filter((pool) => pool.listener === listener.name);
+    for (const pool of pools.filter((candidate) => candidate.method === 'SOURCE_IP')) {
+      warnings.push({ loadBalancer: lb.name, object: `loadbalancer-pool ${pool.name}`, message: 'SOURCE_IP is not applied by the native driver: ECMP hashes the network\'s hash fields (set them to source-ip alone for per-client affinity)' });
+    }
     let mapping: PortMapping | undefined;
     let firstMember: Member | undefined;
     for (const member of input.members.filter((candidate) => pools.some((pool) => pool.name === candidate.pool))) {
       const object = `loadbalancer-member ${member.name}`;
+      if (member.weight === 0) {
+        warnings.push({ loadBalancer: lb.name, object, message: 'weight 0 is ignored by the native driver: ECMP has no weights, so the member keeps receiving new flows (use the proxy provider, or remove the member)' });
+      }
       if (!member.adminState) {
         warnings.push({ loadBalancer: lb.name, object, message: 'admin-state down is ignored by the native driver: the member stays in the ECMP set (as in Contrail)' });
       }

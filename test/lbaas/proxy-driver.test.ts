@@ -131,6 +131,18 @@ describe('proxy driver (provider opencontrail)', () => {
     expect(error.message).to.equal('loadbalancer lb2: provider: "octavia" is not supported: use "native" (ECMP, docs/protocol.md §8.2) or "opencontrail" (haproxy service instance, docs/protocol.md §8.4)');
   });
 
+  it('tells the native user that SOURCE_IP and weight 0 are not applied by ECMP', () => {
+    const store = proxyStore();
+    store.createLoadBalancer({ name: 'lb2', virtualNetwork: VN, vipAddress: '30.30.30.200' });
+    store.createListener({ name: 'l2', loadBalancer: 'lb2', protocol: 'TCP', port: 80 });
+    store.createPool({ name: 'p2', listener: 'l2', method: 'SOURCE_IP' });
+    store.createMember({ name: 'm2', pool: 'p2', address: '30.30.30.12', port: 80, weight: 0 });
+    expect(store.lbaasReport.warnings.filter((w) => w.loadBalancer === 'lb2')).to.deep.equal([
+      { loadBalancer: 'lb2', object: 'loadbalancer-pool p2', message: "SOURCE_IP is not applied by the native driver: ECMP hashes the network's hash fields (set them to source-ip alone for per-client affinity)" },
+      { loadBalancer: 'lb2', object: 'loadbalancer-member m2', message: 'weight 0 is ignored by the native driver: ECMP has no weights, so the member keeps receiving new flows (use the proxy provider, or remove the member)' },
+    ]);
+  });
+
   it('leaves native load balancers to the native driver', () => {
     const store = proxyStore();
     store.createLoadBalancer({ name: 'lb2', virtualNetwork: VN, vipAddress: '30.30.30.200' });
