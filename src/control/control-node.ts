@@ -11,6 +11,7 @@ import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
 import { policyImportTargets } from '../model/network-policy.ts';
+import { DEFAULT_END_OF_RIB_TIMING, EndOfRibScheduler, type EndOfRibStatus } from './end-of-rib-scheduler.ts';
 
 /** Where the control node's config comes from (the config store, through the topology or the API). */
 export interface ConfigSource {
@@ -33,6 +34,12 @@ export interface ControlNodeOptions {
   log?: (line: string) => void;
   /** docs/protocol.md §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;
+  /** end-of-rib-timeout: End-of-RIB goes this long after an agent's session came up, quiet or not (default 300 s). */
+  endOfRibTimeoutMs?: number;
+  /** Selection deferral after start: how long End-of-RIB waits for the expected agents (default 30 s). */
+  endOfRibDeferralMs?: number;
+  /** The agents this control node expects (the computes configured for it): End-of-RIB waits for theirs after a start. */
+  expectedAgents?: readonly string[];
 }
 
 type RouteChangeListener = (changes: readonly RouteChange[]) => void;
@@ -47,8 +54,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private readonly channels = new Map<string, AgentChannel>();
   private readonly reflection: RouteReflection;
   private readonly logLine: (line: string) => void;
-  private readonly endOfRibQuietMs: number;
-  private readonly endOfRibTimers = new Map<AgentChannel, NodeJS.Timeout>();
+  private readonly endOfRib: EndOfRibScheduler<AgentChannel>;
   private readonly configSent = new Map<AgentChannel, string>();
   private readonly routeListeners = new Set<RouteChangeListener>();
   private configGeneration = 0;
@@ -62,7 +68,18 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.asn = options.asn;
     this.routerId = options.routerId ?? options.address;
     this.logLine = options.log ?? (() => {});
-    this.endOfRibQuietMs = options.endOfRibQuietMs ?? 2000;
+    const quietMs = options.endOfRibQuietMs ?? DEFAULT_END_OF_RIB_TIMING.quietMs;
+    this.endOfRib = new EndOfRibScheduler<AgentChannel>({
+      timing: {
+        quietMs,
+        checkMs: Math.min(DEFAULT_END_OF_RIB_TIMING.checkMs, quietMs),
+        timeoutMs: options.endOfRibTimeoutMs ?? DEFAULT_END_OF_RIB_TIMING.timeoutMs,
+        deferralMs: options.endOfRibDeferralMs ?? DEFAULT_END_OF_RIB_TIMING.deferralMs,
+      },
+      expectedAgents: options.expectedAgents ?? [],
+      send: (channel) => this.sendEndOfRib(channel),
+      log: (line) => this.log(line),
+    });
     const allowed = options.allowedAgents;
     this.server = new XmppServer({
       host: options.address,
@@ -87,6 +104,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     });
     this.rib.onChange((changes) => {
       for (const c of changes) if (c.instance !== undefined) this.reflection.changed(c.instance, c.prefix);
+      this.noteActivity(changes);
       for (const listener of this.routeListeners) listener(changes);
     });
   }
@@ -98,6 +116,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   async start(): Promise<{ xmpp: { address: string; port: number } }> {
     this.syncInstances();
     this.stopConfig = this.options.config.onChange(() => this.onConfigChange());
+    this.endOfRib.start();
     this.server.on('session', (session: XmppServerSession) => this.onSession(session));
     try {
       this.xmppEndpoint = await this.server.listen();
@@ -113,8 +132,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   async stop(): Promise<void> {
     this.stopConfig?.();
     this.stopConfig = null;
-    for (const timer of this.endOfRibTimers.values()) clearTimeout(timer);
-    this.endOfRibTimers.clear();
+    this.endOfRib.stop();
     await this.server.close();
   }
 
@@ -192,9 +210,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     if (this.channels.get(channel.name) !== channel) return;
     this.channels.delete(channel.name);
     this.configSent.delete(channel);
-    const timer = this.endOfRibTimers.get(channel);
-    if (timer) clearTimeout(timer);
-    this.endOfRibTimers.delete(channel);
+    this.endOfRib.forget(channel);
     // docs/protocol.md §6.7, graceful restart off: every path of the agent goes at once.
     this.rib.removePeer(channel.name);
     this.log(`agent ${channel.name} down: ${reason}`);
@@ -239,25 +255,31 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.pushConfig(channel);
   }
 
+  /** docs/protocol.md §3.4: the agent has re-published everything. */
+  agentEndOfRib(channel: AgentChannel): void {
+    this.endOfRib.agentEndOfRib(channel.name);
+  }
+
+  /** Routes reflected to a channel still waiting for End-of-RIB restart its quiet time. */
+  private noteActivity(changes: readonly RouteChange[]): void {
+    for (const channel of this.endOfRib.waiting()) {
+      if (changes.some((c) => c.instance !== undefined && channel.isSubscribed(c.instance))) this.endOfRib.activity(channel);
+    }
+  }
+
   private scheduleEndOfRib(channel: AgentChannel): void {
-    if (channel.endOfRibSent) return;
-    const previous = this.endOfRibTimers.get(channel);
-    if (previous) clearTimeout(previous);
-    const timer = setTimeout(() => {
-      this.endOfRibTimers.delete(channel);
-      if (this.channels.get(channel.name) !== channel) return;
-      // Routes still queued for reflection go out before the marker; routes held back for a full socket
-      // too, so the marker waits for the socket to drain.
-      this.reflection.flush();
-      if (this.reflection.isHeld(channel)) {
-        this.scheduleEndOfRib(channel);
-        return;
-      }
-      channel.endOfRibSent = true;
-      channel.session.send(encodeEndOfRib({ from: CONTROL_NODE_JID, to: `${channel.name}/bgp-peer` }));
-    }, this.endOfRibQuietMs);
-    timer.unref();
-    this.endOfRibTimers.set(channel, timer);
+    if (!channel.endOfRibSent) this.endOfRib.activity(channel);
+  }
+
+  private sendEndOfRib(channel: AgentChannel): boolean {
+    if (this.channels.get(channel.name) !== channel || channel.endOfRibSent) return true;
+    // Routes still queued for reflection go out before the marker; routes held back for a full socket
+    // too, so the marker waits for the socket to drain.
+    this.reflection.flush();
+    if (this.reflection.isHeld(channel)) return false;
+    channel.endOfRibSent = true;
+    channel.session.send(encodeEndOfRib({ from: CONTROL_NODE_JID, to: `${channel.name}/bgp-peer` }));
+    return true;
   }
 
   private *subscribers(instance: string): Iterable<AgentChannel> {
@@ -290,6 +312,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
         stats: c.session.stats(),
       })),
       reflection: { ...this.reflection.counters },
+      endOfRib: this.endOfRib.status(),
       peers: this.rib.peerPathCounts(),
     };
   }
@@ -314,5 +337,6 @@ export interface ControlNodeStatus {
     stats: ReturnType<XmppServerSession['stats']>;
   }[];
   reflection: RouteReflection['counters'];
+  endOfRib: EndOfRibStatus;
   peers: ReturnType<Rib['peerPathCounts']>;
 }

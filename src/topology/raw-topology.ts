@@ -4,7 +4,7 @@
  */
 import type { HashField } from '../net/hash-fields.ts';
 import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
-import type { BgpFamily, Encapsulation } from './topology.ts';
+import type { BgpFamily, Encapsulation, GracefulRestartSpec } from './topology.ts';
 import type { RawK8sSection } from '../k8s/k8s-settings.ts';
 import type { PolicyRule } from '../model/network-policy.ts';
 
@@ -25,6 +25,8 @@ export interface RawTopology {
   k8s?: RawK8sSection;
   /** Networks connected for routing: each imports the others' route targets (src/model/network-policy.ts). */
   networkPolicies?: { name: string; networks: string[]; rules?: PolicyRule[] }[];
+  /** Graceful restart knobs, Contrail's names (src/topology/topology.ts GracefulRestartSpec). */
+  gracefulRestart?: Partial<GracefulRestartSpec>;
 }
 
 export interface RawLoadBalancer {

@@ -2,6 +2,7 @@ import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
 import { ipv4ToBytes, isLoopback, parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
+import { DEFAULT_GRACEFUL_RESTART } from './topology.ts';
 import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
 import { networkPolicyProblems, type NetworkPolicySpec } from '../model/network-policy.ts';
 import type {
@@ -284,6 +285,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     bgpPeers,
     ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
     networkPolicies,
+    ...(raw.gracefulRestart ? { gracefulRestart: { ...DEFAULT_GRACEFUL_RESTART, ...raw.gracefulRestart } } : {}),
   };
   return { topology, errors, warnings };
 }

@@ -20,6 +20,31 @@ export interface Topology {
   /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
   readonly k8s?: K8sSettings;
   readonly networkPolicies: readonly NetworkPolicySpec[];
+  /** Present when the file has a `gracefulRestart` section; gracefulRestartOf fills the defaults. */
+  readonly gracefulRestart?: GracefulRestartSpec;
+}
+
+/** Graceful restart as Contrail's global-system-config names it (docs/protocol.md §6.7); times in seconds. */
+export interface GracefulRestartSpec {
+  readonly enable: boolean;
+  readonly restartTime: number;
+  readonly longLivedRestartTime: number;
+  readonly endOfRibTimeout: number;
+  readonly xmppHelperEnable: boolean;
+  readonly bgpHelperEnable: boolean;
+}
+
+export const DEFAULT_GRACEFUL_RESTART: GracefulRestartSpec = {
+  enable: false,
+  restartTime: 300,
+  longLivedRestartTime: 300,
+  endOfRibTimeout: 300,
+  xmppHelperEnable: false,
+  bgpHelperEnable: false,
+};
+
+export function gracefulRestartOf(topology: Pick<Topology, 'gracefulRestart'>): GracefulRestartSpec {
+  return { ...DEFAULT_GRACEFUL_RESTART, ...topology.gracefulRestart };
 }
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';
