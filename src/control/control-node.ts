@@ -11,6 +11,7 @@ import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
 import { policyImportTargets } from '../model/network-policy.ts';
+import { AgentGracefulRestart, type AgentGracefulRestartStatus, type AgentGracefulRestartTiming } from './agent-graceful-restart.ts';
 import { DEFAULT_END_OF_RIB_TIMING, EndOfRibScheduler, type EndOfRibStatus } from './end-of-rib-scheduler.ts';
 
 /** Where the control node's config comes from (the config store, through the topology or the API). */
@@ -40,6 +41,8 @@ export interface ControlNodeOptions {
   endOfRibDeferralMs?: number;
   /** The agents this control node expects (the computes configured for it): End-of-RIB waits for theirs after a start. */
   expectedAgents?: readonly string[];
+  /** XMPP graceful restart helper (docs/protocol.md §6.7): present = on. */
+  gracefulRestart?: AgentGracefulRestartTiming;
 }
 
 type RouteChangeListener = (changes: readonly RouteChange[]) => void;
@@ -55,6 +58,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private readonly reflection: RouteReflection;
   private readonly logLine: (line: string) => void;
   private readonly endOfRib: EndOfRibScheduler<AgentChannel>;
+  private readonly gracefulRestart: AgentGracefulRestart | null;
   private readonly configSent = new Map<AgentChannel, string>();
   private readonly routeListeners = new Set<RouteChangeListener>();
   private configGeneration = 0;
@@ -80,6 +84,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       send: (channel) => this.sendEndOfRib(channel),
       log: (line) => this.log(line),
     });
+    this.gracefulRestart = options.gracefulRestart ? new AgentGracefulRestart(this.rib, options.gracefulRestart, (line) => this.log(line)) : null;
     const allowed = options.allowedAgents;
     this.server = new XmppServer({
       host: options.address,
@@ -133,6 +138,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.stopConfig?.();
     this.stopConfig = null;
     this.endOfRib.stop();
+    this.gracefulRestart?.stop();
     await this.server.close();
   }
 
@@ -201,6 +207,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     const channel = new AgentChannel(session, this);
     this.channels.set(channel.name, channel);
     this.log(`agent ${channel.name} up from ${session.remoteAddress}`);
+    this.gracefulRestart?.sessionUp(channel.name, session.remoteAddress);
     session.on('stanza', (raw: string) => channel.receive(raw));
     session.on('closed', (reason: string) => this.onSessionClosed(channel, reason));
     this.emit('agent-up', channel.name);
@@ -211,8 +218,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.channels.delete(channel.name);
     this.configSent.delete(channel);
     this.endOfRib.forget(channel);
-    // docs/protocol.md §6.7, graceful restart off: every path of the agent goes at once.
-    this.rib.removePeer(channel.name);
+    // docs/protocol.md §6.7: with the GR helper the paths stay as stale; without it every path of the agent goes at once.
+    if (this.gracefulRestart?.sessionDown(channel.name, channel.session.remoteAddress) !== true) this.rib.removePeer(channel.name);
     this.log(`agent ${channel.name} down: ${reason}`);
     this.emit('agent-down', channel.name, reason);
   }
@@ -224,10 +231,12 @@ export class ControlNode extends EventEmitter implements ChannelHost {
 
   addPath(instance: string, path: PathInput): void {
     this.rib.addPath(instance, path);
+    this.gracefulRestart?.published(path.peer.name, instance, path);
   }
 
   removePath(instance: string, peer: PeerRef, prefix: string): void {
     this.rib.removePath(instance, prefix, peer.name);
+    this.gracefulRestart?.withdrawn(peer.name, instance, prefix);
   }
 
   removePeerPaths(peer: PeerRef, instance?: string): void {
@@ -235,6 +244,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       this.rib.removePeer(peer.name);
       return;
     }
+    this.gracefulRestart?.instanceDropped(peer.name, instance);
     if (!this.rib.instance(instance)) return;
     this.rib.batch(() => {
       for (const route of this.rib.routes(instanceTableName(instance))) {
@@ -258,6 +268,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   /** docs/protocol.md §3.4: the agent has re-published everything. */
   agentEndOfRib(channel: AgentChannel): void {
     this.endOfRib.agentEndOfRib(channel.name);
+    this.gracefulRestart?.agentEndOfRib(channel.name);
   }
 
   /** Routes reflected to a channel still waiting for End-of-RIB restart its quiet time. */
@@ -313,6 +324,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       })),
       reflection: { ...this.reflection.counters },
       endOfRib: this.endOfRib.status(),
+      gracefulRestart: this.gracefulRestart ? { helper: true, agents: this.gracefulRestart.status(), counters: { ...this.gracefulRestart.counters } } : { helper: false },
       peers: this.rib.peerPathCounts(),
     };
   }
@@ -338,5 +350,6 @@ export interface ControlNodeStatus {
   }[];
   reflection: RouteReflection['counters'];
   endOfRib: EndOfRibStatus;
+  gracefulRestart: { helper: false } | { helper: true; agents: AgentGracefulRestartStatus[]; counters: AgentGracefulRestart['counters'] };
   peers: ReturnType<Rib['peerPathCounts']>;
 }

@@ -125,13 +125,17 @@ export async function startCompute(topology: Topology, name: string, underlay: U
  * The control node's restart behaviour from the topology: the agents it expects back after a start (the
  * computes that name it, docs/protocol.md §4.3), end-of-rib-timeout, and the XMPP GR helper knobs.
  */
-function controlNodeRestartOptions(topology: Topology, name: string): Pick<ControlNodeOptions, 'expectedAgents' | 'endOfRibTimeoutMs' | 'endOfRibDeferralMs'> {
+function controlNodeRestartOptions(topology: Topology, name: string): Pick<ControlNodeOptions, 'expectedAgents' | 'endOfRibTimeoutMs' | 'endOfRibDeferralMs' | 'gracefulRestart'> {
   const gr = gracefulRestartOf(topology);
   const timeoutMs = gr.endOfRibTimeout * 1000;
   return {
     expectedAgents: topology.computes.filter((c) => c.xmppServers.includes(name)).map((c) => c.name),
     endOfRibTimeoutMs: timeoutMs,
     endOfRibDeferralMs: Math.min(DEFAULT_END_OF_RIB_TIMING.deferralMs, timeoutMs),
+    // docs/protocol.md §6.7: the XMPP helper needs graceful restart itself on, as in Contrail.
+    ...(gr.enable && gr.xmppHelperEnable
+      ? { gracefulRestart: { restartTimeMs: gr.restartTime * 1000, longLivedRestartTimeMs: gr.longLivedRestartTime * 1000, endOfRibTimeoutMs: timeoutMs } }
+      : {}),
   };
 }
 
