@@ -5,6 +5,7 @@ import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
 import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
+import type { XmppTlsMaterial } from '../xmpp/starttls.ts';
 import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange } from '../rib/index.ts';
 import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
@@ -43,6 +44,8 @@ export interface ControlNodeOptions {
   expectedAgents?: readonly string[];
   /** XMPP graceful restart helper (docs/protocol.md §6.7): present = on. */
   gracefulRestart?: AgentGracefulRestartTiming;
+  /** xmpp_auth_enable (docs/protocol.md §2.3): STARTTLS required, agents authenticated by certificate. */
+  xmppTls?: XmppTlsMaterial;
 }
 
 type RouteChangeListener = (changes: readonly RouteChange[]) => void;
@@ -93,6 +96,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       holdTimeSeconds: options.holdTimeSeconds,
       tap: options.tap,
       log: (line) => this.log(line),
+      ...(options.xmppTls ? { tls: options.xmppTls } : {}),
       acceptPeer: allowed
         ? (peer, remote) => {
             const expected = allowed.get(peer);

@@ -18,6 +18,7 @@ import type { Underlay } from '../vrouter/underlay.ts';
 import { buildConfigStore } from './config-from-topology.ts';
 import { controlBgpConfig } from './control-bgp-config.ts';
 import { gracefulRestartOf, type Topology } from './topology.ts';
+import { readXmppAuth } from './xmpp-auth.ts';
 
 export type NodeKind = 'control-node' | 'compute';
 
@@ -64,6 +65,7 @@ export async function startControlNode(topology: Topology, name: string, deps: N
     log: deps.log,
     endOfRibQuietMs: deps.endOfRibQuietMs,
     ...controlNodeRestartOptions(topology, name),
+    ...(spec.xmppAuth ? { xmppTls: readXmppAuth(name, spec.xmppAuth) } : {}),
   });
   await control.start();
   let bgp: BgpAttachment;
@@ -106,6 +108,7 @@ export async function startCompute(topology: Topology, name: string, underlay: U
     if (!control) throw new Error(`compute ${name} names unknown control node ${server}`);
     return { name: control.name, host: control.address, port: control.xmppPort };
   });
+  const xmppTls = spec.xmppAuth ? readXmppAuth(name, spec.xmppAuth) : undefined;
   const agent = new VrouterAgent({
     name,
     address: spec.address,
@@ -114,6 +117,7 @@ export async function startCompute(topology: Topology, name: string, underlay: U
     holdTimeSeconds: topology.holdTimeSeconds,
     tap: deps.tap,
     log: deps.log,
+    ...(xmppTls ? { xmppTls } : {}),
   });
   agent.start();
   const workloads = topology.workloads.filter((w) => w.compute === name);
