@@ -43,23 +43,25 @@ describe('simulation with XMPP over TLS (xmppAuth)', function () {
 
   after(() => pki.remove());
 
-  it('every agent authenticates over TLS and receives the VIP’s ECMP item', async () => {
-    const file = path.join(pki.dir, 'topology.json');
-    writeFileSync(file, JSON.stringify(topology({ enable: true, caFile: 'ca.pem' }), null, 2));
-    const loaded = await loadTopologyFile(file);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    expect(loaded.topology.computes[0].xmppAuth?.certFile, 'relative to the topology file').to.equal(pki.file('compute-1.pem'));
-    const sim = await Simulation.start(loaded.topology, { endOfRibQuietMs: 200 });
-    try {
-      const ctx = new ScenarioContext(sim.api);
-      await ctx.expectVipMembers(VIP, { 'compute-1': 2 });
-      expect(await ctx.nextHops('compute-1', VIP)).to.have.members(['127.6.41.2', '127.6.41.3']);
-      const status = await ctx.request<{ agents: { name: string; stats: { tls: boolean } }[] }>('GET', '/api/nodes/control-1/status');
-      expect(status.agents.map((a) => `${a.name} ${a.stats.tls}`).sort()).to.deep.equal(['compute-1 true', 'compute-2 true', 'compute-3 true']);
-    } finally {
-      await sim.stop();
-    }
-  });
+  for (const mode of ['in-process', 'processes'] as const) {
+    it(`every agent authenticates over TLS and receives the VIP’s ECMP item (${mode})`, async () => {
+      const file = path.join(pki.dir, 'topology.json');
+      writeFileSync(file, JSON.stringify(topology({ enable: true, caFile: 'ca.pem' }), null, 2));
+      const loaded = await loadTopologyFile(file);
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      expect(loaded.topology.computes[0].xmppAuth?.certFile, 'relative to the topology file').to.equal(pki.file('compute-1.pem'));
+      const sim = await Simulation.start(loaded.topology, { mode, topologyFile: file, endOfRibQuietMs: 200 });
+      try {
+        const ctx = new ScenarioContext(sim.api);
+        await ctx.expectVipMembers(VIP, { 'compute-1': 2 }, { timeoutMs: 30_000 });
+        expect(await ctx.nextHops('compute-1', VIP)).to.have.members(['127.6.41.2', '127.6.41.3']);
+        const status = await ctx.request<{ agents: { name: string; stats: { tls: boolean } }[] }>('GET', '/api/nodes/control-1/status');
+        expect(status.agents.map((a) => `${a.name} ${a.stats.tls}`).sort()).to.deep.equal(['compute-1 true', 'compute-2 true', 'compute-3 true']);
+      } finally {
+        await sim.stop();
+      }
+    });
+  }
 
   it('refuses a topology that enables xmppAuth without a CA or a node certificate, naming the field', () => {
     const noCa = validateTopology(topology({ enable: true }));

@@ -2,7 +2,10 @@
 // the stream, mutual authentication, refusals that disturb nothing else, and an external TLS client
 // (Python's ssl module) completing the handshake against the control node's listener.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import net from 'node:net';
+import { once } from 'node:events';
+import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-codec.ts';
 import { promisify } from 'node:util';
 import { XmppServer, type XmppServerSession } from '../../src/xmpp/server.ts';
 import { XmppAgentClient } from '../../src/xmpp/agent-client.ts';
@@ -135,6 +138,47 @@ describe('XMPP over TLS (STARTTLS, mutual authentication)', function () {
     const { stdout } = await run('python3', ['-c', PYTHON_CLIENT, SERVER, String(port), '127.6.30.15', pki.caFile, files.certFile, files.keyFile, 'compute-tls-5', SERVER_NAME]);
     expect(stdout.trim()).to.match(/^OK TLSv1\.[23] control-tls$/);
     await until(() => serverLog.some((l) => l.includes('compute-tls-5') && l.includes('established, certificate of compute-tls-5')), 'the server authenticated it');
+  });
+
+  it('openssl s_client completes the handshake after STARTTLS driven by hand (relayed on the same connection)', async () => {
+    const files = pki.issue('compute-tls-6');
+    // Plain part by hand: our header, the features, <starttls/>, <proceed/>.
+    const upstream = net.connect({ host: SERVER, port, localAddress: '127.6.30.16' });
+    await once(upstream, 'connect');
+    let plain = '';
+    const readUntil = async (token: string): Promise<void> => {
+      while (!plain.includes(token)) plain += ((await once(upstream, 'data')) as [Buffer])[0].toString('utf8');
+    };
+    upstream.write(encodeAgentStreamOpen('compute-tls-6'));
+    await readUntil('</stream:features>');
+    upstream.write('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>');
+    await readUntil('<proceed');
+    // From here the bytes are TLS: openssl s_client speaks them through a relay into the same connection.
+    const relay = net.createServer((downstream) => {
+      downstream.pipe(upstream);
+      upstream.pipe(downstream);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.6.30.16', resolve));
+    const relayPort = (relay.address() as net.AddressInfo).port;
+    const client = spawn('openssl', ['s_client', '-connect', `127.6.30.16:${relayPort}`, '-CAfile', pki.caFile, '-cert', files.certFile, '-key', files.keyFile,
+      '-verify_return_error', '-verify_hostname', SERVER_NAME, '-quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    client.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    client.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    try {
+      // s_client sends stdin once the handshake is done: the header again, over TLS.
+      client.stdin.write(encodeAgentStreamOpen('compute-tls-6'));
+      await until(() => out.includes('xmlns:stream="http://etherx.jabber.org/streams"'), 'the server header came back over TLS', 10_000).catch((e: Error) => {
+        throw new Error(`${e.message}; openssl said: ${err.trim()}`);
+      });
+      expect(server.session('compute-tls-6')?.secure).to.equal(true);
+      expect(err).to.include('verify return:1');
+    } finally {
+      client.kill();
+      upstream.destroy();
+      relay.close();
+    }
   });
 
   it('finds <starttls/> in pieces and names what else it refuses', () => {
