@@ -116,6 +116,10 @@ describe('control-node restart under traffic (one process per node)', function (
     expectNothingMoved(await restartUnderTraffic('restart-one-control.json', 5_500));
   });
 
+  it('one control node with graceful restart and the XMPP helper on, 10 s outage: nothing shrinks or moves', async () => {
+    expectNothingMoved(await restartUnderTraffic('restart-one-control-gr.json', 10_000));
+  });
+
   it('two control nodes, control-1 away 10 s: nothing shrinks or moves', async () => {
     expectNothingMoved(await restartUnderTraffic('restart-two-control.json', 10_000));
   });
