@@ -13,7 +13,10 @@ import type { Comparison } from './compare.ts';
 /** The JSON document: the run's context, then each provider's metrics with exactly METRIC_KEYS. */
 export function comparisonJson(c: Comparison): object {
   const pick = (m: ProviderMetrics): Record<string, unknown> => Object.fromEntries(METRIC_KEYS.map((key) => [key, m[key]]));
-  return { topology: c.topology, loadBalancer: c.loadBalancer, flows: c.flows, clients: c.clients, failedCompute: c.failedCompute, native: pick(c.native), proxy: pick(c.proxy) };
+  return {
+    topology: c.topology, loadBalancer: c.loadBalancer, flows: c.flows, clients: c.clients, failedCompute: c.failedCompute,
+    ...(c.notes.length > 0 ? { notes: c.notes } : {}), native: pick(c.native), proxy: pick(c.proxy),
+  };
 }
 
 const LABELS: Record<(typeof METRIC_KEYS)[number], string> = {
@@ -49,7 +52,8 @@ export function comparisonTable(c: Comparison): string {
   const lines = rows.map((row) => row.map((text, col) => text.padEnd(widths[col])).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const head = `${c.topology}: load balancer ${c.loadBalancer}, ${c.flows} connections from ${c.clients.join(', ')}; failed compute ${c.failedCompute}`;
-  return `${head}\n\n${lines.join('\n')}`;
+  const notes = c.notes.map((note) => `note: ${note}\n`).join('');
+  return `${head}\n${notes}\n${lines.join('\n')}`;
 }
 
 function chartJs(): string {

@@ -24,6 +24,8 @@ export interface Comparison {
   failedCompute: string;
   native: ProviderMetrics;
   proxy: ProviderMetrics;
+  /** what the runs changed in the topology, in words */
+  notes: string[];
   /** per provider, the connections the failed compute held just before it failed (not part of the JSON) */
   heldByFailedCompute: { native: number; proxy: number };
 }
@@ -43,7 +45,15 @@ export function activeProxyCompute(topology: Topology): { compute: string; stand
   return { compute: si.instances[0].compute, standby: si.instances[1].compute };
 }
 
-export async function compareProviders(topology: Topology, options: CompareOptions = {}): Promise<Comparison> {
+export async function compareProviders(given: Topology, options: CompareOptions = {}): Promise<Comparison> {
+  const notes: string[] = [];
+  let topology = given;
+  if (given.gracefulRestart?.enable === true) {
+    // stale paths of the failed compute would be kept for restart-time: both runs measure the failure itself
+    const { gracefulRestart: _off, ...rest } = given;
+    topology = rest;
+    notes.push('graceful restart turned off for both runs (stale paths would hide the failure for restart-time)');
+  }
   const flows = options.flows ?? DEFAULT_FLOWS;
   if (!Number.isInteger(flows) || flows < 1 || flows > 100_000) throw new CompareError(`--flows must be an integer from 1 to 100000, got ${flows}`);
   const lb = topology.loadBalancers[0];
@@ -62,7 +72,7 @@ export async function compareProviders(topology: Topology, options: CompareOptio
   const native = await runProvider({ ...plan, provider: 'native' });
   const proxy = await runProvider({ ...plan, provider: 'opencontrail' });
   return {
-    topology: topology.name, loadBalancer: lb.name, flows, clients: clients.map((c) => c.name), failedCompute,
+    topology: topology.name, loadBalancer: lb.name, flows, clients: clients.map((c) => c.name), failedCompute, notes,
     native: native.metrics, proxy: proxy.metrics, heldByFailedCompute: { native: native.heldByFailedCompute, proxy: proxy.heldByFailedCompute },
   };
 }
