@@ -37,6 +37,7 @@ interface Connection {
   frontend: FrontendState;
   server: number;
   backendPort: number;
+  lastSeen: number;
 }
 
 interface RunningProxy {
@@ -49,6 +50,8 @@ interface RunningProxy {
 }
 
 const FIRST_BACKEND_PORT = 32768;
+/** haproxy.cfg's `timeout client 50000` (haproxy-config.ts): an idle connection is closed after it. */
+const IDLE_TIMEOUT_MS = 50_000;
 
 function connectionKey(p: Packet): string {
   return `${p.proto}|${p.src}|${p.sport}|${p.dport}`;
@@ -58,7 +61,10 @@ export class ProxyService {
   /** by VIP interface name */
   private readonly proxies = new Map<string, RunningProxy>();
 
-  constructor(private readonly send: SendFrom) {}
+  constructor(
+    private readonly send: SendFrom,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   isProxyInterface(name: string): boolean {
     return this.proxies.has(name);
@@ -97,7 +103,7 @@ export class ProxyService {
           const index = frontend.balancer.servers.findIndex((s) => s.address === server.address && s.port === server.port);
           if (index >= 0) {
             frontend.balancer.connections[index]++;
-            next.connections.set(key, { frontend, server: index, backendPort: c.backendPort });
+            next.connections.set(key, { frontend, server: index, backendPort: c.backendPort, lastSeen: c.lastSeen });
           } else {
             next.connections.set(key, c);
           }
@@ -139,13 +145,20 @@ export class ProxyService {
     if (proxy === undefined) return undefined;
     const leg: ProxiedLeg = { serviceInstance: proxy.config.name, role: proxy.config.role, opened: false };
     const key = connectionKey(p);
+    const now = this.clock();
+    this.closeIdle(proxy, now);
     let connection = proxy.connections.get(key);
-    if (connection === undefined) {
+    if (connection !== undefined) {
+      // kept in last-seen order, so that closing idle ones looks at the oldest first
+      proxy.connections.delete(key);
+      proxy.connections.set(key, connection);
+      connection.lastSeen = now;
+    } else {
       const frontend = proxy.frontends.find((f) => f.port === p.dport);
       if (frontend === undefined) return leg;
       const server = frontend.balancer.pick(ipv4ToInt(p.src), (i) => frontend.health[i]?.active ?? true);
       if (server < 0) return leg;
-      connection = { frontend, server, backendPort: proxy.nextPort };
+      connection = { frontend, server, backendPort: proxy.nextPort, lastSeen: now };
       proxy.nextPort = proxy.nextPort >= 65535 ? FIRST_BACKEND_PORT : proxy.nextPort + 1;
       frontend.balancer.connections[server]++;
       proxy.connections.set(key, connection);
@@ -157,6 +170,15 @@ export class ProxyService {
     if (p.bytes !== undefined) out.bytes = p.bytes;
     leg.backend = this.send(proxy.config.poolInterface ?? proxy.config.vipInterface, out);
     return leg;
+  }
+
+  /** Closes the connections idle for longer than haproxy's client timeout (oldest first). */
+  private closeIdle(proxy: RunningProxy, now: number): void {
+    for (const [key, c] of proxy.connections) {
+      if (now - c.lastSeen <= IDLE_TIMEOUT_MS) return;
+      proxy.connections.delete(key);
+      if (c.frontend.balancer.connections[c.server] > 0) c.frontend.balancer.connections[c.server]--;
+    }
   }
 
   /** docs/protocol.md §8.4: one probe per server every `delay` seconds, from the pool side, through the data plane. */

@@ -97,7 +97,7 @@ export class Vrouter {
     this.forwarder = new Forwarder({
       ...shared, name: o.name, routerId: o.routerId, hashRouterId, underlay: o.underlay, clock: this.clock, agingMs,
       autoReply: o.autoReply ?? true, globalMask, vnMasks, nexthops: this.nexthops,
-      proxies: (this.proxies = new ProxyService((name, p) => this.forwarder.sendFromInterface(name, p))),
+      proxies: (this.proxies = new ProxyService((name, p) => this.forwarder.sendFromInterface(name, p), this.clock)),
     });
   }
 

@@ -25,9 +25,9 @@ function haproxy(role: 'active' | 'standby', monitor?: ConfigServiceInstance['fr
   };
 }
 
-function world(monitor?: ConfigServiceInstance['frontends'][number]['monitor']) {
+function world(monitor?: ConfigServiceInstance['frontends'][number]['monitor'], clock?: () => number) {
   const underlay = new InProcessUnderlay();
-  const v = ADDRESS.map((address, i) => new Vrouter({ name: `compute-${i + 1}`, routerId: address, underlay, flowTableSize: 1 << 12 }));
+  const v = ADDRESS.map((address, i) => new Vrouter({ name: `compute-${i + 1}`, routerId: address, underlay, flowTableSize: 1 << 12, clock }));
   const add = (i: number, name: string, ip: string, label: number) =>
     v[i].upsertInterface({ name, vrf: VRF, ip, mac: `02:00:00:00:00:${label.toString(16)}`, label, virtualNetwork: VN, floatingIps: [] });
   add(0, 'client', '30.30.30.2', 16);
@@ -107,6 +107,21 @@ describe('haproxy in the data plane', () => {
       }
       const servers = [3000, 3001, 3002, 3003].map((sport) => v[0].sendFromInterface('client', packet(sport)).proxied?.server);
       expect(servers).to.deep.equal(['m-b', 'm-b', 'm-b', 'm-b']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('closes a connection idle for longer than haproxy’s client timeout (50 s)', async () => {
+    let now = 1_000_000;
+    const { v, close } = world(undefined, () => now);
+    try {
+      expect(v[0].sendFromInterface('client', packet(5000)).proxied?.opened).to.equal(true);
+      now += 40_000;
+      expect(v[0].sendFromInterface('client', packet(5000)).proxied?.opened, 'still open after 40 s').to.equal(false);
+      now += 51_000;
+      expect(v[0].sendFromInterface('client', packet(5001)).proxied?.opened).to.equal(true);
+      expect(v[1].serviceInstances()[0].connections, 'the idle one was closed').to.equal(1);
     } finally {
       await close();
     }
