@@ -1,7 +1,8 @@
 /**
- * The haproxy configuration Contrail's haproxy driver writes for a service instance (docs/protocol.md
- * §8.4): global, defaults, the stats listener, one frontend bound to VIP:port per listener and one
- * backend per pool with its balance method and a `server` line per member (weight, health check).
+ * The haproxy configuration Contrail's haproxy driver writes for a service instance
+ * (docs/protocol.md §8.4): global, defaults, the stats listener, one frontend bound to VIP:port per
+ * listener and one backend per pool with its balance method and a `server` line per member (weight,
+ * health check).
  * Owns the text only; what the proxy does with connections is src/vrouter/proxy-service.ts.
  */
 import type { ListenerProtocol, PoolMethod, ProxyFrontend, ServiceInstance } from '../model/objects.ts';
