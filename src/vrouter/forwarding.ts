@@ -475,7 +475,9 @@ export class Forwarder {
         return result;
       }
       result.proxied = proxy.accept(ifc.spec.name, out);
-      if (result.proxied?.backend?.reply?.delivered !== true) return result;
+      const backend = result.proxied?.backend;
+      // over an asynchronous underlay (one process per node) the server's answer is not known yet: answer anyway
+      if (backend?.reply?.delivered !== true && backend?.inFlight !== true) return result;
     }
     if (answer && (this.o.autoReply || proxy !== undefined) && replyDepth === 0) {
       const reply: Packet = { src: out.dst, dst: out.src, proto: out.proto, sport: out.dport, dport: out.sport };
