@@ -194,14 +194,19 @@ export class Rib {
   }
 
   removeVpnPath(rd: string, prefix: string, peerName: string): RouteChange[] {
-    checkRouteDistinguisher(rd);
-    checkIpv4Prefix(prefix);
+    const routeKey = vpnRouteKey(rd, prefix);
+    const route = this.#vpn.routes.get(routeKey);
+    // A stored route's RD and prefix were checked when it was stored: BGP withdraws (a million at a time)
+    // skip the syntax checks unless there is nothing to remove.
+    if (route === undefined || route.rd !== rd || route.prefix !== prefix) {
+      checkRouteDistinguisher(rd);
+      checkIpv4Prefix(prefix);
+      if (route === undefined) return [];
+    }
     return this.#mutate(() => {
-      const routeKey = vpnRouteKey(rd, prefix);
-      const route = this.#vpn.routes.get(routeKey);
-      if (route === undefined) return;
-      for (const path of [...route.paths]) {
-        if (path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, path);
+      for (let i = route.paths.length - 1; i >= 0; i--) {
+        const path = route.paths[i];
+        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, path);
       }
     });
   }
@@ -254,6 +259,17 @@ export class Rib {
     const found = this.#tables.get(table);
     const route = found?.routes.get(found === this.#vpn ? vpnRouteKey(rd ?? '', prefix) : prefix);
     return route === undefined ? [] : multipathSet(this.#sorted(route), this.#options);
+  }
+
+  /**
+   * The best path of a bgp.l3vpn.0 route when it is feasible (what BGP export advertises), else undefined.
+   * The RIB's own object, not a view: export asks once per changed route and must not change it.
+   */
+  bestVpnPath(rd: string, prefix: string): Path | undefined {
+    const route = this.#vpn.routes.get(vpnRouteKey(rd, prefix));
+    if (route === undefined) return undefined;
+    const best = this.#sorted(route)[0];
+    return best !== undefined && best.attrs.feasible ? best : undefined;
   }
 
   /** The fq-name of the virtual network with this index, when an instance here belongs to it. */
