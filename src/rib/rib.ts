@@ -60,6 +60,12 @@ export class Rib {
    * cost no string building per change.
    */
   readonly #byPeer = new Map<string, Map<Path, Table>>();
+  /**
+   * peer name → how many primary paths it has in bgp.l3vpn.0 (BGP-learned), which #byPeer leaves out: a
+   * reflected feed of a million routes would keep a million-entry map per peer that only removePeer
+   * reads, and removePeer finds them with one walk of bgp.l3vpn.0 instead.
+   */
+  readonly #vpnPrimaries = new Map<string, number>();
   readonly #listeners = new Set<ChangeListener>();
   /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
@@ -219,6 +225,13 @@ export class Rib {
         const routeKey = this.#routeKeyOf(table, path);
         if (table.routes.get(routeKey)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
       }
+      if ((this.#vpnPrimaries.get(peerName) ?? 0) > 0) {
+        const found: Path[] = [];
+        for (const route of this.#vpn.routes.values()) {
+          for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push(path);
+        }
+        for (const path of found) this.#deletePath(this.#vpn, vpnRouteKey(path.rd, path.prefix), path);
+      }
       for (const prefix of this.#memberships.removePeer(peerName)) this.#record(prefix, { table: RTARGET_TABLE, prefix });
     });
   }
@@ -319,9 +332,9 @@ export class Rib {
 
   /** Path counts per peer, sorted by peer name. */
   peerPathCounts(): PeerPathCount[] {
-    const names = new Set([...this.#byPeer.keys(), ...this.#memberships.peerNames()]);
+    const names = new Set([...this.#byPeer.keys(), ...this.#vpnPrimaries.keys(), ...this.#memberships.peerNames()]);
     return [...names].sort().map((peer) => {
-      let primary = 0;
+      let primary = this.#vpnPrimaries.get(peer) ?? 0;
       let secondary = 0;
       for (const path of this.#byPeer.get(peer)?.keys() ?? []) {
         if (path.replicatedFrom === undefined) primary++;
@@ -409,7 +422,17 @@ export class Rib {
   }
 
   #markVpnRoutesWithTargets(targets: Iterable<string>): void {
-    for (const key of this.#targets.vpnRoutesWith(targets)) this.#markDirty(this.#vpn, key);
+    // A walk, only when some route carries one of them: importers change with config, routes with every UPDATE.
+    const list = [...targets];
+    if (!this.#targets.anyVpnRouteWith(list)) return;
+    for (const route of this.#vpn.routes.values()) {
+      for (const rt of list) {
+        if (route.indexedTargets.has(rt)) {
+          this.#markDirty(this.#vpn, route.key);
+          break;
+        }
+      }
+    }
   }
 
   #putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
@@ -432,11 +455,29 @@ export class Rib {
   /** The bookkeeping once `path` holds its slot in `route` (replacing `previous`). */
   #pathStored(table: Table, route: Route, path: Path, previous: Path | undefined): void {
     route.sorted = null;
-    let locations = this.#byPeer.get(path.peer.name);
-    if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
-    if (previous !== undefined) this.#byPeer.get(previous.peer.name)?.delete(previous);
-    locations.set(path, table);
+    if (previous !== undefined) this.#untrack(table, previous);
+    if (table === this.#vpn && path.replicatedFrom === undefined) {
+      this.#vpnPrimaries.set(path.peer.name, (this.#vpnPrimaries.get(path.peer.name) ?? 0) + 1);
+    } else {
+      let locations = this.#byPeer.get(path.peer.name);
+      if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
+      locations.set(path, table);
+    }
     this.#routeChanged(table, route);
+  }
+
+  /** Forgets a path that left its table (#byPeer, or the count of a BGP peer's VPN paths). */
+  #untrack(table: Table, path: Path): void {
+    const name = path.peer.name;
+    if (table === this.#vpn && path.replicatedFrom === undefined) {
+      const n = (this.#vpnPrimaries.get(name) ?? 0) - 1;
+      if (n > 0) this.#vpnPrimaries.set(name, n);
+      else this.#vpnPrimaries.delete(name);
+      return;
+    }
+    const locations = this.#byPeer.get(name);
+    locations?.delete(path);
+    if (locations?.size === 0) this.#byPeer.delete(name);
   }
 
   /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
@@ -448,9 +489,7 @@ export class Rib {
     const path = route.paths[index];
     route.paths.splice(index, 1);
     route.sorted = null;
-    const locations = this.#byPeer.get(path.peer.name);
-    locations?.delete(path);
-    if (locations?.size === 0) this.#byPeer.delete(path.peer.name);
+    this.#untrack(table, path);
     this.#routeChanged(table, route);
   }
 
