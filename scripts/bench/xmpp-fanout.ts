@@ -11,6 +11,7 @@
 // For profiling one part: BENCH_XMPP_AGENTS=1000 (comma-separated sizes) and
 // BENCH_XMPP_PHASES=light|scale-out narrow a run; `node --cpu-prof` then profiles the control node only.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
@@ -139,6 +140,26 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 
 const rssMiB = (): number => process.memoryUsage().rss / (1 << 20);
 
+/** Resets this process's peak RSS (VmHWM) so that peakRssMiB() covers one phase; false where /proc lacks it. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmHWM of this process (MiB): the peak since the last resetPeakRss. */
+function peakRssMiB(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Phases 1 and 2 on one control node with N light publishers. */
 async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions): Promise<BenchFigure[]> {
   const label = `${n} agents`;
@@ -186,6 +207,7 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
     await peers.request({ type: 'prepare', instances: fanInstances, routesPerClient: r, firstOctet: 11, virtualNetwork: fanVns[0].name }, 'prepared');
     await sleep(200);
     const bytes0 = sessionBytes(control);
+    const peakReset = resetPeakRss();
     // Each group holds perGroup publishers (n is a multiple of groups at every size used here).
     const expected = perGroup * r;
     const stored = Promise.all(fanInstances.map((ri) => waitForTableChanges(control, instanceTableName(ri), perGroup * r)));
@@ -196,6 +218,7 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
     const storedAt = (await stored).reduce((m, t) => (t > m ? t : m), 0n);
     const result = await delivered;
     const fanCpu = cpuSeconds(cpu1);
+    const fanPeak = peakReset ? peakRssMiB() : null;
     const bytes1 = sessionBytes(control);
     const done = result.doneAt.filter((t): t is bigint => t !== null);
     const incomplete = result.doneAt.length - done.length;
@@ -215,6 +238,7 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
       figure('fanout.subscriberDoneP99Ms', label, percentile(perSubscriberMs, 99), 'ms'),
       figure('fanout.deliveredRate', label, incomplete === 0 ? itemsDelivered / (ms(t1, lastAt) / 1000) : null, 'items/s'),
       figure('fanout.cpuSeconds', label, fanCpu, 's', { note: 'control node, publish → last subscriber done' }),
+      figure('fanout.peakRssMiB', label, fanPeak, 'MiB', { note: 'control node VmHWM over the fan-out (reset at its start); issue 15 target < 500 at 100 agents × 10,000 items' }),
       figure('fanout.bytesInPerPath', label, (bytes1.in - bytes0.in) / routes, 'B', { note: 'publish + collection pair' }),
       figure('fanout.bytesOutPerItem', label, (bytes1.out - bytes0.out) / itemsDelivered, 'B', { note: 'message framing amortised over ≤ 32 items' }),
       figure('controlNode.rssMiB', `${label}, light publishers`, rssMiB(), 'MiB', { note: `${total + routes} VRF paths + their bgp.l3vpn.0 copies` }),
@@ -348,7 +372,9 @@ async function scaleOutPhase(n: number, sizes: Sizes, peers: PeerProcess, o: Ben
 
 function sizesFromEnvironment(base: Sizes): Sizes {
   const agents = process.env.BENCH_XMPP_AGENTS?.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 3);
-  return agents && agents.length > 0 ? { ...base, agents } : base;
+  const fanRoutes = Number(process.env.BENCH_XMPP_FAN_ROUTES ?? base.fanRoutesPerAgent);
+  if (!Number.isInteger(fanRoutes) || fanRoutes < 1) throw new Error(`BENCH_XMPP_FAN_ROUTES: ${process.env.BENCH_XMPP_FAN_ROUTES} is not a route count`);
+  return { ...base, ...(agents && agents.length > 0 ? { agents } : {}), fanRoutesPerAgent: fanRoutes };
 }
 
 export async function run(o: BenchOptions): Promise<BenchSection> {
