@@ -79,6 +79,11 @@ export class XmppServerSession extends EventEmitter {
     return { ...this.counters, established: this.established, establishedAt: this.establishedAt.toISOString(), peerName: this.peerName, remoteAddress: this.remoteAddress };
   }
 
+  /** Bytes written to the socket that it has not handed to the kernel yet: what the agent has not read. */
+  get unsentBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /**
    * Writes one or more already-framed stanzas. A no-op returning false once closed (the caller may
    * race the close); otherwise returns the socket's backpressure signal (false = wait for 'drain').
