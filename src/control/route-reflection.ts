@@ -6,7 +6,7 @@
 // Back-pressure: messages go out one at a time while a subscriber's socket takes them; once it is full,
 // what that subscriber has not been sent is held as the set of its prefixes (a reference to the RIB's
 // current state, never a copy of bytes per agent), and sent as the then-current items when it drains.
-import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRetractElements, encodeRouteItem, encodeRouteMessage } from '../xmpp/stanza-codec.ts';
+import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRetractElements, encodeRouteItem, routeMessageFrame } from '../xmpp/stanza-codec.ts';
 import { loadBalanceFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import type { AgentRouteItem } from './agent-items.ts';
 import type { AgentChannel } from './agent-channel.ts';
@@ -71,11 +71,11 @@ export class RouteReflection {
   /** Backlogged subscribers waiting for their socket's 'drain'. */
   private readonly blocked = new Set<AgentChannel>();
   /**
-   * instance → prefix → its encoded `<item>` (null: no feasible path), shared by every subscriber. Kept
+   * instance → prefix → its encoded `<item>` as UTF-8 (null: no feasible path), shared by every subscriber. Kept
    * while some subscriber has a backlog (they ask for the same items one drain at a time); a change of the
    * prefix drops its entry.
    */
-  private readonly encoded = new Map<string, Map<string, string | null>>();
+  private readonly encoded = new Map<string, Map<string, Buffer | null>>();
   private scheduled = false;
   counters = { itemsSent: 0, retractsSent: 0, messagesSent: 0, heldBack: 0 };
 
@@ -141,13 +141,13 @@ export class RouteReflection {
   }
 
   /** The `<item>` of a prefix as it is now, encoded once for every subscriber; null when it has no feasible path. */
-  private itemXml(instance: string, prefix: string): string | null {
+  private itemXml(instance: string, prefix: string): Buffer | null {
     let cache = this.encoded.get(instance);
     if (!cache) this.encoded.set(instance, (cache = new Map()));
     let xml = cache.get(prefix);
     if (xml === undefined) {
       const item = this.source.agentItem(instance, prefix);
-      xml = item ? encodeRouteItem(entryFromItem(item)) : null;
+      xml = item ? Buffer.from(encodeRouteItem(entryFromItem(item)), 'utf8') : null;
       cache.set(prefix, xml);
     }
     return xml;
@@ -163,7 +163,7 @@ export class RouteReflection {
    * held for it, and once no receiver is left no further message is even built.
    */
   private transmit(receivers: readonly AgentChannel[], instance: string, prefixes: readonly string[], retract: boolean): void {
-    const items: string[] = [];
+    const items: Buffer[] = [];
     const itemPrefixes: string[] = [];
     const retracted: string[] = [];
     for (const prefix of prefixes) {
@@ -177,16 +177,24 @@ export class RouteReflection {
     const itemMessages = Math.ceil(items.length / MAX_ITEMS_PER_MESSAGE);
     const total = itemMessages + Math.ceil(retracted.length / MAX_RETRACTS_PER_MESSAGE);
     let active = [...receivers];
+    const frames = new Map<AgentChannel, [string, string]>();
+    const frameFor = (channel: AgentChannel): [string, string] => {
+      let frame = frames.get(channel);
+      if (!frame) frames.set(channel, (frame = routeMessageFrame({ to: channel.name, instance })));
+      return frame;
+    };
     for (let m = 0; m < total && active.length > 0; m++) {
       const isItems = m < itemMessages;
       const from = isItems ? m * MAX_ITEMS_PER_MESSAGE : (m - itemMessages) * MAX_RETRACTS_PER_MESSAGE;
       const to = Math.min(from + (isItems ? MAX_ITEMS_PER_MESSAGE : MAX_RETRACTS_PER_MESSAGE), isItems ? items.length : retracted.length);
-      const body = isItems ? items.slice(from, to).join('') : encodeRetractElements(retracted.slice(from, to));
+      // One body for every receiver, written by reference: only the message's opening tag names the agent.
+      const body = isItems ? Buffer.concat(items.slice(from, to)) : encodeRetractElements(retracted.slice(from, to));
       const stalled = new Set<AgentChannel>();
       for (const channel of active) {
         const { session } = channel;
+        const [open, close] = frameFor(channel);
         // false: above the socket's high-water mark, or closed (then there is nothing to hold either).
-        if (!session.send(encodeRouteMessage({ to: channel.name, instance, body })) && (session.closed || session.unsentBytes >= SEND_WINDOW_BYTES)) {
+        if (!session.sendParts([open, body, close], 1) && (session.closed || session.unsentBytes >= SEND_WINDOW_BYTES)) {
           stalled.add(channel);
         }
         if (isItems) this.counters.itemsSent += to - from;

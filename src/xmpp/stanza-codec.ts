@@ -108,6 +108,11 @@ export function encodeRetractElements(prefixes: readonly string[]): string {
   return out;
 }
 
+/** The text before and after the elements of a route message to `to` (see encodeRouteMessage). */
+export function routeMessageFrame(a: { to: string; instance: string; afi?: number; safi?: number }): [open: string, close: string] {
+  return [messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`), MESSAGE_CLOSE];
+}
+
 /**
  * One route message to an agent around already encoded `<item>` or `<retract>` elements (at most 32 items
  * or 256 retracts: the caller splits), so that one body serves every subscriber.
