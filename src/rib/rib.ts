@@ -37,6 +37,7 @@ import {
   type Table,
 } from './tables.ts';
 import { instanceView, routeView, type InstanceView, type PeerPathCount, type RouteView } from './views.ts';
+import { VpnRouteMap } from './vpn-route-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
 
 export { RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig } from './tables.ts';
@@ -46,7 +47,9 @@ export class Rib {
   readonly #options: PathSelectionOptions;
   readonly #tables = new Map<string, Table>();
   readonly #instances = new Map<string, InstanceState>();
-  readonly #vpn: Table = { name: VPN_TABLE, routes: new Map() };
+  /** bgp.l3vpn.0's routes by (RD, prefix): the hot paths look routes up without building a key string. */
+  readonly #vpnRoutes = new VpnRouteMap();
+  readonly #vpn: Table = { name: VPN_TABLE, routes: this.#vpnRoutes };
   readonly #memberships = new RouteTargetMembership();
   readonly #targets = new VpnTargetIndex();
   readonly #replication: ReplicationContext = {
@@ -70,8 +73,8 @@ export class Rib {
   /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
   #lastVpnAttrs: PathAttributes | null = null;
-  /** table → keys of its routes whose replicas must be recomputed */
-  #dirty = new Map<Table, Set<string>>();
+  /** table → its routes whose replicas must be recomputed, by route key */
+  #dirty = new Map<Table, Map<string, Route>>();
   /**
    * The changes of the current mutation, in first-recorded order, and table name → route key → change
    * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
@@ -149,7 +152,7 @@ export class Rib {
       const exportsChanged = JSON.stringify(state.config.exportTargets) !== JSON.stringify(next.exportTargets);
       state.config = next;
       this.#markVpnRoutesWithTargets(changedImports);
-      if (exportsChanged) for (const route of state.table.routes.values()) this.#markDirty(state.table, route.key);
+      if (exportsChanged) for (const route of state.table.routes.values()) this.#markDirty(state.table, route);
     });
   }
 
@@ -200,8 +203,7 @@ export class Rib {
   }
 
   removeVpnPath(rd: string, prefix: string, peerName: string): RouteChange[] {
-    const routeKey = vpnRouteKey(rd, prefix);
-    const route = this.#vpn.routes.get(routeKey);
+    const route = this.#vpnRoutes.route(rd, prefix);
     // A stored route's RD and prefix were checked when it was stored: BGP withdraws (a million at a time)
     // skip the syntax checks unless there is nothing to remove.
     if (route === undefined || route.rd !== rd || route.prefix !== prefix) {
@@ -212,7 +214,7 @@ export class Rib {
     return this.#mutate(() => {
       for (let i = route.paths.length - 1; i >= 0; i--) {
         const path = route.paths[i];
-        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, path);
+        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, route.key, path);
       }
     });
   }
@@ -223,14 +225,14 @@ export class Rib {
       for (const [path, table] of [...(this.#byPeer.get(peerName) ?? [])]) {
         if (path.replicatedFrom !== undefined) continue;
         const routeKey = this.#routeKeyOf(table, path);
-        if (table.routes.get(routeKey)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
+        if (this.#findRoute(table, routeKey, path)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
       }
       if ((this.#vpnPrimaries.get(peerName) ?? 0) > 0) {
-        const found: Path[] = [];
+        const found: [string, Path][] = [];
         for (const route of this.#vpn.routes.values()) {
-          for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push(path);
+          for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route.key, path]);
         }
-        for (const path of found) this.#deletePath(this.#vpn, vpnRouteKey(path.rd, path.prefix), path);
+        for (const [routeKey, path] of found) this.#deletePath(this.#vpn, routeKey, path);
       }
       for (const prefix of this.#memberships.removePeer(peerName)) this.#record(prefix, { table: RTARGET_TABLE, prefix });
     });
@@ -270,7 +272,7 @@ export class Rib {
    */
   multipathPaths(table: string, prefix: string, rd?: string): Path[] {
     const found = this.#tables.get(table);
-    const route = found?.routes.get(found === this.#vpn ? vpnRouteKey(rd ?? '', prefix) : prefix);
+    const route = found === this.#vpn ? this.#vpnRoutes.route(rd ?? '', prefix) : found?.routes.get(prefix);
     return route === undefined ? [] : multipathSet(this.#sorted(route), this.#options);
   }
 
@@ -279,7 +281,7 @@ export class Rib {
    * The RIB's own object, not a view: export asks once per changed route and must not change it.
    */
   bestVpnPath(rd: string, prefix: string): Path | undefined {
-    const route = this.#vpn.routes.get(vpnRouteKey(rd, prefix));
+    const route = this.#vpnRoutes.route(rd, prefix);
     if (route === undefined) return undefined;
     const best = this.#sorted(route)[0];
     return best !== undefined && best.attrs.feasible ? best : undefined;
@@ -297,7 +299,7 @@ export class Rib {
   route(table: string, prefix: string, rd?: string): RouteView | undefined {
     const found = this.#tables.get(table);
     if (found === undefined) return undefined;
-    const route = found.routes.get(found === this.#vpn ? vpnRouteKey(rd ?? '', prefix) : prefix);
+    const route = found === this.#vpn ? this.#vpnRoutes.route(rd ?? '', prefix) : found.routes.get(prefix);
     return route === undefined ? undefined : routeView(found, route, this.#sorted(route), this.#options);
   }
 
@@ -410,10 +412,15 @@ export class Rib {
     this.#record(route.key, change);
   }
 
-  #markDirty(table: Table, routeKey: string): void {
-    let keys = this.#dirty.get(table);
-    if (keys === undefined) this.#dirty.set(table, (keys = new Set()));
-    keys.add(routeKey);
+  #markDirty(table: Table, route: Route): void {
+    let routes = this.#dirty.get(table);
+    if (routes === undefined) this.#dirty.set(table, (routes = new Map()));
+    routes.set(route.key, route);
+  }
+
+  /** The route under `routeKey`; in bgp.l3vpn.0 found by the RD and prefix `of` carries (a path or route stored there). */
+  #findRoute(table: Table, routeKey: string, of: { rd: string | undefined; prefix: string }): Route | undefined {
+    return table === this.#vpn ? this.#vpnRoutes.route(of.rd ?? '', of.prefix) : table.routes.get(routeKey);
   }
 
   /** Where a stored path sits in its table (see #putPath's callers). */
@@ -428,7 +435,7 @@ export class Rib {
     for (const route of this.#vpn.routes.values()) {
       for (const rt of list) {
         if (route.indexedTargets.has(rt)) {
-          this.#markDirty(this.#vpn, route.key);
+          this.#markDirty(this.#vpn, route);
           break;
         }
       }
@@ -436,7 +443,7 @@ export class Rib {
   }
 
   #putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
-    let route = table.routes.get(routeKey);
+    let route = table === this.#vpn ? this.#vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
     if (route === undefined) {
       // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
       route = { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
@@ -482,7 +489,7 @@ export class Rib {
 
   /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
   #deletePath(table: Table, routeKey: string, slot: Path): void {
-    const route = table.routes.get(routeKey);
+    const route = this.#findRoute(table, routeKey, slot);
     if (route === undefined) return;
     const index = slotIndex(route.paths, slot);
     if (index < 0) return;
@@ -499,7 +506,7 @@ export class Rib {
       this.#targets.reindex(route);
       if (!this.#targets.needsVpnSync(route)) return;
     }
-    this.#markDirty(table, route.key);
+    this.#markDirty(table, route);
   }
 
   /**
@@ -524,13 +531,14 @@ export class Rib {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
-      for (const [table, keys] of round) for (const routeKey of keys) this.#syncReplicas(table, routeKey);
+      for (const [table, routes] of round) for (const [routeKey, route] of routes) this.#syncReplicas(table, routeKey, route);
     }
   }
 
   /** Makes the copies of one route's paths match what the replication rules ask for. */
-  #syncReplicas(table: Table, routeKey: string): void {
-    const route = table.routes.get(routeKey);
+  #syncReplicas(table: Table, routeKey: string, marked: Route): void {
+    // The route stored under the key now (the marked one, unless it left and another took its place).
+    const route = this.#findRoute(table, routeKey, marked);
     if (route === undefined) return;
     const chosen = wantedCopies(table, routeKey, multipathSet(this.#sorted(route), this.#options), this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
@@ -546,8 +554,9 @@ export class Rib {
       // map, not push: an exact-size array (see #putPath).
       route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
     }
-    if (route.paths.length === 0 && table.routes.get(routeKey) === route) {
-      table.routes.delete(routeKey);
+    if (route.paths.length === 0 && this.#findRoute(table, routeKey, route) === route) {
+      if (table === this.#vpn) this.#vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
+      else table.routes.delete(routeKey);
       if (table === this.#vpn) this.#targets.reindex(route);
     }
   }
