@@ -3,9 +3,9 @@
 // Per size N (agents), on real TCP over loopback, every peer from its own 127.x address:
 //  1. ingest   — N light publishers (real codec, no FIB; see ./light-publisher.ts) subscribe with
 //                <no-ribout> and publish a fixed total of routes: route items/s (wall) and per CPU-second.
-//  2. fan-out  — they subscribe to group VRFs (at most `fanGroup` per VRF) and publish their share of
-//                `fanItemsPerVrf` routes: time until every subscriber holds every item of its VRF, CPU,
-//                peak RSS, bytes per path both ways.
+//  2. fan-out  — they subscribe to group VRFs (at most `fanGroup` per VRF) and publish R routes each, R
+//                chosen for `fanDeliveries` items delivered in all: time until every subscriber holds every
+//                item of its VRF, CPU, peak RSS, bytes per path both ways.
 //  3. scale-out — N real VrouterAgents (config over XMPP, FIB, composite next hops) share the VIP's VN;
 //                one pool member is added at a time through the config store; per agent, the time until
 //                its FIB holds the VIP composite with the new member: p50/p99.
@@ -34,8 +34,8 @@ const TARGET_CONVERGENCE_P99_MS = 250;
 interface Sizes {
   agents: number[];
   ingestRoutesTotal: number;
-  /** Items per fan-out VRF (each of its publishers publishes its share): 10,000 is issue 15's case at 100 agents. */
-  fanItemsPerVrf: number;
+  /** Item deliveries in the fan-out (each publisher publishes its share): 1M at 100 agents is issue 15's case, 10,000 items per VRF. */
+  fanDeliveries: number;
   /** Set by BENCH_XMPP_FAN_ROUTES: routes per publisher whatever the VRF size. */
   fanRoutesPerAgent?: number;
   fanGroup: number;
@@ -44,8 +44,8 @@ interface Sizes {
   realAgentsMax: number;
 }
 
-const FULL: Sizes = { agents: [100, 500, 1000], ingestRoutesTotal: 100_000, fanItemsPerVrf: 10_000, fanGroup: 100, scaleOutEvents: 20, realAgentsMax: 250 };
-const QUICK: Sizes = { agents: [50], ingestRoutesTotal: 10_000, fanItemsPerVrf: 250, fanGroup: 50, scaleOutEvents: 5, realAgentsMax: 50 };
+const FULL: Sizes = { agents: [100, 500, 1000], ingestRoutesTotal: 100_000, fanDeliveries: 1_000_000, fanGroup: 100, scaleOutEvents: 20, realAgentsMax: 250 };
+const QUICK: Sizes = { agents: [50], ingestRoutesTotal: 10_000, fanDeliveries: 12_500, fanGroup: 50, scaleOutEvents: 5, realAgentsMax: 50 };
 
 const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
@@ -206,7 +206,8 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
     // ---- 2. fan-out ----
     const fanInstances = fanVns.map((vn) => vn.routingInstance);
     const perGroup = Math.ceil(n / groups);
-    const r = sizes.fanRoutesPerAgent ?? Math.max(1, Math.floor(sizes.fanItemsPerVrf / perGroup));
+    // n subscribers each receive perGroup × r items.
+    const r = sizes.fanRoutesPerAgent ?? Math.max(1, Math.floor(sizes.fanDeliveries / (n * perGroup)));
     await peers.request({ type: 'subscribe', instances: fanInstances, noRibout: false }, 'subscribed');
     await peers.request({ type: 'prepare', instances: fanInstances, routesPerClient: r, firstOctet: 11, virtualNetwork: fanVns[0].name }, 'prepared');
     await sleep(200);

@@ -1,10 +1,10 @@
 /**
  * The control node's routing tables (docs/protocol.md §6), composed: one `<instance>.inet.0` per routing
  * instance, `bgp.l3vpn.0` keyed by RD + prefix, `bgp.rtarget.0` for RT-constrain, and replication between
- * them (./replication.ts). This class owns the tables, the mutations and their change reports, the
- * per-peer path index and attribute sharing; it delegates what gets copied where to ./replication.ts,
- * the route-target indexes to ./vpn-target-index.ts, the result shapes to ./views.ts and path order to
- * ./path-selection.ts. Protocol-neutral: what an agent's XMPP `<item>` looks like is src/control's.
+ * them (./replication.ts). This class owns the tables, the mutations and their change reports and
+ * attribute sharing; it delegates what gets copied where to ./replication.ts, the route-target indexes
+ * to ./vpn-target-index.ts, bgp.l3vpn.0's index by (RD, prefix) to ./vpn-route-map.ts, each peer's paths
+ * to ./peer-paths.ts, the result shapes to ./views.ts and path order to ./path-selection.ts. Protocol-neutral: what an agent's XMPP `<item>` looks like is src/control's.
  *
  * Replicated (secondary) paths are derived state: whenever a route's paths change, the set of copies
  * it should have is recomputed and diffed against the copies it has, so secondaries follow their
@@ -37,6 +37,7 @@ import {
   type Table,
 } from './tables.ts';
 import { instanceView, routeView, type InstanceView, type PeerPathCount, type RouteView } from './views.ts';
+import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
 
@@ -57,18 +58,8 @@ export class Rib {
     targets: this.#targets,
     instance: (name) => this.#instances.get(name),
   };
-  /**
-   * peer name → every path (primary or secondary) attributed to that peer → the table holding it. Keyed
-   * by the stored Path object itself: each stored object lives in exactly one place, and identity keys
-   * cost no string building per change.
-   */
-  readonly #byPeer = new Map<string, Map<Path, Table>>();
-  /**
-   * peer name → how many primary paths it has in bgp.l3vpn.0 (BGP-learned), which #byPeer leaves out: a
-   * reflected feed of a million routes would keep a million-entry map per peer that only removePeer
-   * reads, and removePeer finds them with one walk of bgp.l3vpn.0 instead.
-   */
-  readonly #vpnPrimaries = new Map<string, number>();
+  /** Each peer's paths, for removePeer and peerPathCounts. */
+  readonly #peerPaths = new PeerPathIndex(this.#vpn);
   readonly #listeners = new Set<ChangeListener>();
   /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
@@ -222,12 +213,12 @@ export class Rib {
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (docs/protocol.md §6.7). */
   removePeer(peerName: string): RouteChange[] {
     return this.#mutate(() => {
-      for (const [path, table] of [...(this.#byPeer.get(peerName) ?? [])]) {
+      for (const [path, table] of this.#peerPaths.tracked(peerName)) {
         if (path.replicatedFrom !== undefined) continue;
         const routeKey = this.#routeKeyOf(table, path);
         if (this.#findRoute(table, routeKey, path)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
       }
-      if ((this.#vpnPrimaries.get(peerName) ?? 0) > 0) {
+      if (this.#peerPaths.hasVpnPrimaries(peerName)) {
         const found: [string, Path][] = [];
         for (const route of this.#vpn.routes.values()) {
           for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route.key, path]);
@@ -334,14 +325,9 @@ export class Rib {
 
   /** Path counts per peer, sorted by peer name. */
   peerPathCounts(): PeerPathCount[] {
-    const names = new Set([...this.#byPeer.keys(), ...this.#vpnPrimaries.keys(), ...this.#memberships.peerNames()]);
+    const names = new Set([...this.#peerPaths.peerNames(), ...this.#memberships.peerNames()]);
     return [...names].sort().map((peer) => {
-      let primary = this.#vpnPrimaries.get(peer) ?? 0;
-      let secondary = 0;
-      for (const path of this.#byPeer.get(peer)?.keys() ?? []) {
-        if (path.replicatedFrom === undefined) primary++;
-        else secondary++;
-      }
+      const { primary, secondary } = this.#peerPaths.counts(peer);
       return { peer, primary, secondary, routeTargetMemberships: this.#memberships.pathCount(peer) };
     });
   }
@@ -462,29 +448,9 @@ export class Rib {
   /** The bookkeeping once `path` holds its slot in `route` (replacing `previous`). */
   #pathStored(table: Table, route: Route, path: Path, previous: Path | undefined): void {
     route.sorted = null;
-    if (previous !== undefined) this.#untrack(table, previous);
-    if (table === this.#vpn && path.replicatedFrom === undefined) {
-      this.#vpnPrimaries.set(path.peer.name, (this.#vpnPrimaries.get(path.peer.name) ?? 0) + 1);
-    } else {
-      let locations = this.#byPeer.get(path.peer.name);
-      if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
-      locations.set(path, table);
-    }
+    if (previous !== undefined) this.#peerPaths.remove(table, previous);
+    this.#peerPaths.add(table, path);
     this.#routeChanged(table, route);
-  }
-
-  /** Forgets a path that left its table (#byPeer, or the count of a BGP peer's VPN paths). */
-  #untrack(table: Table, path: Path): void {
-    const name = path.peer.name;
-    if (table === this.#vpn && path.replicatedFrom === undefined) {
-      const n = (this.#vpnPrimaries.get(name) ?? 0) - 1;
-      if (n > 0) this.#vpnPrimaries.set(name, n);
-      else this.#vpnPrimaries.delete(name);
-      return;
-    }
-    const locations = this.#byPeer.get(name);
-    locations?.delete(path);
-    if (locations?.size === 0) this.#byPeer.delete(name);
   }
 
   /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
@@ -496,7 +462,7 @@ export class Rib {
     const path = route.paths[index];
     route.paths.splice(index, 1);
     route.sorted = null;
-    this.#untrack(table, path);
+    this.#peerPaths.remove(table, path);
     this.#routeChanged(table, route);
   }
 
