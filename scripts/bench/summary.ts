@@ -97,7 +97,7 @@ function bgpTables(s: BenchSection): string[] {
     );
     for (const t of targets) {
       const c = `${t} ${size}`;
-      const name = t === 'ours' || t === 'harness' || versions[t] === undefined ? (NAMES[t] ?? t) : versions[t];
+      const name = t === 'ours' || t === 'harness' || versions[t] === undefined ? (NAMES[t] ?? t) : `${NAMES[t] ?? t} (${versions[t]})`;
       out.push(`| ${name} | ${fmt(f.value('bgp.seconds', c))} s | ${fmt(f.value('bgp.withdrawSeconds', c))} s | ${t === 'harness' ? '—' : fmt(f.value('bgp.rssBytesPerRoute', c))} | ` +
         `${t === 'harness' ? '—' : `${fmt(f.value('bgp.cpuSeconds', c))} / ${fmt(f.value('bgp.withdrawCpuSeconds', c))}`} |`);
     }
@@ -117,19 +117,34 @@ function bgpTables(s: BenchSection): string[] {
 
 function dataplaneTable(s: BenchSection): string[] {
   const f = new Figures(s.figures);
+  const out: string[] = [];
+  const flows = f.cases('flowTable.newFlowsPerSecond')[0];
+  if (flows !== undefined) {
+    out.push(
+      `**Data plane** (the flow table as the vRouter keeps it; ${flows})`,
+      '',
+      '| figure | value | target |',
+      '|---|---:|---|',
+      `| new flows per second | ${fmt(f.value('flowTable.newFlowsPerSecond', flows))} | ${met(f.get('flowTable.newFlowsPerSecond', flows))} |`,
+      `| established-flow lookups per second | ${fmt(f.value('flowTable.establishedLookupsPerSecond', flows))} | ${met(f.get('flowTable.establishedLookupsPerSecond', flows))} |`,
+      `| bytes per flow entry | ${fmt(f.value('flowTable.bytesPerFlowEntry', flows))} | ${met(f.get('flowTable.bytesPerFlowEntry', flows))} |`,
+      '',
+    );
+  }
   const cases = f.cases('disruption.');
-  if (cases.length === 0) return [];
-  const out = [
+  if (cases.length === 0) return out;
+  out.push(
     '**Disruption** (share of placements that change member when one member is added)',
     '',
     '| members | Contrail rule, with the flow table | Contrail rule, as new flows | Maglev, as new flows | Maglev target ≤ 1/N + 1 % |',
     '|---|---:|---:|---:|---|',
-  ];
+  );
   for (const c of cases) {
     const target = f.get('disruption.maglevNewFlows', c);
     out.push(`| ${c.split(',')[0]!.replace('N=', '').replace('->', ' → ')} | ${fmt(f.value('disruption.contrailWithFlowTable', c))} | ${fmt(f.value('disruption.contrailNewFlows', c))} | ${fmt(target?.value)} | ${met(target)} |`);
   }
-  return [...out, ''];
+  out.push('');
+  return out;
 }
 
 /** The markdown block for the README's "Benchmarks" section. */
