@@ -161,7 +161,8 @@ program
       log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
     });
     print(report, o.json === true, () => reportSummary(report));
-    process.exitCode = report.ok ? 0 : 1;
+    // A topology that cannot host the scenario is a usage error, not a failed check.
+    process.exitCode = report.ok ? 0 : report.refused ? 2 : 1;
   });
 
 program

@@ -171,9 +171,10 @@ export function timelineLine(entry: TimelineEntry): string {
 }
 
 export function reportSummary(report: ScenarioReport): string {
-  const verdict = report.ok ? green('PASS') : red('FAIL');
+  const verdict = report.ok ? green('PASS') : red(report.refused ? 'REFUSED' : 'FAIL');
   const lines = [`${verdict} ${report.scenario} on ${report.topology} (${report.mode}) in ${(report.durationMs / 1000).toFixed(1)} s`];
   if (report.error) lines.push(red(report.error));
+  if (report.refused) lines.push(red(report.refused));
   // The plain closing line CI counts.
   lines.push(`${report.checks.passed} passed, ${report.checks.failed} failed`);
   return lines.join('\n');
