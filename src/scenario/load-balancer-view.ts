@@ -54,7 +54,9 @@ export interface ConfigMember {
 }
 
 /** Thrown when the topology cannot host the scenario; the message says what is missing. */
-export class ScenarioRefused extends Error {}
+export class ScenarioRefused extends Error {
+  override readonly name = 'ScenarioRefused';
+}
 
 export function describeLoadBalancer(topology: Topology, configMembers: readonly ConfigMember[], needs: LoadBalancerNeeds = {}): LoadBalancerView {
   const wantMembers = needs.members ?? 1;

@@ -68,10 +68,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await scenario.run(context);
     return context.report(meta);
   } catch (e) {
-    if (e instanceof ScenarioRefused) return context.report(meta, undefined, e.message);
-    const message = e instanceof ScenarioFailure ? e.message : `the script threw: ${(e as Error).stack ?? String(e)}`;
+    // By name as well: a script loaded under another module loader (a test runner's CommonJS copy of
+    // this package) throws its own copy of these classes.
+    if (isNamed(e, ScenarioRefused)) return context.report(meta, undefined, (e as Error).message);
+    const message = isNamed(e, ScenarioFailure) ? (e as Error).message : `the script threw: ${(e as Error).stack ?? String(e)}`;
     return context.report(meta, message);
   } finally {
     await sim.stop();
   }
+}
+
+function isNamed(e: unknown, kind: typeof ScenarioFailure | typeof ScenarioRefused): boolean {
+  return e instanceof kind || (e instanceof Error && e.name === kind.name);
 }

@@ -47,7 +47,9 @@ export interface ScenarioReport {
   refused?: string;
 }
 
-export class ScenarioFailure extends Error {}
+export class ScenarioFailure extends Error {
+  override readonly name = 'ScenarioFailure';
+}
 
 /** What opening or re-sending flows reports; `moved` and `movedFrom` come with a re-send. */
 export type TrafficReport = DistributionReport & Partial<Pick<ResendReport, 'moved' | 'movedFrom'>>;
