@@ -185,3 +185,10 @@ export function configListView(kind: string, objects: Record<string, unknown>[])
   const keys = Object.keys(objects[0]).filter((k) => k !== 'kind' && k !== 'uuid');
   return render(keys, objects.map((o) => keys.map((k) => (Array.isArray(o[k]) ? JSON.stringify(o[k]) : String(o[k] ?? '')))));
 }
+
+/** One object as `field  value` lines (`*-show` without --json). */
+export function objectView(object: Record<string, unknown>): string {
+  const keys = Object.keys(object).filter((k) => k !== 'kind');
+  const width = Math.max(...keys.map((k) => k.length));
+  return keys.map((k) => `${bold(k.padEnd(width))}  ${typeof object[k] === 'object' && object[k] !== null ? JSON.stringify(object[k]) : String(object[k] ?? '')}`).join('\n');
+}
