@@ -71,7 +71,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // By name as well: a script loaded under another module loader (a test runner's CommonJS copy of
     // this package) throws its own copy of these classes.
     if (isNamed(e, ScenarioRefused)) return context.report(meta, undefined, (e as Error).message);
-    const message = isNamed(e, ScenarioFailure) ? (e as Error).message : `the script threw: ${(e as Error).stack ?? String(e)}`;
+    const message = isNamed(e, ScenarioFailure) ? (e as Error).message : `the script threw: ${thrownAt(e)}`;
     return context.report(meta, message);
   } finally {
     await sim.stop();
@@ -80,4 +80,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
 function isNamed(e: unknown, kind: typeof ScenarioFailure | typeof ScenarioRefused): boolean {
   return e instanceof kind || (e instanceof Error && e.name === kind.name);
+}
+
+/** The message and the first frame outside node's internals: where a script's own bug is, without a stack dump. */
+function thrownAt(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const frame = (e.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((line) => /\((.*)\)$|at (\S+:\d+:\d+)$/.exec(line.trim()))
+    .map((m) => m?.[1] ?? m?.[2])
+    .find((where) => where !== undefined && !where.startsWith('node:') && !where.includes('/node_modules/'));
+  return frame ? `${e.message} (at ${frame.replace(/^file:\/\//, '').replace(/\?.*?(:\d+:\d+)$/, '$1')})` : e.message;
 }

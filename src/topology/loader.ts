@@ -3,6 +3,7 @@ import { buildConfigStore, TopologyBuildError } from './config-from-topology.ts'
 import { resolveTopology } from './resolve-topology.ts';
 import { checkTopologyShape } from './schema-check.ts';
 import type { TopologyError, TopologyResult } from './topology.ts';
+import { isYamlFile, parseYamlTopologyText } from './yaml-topology.ts';
 
 export { formatTopologyError } from './topology.ts';
 export type { Topology, TopologyError, TopologyResult } from './topology.ts';
@@ -83,5 +84,5 @@ export async function loadTopologyFile(path: string): Promise<TopologyResult> {
   } catch (error) {
     return { ok: false, errors: [{ path: '', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
   }
-  return parseTopologyText(text, path);
+  return isYamlFile(path) ? parseYamlTopologyText(text, path, validateTopology) : parseTopologyText(text, path);
 }

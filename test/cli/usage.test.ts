@@ -80,3 +80,27 @@ describe('ecmpsim completion', function () {
     expect(r.stdout).to.match(/_ecmpsim\(\)/);
   });
 });
+
+describe('ecmpsim validate with YAML', function () {
+  this.timeout(30_000);
+  it('accepts a YAML topology (default.json written as YAML) and names path and line of an error', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { stringify } = await import('yaml');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecmpsim-cli-yaml-'));
+    const json = JSON.parse(readFileSync('topologies/default.json', 'utf8')) as { $schema?: string; computes: { address: string }[] };
+    delete json.$schema;
+    const good = path.join(dir, 'default.yaml');
+    writeFileSync(good, stringify(json));
+    const r = await ecmpsim(['validate', good]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/default\.yaml: ok — three-compute-native-lb/);
+    json.computes[1].address = json.computes[0].address;
+    const bad = path.join(dir, 'bad.yml');
+    writeFileSync(bad, stringify(json));
+    const b = await ecmpsim(['validate', bad]);
+    expect(b.code).to.equal(1);
+    expect(b.stdout).to.match(/computes\[1\]\.address \(.*bad\.yml:\d+\): .* is already used by compute-1/);
+  });
+});
