@@ -25,8 +25,8 @@ export async function ecmpsim(args: string[], env: Record<string, string> = {}):
 }
 
 /** `ecmpsim up <topology> --port 0`, resolved with the API URL once it is up. */
-export async function startUp(topology: string): Promise<{ up: ChildProcess; api: string; stdout: () => string }> {
-  const up = spawn(process.execPath, [BIN, 'up', topology, '--port', '0'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+export async function startUp(topology: string, extra: string[] = []): Promise<{ up: ChildProcess; api: string; stdout: () => string }> {
+  const up = spawn(process.execPath, [BIN, 'up', topology, '--port', '0', ...extra], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   let err = '';
   up.stderr!.on('data', (c: Buffer) => (err += c.toString()));
