@@ -104,3 +104,16 @@ describe('ecmpsim validate with YAML', function () {
     expect(b.stdout).to.match(/computes\[1\]\.address \(.*bad\.yml:\d+\): .* is already used by compute-1/);
   });
 });
+
+describe('ecmpsim internal errors', function () {
+  this.timeout(30_000);
+  it('show the stack only with --log-level debug', async () => {
+    const quiet = await ecmpsim(['graph', 'topologies/default.json', '--out', '/nonexistent-dir/x.html']);
+    expect(quiet.code).to.equal(2);
+    expect(quiet.stderr.trim().split('\n')).to.have.length(1);
+    expect(quiet.stderr).to.match(/cannot write \/nonexistent-dir\/x\.html/);
+    const debug = await ecmpsim(['--log-level', 'debug', 'graph', 'topologies/default.json', '--out', '/nonexistent-dir/x.html']);
+    expect(debug.code).to.equal(2);
+    expect(debug.stderr).to.match(/\n\s+at /);
+  });
+});
