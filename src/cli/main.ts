@@ -59,7 +59,8 @@ program
   .option('--strict', 'accept only XMPP agents named in the topology, each from its own address')
   .option('--stanza-log <file>', 'also append every stanza to this JSONL file')
   .option('-v, --verbose', 'log sessions and config changes')
-  .action(async (file: string, o: { processes?: boolean; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean }) => {
+  .option('--json', 'once up, print { topology, mode, api, web } as one JSON line instead of the greeting')
+  .action(async (file: string, o: { processes?: boolean; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean; json?: boolean }) => {
     const topology = await loadValidTopology(file, 2);
     // Refuse a busy port or a foreign address before any node binds: a failed `up` leaves nothing listening.
     if (!isLoopback(o.host)) throw new CliError(`--host ${o.host}: the API serves loopback only (127.0.0.0/8)`);
@@ -87,9 +88,13 @@ program
       await sim.stop();
       throw new CliError(`cannot serve the API on ${o.host}:${o.port}: ${(e as Error).message}`);
     }
-    process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
-    process.stdout.write(`web view: ${url}/\n`);
-    process.stdout.write(dim(`${tryLines(topology, url)}\n`));
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({ topology: topology.name, mode: sim.mode, api: `${url}/api`, web: `${url}/` })}\n`);
+    } else {
+      process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
+      process.stdout.write(`web view: ${url}/\n`);
+      process.stdout.write(dim(`${tryLines(topology, url)}\n`));
+    }
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
       process.once('SIGINT', stop);
