@@ -151,7 +151,9 @@ export class ScenarioContext {
     const response: ApiResponse = await this.api({ method, path: url.pathname, query: url.searchParams, body, params: {} });
     if (!('body' in response)) throw new ScenarioFailure(`${method} ${path} answered with a stream`);
     if (response.status >= 400) {
-      const message = (response.body as { error?: string } | null)?.error ?? `status ${response.status}`;
+      // the error body is `{ error: "…" }` or `{ error: { code, message, path } }`
+      const error = (response.body as { error?: string | { message?: string } } | null)?.error;
+      const message = (typeof error === 'string' ? error : error?.message) ?? `status ${response.status}`;
       throw new ScenarioFailure(`${method} ${path}: ${message}`);
     }
     return response.body as T;
