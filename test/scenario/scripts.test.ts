@@ -33,7 +33,10 @@ describe('scenario scripts (in-process)', function () {
 // none with the shipped examples (other names, addresses, ports, network, two control nodes).
 const ALT = fileURLToPath(new URL('../../topologies/alt-addresses.json', import.meta.url));
 /** Scripts that need what alt-addresses lacks; each must refuse with a reason, not pass or fail. */
-const REFUSES_ALT: Record<string, RegExp> = { 'k8s-service.ts': /maps no compute to Kubernetes node/ };
+const REFUSES_ALT: Record<string, RegExp> = {
+  'k8s-service.ts': /maps no compute to Kubernetes node/,
+  'graceful-restart.ts': /does not turn graceful restart and the XMPP helper on/,
+};
 
 describe('scenario scripts on a second topology (alt-addresses.json)', function () {
   this.timeout(60_000);
@@ -56,6 +59,10 @@ describe('scenario scripts (one OS process per node)', function () {
   this.timeout(120_000);
   it('scale-out.ts passes with --processes', async () => {
     const report = await runScenario(await loadScenario(path.join(SCRIPTS, 'scale-out.ts')), { mode: 'processes' });
+    expect(report.ok, failures(report)).to.equal(true);
+  });
+  it('graceful-restart.ts passes with --processes', async () => {
+    const report = await runScenario(await loadScenario(path.join(SCRIPTS, 'graceful-restart.ts')), { mode: 'processes' });
     expect(report.ok, failures(report)).to.equal(true);
   });
 });
