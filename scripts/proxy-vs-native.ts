@@ -1,14 +1,11 @@
-// The blueprint's question, as a scenario (docs/protocol.md §8.4): beside the native lb1, a proxy load
-// balancer (provider opencontrail: an active/standby haproxy pair) serves the same members. Flows open to
-// both; then the active haproxy's compute (compute-3, which also hosts web-b) dies. Native loses only the
-// flows web-b held; the proxy loses every flow, and the standby's route (LP 100) takes over.
+// The blueprint's question, as a scenario (docs/protocol.md §8.4): beside the topology's native load
+// balancer, a proxy load balancer (provider opencontrail: an active/standby haproxy pair) serves the same
+// members. Flows open to both; then the active haproxy's compute dies. Native loses only the flows of the
+// member on that compute; the proxy loses every flow, and the standby's route (LP 100) takes over.
 // `ecmpsim compare` measures the same and more (tunnels, tromboning, load per compute).
-import { defineScenario } from '../src/scenario/scenario.ts';
+import { defineScenario, ScenarioRefused } from '../src/index.ts';
 
-const NATIVE_VIP = '30.30.30.100';
-const PROXY_VIP = '30.30.30.101';
 const FLOWS = 2_000;
-const NETWORK = 'default-domain:demo:svc-vn';
 
 interface ServiceInstanceView { instances: { compute: string; role: string; localPreference: number }[] }
 
@@ -17,21 +14,30 @@ export default defineScenario({
   description: 'a haproxy load balancer beside the native one: the active haproxy’s compute dies under traffic',
   topology: 'default.json',
   async run(sim) {
-    sim.step('a proxy load balancer proxy-lb (provider opencontrail) for web-a and web-b');
-    await sim.request('POST', '/api/config/loadbalancer', { name: 'proxy-lb', provider: 'opencontrail', virtualNetwork: NETWORK, vipAddress: PROXY_VIP });
-    await sim.request('POST', '/api/config/loadbalancer-listener', { name: 'proxy-listener', loadBalancer: 'proxy-lb', protocol: 'TCP', port: 80 });
+    const lb = await sim.loadBalancer({ members: 2 });
+    const port = lb.listener.port;
+    sim.step(`a proxy load balancer proxy-lb (provider opencontrail) for ${lb.members.map((m) => m.name).join(', ')}`);
+    await sim.request('POST', '/api/config/loadbalancer', { name: 'proxy-lb', provider: 'opencontrail', virtualNetwork: lb.network });
+    const proxyVip = (await sim.request<{ vipAddress: string }>('GET', '/api/config/loadbalancer/proxy-lb')).vipAddress;
+    await sim.request('POST', '/api/config/loadbalancer-listener', { name: 'proxy-listener', loadBalancer: 'proxy-lb', protocol: 'TCP', port });
     await sim.request('POST', '/api/config/loadbalancer-pool', { name: 'proxy-pool', listener: 'proxy-listener', method: 'ROUND_ROBIN' });
-    for (const address of ['30.30.30.10', '30.30.30.11']) await sim.addMember('proxy-pool', { address, port: 8080 });
+    for (const member of lb.members) await sim.addMember('proxy-pool', { address: member.address, port: member.port });
     const si = await sim.request<ServiceInstanceView>('GET', '/api/config/service-instance/proxy-lb');
     const [active, standby] = si.instances;
-    sim.note(`haproxy active on ${active.compute} (LP ${active.localPreference}), standby on ${standby.compute} (LP ${standby.localPreference})`);
-    const addresses = Object.fromEntries((await sim.request<{ computes: { name: string; address: string }[] }>('GET', '/api/topology')).computes.map((c) => [c.name, c.address]));
-    await sim.eventually('compute-1 sends the proxy VIP to the active haproxy only', () => sim.nextHops('compute-1', PROXY_VIP), (hops) => hops.join() === addresses[active.compute]);
-    await sim.expectVipMembers(NATIVE_VIP, { 'compute-1': 2 });
+    // the client must outlive the active haproxy's compute: any non-member workload of the VIP network elsewhere
+    const topology = await sim.request<{ computes: { name: string; address: string }[]; workloads: { name: string; compute: string; network: string; address: string }[] }>('GET', '/api/topology');
+    const memberAddresses = new Set(lb.members.map((m) => m.address));
+    const client = [lb.client, ...topology.workloads.filter((w) => w.network === lb.network && !memberAddresses.has(w.address))]
+      .find((w) => w.compute !== active.compute && w.compute !== standby.compute);
+    if (client === undefined) throw new ScenarioRefused(`no workload of ${lb.network} outside ${active.compute} and ${standby.compute} (the haproxy pair) to send from`);
+    sim.note(`haproxy active on ${active.compute} (LP ${active.localPreference}), standby on ${standby.compute} (LP ${standby.localPreference}); VIP ${proxyVip}`);
+    const addresses = Object.fromEntries(topology.computes.map((c) => [c.name, c.address]));
+    await sim.eventually(`${client.compute} sends the proxy VIP to the active haproxy only`, () => sim.nextHops(client.compute, proxyVip), (hops) => hops.join() === addresses[active.compute]);
+    await sim.expectVipMembers(lb.vip, { [client.compute]: lb.members.length });
 
-    sim.step(`open ${FLOWS} flows to each VIP from client`);
-    const native = await sim.openFlows({ from: 'client', to: `${NATIVE_VIP}:80`, count: FLOWS });
-    const proxy = await sim.openFlows({ from: 'client', to: `${PROXY_VIP}:80`, count: FLOWS });
+    sim.step(`open ${FLOWS} flows to each VIP from ${client.name}`);
+    const native = await sim.openFlows({ from: client.name, to: `${lb.vip}:${port}`, count: FLOWS });
+    const proxy = await sim.openFlows({ from: client.name, to: `${proxyVip}:${port}`, count: FLOWS });
     sim.check('native: every flow delivered', native.opened.delivered === FLOWS, `${native.opened.delivered}`);
     sim.check('proxy: every flow ends at the active haproxy', proxy.opened.members.length === 1 && proxy.opened.members[0].member === `${active.compute}/proxy-lb-haproxy-active-vip`, JSON.stringify(proxy.opened.members));
     const onFailed = native.opened.members.filter((m) => m.member.startsWith(`${active.compute}/`)).reduce((n, m) => n + m.flows, 0);
@@ -39,8 +45,9 @@ export default defineScenario({
     sim.step(`${active.compute} dies`);
     await sim.kill(active.compute);
     const holdMs = (await sim.request<{ holdTimeSeconds: number }>('GET', '/api/topology')).holdTimeSeconds * 1000;
-    await sim.eventually('the standby haproxy’s route becomes best within the hold time', () => sim.nextHops('compute-1', PROXY_VIP), (hops) => hops.join() === addresses[standby.compute], { timeoutMs: holdMs });
-    await sim.expectVipMembers(NATIVE_VIP, { 'compute-1': 1 });
+    await sim.eventually('the standby haproxy’s route becomes best within the hold time', () => sim.nextHops(client.compute, proxyVip), (hops) => hops.join() === addresses[standby.compute], { timeoutMs: holdMs });
+    const survivors = lb.members.filter((m) => m.compute !== active.compute).length;
+    await sim.expectVipMembers(lb.vip, { [client.compute]: survivors });
 
     const nativeAfter = await native.resend();
     const proxyAfter = await proxy.resend();
