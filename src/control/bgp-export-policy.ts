@@ -4,7 +4,7 @@
 // that negotiated route-target (RFC 4684). Next hop and label pass unchanged (no next-hop-self, docs/protocol.md §6.2).
 import type { PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
 import type { VpnRoute } from '../bgp/routes.ts';
-import type { PathView, RouteView } from '../rib/index.ts';
+import type { AsPathSegment, OpaqueAttribute, PathView, RouteView } from '../rib/index.ts';
 import { toBgpAttributes } from './bgp-attributes.ts';
 
 export interface ExportTarget {
@@ -61,7 +61,7 @@ function translation(attrs: PathView['attrs'], asn: number): Translation {
 function sameExportedAttributes(a: PathView['attrs'], b: PathView['attrs']): boolean {
   return a.origin === b.origin && a.localPref === b.localPref && a.med === b.med && a.vnIndex === b.vnIndex
     && a.sequence === b.sequence && a.sticky === b.sticky && a.mac === b.mac && a.originatorId === b.originatorId
-    && sameList(a.asPath, b.asPath) && sameList(a.routeTargets, b.routeTargets) && sameList(a.encapsulations, b.encapsulations)
+    && sameAsPath(a.asPath, b.asPath) && sameOpaque(a.opaqueTransitive, b.opaqueTransitive) && sameList(a.routeTargets, b.routeTargets) && sameList(a.encapsulations, b.encapsulations)
     && sameList(a.securityGroups, b.securityGroups) && sameList(a.tags, b.tags) && sameList(a.communities, b.communities)
     && sameList(a.clusterList, b.clusterList)
     && (a.loadBalance === b.loadBalance || (a.loadBalance !== undefined && b.loadBalance !== undefined
@@ -73,6 +73,14 @@ function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function sameAsPath(a: readonly AsPathSegment[], b: readonly AsPathSegment[]): boolean {
+  return a === b || (a.length === b.length && a.every((seg, i) => seg.type === b[i]!.type && sameList(seg.asns, b[i]!.asns)));
+}
+
+function sameOpaque(a: readonly OpaqueAttribute[], b: readonly OpaqueAttribute[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x.type === b[i]!.type && x.flags === b[i]!.flags && x.value === b[i]!.value));
 }
 
 function bestPath(route: RouteView | undefined): PathView | undefined {

@@ -33,6 +33,9 @@ export {
 export {
   makePath,
   medForXmppPath,
+  asPathLength,
+  type AsPathSegment,
+  type OpaqueAttribute,
   normalizeAttributes,
   type PeerRef,
   type PeerKind,

@@ -19,7 +19,8 @@ import { makePath, makePathWithAttributes, normalizeAttributes, sameAttributes, 
 import { comparePaths, multipathSet, type PathSelectionOptions } from './path-selection.ts';
 import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher } from './route-syntax.ts';
-import { RouteTargetMembership, type MembershipRoute } from './route-target-membership.ts';
+import { PeerStaleMarks } from './peer-stale-marks.ts';
+import { RouteTargetMembership, membershipPrefix, type MembershipRoute } from './route-target-membership.ts';
 import {
   NO_REPLICAS,
   NO_TARGETS,
@@ -60,6 +61,8 @@ export class Rib {
    * cost no string building per change.
    */
   readonly #byPeer = new Map<string, Map<Path, Table>>();
+  /** What ended sessions left behind (graceful restart). */
+  readonly #stale = new PeerStaleMarks();
   readonly #listeners = new Set<ChangeListener>();
   /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
@@ -208,6 +211,8 @@ export class Rib {
 
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (docs/protocol.md §6.7). */
   removePeer(peerName: string): RouteChange[] {
+    this.#stale.takePaths(peerName);
+    this.#stale.takeMemberships(peerName);
     return this.#mutate(() => {
       for (const [path, table] of [...(this.#byPeer.get(peerName) ?? [])]) {
         if (path.replicatedFrom !== undefined) continue;
@@ -218,9 +223,60 @@ export class Rib {
     });
   }
 
+  // ───────────────────────── graceful restart (docs/protocol.md §6.7) ─────────────────────────
+
+  /**
+   * The peer's session ended and it may come back: its primary paths and RT memberships stay, marked stale,
+   * until sweepStale. Whatever its next session announces again is no longer stale. Returns the paths marked.
+   */
+  markPeerStale(peerName: string): number {
+    const primaries = [...(this.#byPeer.get(peerName)?.keys() ?? [])].filter((p) => p.replicatedFrom === undefined);
+    this.#stale.mark(peerName, primaries, this.#memberships.prefixesOf(peerName));
+    return this.#stale.pathCount(peerName);
+  }
+
+  /** Long-lived GR (RFC 9494): the peer's stale paths become LLGR-stale and lose against any fresh path. */
+  markPeerLlgrStale(peerName: string): RouteChange[] {
+    return this.#mutate(() => {
+      for (const path of this.#stale.takePaths(peerName)) {
+        const table = this.#byPeer.get(peerName)?.get(path);
+        if (table === undefined || path.attrs.llgrStale) {
+          if (table !== undefined) this.#stale.mark(peerName, [path], []);
+          continue;
+        }
+        const copy: Path = { ...path, attrs: normalizeAttributes({ ...path.attrs, llgrStale: true }) };
+        this.#putPath(table, this.#routeKeyOf(table, path), path.prefix, table === this.#vpn ? path.rd : undefined, copy);
+        this.#stale.mark(peerName, [copy], []);
+      }
+    });
+  }
+
+  /** Drops what the peer's ended session left and its new one did not announce again (End-of-RIB or timeout). */
+  sweepStale(peerName: string, what: 'paths' | 'memberships' | 'all' = 'all'): RouteChange[] {
+    return this.#mutate(() => {
+      if (what !== 'memberships') {
+        for (const path of this.#stale.takePaths(peerName)) {
+          const table = this.#byPeer.get(peerName)?.get(path);
+          if (table !== undefined) this.#deletePath(table, this.#routeKeyOf(table, path), path);
+        }
+      }
+      if (what !== 'paths') {
+        for (const prefix of this.#stale.takeMemberships(peerName)) {
+          if (this.#memberships.removePrefix(peerName, prefix)) this.#record(prefix, { table: RTARGET_TABLE, prefix });
+        }
+      }
+    });
+  }
+
+  /** How many of the peer's paths and memberships are still stale. */
+  staleCounts(peerName: string): { paths: number; memberships: number } {
+    return { paths: this.#stale.pathCount(peerName), memberships: this.#stale.membershipCount(peerName) };
+  }
+
   // ───────────────────────── route-target membership (bgp.rtarget.0) ─────────────────────────
 
   addRouteTargetMembership(peer: PeerRef, originAsn: number, routeTarget: string): RouteChange[] {
+    if (this.#stale.active) this.#stale.unmarkMembership(peer.name, membershipPrefix(originAsn, routeTarget));
     return this.#mutate(() => {
       const prefix = this.#memberships.add(peer, originAsn, routeTarget);
       if (prefix !== null) this.#record(prefix, { table: RTARGET_TABLE, prefix });
@@ -407,7 +463,11 @@ export class Rib {
     }
     const index = slotIndex(route.paths, path);
     const previous = index < 0 ? undefined : route.paths[index];
-    if (previous !== undefined && samePathContent(previous, path)) return;
+    if (previous !== undefined && samePathContent(previous, path)) {
+      // Announced again unchanged: the stored object stays, and is fresh again.
+      if (this.#stale.active) this.#stale.unmarkPath(previous);
+      return;
+    }
     if (index < 0) route.paths.push(path);
     else route.paths[index] = path;
     this.#pathStored(table, route, path, previous);
@@ -418,7 +478,10 @@ export class Rib {
     route.sorted = null;
     let locations = this.#byPeer.get(path.peer.name);
     if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
-    if (previous !== undefined) this.#byPeer.get(previous.peer.name)?.delete(previous);
+    if (previous !== undefined) {
+      this.#byPeer.get(previous.peer.name)?.delete(previous);
+      if (this.#stale.active) this.#stale.unmarkPath(previous);
+    }
     locations.set(path, table);
     this.#routeChanged(table, route);
   }
@@ -434,6 +497,7 @@ export class Rib {
     route.sorted = null;
     const locations = this.#byPeer.get(path.peer.name);
     locations?.delete(path);
+    if (this.#stale.active) this.#stale.unmarkPath(path);
     if (locations?.size === 0) this.#byPeer.delete(path.peer.name);
     this.#routeChanged(table, route);
   }
