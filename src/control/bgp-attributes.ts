@@ -11,7 +11,11 @@ const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
   'no-export-subconfed': '65535:65283',
   'accept-own': '65535:1',
   'no-reoriginate': '65535:0',
+  // RFC 9494 §4.6: carried by LLGR-stale routes; a route with NO_LLGR is not kept LLGR-stale.
+  'llgr-stale': '65535:6',
+  'no-llgr': '65535:7',
 };
+const LLGR_STALE = WELL_KNOWN_COMMUNITIES['llgr-stale']!;
 const COMMUNITY_NAMES = new Map(Object.entries(WELL_KNOWN_COMMUNITIES).map(([name, value]) => [value, name]));
 
 
@@ -44,6 +48,7 @@ export function toBgpAttributes(attrs: RibAttributes, asn: number): BgpAttribute
   const communities = attrs.communities
     .map((c) => WELL_KNOWN_COMMUNITIES[c] ?? c)
     .filter((c) => /^\d+:\d+$/.test(c) && c.split(':').every((n) => Number(n) <= 0xffff));
+  if (attrs.llgrStale && !communities.includes(LLGR_STALE)) communities.push(LLGR_STALE);
   return defaultPathAttributes({
     origin: attrs.origin,
     // Segments as received: a reflector must not merge a SET into the SEQUENCE (RFC 4271 §5.1.2); eBGP prepends
@@ -81,6 +86,8 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
     securityGroups: ext.securityGroups.map((sg) => sg.id),
     tags: ext.tags.map((t) => t.tag),
     communities: attrs.communities.map((c) => COMMUNITY_NAMES.get(c) ?? c),
+    // RFC 9494 §4.6: a route that arrives LLGR-stale stays one here (it loses against fresh paths).
+    llgrStale: attrs.communities.includes(LLGR_STALE),
     sequence: ext.macMobility?.sequence ?? 0,
     sticky: ext.macMobility?.sticky ?? false,
     mac: ext.routerMac ?? '',

@@ -16,6 +16,8 @@ export interface ExportTarget {
   rtConstrained: boolean;
   /** The peer asked for every target (the RFC 4684 default route). */
   wantsAllTargets: boolean;
+  /** The session negotiated long-lived GR: LLGR-stale paths may go to it (RFC 9494 §4.5). */
+  longLived?: boolean;
 }
 
 export interface ExportContext {
@@ -27,7 +29,7 @@ export interface ExportContext {
 }
 
 /** Why a route is not advertised to a peer, for the logs and the tests. */
-export type ExportRefusal = 'no-best-path' | 'learned-from-peer' | 'ibgp-split-horizon' | 'originator' | 'rt-constraint';
+export type ExportRefusal = 'no-best-path' | 'learned-from-peer' | 'ibgp-split-horizon' | 'originator' | 'rt-constraint' | 'llgr-stale';
 
 export type ExportDecision = { advertise: VpnRoute } | { refuse: ExportRefusal };
 
@@ -59,7 +61,7 @@ function translation(attrs: PathView['attrs'], asn: number): Translation {
 
 /** Equal in every field that toBgpAttributes and reflection read. */
 function sameExportedAttributes(a: PathView['attrs'], b: PathView['attrs']): boolean {
-  return a.origin === b.origin && a.localPref === b.localPref && a.med === b.med && a.vnIndex === b.vnIndex
+  return a.origin === b.origin && a.llgrStale === b.llgrStale && a.localPref === b.localPref && a.med === b.med && a.vnIndex === b.vnIndex
     && a.sequence === b.sequence && a.sticky === b.sticky && a.mac === b.mac && a.originatorId === b.originatorId
     && sameAsPath(a.asPath, b.asPath) && sameOpaque(a.opaqueTransitive, b.opaqueTransitive) && sameList(a.routeTargets, b.routeTargets) && sameList(a.encapsulations, b.encapsulations)
     && sameList(a.securityGroups, b.securityGroups) && sameList(a.tags, b.tags) && sameList(a.communities, b.communities)
@@ -92,6 +94,7 @@ export function exportDecision(route: RouteView | undefined, target: ExportTarge
   const best = bestPath(route);
   if (!route || !best) return { refuse: 'no-best-path' };
   if (best.peer.name === target.name) return { refuse: 'learned-from-peer' };
+  if (best.attrs.llgrStale && target.longLived !== true) return { refuse: 'llgr-stale' };
   const t = translation(best.attrs, ctx.asn);
   let attrs = t.plain;
   const learnedOverIbgp = best.peer.kind === 'bgp' && best.peer.isIbgp === true;

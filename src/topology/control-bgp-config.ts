@@ -14,6 +14,13 @@ export function controlBgpConfig(topology: Topology, spec: ControlNodeSpec): Con
     listen: { address: spec.address, port: spec.bgpPort },
     peers: bgpPeerConfigs(topology, spec),
     reservedNames: topology.computes.map((c) => c.name),
+    ...(topology.gracefulRestart.enable && {
+      gracefulRestart: {
+        restartTime: topology.gracefulRestart.restartTime,
+        longLivedRestartTime: topology.gracefulRestart.longLivedRestartTime,
+        endOfRibTimeout: topology.gracefulRestart.endOfRibTimeout,
+      },
+    }),
   };
 }
 

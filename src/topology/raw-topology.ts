@@ -4,7 +4,7 @@
  */
 import type { HashField } from '../net/hash-fields.ts';
 import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
-import type { BgpFamily, Encapsulation } from './topology.ts';
+import type { BgpFamily, Encapsulation, GracefulRestartSpec } from './topology.ts';
 import type { RawK8sSection } from '../k8s/k8s-settings.ts';
 import type { PolicyRule } from '../model/network-policy.ts';
 
@@ -21,6 +21,8 @@ export interface RawTopology {
   workloads?: { name: string; compute: string; network: string; address?: string; mac?: string; hashFields?: HashField[] }[];
   loadBalancers?: RawLoadBalancer[];
   bgpPeers?: { name: string; address: string; port?: number; asn: number; families?: BgpFamily[]; localAddress?: string; holdTime?: number; passive?: boolean }[];
+  /** Graceful restart knobs (Contrail's names, camelCase): docs/protocol.md §6.7. */
+  gracefulRestart?: Partial<GracefulRestartSpec>;
   /** kube-manager's networks and node → compute map (src/k8s/k8s-settings.ts). */
   k8s?: RawK8sSection;
   /** Networks connected for routing: each imports the others' route targets (src/model/network-policy.ts). */

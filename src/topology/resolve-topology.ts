@@ -14,6 +14,7 @@ import type {
   TopologyError,
   WorkloadSpec,
 } from './topology.ts';
+import { DEFAULT_GRACEFUL_RESTART } from './topology.ts';
 
 const DEFAULT_ASN = 64512;
 const DEFAULT_XMPP_PORT = 5269;
@@ -282,6 +283,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     workloads,
     loadBalancers,
     bgpPeers,
+    gracefulRestart: { ...DEFAULT_GRACEFUL_RESTART, ...raw.gracefulRestart },
     ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
     networkPolicies,
   };

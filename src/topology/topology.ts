@@ -17,10 +17,28 @@ export interface Topology {
   readonly workloads: readonly WorkloadSpec[];
   readonly loadBalancers: readonly LoadBalancerTopology[];
   readonly bgpPeers: readonly BgpPeerSpec[];
+  /** Graceful restart of every control node, defaults filled in. */
+  readonly gracefulRestart: GracefulRestartSpec;
   /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
   readonly k8s?: K8sSettings;
   readonly networkPolicies: readonly NetworkPolicySpec[];
 }
+
+/**
+ * Contrail's graceful-restart-parameters (docs/protocol.md §6.7), in seconds. `enable` covers BGP (offering
+ * GR and helping peers); `xmppHelperEnable` the agents' sessions.
+ */
+export interface GracefulRestartSpec {
+  readonly enable: boolean;
+  readonly restartTime: number;
+  readonly longLivedRestartTime: number;
+  readonly endOfRibTimeout: number;
+  readonly xmppHelperEnable: boolean;
+}
+
+export const DEFAULT_GRACEFUL_RESTART: GracefulRestartSpec = Object.freeze({
+  enable: false, restartTime: 300, longLivedRestartTime: 300, endOfRibTimeout: 300, xmppHelperEnable: false,
+});
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';
 export type BgpFamily = 'inet-vpn' | 'route-target';
