@@ -1,6 +1,7 @@
 // A control node with BGP neighbours the tests drive: scripted peers (raw sockets that dial the control node
 // and send exactly the bytes a test gives) and real speakers (which the control node dials). Addresses come
 // from this suite's loopback range 127.5.0.0/16, a fresh /24 per setup.
+import type { LocalGracefulRestart } from '../../src/bgp/graceful-restart-capability.ts';
 import type { BgpSpeaker } from '../../src/bgp/speaker.ts';
 import { validateTopology } from '../../src/topology/loader.ts';
 import { startControlNode, type RunningControlNode } from '../../src/topology/node-runtime.ts';
@@ -21,6 +22,8 @@ export interface PeerSpec {
   families: ('inet-vpn' | 'route-target')[];
   /** Scripted: the test opens the session itself (ScriptedSetup.connect); else a BgpSpeaker the control node dials. */
   scripted?: boolean;
+  /** The real speaker offers graceful restart (RFC 4724, and LLGR with a long-lived stale time). */
+  gracefulRestart?: LocalGracefulRestart;
 }
 
 export interface ScriptedSetup {
@@ -52,7 +55,9 @@ export async function scriptedSetup(
       bgpPeers.push({ name, address, port: 179, asn: spec.asn, families: spec.families, passive: true });
       continue;
     }
-    const speaker = await startSpeaker({ asn: spec.asn, routerId: `10.255.5.${host}`, address, families: spec.families });
+    const speaker = await startSpeaker({
+      asn: spec.asn, routerId: `10.255.5.${host}`, address, families: spec.families, ...(spec.gracefulRestart && { gracefulRestart: spec.gracefulRestart }),
+    });
     speaker.addPeer({ address: controlAddress, asn: ASN, passive: true });
     speakers[name] = speaker;
     bgpPeers.push({ name, address, port: speaker.listenAddress()!.port, asn: spec.asn, families: spec.families });
