@@ -130,6 +130,10 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   /** Set when the ending session is one graceful restart covers. */
   private pendingRestart: PeerGracefulRestart | undefined;
   private session: EstablishedSession | undefined;
+  /** A restarting speaker holds End-of-RIB back until its table is whole again (RFC 4724 §4.1). */
+  private endOfRibHeld = false;
+  /** Families of the current session whose End-of-RIB waits for releaseEndOfRib. */
+  private endOfRibPending: FamilyName[] = [];
   private readonly counters: PeerCounters = {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, keepalivesIn: 0, notificationsIn: 0,
     notificationsOut: 0, malformedUpdates: 0, establishedTransitions: 0,
@@ -165,11 +169,13 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
       },
       established: (session) => {
         // The Adj-RIB-Out and End-of-RIB go first, so that routes a listener adds on 'established' are not sent twice.
-        for (const family of session.families) this.ribOut.sendFamily(family);
+        for (const family of session.families) this.ribOut.sendFamily(family, !this.endOfRibHeld);
+        this.endOfRibPending = this.endOfRibHeld ? [...session.families] : [];
         this.emit('established');
       },
       sessionEnding: (reason) => {
         this.ribOut.attach(undefined);
+        this.endOfRibPending = [];
         const restart = restartCovers(reason) ? this.session?.gracefulRestart : undefined;
         this.session = undefined;
         const withdrawn = this.ribIn.clear();
@@ -241,6 +247,17 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   /** ManualStop: Cease to every connection (or, without `notify`, just close them), back to Idle, no automatic restart. */
   stop(subcode: number = CeaseSubcode.administrativeShutdown, notify = true): void {
     this.fsm.stop(subcode, notify);
+  }
+
+  /** New sessions get the table without End-of-RIB until releaseEndOfRib (a restarting speaker, RFC 4724 §4.1). */
+  holdEndOfRib(): void {
+    this.endOfRibHeld = true;
+  }
+
+  /** Sends the End-of-RIBs held back on the current session; later sessions get theirs at once. */
+  releaseEndOfRib(): void {
+    this.endOfRibHeld = false;
+    for (const family of this.endOfRibPending.splice(0)) this.ribOut.sendEndOfRib(family);
   }
 
   /** What graceful restart the current session negotiated (undefined when down or not negotiated). */

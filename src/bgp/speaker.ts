@@ -157,6 +157,15 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     this.requirePeer(address).reset();
   }
 
+  /** Every peer holds End-of-RIB back from new sessions until releaseEndOfRib (RFC 4724 §4.1: a restarting speaker). */
+  holdEndOfRib(): void {
+    for (const p of this.peersByAddress.values()) p.holdEndOfRib();
+  }
+
+  releaseEndOfRib(): void {
+    for (const p of this.peersByAddress.values()) p.releaseEndOfRib();
+  }
+
   advertise(target: PeerTarget, routes: readonly VpnRoute[]): void {
     for (const p of this.targets(target)) p.advertiseVpn(routes);
   }

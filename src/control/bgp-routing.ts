@@ -7,6 +7,7 @@ import { type BgpPeer, type PeerConfig, type PeerReason, type PeerState, describ
 import type { RouteUpdate } from '../bgp/routes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
 import { BgpExporter } from './bgp-exporter.ts';
+import { EndOfRibDeferral } from './bgp-end-of-rib-deferral.ts';
 import { BgpRestartHelper, type GracefulRestartSettings, type PeerRestartStatus } from './bgp-graceful-restart.ts';
 import { BgpImporter } from './bgp-importer.ts';
 import type { PeerRecord } from './bgp-peer-record.ts';
@@ -64,7 +65,10 @@ export interface ControlBgpConfig {
   /** Names the RIB already uses for other peers (the agents): a BGP peer may not take one. */
   reservedNames: readonly string[];
   /** Graceful restart on (offered to every peer, and helping peers that offer it): docs/protocol.md §6.7. */
-  gracefulRestart?: GracefulRestartSettings;
+  gracefulRestart?: GracefulRestartSettings & {
+    /** Agents expected on this node: End-of-RIB to BGP peers waits for them (or end-of-rib-timeout). */
+    expectedAgents?: readonly string[];
+  };
 }
 
 const STATE_NAMES: Readonly<Record<PeerState, string>> = {
@@ -119,6 +123,7 @@ class BgpRouting implements BgpAttachment {
   private readonly exporter: BgpExporter;
   private readonly importer: BgpImporter;
   private readonly restarts: BgpRestartHelper | undefined;
+  private readonly deferral: EndOfRibDeferral | undefined;
   private unsubscribe: (() => void) | null = null;
   private stopInstanceWatch: (() => void) | null = null;
 
@@ -135,6 +140,7 @@ class BgpRouting implements BgpAttachment {
       ...(gr && { gracefulRestart: { restartTime: gr.restartTime, longLivedStaleTime: gr.longLivedRestartTime } }),
     });
     this.restarts = gr && new BgpRestartHelper(control.rib, gr, log);
+    this.deferral = gr && new EndOfRibDeferral(control, this.speaker, gr.expectedAgents ?? [], gr.endOfRibTimeout, log);
     for (const p of config.peers) {
       const peer = this.speaker.addPeer({ ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS });
       this.records.set(peer.name, { peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null });
@@ -153,10 +159,12 @@ class BgpRouting implements BgpAttachment {
     this.unsubscribe = this.control.onRouteChange((changes) => this.exporter.onRibChanges(changes));
     this.exporter.syncRouteTargets();
     this.exporter.exportAll();
+    this.deferral?.start();
     try {
       await this.speaker.start();
     } catch (e) {
       this.unsubscribe();
+      this.deferral?.stop();
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'EADDRINUSE' ? 'the address is in use (is another simulation running?)' : (e as Error).message;
       const { address, port } = this.config.listen;
@@ -180,6 +188,7 @@ class BgpRouting implements BgpAttachment {
     this.unsubscribe = null;
     this.exporter.stop();
     this.restarts?.stop();
+    this.deferral?.stop();
     await this.speaker.stop(options);
   }
 

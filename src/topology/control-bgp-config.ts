@@ -19,6 +19,7 @@ export function controlBgpConfig(topology: Topology, spec: ControlNodeSpec): Con
         restartTime: topology.gracefulRestart.restartTime,
         longLivedRestartTime: topology.gracefulRestart.longLivedRestartTime,
         endOfRibTimeout: topology.gracefulRestart.endOfRibTimeout,
+        expectedAgents: topology.computes.filter((c) => !c.external && c.xmppServers.includes(spec.name)).map((c) => c.name),
       },
     }),
   };

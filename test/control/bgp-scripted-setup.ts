@@ -30,6 +30,9 @@ export interface ScriptedSetup {
   control: RunningControlNode;
   controlAddress: string;
   bgpPort: number;
+  xmppPort: number;
+  /** compute-1's address. */
+  computeAddress: string;
   addresses: Record<string, string>;
   speakers: Record<string, BgpSpeaker>;
   /** A new raw session from the named scripted peer's address (not yet Established). */
@@ -39,11 +42,13 @@ export interface ScriptedSetup {
 
 export async function scriptedSetup(
   peers: Record<string, PeerSpec>,
-  options: { clusterId?: string; gracefulRestart?: Record<string, unknown> } = {},
+  /** expectAgent: compute-1 is a simulated (not external) compute, so the control node expects its agent. */
+  options: { clusterId?: string; gracefulRestart?: Record<string, unknown>; expectAgent?: boolean } = {},
 ): Promise<ScriptedSetup> {
   const ip = grBlock();
   const controlAddress = ip(1);
   const bgpPort = await freePort(controlAddress);
+  const xmppPort = await freePort(controlAddress);
   const addresses: Record<string, string> = {};
   const speakers: Record<string, BgpSpeaker> = {};
   const bgpPeers: unknown[] = [];
@@ -66,11 +71,11 @@ export async function scriptedSetup(
     name: 'bgp-scripted',
     asn: ASN,
     controlNodes: [{
-      name: 'control-1', address: controlAddress, xmppPort: await freePort(controlAddress), bgpPort,
+      name: 'control-1', address: controlAddress, xmppPort, bgpPort,
       ...(options.clusterId && { clusterId: options.clusterId }),
     }],
     ...(options.gracefulRestart && { gracefulRestart: options.gracefulRestart }),
-    computes: [{ name: 'compute-1', address: ip(2), external: true }],
+    computes: [{ name: 'compute-1', address: ip(2), external: !options.expectAgent }],
     networks: [{ name: 'default-domain:demo:svc-vn', subnets: ['30.30.30.0/24'] }],
     bgpPeers,
   });
@@ -81,7 +86,7 @@ export async function scriptedSetup(
   }
   const scripted: ScriptedPeer[] = [];
   return {
-    control, controlAddress, bgpPort, addresses, speakers,
+    control, controlAddress, bgpPort, xmppPort, computeAddress: ip(2), addresses, speakers,
     connect: async (name) => {
       const p = await ScriptedPeer.connect(addresses[name]!, { address: controlAddress, port: bgpPort });
       scripted.push(p);
