@@ -49,7 +49,7 @@ describe('topology → control node BGP config', () => {
     expect(controlBgpConfig(off, off.controlNodes[0]!).gracefulRestart).to.equal(undefined);
     const on = topology({ gracefulRestart: { enable: true, restartTime: 60, endOfRibTimeout: 20, xmppHelperEnable: true } });
     expect(on.gracefulRestart).to.deep.equal({ enable: true, restartTime: 60, longLivedRestartTime: 300, endOfRibTimeout: 20, xmppHelperEnable: true });
-    expect(controlBgpConfig(on, on.controlNodes[1]!).gracefulRestart).to.deep.equal({ restartTime: 60, longLivedRestartTime: 300, endOfRibTimeout: 20 });
+    expect(controlBgpConfig(on, on.controlNodes[1]!).gracefulRestart).to.deep.equal({ restartTime: 60, longLivedRestartTime: 300, endOfRibTimeout: 20, expectedAgents: ['compute-1'] });
   });
 
   it('refuses graceful restart times the capabilities cannot carry, naming the field', () => {
