@@ -99,12 +99,12 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   }
 
   /**
-   * Sends Cease to every peer and closes the listener. `{ graceful: true }`: closes the sessions without a
-   * NOTIFICATION, as a restart does, so that GR-capable peers keep our routes (docs/protocol.md §6.7).
+   * Sends Cease to every peer and closes the listener. `{ abrupt: true }`: closes the sessions without a
+   * NOTIFICATION, as when the process dies, so that GR-capable peers keep our routes (docs/protocol.md §6.7).
    */
-  async stop(options: { graceful?: boolean } = {}): Promise<void> {
+  async stop(options: { abrupt?: boolean } = {}): Promise<void> {
     this.started = false;
-    for (const p of this.peersByAddress.values()) p.stop(CeaseSubcode.administrativeShutdown, !options.graceful);
+    for (const p of this.peersByAddress.values()) p.stop(CeaseSubcode.administrativeShutdown, !options.abrupt);
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -28,10 +28,10 @@ export interface BgpAttachment {
   /** Shown under `bgp` in the control node's /status. */
   status(): { asn: number; routerId: string; listen: string | null; clusterId: string | null; peers: BgpPeerSummary[] };
   /**
-   * Stops the speaker. `{ graceful: true }`: the sessions close without a NOTIFICATION, as a restart does, so
+   * Stops the speaker. `{ abrupt: true }`: the sessions close without a NOTIFICATION, as when the process dies, so
    * that GR-capable peers keep our routes (docs/protocol.md §6.7).
    */
-  stop(options?: { graceful?: boolean }): Promise<void>;
+  stop(options?: { abrupt?: boolean }): Promise<void>;
   /** Every peer's full status, for the introspect API. */
   peerDetails(): BgpPeerDetail[];
   /** A peer by name or address, or undefined. */
@@ -181,7 +181,7 @@ class BgpRouting implements BgpAttachment {
     this.log(`BGP listening on ${listen?.address}:${listen?.port}, ${this.records.size} peer(s)`);
   }
 
-  async stop(options: { graceful?: boolean } = {}): Promise<void> {
+  async stop(options: { abrupt?: boolean } = {}): Promise<void> {
     this.stopInstanceWatch?.();
     this.stopInstanceWatch = null;
     this.unsubscribe?.();

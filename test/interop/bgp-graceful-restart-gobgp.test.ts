@@ -94,7 +94,7 @@ describe('interop: gobgpd keeps our routes across a control node BGP restart (gr
 
   it('keeps them stale while our BGP is away, takes them fresh from the new session, drops at our End-of-RIB the one we lost', async () => {
     const stoppedAt = Date.now();
-    await running!.bgp.stop({ graceful: true });
+    await running!.bgp.stop({ abrupt: true });
     await eventually(async () => !(await established()) || undefined, 'gobgpd saw the session drop');
     const during = await eventually(async () => {
       const p = await vipPaths();
