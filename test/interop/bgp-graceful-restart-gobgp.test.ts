@@ -10,7 +10,7 @@ import { controlBgpConfig } from '../../src/topology/control-bgp-config.ts';
 import { validateTopology } from '../../src/topology/loader.ts';
 import { startControlNode, type RunningControlNode } from '../../src/topology/node-runtime.ts';
 import type { Topology } from '../../src/topology/topology.ts';
-import { Daemon, TempDir, eventually, freePort, gobgpdConfig, requireBinaries, run } from './bgp-daemons.ts';
+import { Daemon, TempDir, eventually, freePort, gobgpdConfig, malformedFrames, requireBinaries, run, startCapture, tsharkFields } from './bgp-daemons.ts';
 
 const ASN = 64512;
 const INSTANCE = 'default-domain:demo:svc-vn:svc-vn';
@@ -28,6 +28,7 @@ describe('interop: gobgpd keeps our routes across a control node BGP restart (gr
   const gobgpAddress = ip(2);
   const dir = new TempDir();
   let gobgpd: Daemon | undefined;
+  let capture: { daemon: Daemon; file: string } | undefined;
   let running: RunningControlNode | undefined;
   let topology: Topology;
   let restarted: BgpAttachment | undefined;
@@ -52,11 +53,12 @@ describe('interop: gobgpd keeps our routes across a control node BGP restart (gr
   const established = async () => ['6', 'established', 'ESTABLISHED'].includes((await neighborState()).toString());
 
   before(async function () {
-    requireBinaries(this, ['gobgpd', 'gobgp'], 'gobgpd');
+    requireBinaries(this, ['gobgpd', 'gobgp', 'dumpcap', 'tshark'], 'gobgpd tshark');
     ports = { bgp: await freePort(controlAddress), xmpp: await freePort(controlAddress), gobgp: await freePort(gobgpAddress), api: await freePort() };
     writeFileSync(dir.file('gobgpd.toml'), gobgpdConfig({
       asn: ASN, address: gobgpAddress, port: ports.gobgp, neighbor: controlAddress, neighborPort: ports.bgp, importTarget: '64512:8000001', gracefulRestartTime: 60,
     }));
+    capture = await startCapture(dir, [ports.bgp, ports.gobgp]);
     gobgpd = new Daemon('gobgpd', 'gobgpd', ['-f', dir.file('gobgpd.toml'), '-p', `--api-hosts=127.0.0.1:${ports.api}`, '--pprof-disable'], dir.file('gobgpd.log'));
     await eventually(() => gobgp('global').then(() => true), 'gobgpd API up');
     const loaded = validateTopology({
@@ -65,7 +67,7 @@ describe('interop: gobgpd keeps our routes across a control node BGP restart (gr
       computes: [{ name: 'compute-1', address: ip(11), external: true }],
       networks: [{ name: 'default-domain:demo:svc-vn', subnets: ['30.30.30.0/24'] }],
       bgpPeers: [{ name: 'gobgp', address: gobgpAddress, port: ports.gobgp, asn: ASN, families: ['inet-vpn', 'route-target'] }],
-      gracefulRestart: { enable: true, restartTime: 60, longLivedRestartTime: 0, endOfRibTimeout: 30 },
+      gracefulRestart: { enable: true, restartTime: 60, longLivedRestartTime: 3600, endOfRibTimeout: 30 },
     });
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     topology = loaded.topology;
@@ -76,6 +78,7 @@ describe('interop: gobgpd keeps our routes across a control node BGP restart (gr
     await restarted?.stop();
     await running?.stop();
     await gobgpd?.stop();
+    await capture?.daemon.stop();
     dir.remove();
   });
 
@@ -112,5 +115,17 @@ describe('interop: gobgpd keeps our routes across a control node BGP restart (gr
     }, 'the kept member fresh, the lost one swept at our End-of-RIB', 30_000);
     expect([...after.keys()]).to.deep.equal([`${MEMBERS[0]!.compute}:3`]);
     console.log(`      gap ${((reestablishedAt - stoppedAt) / 1000).toFixed(1)} s, converged ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the stop`);
+  });
+
+  it('tshark reads our GR capability as sent (R on the first OPEN of each speaker, restart time, F per family) and finds nothing malformed', async () => {
+    await capture!.daemon.stop();
+    const bgpPorts = [ports.bgp, ports.gobgp];
+    expect(await malformedFrames(capture!.file, bgpPorts)).to.equal('');
+    const opens = await tsharkFields(capture!.file, bgpPorts, `bgp.type==1 && ip.src==${controlAddress}`,
+      ['bgp.cap.gr.timers.restart_flag', 'bgp.cap.gr.timers.restart_time', 'bgp.cap.gr.flag.pfs']);
+    // Every OPEN of each speaker before its first session (gobgpd refuses connections for 5 s after a drop, so
+    // the restarted one tries several times): restarting, 60 s, F for both families.
+    expect(opens.length).to.be.greaterThanOrEqual(2);
+    for (const line of opens) expect(line.replace(/True/g, '1').replace(/False/g, '0')).to.equal('1|60|1,1');
   });
 });
