@@ -66,6 +66,8 @@ export interface ControlBgpConfig {
   reservedNames: readonly string[];
   /** Graceful restart on (offered to every peer, and helping peers that offer it): docs/protocol.md §6.7. */
   gracefulRestart?: GracefulRestartSettings & {
+    /** Keep a restarting peer's paths (Contrail's bgp-helper-enable); without it GR is only offered. */
+    helper?: boolean;
     /** Agents expected on this node: End-of-RIB to BGP peers waits for them (or end-of-rib-timeout). */
     expectedAgents?: readonly string[];
   };
@@ -139,7 +141,7 @@ class BgpRouting implements BgpAttachment {
       asn, routerId, listen: { ...listen },
       ...(gr && { gracefulRestart: { restartTime: gr.restartTime, longLivedStaleTime: gr.longLivedRestartTime } }),
     });
-    this.restarts = gr && new BgpRestartHelper(control.rib, gr, log);
+    this.restarts = gr?.helper ? new BgpRestartHelper(control.rib, gr, log) : undefined;
     this.deferral = gr && new EndOfRibDeferral(control, this.speaker, gr.expectedAgents ?? [], gr.endOfRibTimeout, log);
     for (const p of config.peers) {
       const peer = this.speaker.addPeer({ ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS });

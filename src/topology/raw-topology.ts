@@ -21,12 +21,12 @@ export interface RawTopology {
   workloads?: { name: string; compute: string; network: string; address?: string; mac?: string; hashFields?: HashField[] }[];
   loadBalancers?: RawLoadBalancer[];
   bgpPeers?: { name: string; address: string; port?: number; asn: number; families?: BgpFamily[]; localAddress?: string; holdTime?: number; passive?: boolean }[];
-  /** Graceful restart knobs (Contrail's names, camelCase): docs/protocol.md §6.7. */
-  gracefulRestart?: Partial<GracefulRestartSpec>;
   /** kube-manager's networks and node → compute map (src/k8s/k8s-settings.ts). */
   k8s?: RawK8sSection;
   /** Networks connected for routing: each imports the others' route targets (src/model/network-policy.ts). */
   networkPolicies?: { name: string; networks: string[]; rules?: PolicyRule[] }[];
+  /** Graceful restart knobs, Contrail's names (src/topology/topology.ts GracefulRestartSpec). */
+  gracefulRestart?: Partial<GracefulRestartSpec>;
 }
 
 export interface RawLoadBalancer {

@@ -2,6 +2,7 @@ import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
 import { ipv4ToBytes, isLoopback, parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
+import { DEFAULT_GRACEFUL_RESTART } from './topology.ts';
 import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
 import { networkPolicyProblems, type NetworkPolicySpec } from '../model/network-policy.ts';
 import type {
@@ -14,7 +15,6 @@ import type {
   TopologyError,
   WorkloadSpec,
 } from './topology.ts';
-import { DEFAULT_GRACEFUL_RESTART } from './topology.ts';
 
 const DEFAULT_ASN = 64512;
 const DEFAULT_XMPP_PORT = 5269;
@@ -283,9 +283,9 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     workloads,
     loadBalancers,
     bgpPeers,
-    gracefulRestart: { ...DEFAULT_GRACEFUL_RESTART, ...raw.gracefulRestart },
     ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
     networkPolicies,
+    ...(raw.gracefulRestart ? { gracefulRestart: { ...DEFAULT_GRACEFUL_RESTART, ...raw.gracefulRestart } } : {}),
   };
   return { topology, errors, warnings };
 }

@@ -17,28 +17,35 @@ export interface Topology {
   readonly workloads: readonly WorkloadSpec[];
   readonly loadBalancers: readonly LoadBalancerTopology[];
   readonly bgpPeers: readonly BgpPeerSpec[];
-  /** Graceful restart of every control node, defaults filled in. */
-  readonly gracefulRestart: GracefulRestartSpec;
   /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
   readonly k8s?: K8sSettings;
   readonly networkPolicies: readonly NetworkPolicySpec[];
+  /** Present when the file has a `gracefulRestart` section; gracefulRestartOf fills the defaults. */
+  readonly gracefulRestart?: GracefulRestartSpec;
 }
 
-/**
- * Contrail's graceful-restart-parameters (docs/protocol.md §6.7), in seconds. `enable` covers BGP (offering
- * GR and helping peers); `xmppHelperEnable` the agents' sessions.
- */
+/** Graceful restart as Contrail's global-system-config names it (docs/protocol.md §6.7); times in seconds. */
 export interface GracefulRestartSpec {
   readonly enable: boolean;
   readonly restartTime: number;
   readonly longLivedRestartTime: number;
   readonly endOfRibTimeout: number;
   readonly xmppHelperEnable: boolean;
+  readonly bgpHelperEnable: boolean;
 }
 
-export const DEFAULT_GRACEFUL_RESTART: GracefulRestartSpec = Object.freeze({
-  enable: false, restartTime: 300, longLivedRestartTime: 300, endOfRibTimeout: 300, xmppHelperEnable: false,
-});
+export const DEFAULT_GRACEFUL_RESTART: GracefulRestartSpec = {
+  enable: false,
+  restartTime: 300,
+  longLivedRestartTime: 300,
+  endOfRibTimeout: 300,
+  xmppHelperEnable: false,
+  bgpHelperEnable: false,
+};
+
+export function gracefulRestartOf(topology: Pick<Topology, 'gracefulRestart'>): GracefulRestartSpec {
+  return { ...DEFAULT_GRACEFUL_RESTART, ...topology.gracefulRestart };
+}
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';
 export type BgpFamily = 'inet-vpn' | 'route-target';

@@ -48,7 +48,7 @@ describe('control node: BGP graceful restart helper (docs/protocol.md §6.7)', f
       plain: { asn: ASN, families: ['inet-vpn'] },
       // A receiver that negotiates LLGR: it alone may receive LLGR-stale paths (RFC 9494 §4.5).
       llgr: { asn: ASN, families: ['inet-vpn'], gracefulRestart: { restartTime: 120, longLivedStaleTime: 60 } },
-    }, { gracefulRestart: { enable: true, restartTime: 120, longLivedRestartTime: 2, endOfRibTimeout: 3 } });
+    }, { gracefulRestart: { enable: true, bgpHelperEnable: true, restartTime: 120, longLivedRestartTime: 2, endOfRibTimeout: 3 } });
     for (const name of ['plain', 'llgr']) s.speakers[name]!.on('update', (_peer, u) => seen[name]!.push(u));
   });
   after(async () => s?.stop());

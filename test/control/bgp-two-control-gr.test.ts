@@ -35,7 +35,7 @@ function topology(gracefulRestart: boolean) {
       listeners: [{ name: 'listener1', protocol: 'TCP', port: 80, pool: { name: 'pool1', algorithm: 'ROUND_ROBIN',
         members: ['30.30.30.10', '30.30.30.11', '30.30.30.12'].map((address) => ({ address, port: 8080 })) } }],
     }],
-    ...(gracefulRestart && { gracefulRestart: { enable: true, restartTime: 60, longLivedRestartTime: 0, endOfRibTimeout: 30 } }),
+    ...(gracefulRestart && { gracefulRestart: { enable: true, bgpHelperEnable: true, restartTime: 60, longLivedRestartTime: 0, endOfRibTimeout: 30 } }),
   });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   return loaded.topology;
