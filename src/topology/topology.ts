@@ -2,6 +2,7 @@ import type { HashField } from '../net/hash-fields.ts';
 import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
 import type { K8sSettings } from '../k8s/k8s-settings.ts';
 import type { NetworkPolicySpec } from '../model/network-policy.ts';
+import type { XmppAuthFiles } from './xmpp-auth.ts';
 
 /** A validated topology with every default filled in (addresses and MACs included). */
 export interface Topology {
@@ -57,6 +58,8 @@ export interface ControlNodeSpec {
   readonly bgpPort: number;
   readonly routerId: string;
   readonly clusterId?: string;
+  /** XMPP over TLS: present when the topology enables xmppAuth (src/topology/xmpp-auth.ts). */
+  readonly xmppAuth?: XmppAuthFiles;
 }
 
 export interface ComputeSpec {
@@ -65,6 +68,8 @@ export interface ComputeSpec {
   readonly external: boolean;
   /** 1 or 2 control-node names, in order of preference */
   readonly xmppServers: readonly string[];
+  /** XMPP over TLS: present when the topology enables xmppAuth. */
+  readonly xmppAuth?: XmppAuthFiles;
 }
 
 export interface NetworkSpec {
