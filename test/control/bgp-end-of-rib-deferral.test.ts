@@ -2,7 +2,7 @@
 // expects on it are back (docs/protocol.md §6.7, RFC 4724 §4.1), or until end-of-rib-timeout: a peer
 // helping with our restart must not sweep the routes of agents that have not reconnected yet.
 import { expect } from 'chai';
-import { encodeSubscribe } from '../../src/xmpp/stanza-codec.ts';
+import { CONTROL_NODE_JID, encodeEndOfRib, encodeSubscribe } from '../../src/xmpp/stanza-codec.ts';
 import { eventually } from '../bgp/harness.ts';
 import { RawAgent, VRF } from './raw-agent.ts';
 import { ASN, scriptedSetup, type ScriptedSetup } from './bgp-scripted-setup.ts';
@@ -36,7 +36,9 @@ describe('control node: BGP End-of-RIB deferred until the expected agents are ba
     expect(seen.eor).to.deep.equal([]);
     agent = await RawAgent.connect('compute-1', s.computeAddress, s.xmppPort, s.controlAddress);
     agent.send(encodeSubscribe({ from: 'compute-1', instance: VRF, instanceId: 3 }));
-    await eventually(() => agent!.received.includes('EndOfRib'), 'the agent got its End-of-RIB');
+    // The agent's own End-of-RIB (docs/protocol.md §3.4): the control node's selection deferral waits for it.
+    agent.send(encodeEndOfRib({ from: 'compute-1', to: CONTROL_NODE_JID }));
+    await eventually(() => agent!.received.includes('EndOfRib'), 'the agent got its End-of-RIB', 10_000);
     await eventually(() => seen.eor.length === 2, 'End-of-RIB for both families', 5000);
     expect(seen.eor.sort()).to.deep.equal(['inet-vpn', 'route-target']);
   });
