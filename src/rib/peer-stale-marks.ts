@@ -7,9 +7,11 @@
  * stale. The agent side keeps its own received-route copies in ./stale-sweep.ts.
  */
 import type { Path } from './path.ts';
+import type { Table } from './tables.ts';
 
 export class PeerStaleMarks {
-  readonly #paths = new Map<string, Set<Path>>();
+  /** peer name → its marked paths → the table holding each */
+  readonly #paths = new Map<string, Map<Path, Table>>();
   readonly #memberships = new Map<string, Set<string>>();
 
   /** Whether any peer has anything marked (spares the lookups on the RIB's hot path when none has). */
@@ -18,9 +20,9 @@ export class PeerStaleMarks {
   }
 
   /** Marks the peer's paths and membership prefixes, adding to what is already marked. */
-  mark(peerName: string, paths: Iterable<Path>, membershipPrefixes: Iterable<string>): void {
-    const marked = this.#paths.get(peerName) ?? new Set<Path>();
-    for (const path of paths) marked.add(path);
+  mark(peerName: string, paths: Iterable<readonly [Path, Table]>, membershipPrefixes: Iterable<string>): void {
+    const marked = this.#paths.get(peerName) ?? new Map<Path, Table>();
+    for (const [path, table] of paths) marked.set(path, table);
     if (marked.size > 0) this.#paths.set(peerName, marked);
     const prefixes = this.#memberships.get(peerName) ?? new Set<string>();
     for (const prefix of membershipPrefixes) prefixes.add(prefix);
@@ -40,13 +42,13 @@ export class PeerStaleMarks {
     if (marked.size === 0) this.#memberships.delete(peerName);
   }
 
-  /** The peer's marked paths (a copy: the caller may change the RIB while walking it). */
-  paths(peerName: string): Path[] {
+  /** The peer's marked paths with their tables (a copy: the caller may change the RIB while walking it). */
+  paths(peerName: string): [Path, Table][] {
     return [...(this.#paths.get(peerName) ?? [])];
   }
 
   /** Forgets the peer's marked paths and returns them. */
-  takePaths(peerName: string): Path[] {
+  takePaths(peerName: string): [Path, Table][] {
     const marked = this.paths(peerName);
     this.#paths.delete(peerName);
     return marked;
