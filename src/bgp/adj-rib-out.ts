@@ -105,14 +105,19 @@ export class AdjRibOut {
     }
   }
 
-  /** The whole table of one family, then End-of-RIB (RFC 4724). */
-  sendFamily(family: FamilyName): void {
+  /** The whole table of one family, then (unless the caller holds it back) End-of-RIB (RFC 4724). */
+  sendFamily(family: FamilyName, endOfRib = true): void {
     if (family === 'inet-vpn') {
       const routes = [...this.vpn.values()];
       this.sendVpnReach(routes, encodeVpnNlriList(routes), routes.map((_, i) => i));
     }
     if (family === 'route-target') this.sendRouteTargetReach([...this.rt.values()]);
     if (family === 'inet') this.sendInetReach([...this.inet.values()]);
+    if (endOfRib) this.sendEndOfRib(family);
+  }
+
+  /** End-of-RIB for one family (RFC 4724 §2): an UPDATE with no routes. */
+  sendEndOfRib(family: FamilyName): void {
     if (family === 'inet') this.sendUpdate({});
     else this.sendUpdate({ mpUnreach: family === 'inet-vpn' ? { family, routes: [] } : { family, targets: [] } });
   }

@@ -2,6 +2,10 @@ import { requireIpv4, intToIpv4 } from '../net/ipv4.ts';
 import {
   BgpProtocolError, ErrorCode, HeaderSubcode, OpenSubcode,
 } from './protocol-error.ts';
+import {
+  GR_CAPABILITY_CODE, LLGR_CAPABILITY_CODE, type GracefulRestartCapability, type LongLivedGracefulRestartCapability,
+  decodeGracefulRestart, decodeLongLivedGracefulRestart, encodeGracefulRestart, encodeLongLivedGracefulRestart,
+} from './graceful-restart-capability.ts';
 import { AS_TRANS } from './path-attributes.ts';
 import { type DecodedUpdate, type UpdateParts, decodeUpdateBody, encodeUpdateBody } from './update-message.ts';
 
@@ -9,13 +13,19 @@ export const HEADER_LENGTH = 19;
 export const MAX_MESSAGE_LENGTH = 4096;
 export const MessageType = { open: 1, update: 2, notification: 3, keepalive: 4, routeRefresh: 5 } as const;
 
-export const CapabilityCode = { multiprotocol: 1, routeRefresh: 2, fourOctetAs: 65 } as const;
+export const CapabilityCode = {
+  multiprotocol: 1, routeRefresh: 2, gracefulRestart: GR_CAPABILITY_CODE, fourOctetAs: 65, longLivedGracefulRestart: LLGR_CAPABILITY_CODE,
+} as const;
 
 export interface Capabilities {
   multiprotocol: { afi: number; safi: number }[];
   routeRefresh: boolean;
   /** The speaker's real ASN when it supports 4-octet AS numbers (RFC 6793). */
   fourOctetAs?: number;
+  /** RFC 4724 (code 64). */
+  gracefulRestart?: GracefulRestartCapability;
+  /** RFC 9494 (code 71). */
+  longLivedGracefulRestart?: LongLivedGracefulRestartCapability;
   /** Capabilities we do not interpret (e.g. GoBGP's FQDN 73, extended next hop 5), skipped but kept for display. */
   other: { code: number; value: string }[];
 }
@@ -82,6 +92,14 @@ function encodeCapabilities(caps: Capabilities): Buffer {
     const v = Buffer.alloc(4);
     v.writeUInt32BE(caps.fourOctetAs);
     items.push(Buffer.of(CapabilityCode.fourOctetAs, 4), v);
+  }
+  if (caps.gracefulRestart) {
+    const v = encodeGracefulRestart(caps.gracefulRestart);
+    items.push(Buffer.of(CapabilityCode.gracefulRestart, v.length), v);
+  }
+  if (caps.longLivedGracefulRestart) {
+    const v = encodeLongLivedGracefulRestart(caps.longLivedGracefulRestart);
+    items.push(Buffer.of(CapabilityCode.longLivedGracefulRestart, v.length), v);
   }
   for (const o of caps.other) {
     const v = Buffer.from(o.value, 'hex');
@@ -164,8 +182,23 @@ function decodeCapabilities(bytes: Buffer, caps: Capabilities): void {
     if (code === CapabilityCode.multiprotocol && len === 4) caps.multiprotocol.push({ afi: v.readUInt16BE(0), safi: v[3]! });
     else if (code === CapabilityCode.routeRefresh && len === 0) caps.routeRefresh = true;
     else if (code === CapabilityCode.fourOctetAs && len === 4) caps.fourOctetAs = v.readUInt32BE(0);
-    else caps.other.push({ code, value: v.toString('hex') });
+    else if (!readRestartCapability(code, v, caps)) caps.other.push({ code, value: v.toString('hex') });
   }
+}
+
+/** Capabilities 64 and 71 into `caps`; false when `code` is neither or its value is malformed (then kept as other). */
+function readRestartCapability(code: number, value: Buffer, caps: Capabilities): boolean {
+  if (code === CapabilityCode.gracefulRestart) {
+    const gr = decodeGracefulRestart(value);
+    if (gr) caps.gracefulRestart = gr;
+    return gr !== undefined;
+  }
+  if (code === CapabilityCode.longLivedGracefulRestart) {
+    const llgr = decodeLongLivedGracefulRestart(value);
+    if (llgr) caps.longLivedGracefulRestart = llgr;
+    return llgr !== undefined;
+  }
+  return false;
 }
 
 function decodeOpen(body: Buffer): OpenMessage {

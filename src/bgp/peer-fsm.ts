@@ -11,6 +11,7 @@ import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { BgpMessage, OpenMessage } from './messages.ts';
 import { BgpProtocolError, CeaseSubcode, ErrorCode, OpenSubcode } from './protocol-error.ts';
 import type { DecodedUpdate } from './update-message.ts';
+import { type LocalGracefulRestart, type PeerGracefulRestart, localCapabilities, negotiateGracefulRestart } from './graceful-restart-capability.ts';
 import { type FsmEvent, type PeerReason, type PeerState, type PeerTransition, describeReason, endEvent } from './peer-fsm-vocabulary.ts';
 
 export type { FsmEvent, PeerReason, PeerState, PeerTransition };
@@ -25,6 +26,8 @@ export interface EstablishedSession {
   readonly families: readonly FamilyName[];
   readonly fourOctetAs: boolean;
   readonly routeRefresh: boolean;
+  /** Both OPENs carried the GR capability: what the peer's promises (docs/protocol.md §6.7). */
+  readonly gracefulRestart?: PeerGracefulRestart;
 }
 
 export interface FsmConfig {
@@ -42,6 +45,8 @@ export interface FsmConfig {
   families: readonly FamilyName[];
   connectRetryMs: number;
   idleHoldMs: number;
+  /** Offer graceful restart (and LLGR with a long-lived stale time) for every offered family. */
+  gracefulRestart?: LocalGracefulRestart;
 }
 
 /** Message counters the FSM keeps (the composition adds its own to the same object). */
@@ -60,7 +65,8 @@ export interface FsmHooks {
   state(transition: PeerTransition): void;
   sessionUp(session: EstablishedSession): void;
   established(session: EstablishedSession): void;
-  sessionEnding(): void;
+  /** Before `down`, with the same reason: the owner decides what the session's routes become. */
+  sessionEnding(reason: PeerReason): void;
   down(reason: PeerReason): void;
   /** Every connection's end, with why (a session's end also comes as `down`). */
   connectionClosed?(reason: PeerReason, connection: BgpConnection): void;
@@ -214,13 +220,16 @@ export class PeerFsm {
     HANDLERS[this.stateValue].peer(this, { event: 'manual-start' });
   }
 
-  /** ManualStop, in any state: Cease to every connection, back to Idle, no automatic restart. */
-  stop(subcode: number): void {
+  /**
+   * ManualStop, in any state: Cease to every connection, back to Idle, no automatic restart. Without
+   * `notify` the connections just close, as when the process dies: a GR helper keeps our routes (RFC 4724 §4.2).
+   */
+  stop(subcode: number, notify = true): void {
     this.runningValue = false;
     this.clearRetry();
     this.pendingSocket?.destroy();
     this.pendingSocket = undefined;
-    for (const c of [...this.connections]) this.closeWith(c, { kind: 'manual-stop', subcode }, { code: ErrorCode.cease, subcode });
+    for (const c of [...this.connections]) this.closeWith(c, { kind: 'manual-stop', subcode }, notify ? { code: ErrorCode.cease, subcode } : undefined);
     this.refreshState('manual-stop');
   }
 
@@ -377,9 +386,11 @@ export class PeerFsm {
     }
     connection.phase = 'established';
     this.clearRetry();
+    const gracefulRestart = negotiateGracefulRestart(this.restartCapabilities(), open.capabilities, families);
     const session: EstablishedSession = {
       connection, open, families, fourOctetAs: connection.fourOctetAs, routeRefresh: open.capabilities.routeRefresh,
       holdTime: Math.min(open.holdTime, this.config.holdTime),
+      ...(gracefulRestart && { gracefulRestart }),
     };
     this.sessionValue = session;
     this.counters.establishedTransitions++;
@@ -458,11 +469,21 @@ export class PeerFsm {
     if (bytes[18] === 3) this.counters.notificationsOut++;
   }
 
+  /**
+   * The GR capabilities of our OPEN. R (restarting) on every OPEN until a first session came up since start:
+   * a control node that starts may be coming back from a crash its peers are still helping with.
+   */
+  private restartCapabilities(): ReturnType<typeof localCapabilities> | Record<string, never> {
+    const gr = this.config.gracefulRestart;
+    return gr ? localCapabilities(gr, this.config.families, this.counters.establishedTransitions === 0) : {};
+  }
+
   private sendOpen(connection: BgpConnection): void {
     connection.send({
       type: 'open', asn: this.config.localAsn, holdTime: this.config.holdTime, routerId: this.config.localRouterId,
       capabilities: {
-        multiprotocol: this.config.families.map(familyCode), routeRefresh: true, fourOctetAs: this.config.localAsn, other: [],
+        multiprotocol: this.config.families.map(familyCode), routeRefresh: true, fourOctetAs: this.config.localAsn,
+        ...this.restartCapabilities(), other: [],
       },
     });
     connection.armHold(OPEN_HOLD_SECONDS);
@@ -489,7 +510,7 @@ export class PeerFsm {
       this.sessionValue = undefined;
       this.establishedAt = undefined;
       this.lastReason ??= reason;
-      this.hooks.sessionEnding();
+      this.hooks.sessionEnding(reason);
       this.refreshState(endEvent(reason));
       this.hooks.down(reason);
     }

@@ -13,6 +13,7 @@ import type { RouteTargetNlri } from './nlri.ts';
 import {
   type EstablishedSession, type FsmEvent, type PeerReason, type PeerState, type PeerTransition, PeerFsm, describeReason,
 } from './peer-fsm.ts';
+import type { LocalGracefulRestart, PeerGracefulRestart } from './graceful-restart-capability.ts';
 import { CeaseSubcode } from './protocol-error.ts';
 import { type InetRoute, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, isEmptyRouteUpdate } from './routes.ts';
 import type { DecodedUpdate } from './update-message.ts';
@@ -49,6 +50,8 @@ export interface LocalIdentity {
   families: readonly FamilyName[];
   /** Used as the source of active connects when the peer config has no localAddress. */
   localAddress?: string;
+  /** Offer graceful restart (docs/protocol.md §6.7). */
+  gracefulRestart?: LocalGracefulRestart;
 }
 
 export interface PeerCounters {
@@ -76,6 +79,8 @@ export interface PeerStatus {
   families: FamilyName[];
   fourOctetAs?: boolean;
   routeRefresh?: boolean;
+  /** What the peer's GR and LLGR capabilities promise, when both sides offered GR on this session. */
+  gracefulRestart?: PeerGracefulRestart;
   prefixesIn: number;
   prefixesOut: number;
   counters: PeerCounters;
@@ -90,6 +95,11 @@ export interface PeerEvents {
   /** From, to, and the event that moved the FSM. */
   state: [PeerState, PeerState, FsmEvent];
   established: [];
+  /**
+   * The session ended the way graceful restart covers (RFC 4724 §4.2): the learned routes of `families` are
+   * not withdrawn; the owner keeps them stale. Comes before the 'update' withdrawing the other families and 'down'.
+   */
+  restarting: [PeerGracefulRestart];
   /** After the learned routes were withdrawn through an 'update' event: describeReason(reason), reason. */
   down: [string, PeerReason];
   update: [RouteUpdate];
@@ -117,6 +127,13 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   private readonly ribOut: AdjRibOut;
   /** Withdrawals of what the Adj-RIB-In held when the session ended, sent on once the state changed. */
   private pendingWithdrawals: RouteUpdate | undefined;
+  /** Set when the ending session is one graceful restart covers. */
+  private pendingRestart: PeerGracefulRestart | undefined;
+  private session: EstablishedSession | undefined;
+  /** A restarting speaker holds End-of-RIB back until its table is whole again (RFC 4724 §4.1). */
+  private endOfRibHeld = false;
+  /** Families of the current session whose End-of-RIB waits for releaseEndOfRib. */
+  private endOfRibPending: FamilyName[] = [];
   private readonly counters: PeerCounters = {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, keepalivesIn: 0, notificationsIn: 0,
     notificationsOut: 0, malformedUpdates: 0, establishedTransitions: 0,
@@ -143,21 +160,34 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
       families: [...(config.families ?? local.families)],
       connectRetryMs: config.connectRetryMs ?? DEFAULT_CONNECT_RETRY_MS,
       idleHoldMs: config.idleHoldMs ?? DEFAULT_IDLE_HOLD_MS,
+      ...(local.gracefulRestart && { gracefulRestart: local.gracefulRestart }),
     }, {
       state: (t) => this.emit('state', t.from, t.to, t.event),
-      sessionUp: (session) => this.ribOut.attach(outSession(session)),
+      sessionUp: (session) => {
+        this.session = session;
+        this.ribOut.attach(outSession(session));
+      },
       established: (session) => {
         // The Adj-RIB-Out and End-of-RIB go first, so that routes a listener adds on 'established' are not sent twice.
-        for (const family of session.families) this.ribOut.sendFamily(family);
+        for (const family of session.families) this.ribOut.sendFamily(family, !this.endOfRibHeld);
+        this.endOfRibPending = this.endOfRibHeld ? [...session.families] : [];
         this.emit('established');
       },
-      sessionEnding: () => {
+      sessionEnding: (reason) => {
         this.ribOut.attach(undefined);
-        this.pendingWithdrawals = this.ribIn.clear();
+        this.endOfRibPending = [];
+        const restart = restartCovers(reason) ? this.session?.gracefulRestart : undefined;
+        this.session = undefined;
+        const withdrawn = this.ribIn.clear();
+        this.pendingWithdrawals = restart ? withoutFamilies(withdrawn, restart.families) : withdrawn;
+        this.pendingRestart = restart;
       },
       down: (reason) => {
         const withdrawn = this.pendingWithdrawals;
+        const restart = this.pendingRestart;
         this.pendingWithdrawals = undefined;
+        this.pendingRestart = undefined;
+        if (restart) this.emit('restarting', restart);
         if (withdrawn && !isEmptyRouteUpdate(withdrawn)) this.emit('update', withdrawn);
         this.emit('down', describeReason(reason), reason);
       },
@@ -189,6 +219,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     return {
       name: this.name, address: this.address, port: this.port, asn: this.asn, state: this.fsm.state,
       ...(s && { remoteRouterId: s.open.routerId, holdTime: s.holdTime, fourOctetAs: s.fourOctetAs, routeRefresh: s.routeRefresh }),
+      ...(s?.gracefulRestart && { gracefulRestart: s.gracefulRestart }),
       families: this.families,
       prefixesIn: this.ribIn.size,
       prefixesOut: this.ribOut.size,
@@ -213,9 +244,25 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     this.fsm.start();
   }
 
-  /** ManualStop: Cease to every connection, back to Idle, no automatic restart. */
-  stop(subcode: number = CeaseSubcode.administrativeShutdown): void {
-    this.fsm.stop(subcode);
+  /** ManualStop: Cease to every connection (or, without `notify`, just close them), back to Idle, no automatic restart. */
+  stop(subcode: number = CeaseSubcode.administrativeShutdown, notify = true): void {
+    this.fsm.stop(subcode, notify);
+  }
+
+  /** New sessions get the table without End-of-RIB until releaseEndOfRib (a restarting speaker, RFC 4724 §4.1). */
+  holdEndOfRib(): void {
+    this.endOfRibHeld = true;
+  }
+
+  /** Sends the End-of-RIBs held back on the current session; later sessions get theirs at once. */
+  releaseEndOfRib(): void {
+    this.endOfRibHeld = false;
+    for (const family of this.endOfRibPending.splice(0)) this.ribOut.sendEndOfRib(family);
+  }
+
+  /** What graceful restart the current session negotiated (undefined when down or not negotiated). */
+  get gracefulRestart(): PeerGracefulRestart | undefined {
+    return this.fsm.session?.gracefulRestart;
   }
 
   /** Administrative reset: drop the session (Cease/4) and start again after the idle hold time. */
@@ -294,6 +341,24 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
   withdrawInetPrefixes(prefixes: readonly string[]): void {
     this.ribOut.withdrawInetPrefixes(prefixes);
   }
+}
+
+/**
+ * RFC 4724 §4.2: the TCP session ended without a NOTIFICATION (the peer died or restarted) or its hold timer
+ * ran out. A NOTIFICATION we sent or received for any other cause, or our own stop or reset, ends GR too.
+ */
+function restartCovers(reason: PeerReason): boolean {
+  return reason.kind === 'connection-lost' || (reason.kind === 'notification-sent' && reason.cause === 'hold-timer-expired');
+}
+
+/** The withdrawals of a cleared Adj-RIB-In minus the families graceful restart keeps. */
+function withoutFamilies(u: RouteUpdate, kept: readonly FamilyName[]): RouteUpdate {
+  return {
+    ...u,
+    withdraw: kept.includes('inet-vpn') ? [] : u.withdraw,
+    rtWithdraw: kept.includes('route-target') ? [] : u.rtWithdraw,
+    inetWithdraw: kept.includes('inet') ? [] : u.inetWithdraw,
+  };
 }
 
 function outSession(session: EstablishedSession): OutSession {

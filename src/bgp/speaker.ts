@@ -3,6 +3,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { stripV4Mapped } from './connection.ts';
 import { ALL_FAMILIES, type FamilyName } from './families.ts';
 import { requireIpv4 } from '../net/ipv4.ts';
+import type { LocalGracefulRestart, PeerGracefulRestart } from './graceful-restart-capability.ts';
 import { encodeMessage } from './messages.ts';
 import type { RouteTargetNlri } from './nlri.ts';
 import { BgpPeer, type FsmEvent, type PeerConfig, type PeerReason, type PeerState, type PeerStatus } from './peer.ts';
@@ -18,6 +19,8 @@ export interface SpeakerConfig {
   holdTime?: number;
   /** Families offered to peers without their own list (default inet-vpn + route-target). */
   families?: FamilyName[];
+  /** Offer graceful restart to every peer (RFC 4724; with longLivedStaleTime also RFC 9494). */
+  gracefulRestart?: LocalGracefulRestart;
   peers?: PeerConfig[];
 }
 
@@ -32,6 +35,11 @@ export interface SpeakerEvents {
   'peer-established': [BgpPeer];
   /** After the peer's learned routes were withdrawn through an 'update' event: the reason as text and typed. */
   'peer-down': [BgpPeer, string, PeerReason];
+  /**
+   * Before 'peer-down': the session ended the way graceful restart covers, and the peer's routes of these
+   * families were kept (not withdrawn through 'update'); the caller keeps them stale (docs/protocol.md §6.7).
+   */
+  'peer-restarting': [BgpPeer, PeerGracefulRestart];
   'peer-state': [BgpPeer, PeerState, PeerState, FsmEvent];
   update: [BgpPeer, RouteUpdate];
   'end-of-rib': [BgpPeer, FamilyName];
@@ -90,10 +98,13 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     for (const p of this.peersByAddress.values()) p.start();
   }
 
-  /** Sends Cease to every peer and closes the listener. */
-  async stop(): Promise<void> {
+  /**
+   * Sends Cease to every peer and closes the listener. `{ abrupt: true }`: closes the sessions without a
+   * NOTIFICATION, as when the process dies, so that GR-capable peers keep our routes (docs/protocol.md §6.7).
+   */
+  async stop(options: { abrupt?: boolean } = {}): Promise<void> {
     this.started = false;
-    for (const p of this.peersByAddress.values()) p.stop();
+    for (const p of this.peersByAddress.values()) p.stop(CeaseSubcode.administrativeShutdown, !options.abrupt);
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -110,10 +121,12 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     const listenAddress = this.config.listen?.address;
     const peer = new BgpPeer(config, {
       asn: this.asn, routerId: this.routerId, holdTime: this.holdTime, families: this.families,
+      ...(this.config.gracefulRestart && { gracefulRestart: this.config.gracefulRestart }),
       ...(listenAddress && listenAddress !== '0.0.0.0' && { localAddress: listenAddress }),
     });
     peer.on('state', (from, to, event) => this.emit('peer-state', peer, from, to, event));
     peer.on('established', () => this.emit('peer-established', peer));
+    peer.on('restarting', (gr) => this.emit('peer-restarting', peer, gr));
     peer.on('down', (text, reason) => this.emit('peer-down', peer, text, reason));
     peer.on('update', (u) => this.emit('update', peer, u));
     peer.on('end-of-rib', (f) => this.emit('end-of-rib', peer, f));
@@ -142,6 +155,15 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
 
   resetPeer(address: string): void {
     this.requirePeer(address).reset();
+  }
+
+  /** Every peer holds End-of-RIB back from new sessions until releaseEndOfRib (RFC 4724 §4.1: a restarting speaker). */
+  holdEndOfRib(): void {
+    for (const p of this.peersByAddress.values()) p.holdEndOfRib();
+  }
+
+  releaseEndOfRib(): void {
+    for (const p of this.peersByAddress.values()) p.releaseEndOfRib();
   }
 
   advertise(target: PeerTarget, routes: readonly VpnRoute[]): void {

@@ -2,7 +2,7 @@
 // node puts on the wire for a VPN path, and what it keeps of a VPN route learned from a BGP peer.
 import { emptyExtendedCommunities, type TunnelEncap } from '../bgp/extended-communities.ts';
 import { HASH_FIELDS } from '../net/hash-fields.ts';
-import { AS_TRANS, defaultPathAttributes, type PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
+import { AS_TRANS, AttrFlag, defaultPathAttributes, type PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
 import type { PathAttributes as RibAttributes } from '../rib/index.ts';
 
 const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
@@ -11,7 +11,11 @@ const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
   'no-export-subconfed': '65535:65283',
   'accept-own': '65535:1',
   'no-reoriginate': '65535:0',
+  // RFC 9494 §4.6: carried by LLGR-stale routes; a route with NO_LLGR is not kept LLGR-stale.
+  'llgr-stale': '65535:6',
+  'no-llgr': '65535:7',
 };
+const LLGR_STALE = WELL_KNOWN_COMMUNITIES['llgr-stale']!;
 const COMMUNITY_NAMES = new Map(Object.entries(WELL_KNOWN_COMMUNITIES).map(([name, value]) => [value, name]));
 
 
@@ -24,7 +28,7 @@ function asn16(asn: number): number {
 }
 
 /**
- * BGP attributes of a RIB path as a control node advertises it (docs/protocol.md §6.2): ORIGIN and AS_PATH as stored,
+ * BGP attributes of a RIB path as a control node advertises it (docs/protocol.md §6.2): ORIGIN and AS_PATH segments as stored,
  * LOCAL_PREF unless 0, MED, route targets, encapsulations, OriginVN `<asn>:<vn-index>`, SGs, tags,
  * MAC mobility, router MAC, load balance and standard communities. Reflection attributes are the caller's.
  */
@@ -44,13 +48,18 @@ export function toBgpAttributes(attrs: RibAttributes, asn: number): BgpAttribute
   const communities = attrs.communities
     .map((c) => WELL_KNOWN_COMMUNITIES[c] ?? c)
     .filter((c) => /^\d+:\d+$/.test(c) && c.split(':').every((n) => Number(n) <= 0xffff));
+  if (attrs.llgrStale && !communities.includes(LLGR_STALE)) communities.push(LLGR_STALE);
   return defaultPathAttributes({
     origin: attrs.origin,
-    asPath: attrs.asPath.length > 0 ? [{ type: 'sequence', asns: [...attrs.asPath] }] : [],
+    // Segments as received: a reflector must not merge a SET into the SEQUENCE (RFC 4271 §5.1.2); eBGP prepends
+    // our AS in the Adj-RIB-Out.
+    asPath: attrs.asPath.map((segment) => ({ type: segment.type, asns: [...segment.asns] })),
     ...(attrs.localPref !== 0 && { localPref: attrs.localPref }),
     ...(attrs.med !== undefined && { med: attrs.med }),
     communities,
     extCommunities: ext,
+    // Passed on with the Partial bit set by the codec (RFC 4271 §9: we did not interpret them).
+    unknown: attrs.opaqueTransitive.map((a) => ({ flags: a.flags, type: a.type, value: a.value })),
   });
 }
 
@@ -70,13 +79,15 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
     localPref: attrs.localPref ?? 100,
     med: attrs.med,
     origin: attrs.origin,
-    asPath: attrs.asPath.flatMap((segment) => segment.asns),
+    asPath: attrs.asPath,
     routeTargets: ext.routeTargets,
     encapsulations: ext.encapsulations.map(encapName).filter((e): e is string => e !== undefined),
     vnIndex: ext.originVn?.vnIndex ?? 0,
     securityGroups: ext.securityGroups.map((sg) => sg.id),
     tags: ext.tags.map((t) => t.tag),
     communities: attrs.communities.map((c) => COMMUNITY_NAMES.get(c) ?? c),
+    // RFC 9494 §4.6: a route that arrives LLGR-stale stays one here (it loses against fresh paths).
+    llgrStale: attrs.communities.includes(LLGR_STALE),
     sequence: ext.macMobility?.sequence ?? 0,
     sticky: ext.macMobility?.sticky ?? false,
     mac: ext.routerMac ?? '',
@@ -86,6 +97,9 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
     },
     originatorId: attrs.originatorId,
     clusterList: attrs.clusterList,
+    // The codec keeps only transitive unknown attributes (RFC 4271 §9: a non-transitive one is dropped).
+    // The extended-length bit is framing, not meaning.
+    opaqueTransitive: attrs.unknown.map((a) => ({ flags: a.flags & ~AttrFlag.extendedLength, type: a.type, value: a.value })),
   };
 }
 

@@ -4,7 +4,7 @@
 // that negotiated route-target (RFC 4684). Next hop and label pass unchanged (no next-hop-self, docs/protocol.md §6.2).
 import type { PathAttributes as BgpAttributes } from '../bgp/path-attributes.ts';
 import type { VpnRoute } from '../bgp/routes.ts';
-import type { PathView, RouteView } from '../rib/index.ts';
+import type { AsPathSegment, OpaqueAttribute, PathView, RouteView } from '../rib/index.ts';
 import { toBgpAttributes } from './bgp-attributes.ts';
 
 export interface ExportTarget {
@@ -16,6 +16,8 @@ export interface ExportTarget {
   rtConstrained: boolean;
   /** The peer asked for every target (the RFC 4684 default route). */
   wantsAllTargets: boolean;
+  /** The session negotiated long-lived GR: LLGR-stale paths may go to it (RFC 9494 §4.5). */
+  longLived?: boolean;
 }
 
 export interface ExportContext {
@@ -27,7 +29,7 @@ export interface ExportContext {
 }
 
 /** Why a route is not advertised to a peer, for the logs and the tests. */
-export type ExportRefusal = 'no-best-path' | 'learned-from-peer' | 'ibgp-split-horizon' | 'originator' | 'rt-constraint';
+export type ExportRefusal = 'no-best-path' | 'learned-from-peer' | 'ibgp-split-horizon' | 'originator' | 'rt-constraint' | 'llgr-stale';
 
 export type ExportDecision = { advertise: VpnRoute } | { refuse: ExportRefusal };
 
@@ -59,9 +61,9 @@ function translation(attrs: PathView['attrs'], asn: number): Translation {
 
 /** Equal in every field that toBgpAttributes and reflection read. */
 function sameExportedAttributes(a: PathView['attrs'], b: PathView['attrs']): boolean {
-  return a.origin === b.origin && a.localPref === b.localPref && a.med === b.med && a.vnIndex === b.vnIndex
+  return a.origin === b.origin && a.llgrStale === b.llgrStale && a.localPref === b.localPref && a.med === b.med && a.vnIndex === b.vnIndex
     && a.sequence === b.sequence && a.sticky === b.sticky && a.mac === b.mac && a.originatorId === b.originatorId
-    && sameList(a.asPath, b.asPath) && sameList(a.routeTargets, b.routeTargets) && sameList(a.encapsulations, b.encapsulations)
+    && sameAsPath(a.asPath, b.asPath) && sameOpaque(a.opaqueTransitive, b.opaqueTransitive) && sameList(a.routeTargets, b.routeTargets) && sameList(a.encapsulations, b.encapsulations)
     && sameList(a.securityGroups, b.securityGroups) && sameList(a.tags, b.tags) && sameList(a.communities, b.communities)
     && sameList(a.clusterList, b.clusterList)
     && (a.loadBalance === b.loadBalance || (a.loadBalance !== undefined && b.loadBalance !== undefined
@@ -73,6 +75,14 @@ function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function sameAsPath(a: readonly AsPathSegment[], b: readonly AsPathSegment[]): boolean {
+  return a === b || (a.length === b.length && a.every((seg, i) => seg.type === b[i]!.type && sameList(seg.asns, b[i]!.asns)));
+}
+
+function sameOpaque(a: readonly OpaqueAttribute[], b: readonly OpaqueAttribute[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x.type === b[i]!.type && x.flags === b[i]!.flags && x.value === b[i]!.value));
 }
 
 function bestPath(route: RouteView | undefined): PathView | undefined {
@@ -99,6 +109,7 @@ export function exportDecisionForPath(rd: string, prefix: string, best: Exported
 
 function decide(rd: string, prefix: string, best: ExportedPath, target: ExportTarget, ctx: ExportContext): ExportDecision {
   if (best.peer.name === target.name) return { refuse: 'learned-from-peer' };
+  if (best.attrs.llgrStale && target.longLived !== true) return { refuse: 'llgr-stale' };
   const t = translation(best.attrs, ctx.asn);
   let attrs = t.plain;
   const learnedOverIbgp = best.peer.kind === 'bgp' && best.peer.isIbgp === true;

@@ -103,6 +103,7 @@ export class BgpExporter {
       ...(record.remoteRouterId !== undefined && { routerId: record.remoteRouterId }),
       rtConstrained: families.includes('route-target'),
       wantsAllTargets: record.wantsAll.size > 0,
+      longLived: Object.keys(peer.gracefulRestart?.longLived ?? {}).length > 0,
     };
   }
 

@@ -7,6 +7,8 @@ import { type BgpPeer, type PeerConfig, type PeerReason, type PeerState, describ
 import type { RouteUpdate } from '../bgp/routes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
 import { BgpExporter } from './bgp-exporter.ts';
+import { EndOfRibDeferral } from './bgp-end-of-rib-deferral.ts';
+import { BgpRestartHelper, type GracefulRestartSettings, type PeerRestartStatus } from './bgp-graceful-restart.ts';
 import { BgpImporter } from './bgp-importer.ts';
 import type { PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
@@ -25,7 +27,11 @@ export interface BgpPeerSummary {
 export interface BgpAttachment {
   /** Shown under `bgp` in the control node's /status. */
   status(): { asn: number; routerId: string; listen: string | null; clusterId: string | null; peers: BgpPeerSummary[] };
-  stop(): Promise<void>;
+  /**
+   * Stops the speaker. `{ abrupt: true }`: the sessions close without a NOTIFICATION, as when the process dies, so
+   * that GR-capable peers keep our routes (docs/protocol.md §6.7).
+   */
+  stop(options?: { abrupt?: boolean }): Promise<void>;
   /** Every peer's full status, for the introspect API. */
   peerDetails(): BgpPeerDetail[];
   /** A peer by name or address, or undefined. */
@@ -37,7 +43,11 @@ export interface BgpAttachment {
 }
 
 /** A peer's status with what the control node keeps beside it. */
-export type BgpPeerDetail = Omit<ReturnType<BgpPeer['status']>, 'state'> & { state: string; loopsRejected: number; wantsAllTargets: boolean };
+export type BgpPeerDetail = Omit<ReturnType<BgpPeer['status']>, 'state'> & {
+  state: string; loopsRejected: number; wantsAllTargets: boolean;
+  /** Present while the peer restarts and we keep its paths (graceful restart helper). */
+  restart?: PeerRestartStatus;
+};
 
 export type NamedPeerConfig = PeerConfig & { name: string };
 
@@ -54,6 +64,13 @@ export interface ControlBgpConfig {
   peers: readonly NamedPeerConfig[];
   /** Names the RIB already uses for other peers (the agents): a BGP peer may not take one. */
   reservedNames: readonly string[];
+  /** Graceful restart on (offered to every peer, and helping peers that offer it): docs/protocol.md §6.7. */
+  gracefulRestart?: GracefulRestartSettings & {
+    /** Keep a restarting peer's paths (Contrail's bgp-helper-enable); without it GR is only offered. */
+    helper?: boolean;
+    /** Agents expected on this node: End-of-RIB to BGP peers waits for them (or end-of-rib-timeout). */
+    expectedAgents?: readonly string[];
+  };
 }
 
 const STATE_NAMES: Readonly<Record<PeerState, string>> = {
@@ -107,6 +124,8 @@ class BgpRouting implements BgpAttachment {
   private readonly clusterId: string | null;
   private readonly exporter: BgpExporter;
   private readonly importer: BgpImporter;
+  private readonly restarts: BgpRestartHelper | undefined;
+  private readonly deferral: EndOfRibDeferral | undefined;
   private unsubscribe: (() => void) | null = null;
   private stopInstanceWatch: (() => void) | null = null;
 
@@ -117,7 +136,13 @@ class BgpRouting implements BgpAttachment {
   ) {
     const { asn, routerId, listen } = config;
     this.clusterId = config.clusterId ?? null;
-    this.speaker = new BgpSpeaker({ asn, routerId, listen: { ...listen } });
+    const gr = config.gracefulRestart;
+    this.speaker = new BgpSpeaker({
+      asn, routerId, listen: { ...listen },
+      ...(gr && { gracefulRestart: { restartTime: gr.restartTime, longLivedStaleTime: gr.longLivedRestartTime } }),
+    });
+    this.restarts = gr?.helper ? new BgpRestartHelper(control.rib, gr, log) : undefined;
+    this.deferral = gr && new EndOfRibDeferral(control, this.speaker, gr.expectedAgents ?? [], gr.endOfRibTimeout, log);
     for (const p of config.peers) {
       const peer = this.speaker.addPeer({ ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS });
       this.records.set(peer.name, { peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null });
@@ -128,16 +153,20 @@ class BgpRouting implements BgpAttachment {
 
   async start(): Promise<void> {
     this.speaker.on('peer-established', (peer) => this.onEstablished(peer));
+    this.speaker.on('peer-restarting', (peer, gr) => this.restarts?.sessionLost(peer.name, gr));
     this.speaker.on('peer-down', (peer, _text, reason) => this.onDown(peer, reason));
+    this.speaker.on('end-of-rib', (peer, family) => this.restarts?.endOfRib(peer.name, family));
     this.speaker.on('update', (peer, u) => this.onUpdate(peer, u));
     this.speaker.on('rejected', (address) => this.log(`BGP: refused a connection from ${address}: not a configured peer`));
     this.unsubscribe = this.control.onRouteChange((changes) => this.exporter.onRibChanges(changes));
     this.exporter.syncRouteTargets();
     this.exporter.exportAll();
+    this.deferral?.start();
     try {
       await this.speaker.start();
     } catch (e) {
       this.unsubscribe();
+      this.deferral?.stop();
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'EADDRINUSE' ? 'the address is in use (is another simulation running?)' : (e as Error).message;
       const { address, port } = this.config.listen;
@@ -154,13 +183,15 @@ class BgpRouting implements BgpAttachment {
     this.log(`BGP listening on ${listen?.address}:${listen?.port}, ${this.records.size} peer(s)`);
   }
 
-  async stop(): Promise<void> {
+  async stop(options: { abrupt?: boolean } = {}): Promise<void> {
     this.stopInstanceWatch?.();
     this.stopInstanceWatch = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.exporter.stop();
-    await this.speaker.stop();
+    this.restarts?.stop();
+    this.deferral?.stop();
+    await this.speaker.stop(options);
   }
 
   status(): ReturnType<BgpAttachment['status']> {
@@ -184,7 +215,8 @@ class BgpRouting implements BgpAttachment {
   peerDetails(): BgpPeerDetail[] {
     return [...this.records.values()].map((r) => {
       const s = r.peer.status();
-      return { ...s, state: STATE_NAMES[s.state], loopsRejected: r.loopsRejected, wantsAllTargets: r.wantsAll.size > 0 };
+      const restart = this.restarts?.status(r.peer.name);
+      return { ...s, state: STATE_NAMES[s.state], loopsRejected: r.loopsRejected, wantsAllTargets: r.wantsAll.size > 0, ...(restart && { restart }) };
     });
   }
 
@@ -208,7 +240,8 @@ class BgpRouting implements BgpAttachment {
   private onEstablished(peer: BgpPeer): void {
     const record = this.record(peer);
     record.remoteRouterId = peer.status().remoteRouterId;
-    this.log(`BGP: ${peer.name} (${peer.address}) established, families ${peer.families.join(' ')}`);
+    this.log(`BGP: ${peer.name} (${peer.address}) established, families ${peer.families.join(' ')}${peer.gracefulRestart ? ', graceful restart' : ''}`);
+    this.restarts?.sessionUp(peer.name, peer.gracefulRestart);
     // RT-constraint now follows what was negotiated rather than what was configured.
     this.exporter.exportAll(record);
   }
@@ -216,7 +249,10 @@ class BgpRouting implements BgpAttachment {
   private onDown(peer: BgpPeer, reason: PeerReason): void {
     const record = this.record(peer);
     record.wantsAll.clear();
-    this.control.rib.removePeer(peer.name);
+    // A restarting peer's paths stay (stale) until it returns or its time runs out.
+    if (this.restarts?.isHelping(peer.name)) this.log(`BGP: ${peer.name}: keeping its paths while it restarts`);
+    else if (this.restarts) this.restarts.sessionDown(peer.name);
+    else this.control.rib.removePeer(peer.name);
     this.log(`BGP: ${peer.name} (${peer.address}) down: ${describeReason(reason)}`);
     this.exporter.exportAll(record);
   }

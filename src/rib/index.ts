@@ -14,7 +14,9 @@
  *
  * BGP side: addVpnPath / removeVpnPath for received VPN routes, routes(VPN_TABLE) and the
  * VPN_TABLE changes for what to advertise, add/removeRouteTargetMembership and peersInterestedIn for
- * RT-constrain, removePeer when a session goes down. Every path of a route view carries the reason for
+ * RT-constrain, removePeer when a session goes down. Graceful restart (docs/protocol.md §6.7): markPeerStale
+ * when a restarting peer's session drops, markPeerLlgrStale after its restart time, sweepStale at its
+ * End-of-RIB or when time runs out (what it announced again in between is fresh). Every path of a route view carries the reason for
  * its place (PathReason: 'best', 'ecmp' or the selection step it lost on).
  */
 export {
@@ -33,6 +35,9 @@ export {
 export {
   makePath,
   medForXmppPath,
+  asPathLength,
+  type AsPathSegment,
+  type OpaqueAttribute,
   normalizeAttributes,
   type PeerRef,
   type PeerKind,

@@ -5,7 +5,7 @@
  * ETree root/leaf (step 3) and aliased / locally generated paths are not modelled: no path here has them.
  * Owns no route or table: callers sort and keep paths.
  */
-import type { BgpOrigin, Path } from './path.ts';
+import { asPathLength, neighbourAsOf, type BgpOrigin, type Path } from './path.ts';
 import { ipv4ToNumber } from './route-syntax.ts';
 
 export interface PathSelectionOptions {
@@ -31,7 +31,7 @@ function preferTrue(a: boolean, b: boolean): number {
 }
 
 function neighbourAs(path: Path): number {
-  return path.attrs.asPath[0] ?? 0;
+  return neighbourAsOf(path.attrs.asPath);
 }
 
 /**
@@ -47,7 +47,7 @@ export function compareUpToMed(a: Path, b: Path, options: PathSelectionOptions =
     preferTrue(x.sticky, y.sticky) ||
     preferHigher(x.sequence, y.sequence) ||
     preferTrue(!x.llgrStale, !y.llgrStale) ||
-    (options.ignoreAsPath ? 0 : preferLower(x.asPath.length, y.asPath.length)) ||
+    (options.ignoreAsPath ? 0 : preferLower(asPathLength(x.asPath), asPathLength(y.asPath))) ||
     preferLower(ORIGIN_RANK[x.origin], ORIGIN_RANK[y.origin]) ||
     (options.alwaysCompareMed || (neighbourAs(a) !== 0 && neighbourAs(a) === neighbourAs(b))
       ? preferLower(x.med ?? 0, y.med ?? 0)
@@ -149,8 +149,8 @@ const STEPS: readonly Step[] = [
   { step: 'llgr-stale', compare: (a, b) => preferTrue(!a.attrs.llgrStale, !b.attrs.llgrStale), detail: () => 'fresh over LLGR-stale' },
   {
     step: 'as-path-length',
-    compare: (a, b, o) => (o.ignoreAsPath ? 0 : preferLower(a.attrs.asPath.length, b.attrs.asPath.length)),
-    detail: (w, l) => `${w.attrs.asPath.length} < ${l.attrs.asPath.length}`,
+    compare: (a, b, o) => (o.ignoreAsPath ? 0 : preferLower(asPathLength(a.attrs.asPath), asPathLength(b.attrs.asPath))),
+    detail: (w, l) => `${asPathLength(w.attrs.asPath)} < ${asPathLength(l.attrs.asPath)}`,
   },
   { step: 'origin', compare: (a, b) => preferLower(ORIGIN_RANK[a.attrs.origin], ORIGIN_RANK[b.attrs.origin]), detail: (w, l) => `${w.attrs.origin} < ${l.attrs.origin}` },
   {

@@ -26,6 +26,23 @@ export interface PeerRef {
 
 export type BgpOrigin = 'igp' | 'egp' | 'incomplete';
 
+/** One AS_PATH segment as received (RFC 4271 §4.3, RFC 5065 for the confederation kinds). */
+export interface AsPathSegment {
+  readonly type: 'sequence' | 'set' | 'confed-sequence' | 'confed-set';
+  readonly asns: readonly number[];
+}
+
+/**
+ * An optional transitive attribute no layer interprets, kept as received (docs/protocol.md §6.2): passed on to
+ * BGP peers with the Partial bit set (RFC 4271 §5, §9), never shown to agents.
+ */
+export interface OpaqueAttribute {
+  readonly flags: number;
+  readonly type: number;
+  /** The value bytes, hex. */
+  readonly value: string;
+}
+
 
 export interface LoadBalance {
   /** Empty list means all five fields (docs/protocol.md §5). */
@@ -39,8 +56,11 @@ export interface PathAttributes {
   /** MED; undefined means absent, which compares as 0. XMPP paths get theirs from medForXmppPath. */
   readonly med: number | undefined;
   readonly origin: BgpOrigin;
-  /** AS_PATH flattened to its AS numbers, leftmost = neighbour AS. Empty for XMPP and iBGP-local paths. */
-  readonly asPath: readonly number[];
+  /**
+   * AS_PATH segments as received, leftmost = nearest AS: a reflector passes them on unchanged. Empty for XMPP and
+   * iBGP-local paths. Path selection counts its length with asPathLength.
+   */
+  readonly asPath: readonly AsPathSegment[];
   /** MAC-mobility / path-preference sequence number; higher wins (docs/protocol.md §6.4 step 5). */
   readonly sequence: number;
   readonly sticky: boolean;
@@ -65,6 +85,8 @@ export interface PathAttributes {
   /** Router MAC of the next hop ('' = none). */
   readonly mac: string;
   readonly feasible: boolean;
+  /** Unrecognised optional transitive attributes, in the order received (BGP paths only). */
+  readonly opaqueTransitive: readonly OpaqueAttribute[];
 }
 
 /** What a caller hands the RIB for one path. */
@@ -122,7 +144,11 @@ function listCopy<T>(list: readonly T[] | undefined): readonly T[] {
 export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAttributes {
   const med = attrs.med === undefined ? undefined : checkUint32(attrs.med, 'MED');
   for (const rt of attrs.routeTargets ?? []) checkRouteTarget(rt);
-  for (const asn of attrs.asPath ?? []) checkUint32(asn, 'AS number');
+  for (const segment of attrs.asPath ?? []) {
+    if (!SEGMENT_TYPES.has(segment.type)) throw new RibError(`invalid AS path segment type ${JSON.stringify(segment.type)}`);
+    for (const asn of segment.asns) checkUint32(asn, 'AS number');
+  }
+  for (const a of attrs.opaqueTransitive ?? []) checkOpaque(a);
   if (attrs.originatorId !== undefined && ipv4ToNumber(attrs.originatorId) === null) {
     throw new RibError(`invalid originator id '${attrs.originatorId}': expected an IPv4 address`);
   }
@@ -130,7 +156,7 @@ export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAt
     localPref: checkUint32(attrs.localPref ?? 0, 'local preference'),
     med,
     origin: attrs.origin ?? 'incomplete',
-    asPath: listCopy(attrs.asPath),
+    asPath: attrs.asPath === undefined || attrs.asPath.length === 0 ? EMPTY : attrs.asPath.map((seg) => ({ type: seg.type, asns: [...seg.asns] })),
     sequence: checkUint32(attrs.sequence ?? 0, 'sequence number'),
     sticky: attrs.sticky ?? false,
     llgrStale: attrs.llgrStale ?? false,
@@ -146,7 +172,58 @@ export function normalizeAttributes(attrs: Partial<PathAttributes> = {}): PathAt
     clusterList: listCopy(attrs.clusterList),
     mac: attrs.mac ?? '',
     feasible: attrs.feasible ?? true,
+    opaqueTransitive: attrs.opaqueTransitive === undefined || attrs.opaqueTransitive.length === 0
+      ? EMPTY
+      : attrs.opaqueTransitive.map((a) => ({ flags: a.flags, type: a.type, value: a.value.toLowerCase() })),
   };
+}
+
+const SEGMENT_TYPES = new Set<string>(['sequence', 'set', 'confed-sequence', 'confed-set']);
+
+function checkOpaque(a: OpaqueAttribute): void {
+  if (!Number.isInteger(a.type) || a.type < 0 || a.type > 255 || !Number.isInteger(a.flags) || a.flags < 0 || a.flags > 255) {
+    throw new RibError(`invalid opaque attribute: type ${String(a.type)} flags ${String(a.flags)} must be 0..255`);
+  }
+  if (typeof a.value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(a.value)) throw new RibError(`invalid opaque attribute ${a.type}: value is not hex`);
+}
+
+/**
+ * AS path length for path selection (RFC 4271 §9.1.2.2 a): each AS of a sequence counts, a set counts as one,
+ * confederation segments do not count (RFC 5065 §5.3).
+ */
+export function asPathLength(asPath: readonly AsPathSegment[]): number {
+  let length = 0;
+  for (const segment of asPath) {
+    if (segment.type === 'sequence') length += segment.asns.length;
+    else if (segment.type === 'set') length++;
+  }
+  return length;
+}
+
+/** The neighbour AS: the first AS of a leading AS_SEQUENCE (RFC 4271 §9.1.2.2 c), 0 when there is none. */
+export function neighbourAsOf(asPath: readonly AsPathSegment[]): number {
+  const first = asPath[0];
+  return first !== undefined && first.type === 'sequence' ? first.asns[0] ?? 0 : 0;
+}
+
+/** Equal AS paths, segment by segment. */
+export function sameAsPath(a: readonly AsPathSegment[], b: readonly AsPathSegment[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.type !== b[i]!.type || !sameList(a[i]!.asns, b[i]!.asns)) return false;
+  }
+  return true;
+}
+
+/** Equal opaque attribute lists, in order. */
+export function sameOpaque(a: readonly OpaqueAttribute[], b: readonly OpaqueAttribute[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.type !== b[i]!.type || a[i]!.flags !== b[i]!.flags || a[i]!.value !== b[i]!.value) return false;
+  }
+  return true;
 }
 
 /** Validates a caller's path and turns it into a stored primary path. */
@@ -216,7 +293,7 @@ export function samePathContent(a: Path, b: Path): boolean {
   );
 }
 
-function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+export function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -240,7 +317,8 @@ export function sameAttributes(a: PathAttributes, b: PathAttributes): boolean {
     a.originatorId === b.originatorId &&
     a.mac === b.mac &&
     a.feasible === b.feasible &&
-    sameList(a.asPath, b.asPath) &&
+    sameAsPath(a.asPath, b.asPath) &&
+    sameOpaque(a.opaqueTransitive, b.opaqueTransitive) &&
     sameList(a.encapsulations, b.encapsulations) &&
     sameList(a.securityGroups, b.securityGroups) &&
     sameList(a.communities, b.communities) &&

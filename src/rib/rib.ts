@@ -19,7 +19,8 @@ import { makePath, makePathWithAttributes, normalizeAttributes, sameAttributes, 
 import { comparePaths, multipathSet, type PathSelectionOptions } from './path-selection.ts';
 import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher } from './route-syntax.ts';
-import { RouteTargetMembership, type MembershipRoute } from './route-target-membership.ts';
+import { PeerStaleMarks } from './peer-stale-marks.ts';
+import { RouteTargetMembership, membershipPrefix, type MembershipRoute } from './route-target-membership.ts';
 import {
   NO_REPLICAS,
   NO_TARGETS,
@@ -60,6 +61,8 @@ export class Rib {
   };
   /** Each peer's paths, for removePeer and peerPathCounts. */
   readonly #peerPaths = new PeerPathIndex(this.#vpn);
+  /** What ended sessions left behind (graceful restart). */
+  readonly #stale = new PeerStaleMarks();
   readonly #listeners = new Set<ChangeListener>();
   /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
@@ -212,6 +215,8 @@ export class Rib {
 
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (docs/protocol.md §6.7). */
   removePeer(peerName: string): RouteChange[] {
+    this.#stale.takePaths(peerName);
+    this.#stale.takeMemberships(peerName);
     return this.#mutate(() => {
       for (const [path, table] of this.#peerPaths.tracked(peerName)) {
         if (path.replicatedFrom !== undefined) continue;
@@ -229,9 +234,65 @@ export class Rib {
     });
   }
 
+  // ───────────────────────── graceful restart (docs/protocol.md §6.7) ─────────────────────────
+
+  /**
+   * The peer's session ended and it may come back: its primary paths and RT memberships stay, marked stale,
+   * until sweepStale. Whatever its next session announces again is no longer stale. Returns the paths marked.
+   */
+  markPeerStale(peerName: string): number {
+    const primaries = this.#peerPaths.tracked(peerName).filter(([p]) => p.replicatedFrom === undefined);
+    // The index only counts a peer's bgp.l3vpn.0 primaries (./peer-paths.ts): find them with one walk.
+    if (this.#peerPaths.hasVpnPrimaries(peerName)) {
+      for (const route of this.#vpn.routes.values()) {
+        for (const p of route.paths) if (p.peer.name === peerName && p.replicatedFrom === undefined) primaries.push([p, this.#vpn]);
+      }
+    }
+    this.#stale.mark(peerName, primaries, this.#memberships.prefixesOf(peerName));
+    return this.#stale.pathCount(peerName);
+  }
+
+  /** Long-lived GR (RFC 9494): the peer's stale paths become LLGR-stale and lose against any fresh path. */
+  markPeerLlgrStale(peerName: string): RouteChange[] {
+    return this.#mutate(() => {
+      for (const [path, table] of this.#stale.takePaths(peerName)) {
+        if (!this.#holds(table, path)) continue;
+        if (path.attrs.llgrStale) {
+          this.#stale.mark(peerName, [[path, table]], []);
+          continue;
+        }
+        const copy: Path = { ...path, attrs: normalizeAttributes({ ...path.attrs, llgrStale: true }) };
+        this.#putPath(table, this.#routeKeyOf(table, path), path.prefix, table === this.#vpn ? path.rd : undefined, copy);
+        this.#stale.mark(peerName, [[copy, table]], []);
+      }
+    });
+  }
+
+  /** Drops what the peer's ended session left and its new one did not announce again (End-of-RIB or timeout). */
+  sweepStale(peerName: string, what: 'paths' | 'memberships' | 'all' = 'all'): RouteChange[] {
+    return this.#mutate(() => {
+      if (what !== 'memberships') {
+        for (const [path, table] of this.#stale.takePaths(peerName)) {
+          if (this.#holds(table, path)) this.#deletePath(table, this.#routeKeyOf(table, path), path);
+        }
+      }
+      if (what !== 'paths') {
+        for (const prefix of this.#stale.takeMemberships(peerName)) {
+          if (this.#memberships.removePrefix(peerName, prefix)) this.#record(prefix, { table: RTARGET_TABLE, prefix });
+        }
+      }
+    });
+  }
+
+  /** How many of the peer's paths and memberships are still stale. */
+  staleCounts(peerName: string): { paths: number; memberships: number } {
+    return { paths: this.#stale.pathCount(peerName), memberships: this.#stale.membershipCount(peerName) };
+  }
+
   // ───────────────────────── route-target membership (bgp.rtarget.0) ─────────────────────────
 
   addRouteTargetMembership(peer: PeerRef, originAsn: number, routeTarget: string): RouteChange[] {
+    if (this.#stale.active) this.#stale.unmarkMembership(peer.name, membershipPrefix(originAsn, routeTarget));
     return this.#mutate(() => {
       const prefix = this.#memberships.add(peer, originAsn, routeTarget);
       if (prefix !== null) this.#record(prefix, { table: RTARGET_TABLE, prefix });
@@ -409,6 +470,11 @@ export class Rib {
     return table === this.#vpn ? this.#vpnRoutes.route(of.rd ?? '', of.prefix) : table.routes.get(routeKey);
   }
 
+  /** Whether this very path object is still stored in the table (not replaced, not deleted). */
+  #holds(table: Table, path: Path): boolean {
+    return this.#findRoute(table, this.#routeKeyOf(table, path), path)?.paths.includes(path) === true;
+  }
+
   /** Where a stored path sits in its table (see #putPath's callers). */
   #routeKeyOf(table: Table, path: Path): string {
     return table === this.#vpn ? vpnRouteKey(path.rd, path.prefix) : path.prefix;
@@ -439,7 +505,11 @@ export class Rib {
     }
     const index = slotIndex(route.paths, path);
     const previous = index < 0 ? undefined : route.paths[index];
-    if (previous !== undefined && samePathContent(previous, path)) return;
+    if (previous !== undefined && samePathContent(previous, path)) {
+      // Announced again unchanged: the stored object stays, and is fresh again.
+      if (this.#stale.active) this.#stale.unmarkPath(previous);
+      return;
+    }
     if (index < 0) route.paths.push(path);
     else route.paths[index] = path;
     this.#pathStored(table, route, path, previous);
@@ -448,7 +518,10 @@ export class Rib {
   /** The bookkeeping once `path` holds its slot in `route` (replacing `previous`). */
   #pathStored(table: Table, route: Route, path: Path, previous: Path | undefined): void {
     route.sorted = null;
-    if (previous !== undefined) this.#peerPaths.remove(table, previous);
+    if (previous !== undefined) {
+      this.#peerPaths.remove(table, previous);
+      if (this.#stale.active) this.#stale.unmarkPath(previous);
+    }
     this.#peerPaths.add(table, path);
     this.#routeChanged(table, route);
   }
@@ -463,6 +536,7 @@ export class Rib {
     route.paths.splice(index, 1);
     route.sorted = null;
     this.#peerPaths.remove(table, path);
+    if (this.#stale.active) this.#stale.unmarkPath(path);
     this.#routeChanged(table, route);
   }
 

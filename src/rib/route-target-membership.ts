@@ -68,6 +68,16 @@ export class RouteTargetMembership {
     return prefixes;
   }
 
+  /** The prefixes the peer has a path in. */
+  prefixesOf(peerName: string): string[] {
+    return [...(this.#byPeer.get(peerName) ?? [])];
+  }
+
+  /** Drops the peer's path in one prefix; false when it had none. */
+  removePrefix(peerName: string, prefix: string): boolean {
+    return this.#removeByPrefix(peerName, prefix);
+  }
+
   /** Peers that advertised interest in at least one of the targets, each once, sorted by name. */
   interestedPeers(routeTargets: readonly string[]): PeerRef[] {
     const found = new Map<string, PeerRef>();

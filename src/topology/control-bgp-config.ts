@@ -3,7 +3,7 @@
 // ../control/bgp-routing.ts takes. It decides who dials; timers and sessions are the control node's.
 import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { ControlBgpConfig, NamedPeerConfig } from '../control/bgp-routing.ts';
-import type { ControlNodeSpec, Topology } from './topology.ts';
+import { gracefulRestartOf, type ControlNodeSpec, type Topology } from './topology.ts';
 
 export function controlBgpConfig(topology: Topology, spec: ControlNodeSpec): ControlBgpConfig {
   return {
@@ -14,6 +14,7 @@ export function controlBgpConfig(topology: Topology, spec: ControlNodeSpec): Con
     listen: { address: spec.address, port: spec.bgpPort },
     peers: bgpPeerConfigs(topology, spec),
     reservedNames: topology.computes.map((c) => c.name),
+    ...restartSettings(topology, spec),
   };
 }
 
@@ -43,4 +44,23 @@ export function bgpPeerConfigs(topology: Topology, spec: ControlNodeSpec): Named
     localAddress: p.localAddress ?? spec.address,
   }));
   return [...mesh, ...gateways];
+}
+
+/**
+ * BGP graceful restart of one control node (docs/protocol.md §6.7): with `enable` it offers GR and LLGR and,
+ * after a start, holds its End-of-RIB for the agents that name it; with `bgpHelperEnable` too it keeps a
+ * restarting peer's paths.
+ */
+function restartSettings(topology: Topology, spec: ControlNodeSpec): Pick<ControlBgpConfig, 'gracefulRestart'> {
+  const gr = gracefulRestartOf(topology);
+  if (!gr.enable) return {};
+  return {
+    gracefulRestart: {
+      restartTime: gr.restartTime,
+      longLivedRestartTime: gr.longLivedRestartTime,
+      endOfRibTimeout: gr.endOfRibTimeout,
+      helper: gr.bgpHelperEnable,
+      expectedAgents: topology.computes.filter((c) => !c.external && c.xmppServers.includes(spec.name)).map((c) => c.name),
+    },
+  };
 }

@@ -168,7 +168,7 @@ export class Simulation {
       const running = slot.running;
       slot.running = null;
       slot.handler = null;
-      await running.stop();
+      await running.stop({ abrupt: how === 'kill' });
     }
     if (slot.child) {
       const child = slot.child;

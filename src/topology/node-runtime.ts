@@ -27,7 +27,8 @@ export interface RunningNode {
   readonly kind: NodeKind;
   readonly address: string;
   readonly handler: ApiHandler;
-  stop(): Promise<void>;
+  /** `abrupt`: as if the process died (BGP sessions close without a NOTIFICATION, so GR peers keep our routes). */
+  stop(options?: { abrupt?: boolean }): Promise<void>;
 }
 
 export interface NodeDeps {
@@ -88,8 +89,8 @@ export async function startControlNode(topology: Topology, name: string, deps: N
     control,
     store,
     bgp,
-    stop: async () => {
-      await bgp.stop();
+    stop: async (options = {}) => {
+      await bgp.stop(options);
       await control.stop();
     },
   };

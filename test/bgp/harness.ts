@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
-import { type BgpMessage, MessageFramer, decodeMessage, encodeMessage, type OutgoingMessage } from '../../src/bgp/messages.ts';
+import { type BgpMessage, type Capabilities, MessageFramer, decodeMessage, encodeMessage, type OutgoingMessage } from '../../src/bgp/messages.ts';
 import { BgpSpeaker, type SpeakerConfig } from '../../src/bgp/speaker.ts';
 
 /** Resolves on the first event whose arguments satisfy `match`; rejects after `ms`. */
@@ -87,11 +87,14 @@ export class ScriptedPeer {
     if (!this.closed) this.socket.write(Buffer.isBuffer(msg) ? msg : encodeMessage(msg));
   }
 
-  /** OPEN with inet-vpn + route-target, then KEEPALIVE once the speaker's OPEN arrived; resolves when Established. */
-  async establish(asn: number, routerId: string, holdTime = 90): Promise<void> {
+  /**
+   * OPEN with inet-vpn + route-target (and `extra` capabilities, e.g. graceful restart), then KEEPALIVE once
+   * the speaker's OPEN arrived; resolves when Established.
+   */
+  async establish(asn: number, routerId: string, holdTime = 90, extra: Partial<Capabilities> = {}): Promise<void> {
     this.send({
       type: 'open', asn, holdTime, routerId,
-      capabilities: { multiprotocol: [{ afi: 1, safi: 128 }, { afi: 1, safi: 132 }], routeRefresh: true, fourOctetAs: asn, other: [] },
+      capabilities: { multiprotocol: [{ afi: 1, safi: 128 }, { afi: 1, safi: 132 }], routeRefresh: true, fourOctetAs: asn, other: [], ...extra },
     });
     await eventually(() => this.received.some((m) => m.type === 'open'), 'OPEN from the speaker');
     this.send({ type: 'keepalive' });

@@ -50,7 +50,15 @@ describe('control node BGP attributes', () => {
     localPref: fc.integer({ min: 1, max: 0xffffffff }),
     med: fc.option(u32, { nil: undefined }),
     origin: fc.constantFrom('igp' as const, 'egp' as const, 'incomplete' as const),
-    asPath: fc.array(fc.integer({ min: 1, max: 0xffffffff }), { maxLength: 4 }),
+    asPath: fc.array(fc.record({
+      type: fc.constantFrom('sequence' as const, 'set' as const),
+      asns: fc.array(fc.integer({ min: 1, max: 0xffffffff }), { minLength: 1, maxLength: 4 }),
+    }), { maxLength: 3 }),
+    opaqueTransitive: fc.uniqueArray(fc.record({
+      flags: fc.constantFrom(0xc0, 0xe0),
+      type: fc.integer({ min: 200, max: 255 }),
+      value: fc.uint8Array({ maxLength: 6 }).map((b) => Buffer.from(b).toString('hex')),
+    }), { maxLength: 2, selector: (a) => a.type }).map((list) => list.sort((a, b) => a.type - b.type)),
     sequence: u32,
     sticky: fc.boolean(),
     encapsulations: fc.subarray(['gre', 'udp', 'vxlan', 'native']),
@@ -71,6 +79,8 @@ describe('control node BGP attributes', () => {
     localPref: a.localPref, med: a.med, origin: a.origin, asPath: a.asPath, sequence: a.sequence, sticky: a.sticky,
     encapsulations: [...a.encapsulations].sort(), vnIndex: a.vnIndex, securityGroups: a.securityGroups, tags: a.tags,
     communities: a.communities, routeTargets: a.routeTargets, loadBalance: a.loadBalance, mac: a.mac,
+    // Partial is set on the way out (RFC 4271 §9).
+    opaqueTransitive: a.opaqueTransitive.map((o) => ({ ...o, flags: o.flags | 0x20 })),
   });
 
   it('a path survives the wire (UPDATE encode → decode) with everything the RIB compares (property)', () => {

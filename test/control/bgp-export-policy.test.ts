@@ -18,7 +18,7 @@ function peer(name: string, overrides: Partial<ExportTarget> = {}): ExportTarget
 describe('control node BGP export policy (docs/protocol.md §6.6)', () => {
   const rib = new Rib();
   rib.addVpnPath({ peer: A, rd: '10.0.0.12:3', prefix: PREFIX, label: 18, nextHop: '10.0.0.12', attrs: { localPref: 200, routeTargets: [RT] } });
-  rib.addVpnPath({ peer: GW, rd: '10.9.9.9:1', prefix: PREFIX, label: 40, nextHop: '10.9.9.9', attrs: { localPref: 100, asPath: [65001], routeTargets: [RT] } });
+  rib.addVpnPath({ peer: GW, rd: '10.9.9.9:1', prefix: PREFIX, label: 40, nextHop: '10.9.9.9', attrs: { localPref: 100, asPath: [{ type: 'sequence', asns: [65001] }], routeTargets: [RT] } });
   rib.addVpnPath({ peer: { kind: 'xmpp', name: 'compute-1', address: '10.0.0.11' }, rd: '10.0.0.11:3', prefix: PREFIX, label: 17, nextHop: '10.0.0.11', attrs: { localPref: 200, routeTargets: [RT] } });
   const fromA = rib.route(VPN_TABLE, PREFIX, '10.0.0.12:3');
   const fromGw = rib.route(VPN_TABLE, PREFIX, '10.9.9.9:1');

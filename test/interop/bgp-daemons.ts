@@ -141,7 +141,19 @@ export async function tsharkFields(file: string, ports: number[], filter: string
  * pitfall 1), VPNv4 + route-target, and optionally a VRF importing a route target — without one, gobgpd
  * asks for no target over RFC 4684 and an RT-constrained speaker sends it nothing.
  */
-export function gobgpdConfig(o: { asn: number; address: string; port: number; neighbor: string; neighborPort: number; importTarget?: string }): string {
+export function gobgpdConfig(o: {
+  asn: number; address: string; port: number; neighbor: string; neighborPort: number; importTarget?: string;
+  /** Graceful restart (helper and restarting speaker) for both families, with this restart time in seconds. */
+  gracefulRestartTime?: number;
+}): string {
+  // GoBGP lists a family in its GR capability only with mp-graceful-restart on it.
+  const mpGr = o.gracefulRestartTime === undefined ? '' : `
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true`;
+  const gr = o.gracefulRestartTime === undefined ? '' : `
+  [neighbors.graceful-restart.config]
+    enabled = true
+    restart-time = ${o.gracefulRestartTime}`;
   const vrf = o.importTarget
     ? `
 [[vrfs]]
@@ -170,13 +182,13 @@ export function gobgpdConfig(o: { asn: number; address: string; port: number; ne
   [neighbors.timers.config]
     hold-time = 90
     keepalive-interval = 30
-    idle-hold-time-after-reset = 1
+    idle-hold-time-after-reset = 1${gr}
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
+      afi-safi-name = "l3vpn-ipv4-unicast"${mpGr}
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
-      afi-safi-name = "rtc"
+      afi-safi-name = "rtc"${mpGr}
 ${vrf}`;
 }
 

@@ -1,5 +1,10 @@
 /** Builders for test paths: an agent's XMPP path and a BGP peer's path with sensible defaults. */
-import { makePath, type Path, type PathAttributes, type PeerRef } from '../../src/rib/path.ts';
+import { makePath, type AsPathSegment, type Path, type PathAttributes, type PeerRef } from '../../src/rib/path.ts';
+
+/** An AS_PATH of one AS_SEQUENCE (none when empty). */
+export function seq(...asns: number[]): AsPathSegment[] {
+  return asns.length === 0 ? [] : [{ type: 'sequence', asns }];
+}
 
 export function agent(n: number): PeerRef {
   return { kind: 'xmpp', name: `compute-${n}`, address: `127.0.20.${n}` };

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { comparePaths, decidingStep, pathReason, type PathSelectionOptions, type SelectionStep } from '../../src/rib/path-selection.ts';
 import { Rib, instanceTableName } from '../../src/rib/index.ts';
 import type { Path } from '../../src/rib/path.ts';
-import { agent, agentPath, bgpPath, bgpPeer } from './path-builders.ts';
+import { agent, agentPath, bgpPath, bgpPeer, seq } from './path-builders.ts';
 
 interface Row {
   step: SelectionStep;
@@ -24,9 +24,9 @@ const rows: Row[] = [
   { step: 'sticky', winner: agentPath(2, { sticky: true }), loser: agentPath(1, { sequence: 5 }), detail: 'sticky over not sticky' },
   { step: 'sequence', winner: agentPath(2, { sequence: 3 }), loser: agentPath(1, { sequence: 2 }), detail: '3 > 2' },
   { step: 'llgr-stale', winner: agentPath(2), loser: agentPath(1, { llgrStale: true }), detail: 'fresh over LLGR-stale' },
-  { step: 'as-path-length', winner: bgpPath(2, { asPath: [65001] }), loser: bgpPath(1, { asPath: [65001, 65002] }), detail: '1 < 2' },
+  { step: 'as-path-length', winner: bgpPath(2, { asPath: seq(65001) }), loser: bgpPath(1, { asPath: seq(65001, 65002) }), detail: '1 < 2' },
   { step: 'origin', winner: bgpPath(2, { origin: 'igp' }), loser: bgpPath(1, { origin: 'incomplete' }), detail: 'igp < incomplete' },
-  { step: 'med', winner: bgpPath(2, { asPath: [65001], med: 10 }), loser: bgpPath(1, { asPath: [65001], med: 20 }), detail: '10 < 20' },
+  { step: 'med', winner: bgpPath(2, { asPath: seq(65001), med: 10 }), loser: bgpPath(1, { asPath: seq(65001), med: 20 }), detail: '10 < 20' },
   { step: 'med', winner: agentPath(2, { med: 100 }), loser: agentPath(1, { med: 200 }), detail: '100 < 200', options: { alwaysCompareMed: true } },
   { step: 'peer-type', winner: agentPath(9, { localPref: 100, origin: 'igp' }), loser: bgpPath(1), detail: 'xmpp over ibgp' },
   { step: 'peer-type', winner: bgpPath(2, {}, bgpPeer(2, { isIbgp: false })), loser: bgpPath(1), detail: 'ebgp over ibgp' },
@@ -89,7 +89,7 @@ describe('rib/path-selection: the step that decided (best-path reasons)', () => 
         ebgp: fc.boolean(),
         localPref: fc.constantFrom(100, 200),
         sequence: fc.constantFrom(0, 1),
-        asPath: fc.constantFrom([], [65001], [65001, 65002], [65003]),
+        asPath: fc.constantFrom(seq(), seq(65001), seq(65001, 65002), seq(65003), [{ type: 'set' as const, asns: [65001, 65002] }]),
         origin: fc.constantFrom('igp' as const, 'incomplete' as const),
         med: fc.constantFrom(undefined, 10, 20),
         feasible: fc.boolean(),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { medForXmppPath } from '../../src/rib/path.ts';
 import { comparePaths, compareUpToMed, isEcmpEqual } from '../../src/rib/path-selection.ts';
-import { agentPath, bgpPath, bgpPeer } from './path-builders.ts';
+import { agentPath, bgpPath, bgpPeer, seq } from './path-builders.ts';
 import type { Path } from '../../src/rib/path.ts';
 
 interface Row {
@@ -18,13 +18,13 @@ const decidedUpToMed: Row[] = [
   { step: '4 sticky first', winner: agentPath(2, { sticky: true }), loser: agentPath(1, { sequence: 5 }) },
   { step: '5 higher sequence', winner: agentPath(2, { sequence: 3 }), loser: agentPath(1, { sequence: 2 }) },
   { step: '6 non-LLGR-stale first', winner: agentPath(2), loser: agentPath(1, { llgrStale: true }) },
-  { step: '7 shorter AS path', winner: bgpPath(2, { asPath: [65001] }), loser: bgpPath(1, { asPath: [65001, 65002], origin: 'igp' }) },
+  { step: '7 shorter AS path', winner: bgpPath(2, { asPath: seq(65001) }), loser: bgpPath(1, { asPath: seq(65001, 65002), origin: 'igp' }) },
   { step: '8 lower origin', winner: bgpPath(2, { origin: 'igp' }), loser: bgpPath(1, { origin: 'egp' }) },
   { step: '8 egp before incomplete', winner: bgpPath(2, { origin: 'egp' }), loser: bgpPath(1, { origin: 'incomplete' }) },
   {
     step: '9 lower MED, same non-zero neighbour AS',
-    winner: bgpPath(2, { asPath: [65001], med: 10 }),
-    loser: bgpPath(1, { asPath: [65001], med: 20 }),
+    winner: bgpPath(2, { asPath: seq(65001), med: 10 }),
+    loser: bgpPath(1, { asPath: seq(65001), med: 20 }),
   },
   {
     step: '9 lower MED under always-compare-med',
@@ -51,7 +51,7 @@ describe('rib/path-selection: PathCompare steps (docs/protocol.md §6.4)', () =>
   });
 
   it('does not compare MED between paths from different neighbour ASes', () => {
-    expect(isEcmpEqual(bgpPath(1, { asPath: [65001], med: 10 }), bgpPath(2, { asPath: [65002], med: 20 }))).to.equal(true);
+    expect(isEcmpEqual(bgpPath(1, { asPath: seq(65001), med: 10 }), bgpPath(2, { asPath: seq(65002), med: 20 }))).to.equal(true);
   });
 
   it('does not compare MED between iBGP paths with an empty AS path', () => {
@@ -59,8 +59,8 @@ describe('rib/path-selection: PathCompare steps (docs/protocol.md §6.4)', () =>
   });
 
   it('skips the AS-path length step under ignore-aspath', () => {
-    const a = bgpPath(1, { asPath: [65001] });
-    const b = bgpPath(2, { asPath: [65001, 65002] });
+    const a = bgpPath(1, { asPath: seq(65001) });
+    const b = bgpPath(2, { asPath: seq(65001, 65002) });
     expect(isEcmpEqual(a, b, { ignoreAsPath: true })).to.equal(true);
     expect(isEcmpEqual(a, b)).to.equal(false);
   });

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { parseTopologyText } from '../../src/topology/loader.ts';
 import { controlBgpConfig } from '../../src/topology/control-bgp-config.ts';
-import type { Topology } from '../../src/topology/topology.ts';
+import { gracefulRestartOf, type Topology } from '../../src/topology/topology.ts';
 
-function topology(): Topology {
+function topology(extra: Record<string, unknown> = {}): Topology {
   const result = parseTopologyText(JSON.stringify({
+    ...extra,
     name: 'bgp-config', asn: 64512,
     controlNodes: [
       { name: 'control-1', address: '127.0.17.1', bgpPort: 1189 },
@@ -40,5 +41,32 @@ describe('topology → control node BGP config', () => {
       expect(p.connectRetryMs).to.equal(undefined);
       expect(p.idleHoldMs).to.equal(undefined);
     }
+  });
+
+  it('passes graceful restart only when the topology enables it (docs/protocol.md §6.7)', () => {
+    const off = topology();
+    expect(gracefulRestartOf(off)).to.deep.equal({ enable: false, restartTime: 300, longLivedRestartTime: 300, endOfRibTimeout: 300, xmppHelperEnable: false, bgpHelperEnable: false });
+    expect(controlBgpConfig(off, off.controlNodes[0]!).gracefulRestart).to.equal(undefined);
+    expect(controlBgpConfig(topology({ gracefulRestart: { bgpHelperEnable: true } }), off.controlNodes[0]!).gracefulRestart).to.equal(undefined);
+    const on = topology({ gracefulRestart: { enable: true, restartTime: 60, endOfRibTimeout: 20, bgpHelperEnable: true } });
+    expect(gracefulRestartOf(on)).to.deep.equal({ enable: true, restartTime: 60, longLivedRestartTime: 300, endOfRibTimeout: 20, xmppHelperEnable: false, bgpHelperEnable: true });
+    expect(controlBgpConfig(on, on.controlNodes[1]!).gracefulRestart).to.deep.equal({
+      restartTime: 60, longLivedRestartTime: 300, endOfRibTimeout: 20, helper: true, expectedAgents: ['compute-1'],
+    });
+    // enable alone: GR offered and End-of-RIB deferred, but no help for restarting peers.
+    expect(controlBgpConfig(topology({ gracefulRestart: { enable: true } }), off.controlNodes[0]!).gracefulRestart!.helper).to.equal(false);
+  });
+
+  it('refuses graceful restart times the capabilities cannot carry, naming the field', () => {
+    const result = parseTopologyText(JSON.stringify({
+      name: 'bgp-config', controlNodes: [{ name: 'control-1', address: '127.0.17.1' }], computes: [], networks: [],
+      gracefulRestart: { enable: true, restartTime: 5000, restart: 1 },
+    }));
+    expect(result.ok).to.equal(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => `${e.path}: ${e.message}`)).to.deep.equal([
+      'gracefulRestart.restart: is not a known property (known: enable, restartTime, longLivedRestartTime, endOfRibTimeout, xmppHelperEnable, bgpHelperEnable)',
+      'gracefulRestart.restartTime: must be <= 4095, got 5000',
+    ]);
   });
 });
