@@ -88,7 +88,15 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
       return { status: 200, body: agent.setWorkloadHealth(name, body.healthy) };
     })
     .on('GET', '/routes', (req) => ({ status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))) }))
-    .on('GET', '/fib', (req) => ({ status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf'))) }))
+    .on('GET', '/fib', (req) => {
+      const prefix = req.query.get('prefix') ?? undefined;
+      try {
+        return { status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf')), prefix) };
+      } catch (e) {
+        if (e instanceof RangeError) throw new ApiError(400, `prefix: ${e.message}`);
+        throw e;
+      }
+    })
     .on('GET', '/flows', (req) => {
       const direction = req.query.get('direction');
       return {

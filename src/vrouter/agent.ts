@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
 import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-codec.ts';
+import { sharedEntryCache } from '../xmpp/entry-cache.ts';
 import { decodeAgentConfig, encodeConfigSubscribe, ConfigDecodeError, type AgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import { Vrouter, type LocalInterfaceSpec, type Underlay } from './vrouter.ts';
@@ -157,6 +158,11 @@ export class VrouterAgent extends EventEmitter {
     return channel;
   }
 
+  /** Whether a session to some control node is established (cheaper than status() for polling thousands of agents). */
+  get connected(): boolean {
+    return this.channels.some((c) => c.established);
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
@@ -195,14 +201,20 @@ export class VrouterAgent extends EventEmitter {
     if (!channel.established) return;
     channel.established = false;
     channel.synced = false;
-    this.received.sessionLost(channel.index);
     this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
+    if (!this.started) {
+      // stopping: the FIB goes with the agent, re-programming every route as stale would be wasted work
+      this.emit('disconnected', channel.endpoint.name, reason);
+      return;
+    }
+    this.received.sessionLost(channel.index);
     if (channel.config && this.configChannel() !== channel) this.adoptConfig();
     this.emit('disconnected', channel.endpoint.name, reason);
   }
 
   private onStanza(channel: ControlChannel, raw: string): void {
-    const stanza = decodeControlStanza(raw);
+    // entries are shared with the process's other agents (read-only here and in ReceivedRoutes)
+    const stanza = decodeControlStanza(raw, sharedEntryCache);
     if (isStanzaError(stanza)) {
       this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`);
       return;

@@ -10,6 +10,7 @@ import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import type { DropReason } from './packet.ts';
 import type { HashField } from '../net/hash-fields.ts';
 import type { VrfTable } from './vrfs.ts';
+import type { ParsedPrefix } from './vrf-fib.ts';
 
 export interface SlotView {
   index: number;
@@ -75,12 +76,18 @@ export interface VrouterCounters {
   routes: { count: number; rejectedUpdates: number; ignoredNextHops: number; lastRejection: string | null };
 }
 
-/** Each VRF (or the one named) with routes or local composites, routes sorted by prefix. */
-export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string): VrfView[] {
+/** Each VRF (or the one named) with routes or local composites, routes sorted by prefix; with `prefix`, only that route. */
+export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, prefix?: ParsedPrefix): VrfView[] {
   const out: VrfView[] = [];
   for (const [id, name] of vrfs.entries()) {
     if (vrf !== undefined && vrf !== name) continue;
     const fib = vrfs.fib(id);
+    if (prefix !== undefined) {
+      // one route, looked up: a poll of one prefix on thousands of agents must not build every FIB's view
+      const entry = fib?.get(prefix.net, prefix.plen);
+      if (entry !== undefined) out.push({ vrf: name, routes: [routeView(entry)] });
+      continue;
+    }
     const composites = [...localComposites.values()].filter((c) => c.vrfId === id).sort((a, b) => a.label - b.label);
     if ((fib === undefined || fib.size === 0) && composites.length === 0) continue;
     const routes = [...(fib?.routes() ?? [])].map(routeView).sort((a, b) => a.prefix.localeCompare(b.prefix));
@@ -101,7 +108,7 @@ export function routeView(e: RouteEntry): RouteView {
     maglev: e.maglevTable.length > 0,
     maglevTableSize: e.maglevTable.length,
     slots: e.slots.map((m, index) => {
-      const counters = { flows: e.slotFlows[index], packets: e.slotPackets[index], bytes: e.slotBytes[index] };
+      const counters = { flows: e.slotFlows[index] ?? 0, packets: e.slotPackets[index] ?? 0, bytes: e.slotBytes[index] ?? 0 };
       if (m === null) return { index, empty: true, ...counters };
       const view: SlotView = {
         index, empty: false, address: m.address, label: m.label, local: m.local, active: e.active[index] === 1,
