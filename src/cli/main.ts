@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ApiError, remoteHandler, type ApiHandler } from '../api/api-router.ts';
 import { stanzaCapture, type CaptureTopology } from '../inspect/pcap-writer.ts';
 import { loadTopologyFile, formatTopologyError } from '../topology/loader.ts';
-import { Simulation } from '../topology/launcher.ts';
+import { Simulation, type StartProgress } from '../topology/launcher.ts';
 import { loadScenario, runScenario, ScenarioLoadError } from '../scenario/runner.ts';
 import {
   configListView,
@@ -116,6 +116,7 @@ program
       strict: o.strict,
       stanzaLog: o.stanzaLog,
       log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
+      progress: startProgressLine(),
     });
     const url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => process.stderr.write(`${red(line)}\n`) }));
     process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
@@ -463,6 +464,15 @@ async function loadValidTopology(file: string) {
   const result = await loadTopologyFile(file);
   if (!result.ok) throw new CliError(`${file} is not a valid topology:\n${result.errors.map((e) => `  ${formatTopologyError(e)}`).join('\n')}`, 1);
   return result.topology;
+}
+
+/** A progress line on stderr while hundreds of computes start; none when stderr is not a terminal (logs, CI). */
+function startProgressLine(): ((p: StartProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (p) => {
+    const sessions = p.established === null ? '' : `, ${p.established} sessions up`;
+    process.stderr.write(`\r${dim(`  ${p.started}/${p.total} computes started${sessions}`)}${p.started === p.total ? '\n' : ''}`);
+  };
 }
 
 try {

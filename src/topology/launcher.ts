@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook } from '../api/api-router.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';
+import { startCompute, startControlNode, type NodeKind, type RunningCompute, type RunningNode } from './node-runtime.ts';
+import { CapacityError, capacityProblem } from './capacity.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
@@ -28,7 +29,23 @@ export interface SimulationOptions {
   stanzaLog?: string;
   log?: (line: string) => void;
   endOfRibQuietMs?: number;
+  /** Called after each wave of computes has started (the CLI draws a progress line from it). */
+  progress?: (p: StartProgress) => void;
+  /** Computes started together before the next wave (default 250 in-process, 16 with --processes). */
+  startWave?: number;
+  /** Start even when the capacity check says the box would run out of file descriptors or memory. */
+  skipCapacityCheck?: boolean;
 }
+
+export interface StartProgress {
+  started: number;
+  total: number;
+  /** Sessions of started computes that are established (in-process only; null across processes). */
+  established: number | null;
+}
+
+/** How long a wave of agents may take to establish its sessions before the next wave starts anyway. */
+const WAVE_ESTABLISH_TIMEOUT_MS = 10_000;
 
 interface NodeSlot {
   readonly name: string;
@@ -85,11 +102,15 @@ export class Simulation {
   }
 
   static async start(topology: Topology, options: SimulationOptions = {}): Promise<Simulation> {
+    if (!options.skipCapacityCheck) {
+      const problem = capacityProblem(topology, options.mode ?? 'in-process');
+      if (problem) throw new CapacityError(problem);
+    }
     const sim = new Simulation(topology, options);
     try {
       // Control nodes first, so that agents find a listener on their first connect.
       for (const slot of sim.slots.values()) if (slot.kind === 'control-node') await sim.startNode(slot);
-      await Promise.all([...sim.slots.values()].filter((s) => s.kind === 'compute').map((s) => sim.startNode(s)));
+      await sim.startComputes([...sim.slots.values()].filter((s) => s.kind === 'compute'));
     } catch (e) {
       await sim.stop();
       throw e;
@@ -98,6 +119,46 @@ export class Simulation {
   }
 
   // ---- node lifecycle ----
+
+  /**
+   * Computes start in waves: thousands of agents connecting in the same instant overflow the control node's
+   * accept queue and its first table walks, and thousands of child processes would spawn at once. A wave
+   * waits for its sessions (bounded) only when another wave follows, so small topologies start as before.
+   */
+  private async startComputes(computes: NodeSlot[]): Promise<void> {
+    const wave = Math.max(1, this.options.startWave ?? (this.mode === 'processes' ? 16 : 250));
+    for (let i = 0; i < computes.length; i += wave) {
+      const batch = computes.slice(i, i + wave);
+      await Promise.all(batch.map((s) => this.startNode(s)));
+      if (this.mode === 'in-process' && i + wave < computes.length) await this.sessionsUp(batch, WAVE_ESTABLISH_TIMEOUT_MS);
+      this.options.progress?.({ started: i + batch.length, total: computes.length, established: this.establishedCount(computes) });
+    }
+  }
+
+  /** Resolves when every agent of `batch` has an established session, or after `timeoutMs`. */
+  private async sessionsUp(batch: NodeSlot[], timeoutMs: number): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    const controller = new AbortController();
+    for (const slot of batch) {
+      const agent = slot.running && 'agent' in slot.running ? (slot.running as RunningCompute).agent : undefined;
+      if (agent && !agent.connected) waits.push(once(agent, 'established', { signal: controller.signal }).catch(() => {}));
+    }
+    if (waits.length === 0) return;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    await Promise.all(waits);
+    clearTimeout(timer);
+    controller.abort();
+  }
+
+  private establishedCount(computes: NodeSlot[]): number | null {
+    if (this.mode !== 'in-process') return null;
+    let n = 0;
+    for (const slot of computes) {
+      const agent = slot.running && 'agent' in slot.running ? (slot.running as RunningCompute).agent : undefined;
+      if (agent?.connected) n++;
+    }
+    return n;
+  }
 
   private async startNode(slot: NodeSlot): Promise<void> {
     if (this.mode === 'processes') {
