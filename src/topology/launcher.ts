@@ -44,8 +44,6 @@ export interface StartProgress {
   established: number | null;
 }
 
-/** How long a wave of agents may take to establish its sessions before the next wave starts anyway. */
-const WAVE_ESTABLISH_TIMEOUT_MS = 10_000;
 
 interface NodeSlot {
   readonly name: string;
@@ -122,32 +120,19 @@ export class Simulation {
 
   /**
    * Computes start in waves: thousands of agents connecting in the same instant overflow the control node's
-   * accept queue and its first table walks, and thousands of child processes would spawn at once. A wave
-   * waits for its sessions (bounded) only when another wave follows, so small topologies start as before.
+   * accept queue and its first table walks, and thousands of child processes would spawn at once. Topologies
+   * of one wave start as before.
    */
   private async startComputes(computes: NodeSlot[]): Promise<void> {
     const wave = Math.max(1, this.options.startWave ?? (this.mode === 'processes' ? 16 : 250));
     for (let i = 0; i < computes.length; i += wave) {
       const batch = computes.slice(i, i + wave);
       await Promise.all(batch.map((s) => this.startNode(s)));
-      if (this.mode === 'in-process' && i + wave < computes.length) await this.sessionsUp(batch, WAVE_ESTABLISH_TIMEOUT_MS);
+      // in-process, a wave only yields to the event loop: the control node accepts and answers the wave's
+      // connects before the next one comes (waiting for every session would serialise bring-up)
+      if (this.mode === 'in-process' && i + wave < computes.length) await new Promise((resolve) => setImmediate(resolve));
       this.options.progress?.({ started: i + batch.length, total: computes.length, established: this.establishedCount(computes) });
     }
-  }
-
-  /** Resolves when every agent of `batch` has an established session, or after `timeoutMs`. */
-  private async sessionsUp(batch: NodeSlot[], timeoutMs: number): Promise<void> {
-    const waits: Promise<unknown>[] = [];
-    const controller = new AbortController();
-    for (const slot of batch) {
-      const agent = slot.running && 'agent' in slot.running ? (slot.running as RunningCompute).agent : undefined;
-      if (agent && !agent.connected) waits.push(once(agent, 'established', { signal: controller.signal }).catch(() => {}));
-    }
-    if (waits.length === 0) return;
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    await Promise.all(waits);
-    clearTimeout(timer);
-    controller.abort();
   }
 
   private establishedCount(computes: NodeSlot[]): number | null {

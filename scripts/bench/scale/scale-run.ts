@@ -9,6 +9,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { Command } from 'commander';
 import { validateTopology, formatTopologyError } from '../../../src/topology/loader.ts';
 import { Simulation, type SimulationOptions } from '../../../src/topology/launcher.ts';
+import { percentile } from '../bench-section.ts';
 import { SCALE_NETWORK, SCALE_VIP, computeAddress, computeName, scaleTopology, workloadAddress } from './scale-topology.ts';
 
 export interface ScaleResult {
@@ -73,10 +74,6 @@ async function pollUntil(
   return { reachedAt, sweepMs: sweeps === 0 ? 0 : sweepTotal / sweeps };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 export async function measureScale(o: {
   computes: number; members: number; timeoutMs: number; mode: SimulationOptions['mode']; heapSnapshot?: string;
@@ -115,8 +112,11 @@ export async function measureScale(o: {
       if (response.status >= 300) throw new Error(`adding a member failed: ${JSON.stringify('body' in response ? response.body : response.status)}`);
       const again = new Set(names);
       const add = await pollUntil(sim, again, (m) => m !== null && m.has(computeAddress(o.members)), a0, performance.now() + o.timeoutMs, 10);
-      const times = [...add.reachedAt.values()].sort((a, b) => a - b);
-      memberAdd = { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: times[times.length - 1] ?? NaN, reached: times.length, sweepMs: add.sweepMs };
+      const times = [...add.reachedAt.values()];
+      memberAdd = {
+        p50Ms: percentile(times, 50) ?? NaN, p99Ms: percentile(times, 99) ?? NaN, maxMs: percentile(times, 100) ?? NaN,
+        reached: times.length, sweepMs: add.sweepMs,
+      };
     }
     return {
       computes: o.computes, members: o.members, converged, convergeMs, startMs,
