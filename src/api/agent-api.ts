@@ -71,7 +71,7 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
   /** VRF names as users type them: the routing instance or the VN fq-name. */
   const vrfName = (name: string | null): string | undefined => {
     if (!name) return undefined;
-    const vrfs = agent.status().vrfs;
+    const vrfs = agent.vrfs();
     const vrf = vrfs.find((v) => v.instance === name || v.network === name);
     if (!vrf) throw new ApiError(404, `${agent.name} has no VRF named ${name}; it has: ${vrfs.map((v) => v.instance).join(', ') || 'none'}`);
     return vrf.instance;

@@ -404,10 +404,15 @@ export class VrouterAgent extends EventEmitter {
       labels: this.labels.entries().filter(([key]) => key.startsWith('vmi:')).map(([key, label]) => ({ interface: key.slice(4), label })),
       localComposites: [...[...this.composites].map(([key, c]) => [key, c, false] as const), ...[...this.retiring].map(([key, c]) => [key, c, true] as const)]
         .map(([key, c, retiring]) => ({ floatingIp: key.slice(4), instance: c.instance, prefix: c.prefix, label: c.label, interfaces: [...c.interfaces], retiring })),
-      vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
+      vrfs: this.vrfs(),
       exports: [...this.exports.values()].map((r) => ({ instance: r.instance, prefix: r.prefix, label: r.label })),
       health: this.probes.probedVmis().map((vmi) => this.workloadHealth(vmi)),
     };
+  }
+
+  /** The VRFs this compute needs (a part of status(), which is too costly to build for each request at scale). */
+  vrfs(): AgentStatus['vrfs'] {
+    return [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null }));
   }
 
   /** The routes received from each control node, per VRF, as the agent holds them. */
