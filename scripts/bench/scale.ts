@@ -2,7 +2,8 @@
 // (./scale/scale-run.ts, so that RSS and CPU time are the simulation's alone) brings up N computes with one
 // workload each and a 64-member native LB in-process, waits until every compute's FIB holds the VIP with all
 // 64 members, then adds a 65th member and times its arrival at every compute. Sizes: 100, 500, 2,000
-// (quick: 50, 100). BENCH_SCALE_SIZES=100,1000 overrides them.
+// (quick: 50, 100). BENCH_SCALE_SIZES=100,1000 overrides them; BENCH_SCALE_THREADS=n sets the agent threads
+// (default: the launcher's choice, see autoAgentThreads in src/topology/launcher.ts).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +17,11 @@ const MIB = 2 ** 20;
 const TARGET_COMPUTES = 2000;
 
 function runSize(computes: number, timeoutS: number, log: (line: string) => void): Promise<ScaleResult | string> {
+  const threads = process.env.BENCH_SCALE_THREADS;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'scale/scale-run.ts'),
-      '--computes', String(computes), '--members', String(Math.min(MEMBERS, computes - 1)), '--timeout-s', String(timeoutS)],
+      '--computes', String(computes), '--members', String(Math.min(MEMBERS, computes - 1)), '--timeout-s', String(timeoutS),
+      ...(threads === undefined ? [] : ['--agent-threads', threads])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -68,6 +71,7 @@ export const run: BenchRun = async ({ quick, log }) => {
       figure('memberAdd.p50', c, r.memberAdd?.p50Ms ?? null, 'ms'),
       figure('memberAdd.p99', c, r.memberAdd?.p99Ms ?? null, 'ms'),
     );
+    notes.push(`${c}: ${r.agentThreads === 0 ? 'all nodes in the main thread' : `agents in ${r.agentThreads} worker thread(s), control node in the main thread`}`);
     if (!r.converged) notes.push(`${c}: not converged within ${timeoutS} s (e.g. ${r.notConverged.join(', ')})`);
     if (r.memberAdd) notes.push(`${c}: member-add poll sweep ${Math.round(r.memberAdd.sweepMs)} ms (the resolution of the member-add times)`);
   }

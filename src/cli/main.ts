@@ -101,12 +101,16 @@ program
   .description('run a topology until SIGINT/SIGTERM and serve the simulation API')
   .argument('[topology]', 'topology file', 'topologies/default.json')
   .option('--processes', 'one OS process per node')
+  .option('--agent-threads <n>', 'in-process: run the agents in n worker threads (default: 0 below 256 computes, else cores - 1)', (v) => Number(v))
   .option('--host <address>', 'API listen address (loopback)', '127.0.0.1')
   .option('--port <port>', 'API port (0 = any free port)', (v) => Number(v), 7070)
   .option('--strict', 'accept only XMPP agents named in the topology, each from its own address')
   .option('--stanza-log <file>', 'also append every stanza to this JSONL file')
   .option('-v, --verbose', 'log sessions and config changes')
-  .action(async (file: string, o: { processes?: boolean; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean }) => {
+  .action(async (file: string, o: { processes?: boolean; agentThreads?: number; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean }) => {
+    if (o.agentThreads !== undefined && (!Number.isInteger(o.agentThreads) || o.agentThreads < 0 || o.agentThreads > 64)) {
+      throw new CliError('--agent-threads must be an integer 0…64');
+    }
     const topology = await loadValidTopology(file);
     const nodes = topology.controlNodes.length + topology.computes.filter((c) => !c.external).length;
     process.stderr.write(dim(`starting ${nodes} nodes of ${topology.name}…\n`));
@@ -117,9 +121,10 @@ program
       stanzaLog: o.stanzaLog,
       log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
       progress: startProgressLine(),
+      agentThreads: o.agentThreads,
     });
     const url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => process.stderr.write(`${red(line)}\n`) }));
-    process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
+    process.stdout.write(`${topology.name} is up (${sim.mode}${sim.agentThreads > 0 ? `, agents in ${sim.agentThreads} worker thread(s)` : ''}); API at ${url}/api\n`);
     process.stdout.write(`web view: ${url}/\n`);
     process.stdout.write(dim(`try: ecmpsim --api ${url} nodes | routes control-1 | fib compute-1 | stanzas --follow\n`));
     await new Promise<void>((resolve) => {

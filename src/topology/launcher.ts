@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
 import { startCompute, startControlNode, type NodeKind, type RunningCompute, type RunningNode } from './node-runtime.ts';
 import { CapacityError, capacityProblem } from './capacity.ts';
+import { AgentThread } from './agent-thread.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
@@ -33,6 +34,13 @@ export interface SimulationOptions {
   progress?: (p: StartProgress) => void;
   /** Computes started together before the next wave (default 250 in-process, 16 with --processes). */
   startWave?: number;
+  /**
+   * In-process: run the computes' agents in this many worker threads (round-robin), the control nodes in the
+   * main thread; 0: every node in the main thread. Default (autoAgentThreads): 0 below AUTO_THREADS_FROM
+   * computes, else one per core but one. Agents in threads use the MPLS-over-UDP underlay and their side of
+   * each session is not in the stanza tap (the control node's side is).
+   */
+  agentThreads?: number;
   /** Start even when the capacity check says the box would run out of file descriptors or memory. */
   skipCapacityCheck?: boolean;
 }
@@ -51,6 +59,8 @@ interface NodeSlot {
   readonly address: string;
   running: RunningNode | null;
   child: ChildProcess | null;
+  /** The worker thread that runs this compute's agent (SimulationOptions.agentThreads). */
+  thread: AgentThread | null;
   handler: ApiHandler | null;
 }
 
@@ -64,11 +74,24 @@ interface JournalEntry {
 const BIN = fileURLToPath(new URL('../../bin/ecmpsim.js', import.meta.url));
 const CHILD_READY_TIMEOUT_MS = 20_000;
 
+/** From this many computes the in-process launcher puts the agents in worker threads by default. */
+export const AUTO_THREADS_FROM = 256;
+
+/** The default number of agent threads: none for small topologies (one thread is simplest to debug), else the other cores. */
+export function autoAgentThreads(topology: Topology): number {
+  const computes = topology.computes.filter((c) => !c.external).length;
+  return computes < AUTO_THREADS_FROM ? 0 : Math.max(1, availableParallelism() - 1);
+}
+
 export class Simulation {
   readonly topology: Topology;
   readonly mode: LaunchMode;
   readonly tap: StanzaTap;
   readonly startedAt = new Date();
+  /** Worker threads running agents (0: all nodes in the main thread). */
+  get agentThreads(): number {
+    return this.threads.length;
+  }
   private readonly slots = new Map<string, NodeSlot>();
   private readonly underlay: Underlay;
   private readonly log: (line: string) => void;
@@ -79,6 +102,9 @@ export class Simulation {
   /** Set while `api` is built; its raw hook serves the streaming POST /api/k8s/sync. */
   private k8sMount: K8sMount | undefined;
   private stopped = false;
+  private readonly threads: AgentThread[] = [];
+  /** compute name → its thread, fixed at start so that a restart lands in the same one */
+  private readonly threadOf = new Map<string, AgentThread>();
 
   private constructor(
     topology: Topology,
@@ -90,12 +116,15 @@ export class Simulation {
     this.tap = new StanzaTap({ jsonlPath: options.stanzaLog });
     this.underlay = new InProcessUnderlay();
     this.topologyFile = options.topologyFile;
+    const threads = this.mode === 'in-process' ? Math.max(0, Math.floor(options.agentThreads ?? autoAgentThreads(topology))) : 0;
+    for (let i = 0; i < threads; i++) this.threads.push(new AgentThread(topology, options.log));
     for (const c of topology.controlNodes) {
-      this.slots.set(c.name, { name: c.name, kind: 'control-node', address: c.address, running: null, child: null, handler: null });
+      this.slots.set(c.name, { name: c.name, kind: 'control-node', address: c.address, running: null, child: null, thread: null, handler: null });
     }
     for (const c of topology.computes) {
       if (c.external) continue;
-      this.slots.set(c.name, { name: c.name, kind: 'compute', address: c.address, running: null, child: null, handler: null });
+      if (this.threads.length > 0) this.threadOf.set(c.name, this.threads[this.threadOf.size % this.threads.length]);
+      this.slots.set(c.name, { name: c.name, kind: 'compute', address: c.address, running: null, child: null, thread: null, handler: null });
     }
   }
 
@@ -146,8 +175,13 @@ export class Simulation {
   }
 
   private async startNode(slot: NodeSlot): Promise<void> {
+    const thread = this.threadOf.get(slot.name);
     if (this.mode === 'processes') {
       await this.spawnNode(slot);
+    } else if (thread && slot.kind === 'compute') {
+      await thread.start(slot.name);
+      slot.thread = thread;
+      slot.handler = thread.handler(slot.name);
     } else {
       const deps = { tap: this.tap, log: this.log, strict: this.options.strict, endOfRibQuietMs: this.options.endOfRibQuietMs };
       slot.running =
@@ -210,6 +244,12 @@ export class Simulation {
   }
 
   private async stopNode(slot: NodeSlot, how: 'graceful' | 'kill'): Promise<void> {
+    if (slot.thread) {
+      const thread = slot.thread;
+      slot.thread = null;
+      slot.handler = null;
+      await thread.stop(slot.name);
+    }
     if (slot.running) {
       const running = slot.running;
       slot.running = null;
@@ -275,6 +315,7 @@ export class Simulation {
     // Agents first: a control node going away first would make every agent log a lost session.
     await Promise.all(slots.filter((s) => s.kind === 'compute').map((s) => this.stopNode(s, 'graceful')));
     await Promise.all(slots.filter((s) => s.kind === 'control-node').map((s) => this.stopNode(s, 'graceful')));
+    await Promise.all(this.threads.map((t) => t.close()));
     await this.tap.close();
   }
 

@@ -14,6 +14,7 @@ import { SCALE_NETWORK, SCALE_VIP, computeAddress, computeName, scaleTopology, w
 
 export interface ScaleResult {
   computes: number;
+  agentThreads: number;
   members: number;
   converged: boolean;
   /** launcher start() → every compute's VIP route holds every member */
@@ -76,7 +77,7 @@ async function pollUntil(
 
 
 export async function measureScale(o: {
-  computes: number; members: number; timeoutMs: number; mode: SimulationOptions['mode']; heapSnapshot?: string;
+  computes: number; members: number; timeoutMs: number; mode: SimulationOptions['mode']; heapSnapshot?: string; agentThreads?: number;
   log: (line: string) => void;
 }): Promise<ScaleResult> {
   const raw = scaleTopology({ computes: o.computes, members: o.members });
@@ -88,7 +89,7 @@ export async function measureScale(o: {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + o.timeoutMs;
-  const sim = await Simulation.start(checked.topology, { mode: o.mode, log: () => {} });
+  const sim = await Simulation.start(checked.topology, { mode: o.mode, agentThreads: o.agentThreads });
   try {
     const startMs = performance.now() - t0;
     o.log(`${o.computes} computes started in ${Math.round(startMs)} ms; polling for the ${o.members}-member VIP`);
@@ -119,7 +120,7 @@ export async function measureScale(o: {
       };
     }
     return {
-      computes: o.computes, members: o.members, converged, convergeMs, startMs,
+      computes: o.computes, agentThreads: sim.agentThreads, members: o.members, converged, convergeMs, startMs,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       rssAfterConvergeBytes: mem.rss, heapUsedAfterConvergeBytes: mem.heapUsed,
       cpuSecondsToConverge: (cpu.user + cpu.system) / 1e6,
@@ -137,10 +138,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--timeout-s <s>', 'give up converging after', (v) => Number(v), 180)
     .option('--mode <mode>', 'in-process | processes', 'in-process')
     .option('--heap-snapshot <file>', 'write a heap snapshot once converged')
+    .option('--agent-threads <n>', 'worker threads for the agents (0: all in the main thread; default: the launcher\'s choice)', (v) => Number(v))
     .parse(process.argv)
-    .opts<{ computes: number; members: number; timeoutS: number; mode: 'in-process' | 'processes'; heapSnapshot?: string }>();
+    .opts<{ computes: number; members: number; timeoutS: number; mode: 'in-process' | 'processes'; heapSnapshot?: string; agentThreads?: number }>();
   const log = (line: string): void => { process.stderr.write(`[scale] ${line}\n`); };
-  measureScale({ computes: opts.computes, members: Math.min(opts.members, opts.computes - 1), timeoutMs: opts.timeoutS * 1000, mode: opts.mode, heapSnapshot: opts.heapSnapshot, log })
+  measureScale({ computes: opts.computes, members: Math.min(opts.members, opts.computes - 1), timeoutMs: opts.timeoutS * 1000, mode: opts.mode, heapSnapshot: opts.heapSnapshot, agentThreads: opts.agentThreads, log })
     .then((r) => { process.stdout.write(`${JSON.stringify(r)}\n`); process.exit(0); })
     .catch((e: Error) => { process.stderr.write(`scale-run: ${e.message}\n`); process.exit(1); });
 }
