@@ -111,10 +111,12 @@ function internMember(address: string, label: number, encap: string): Member {
 /** A next-hop list as checked for a vRouter with these encapsulation priorities: shared by every agent that received it. */
 interface CheckedNextHops {
   priorities: string; usable: RemoteNextHop[]; warnings: string[]; ignored: number;
-  /** by load-balance mask and Maglev choice */
+  /** by load-balance mask and Maglev choice; `plain` for neither */
   controls: Map<string, Readonly<ControlNextHops>>;
+  plain?: Readonly<ControlNextHops>;
 }
 const checkedLists = new WeakMap<readonly RemoteNextHop[], CheckedNextHops>();
+const membersByNextHop = new WeakMap<RemoteNextHop, { priorities: string; member: Member }>();
 const parsedPrefixes = new Map<string, ReturnType<typeof parsePrefix>>();
 
 /** parsePrefix, remembered: every agent of a VRF parses the same prefixes. */
@@ -189,7 +191,8 @@ export class CompositeNextHops {
     if (!Array.isArray(nextHops)) return tallies.reject(`route ${prefix} in ${vrf}: next-hops is not a list`);
     const checked = this.checkNextHops(nextHops);
     tallies.ignoredNextHops += checked.ignored;
-    const warnings = [...checked.warnings];
+    // copied only when there is something to say: most routes have no warning
+    const warnings = checked.warnings.length === 0 ? [] : [...checked.warnings];
     const usable = checked.usable;
     let lbMask: number | undefined;
     if (o.loadBalanceFields !== undefined) {
@@ -202,10 +205,7 @@ export class CompositeNextHops {
       return { ok: true, warnings };
     }
     const entry = this.entryFor(vrf, parsed.net, parsed.plen, parsed.text);
-    const controlKey = `${lbMask}|${o.maglev}`;
-    let control = checked.controls.get(controlKey);
-    if (control === undefined) checked.controls.set(controlKey, (control = Object.freeze({ nextHops: usable, lbMask, maglev: o.maglev })));
-    entry.control = control;
+    entry.control = this.sharedControl(checked, lbMask, o.maglev);
     this.rebuild(entry);
     return { ok: true, warnings };
   }
@@ -219,6 +219,17 @@ export class CompositeNextHops {
     entry.control = undefined;
     this.rebuild(entry);
     return { ok: true, warnings: [] };
+  }
+
+  /** The control record for these next hops, load-balance mask and Maglev choice: one per process. */
+  private sharedControl(checked: CheckedNextHops, lbMask: number | undefined, maglev: boolean | undefined): Readonly<ControlNextHops> {
+    if (lbMask === undefined && maglev === undefined) {
+      return (checked.plain ??= Object.freeze({ nextHops: checked.usable, lbMask, maglev }));
+    }
+    const key = `${lbMask}|${maglev}`;
+    let control = checked.controls.get(key);
+    if (control === undefined) checked.controls.set(key, (control = Object.freeze({ nextHops: checked.usable, lbMask, maglev })));
+    return control;
   }
 
   /**
@@ -321,7 +332,7 @@ export class CompositeNextHops {
       const members: Member[] = [];
       for (const nh of entry.control.nextHops) {
         if (nh.address !== routerId) {
-          members.push(internMember(nh.address, nh.label, this.chooseEncap(nh.encapsulations)!));
+          members.push(this.remoteMember(nh));
           continue;
         }
         // docs/protocol.md §7.3: the own compute's label is looked up locally; a local composite is expanded into its interfaces
@@ -416,6 +427,15 @@ export class CompositeNextHops {
       }
     }
     if (moved) this.reevaluateFlows(entry, remap);
+  }
+
+  /** The interned member of a remote next hop; remembered per (interned) next hop for these priorities. */
+  private remoteMember(nh: RemoteNextHop): Member {
+    const known = membersByNextHop.get(nh);
+    if (known !== undefined && known.priorities === this.priorities) return known.member;
+    const member = internMember(nh.address, nh.label, this.chooseEncap(nh.encapsulations)!);
+    if (Object.isFrozen(nh)) membersByNextHop.set(nh, { priorities: this.priorities, member });
+    return member;
   }
 
   private singleSlot(m: Member): (Member | null)[] {

@@ -5,9 +5,20 @@
 // (./route-entry.ts) or the stanza around the entry (./stanza-codec.ts).
 import type { XmppRouteEntry } from './route-entry.ts';
 
-/** An entry from the cache is shared: callers must not change it. */
+/** How many leading characters of an entry's text index it: the NLRI (prefix) and the start of the first next hop. */
+const INDEX_CHARS = 160;
+
+interface Cached { readonly text: string; readonly entry: XmppRouteEntry }
+
+/**
+ * An entry from the cache is shared: callers must not change it. Looked up by a span of a stanza without
+ * slicing or hashing the whole text: a short leading key finds the candidates, a compare in place decides.
+ */
 export class EntryCache {
-  private readonly entries = new Map<string, XmppRouteEntry>();
+  private readonly byLead = new Map<string, Cached[]>();
+  private readonly order: Cached[] = [];
+  private orderHead = 0;
+  private count = 0;
   private readonly names = new Map<string, string>();
   hits = 0;
   misses = 0;
@@ -17,24 +28,52 @@ export class EntryCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
+  }
+
+  /** The entry decoded from exactly `raw[from, to)`, if cached. */
+  lookup(raw: string, from: number, to: number): XmppRouteEntry | undefined {
+    const list = this.byLead.get(raw.slice(from, Math.min(to, from + INDEX_CHARS)));
+    if (list !== undefined) {
+      for (const c of list) {
+        if (c.text.length === to - from && raw.startsWith(c.text, from)) {
+          this.hits++;
+          return c.entry;
+        }
+      }
+    }
+    this.misses++;
+    return undefined;
   }
 
   get(text: string): XmppRouteEntry | undefined {
-    const e = this.entries.get(text);
-    if (e === undefined) this.misses++;
-    else this.hits++;
-    return e;
+    return this.lookup(text, 0, text.length);
   }
 
   /** `text` must be a string of its own (not a slice of a whole stanza, which it would keep alive). */
   set(text: string, entry: XmppRouteEntry): void {
-    if (this.entries.size >= this.maxEntries) {
-      // oldest first (insertion order): an evicted entry is only decoded again, never wrong
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    if (this.count >= this.maxEntries) this.evictOldest();
+    const lead = text.slice(0, INDEX_CHARS);
+    const cached: Cached = { text, entry };
+    const list = this.byLead.get(lead);
+    if (list === undefined) this.byLead.set(lead, [cached]);
+    else list.push(cached);
+    this.order.push(cached);
+    this.count++;
+  }
+
+  // oldest first (insertion order): an evicted entry is only decoded again, never wrong
+  private evictOldest(): void {
+    const oldest = this.order[this.orderHead++];
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order.splice(0, this.orderHead);
+      this.orderHead = 0;
     }
-    this.entries.set(text, entry);
+    const lead = oldest.text.slice(0, INDEX_CHARS);
+    const list = this.byLead.get(lead)!;
+    list.splice(list.indexOf(oldest), 1);
+    if (list.length === 0) this.byLead.delete(lead);
+    this.count--;
   }
 
   /**
@@ -52,7 +91,10 @@ export class EntryCache {
   }
 
   clear(): void {
-    this.entries.clear();
+    this.byLead.clear();
+    this.order.length = 0;
+    this.orderHead = 0;
+    this.count = 0;
     this.names.clear();
   }
 }

@@ -435,7 +435,7 @@ function controlFast(raw: string, cache: EntryCache | undefined): ControlStanza 
     const close = cache === undefined ? -1 : raw.indexOf('</entry>', from);
     if (close >= 0) {
       // entries nest nothing called <entry>: its text up to </entry> decides the decoded entry
-      const shared = cache!.get(raw.slice(from, close));
+      const shared = cache!.lookup(raw, from, close);
       if (shared !== undefined) {
         entries.push(shared);
         p = close + '</entry>'.length;
