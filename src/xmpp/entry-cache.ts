@@ -31,14 +31,19 @@ export class EntryCache {
     return this.count;
   }
 
-  /** The entry decoded from exactly `raw[from, to)`, if cached. */
-  lookup(raw: string, from: number, to: number): XmppRouteEntry | undefined {
-    const list = this.byLead.get(raw.slice(from, Math.min(to, from + INDEX_CHARS)));
+  /**
+   * The entry whose text starts at `raw[from]` and is followed by `end` (e.g. `</entry>`), if cached: the
+   * end of the text need not be searched for first (a search costs about as much as the whole lookup).
+   */
+  lookup(raw: string, from: number, end = ''): { entry: XmppRouteEntry; to: number } | undefined {
+    const list = this.byLead.get(raw.slice(from, from + INDEX_CHARS));
     if (list !== undefined) {
       for (const c of list) {
-        if (c.text.length === to - from && raw.startsWith(c.text, from)) {
+        const to = from + c.text.length;
+        // a slice compared with === is a block compare; startsWith at an offset goes char by char (~2 µs here)
+        if (to <= raw.length && raw.slice(from, to) === c.text && (end === '' ? to === raw.length : raw.startsWith(end, to))) {
           this.hits++;
-          return c.entry;
+          return { entry: c.entry, to };
         }
       }
     }
@@ -47,7 +52,7 @@ export class EntryCache {
   }
 
   get(text: string): XmppRouteEntry | undefined {
-    return this.lookup(text, 0, text.length);
+    return this.lookup(text, 0)?.entry;
   }
 
   /** `text` must be a string of its own (not a slice of a whole stanza, which it would keep alive). */

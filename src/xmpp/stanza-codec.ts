@@ -432,18 +432,16 @@ function controlFast(raw: string, cache: EntryCache | undefined): ControlStanza 
     while (raw.charCodeAt(p) <= 32) p++;
     if (!raw.startsWith('<entry>', p)) return undefined;
     const from = p + '<entry>'.length;
-    const close = cache === undefined ? -1 : raw.indexOf('</entry>', from);
-    if (close >= 0) {
-      // entries nest nothing called <entry>: its text up to </entry> decides the decoded entry
-      const shared = cache!.lookup(raw, from, close);
-      if (shared !== undefined) {
-        entries.push(shared);
-        p = close + '</entry>'.length;
-        while (raw.charCodeAt(p) <= 32) p++;
-        if (!raw.startsWith('</item>', p)) return undefined;
-        p += '</item>'.length;
-        continue;
-      }
+    // entries nest nothing called <entry>: the text up to </entry> decides the decoded entry
+    const shared = cache?.lookup(raw, from, '</entry>');
+    const close = cache === undefined || shared !== undefined ? -1 : raw.indexOf('</entry>', from);
+    if (shared !== undefined) {
+      entries.push(shared.entry);
+      p = shared.to + '</entry>'.length;
+      while (raw.charCodeAt(p) <= 32) p++;
+      if (!raw.startsWith('</item>', p)) return undefined;
+      p += '</item>'.length;
+      continue;
     }
     let r;
     try {
