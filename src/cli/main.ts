@@ -101,7 +101,7 @@ program
   .description('run a topology until SIGINT/SIGTERM and serve the simulation API')
   .argument('[topology]', 'topology file', 'topologies/default.json')
   .option('--processes', 'one OS process per node')
-  .option('--agent-threads <n>', 'in-process: run the agents in n worker threads (default: 0 below 256 computes, else one per core)', (v) => Number(v))
+  .option('--agent-threads <n>', 'in-process: run the agents in n worker threads (default: 0 below 256 computes, else cores - 1)', (v) => Number(v))
   .option('--host <address>', 'API listen address (loopback)', '127.0.0.1')
   .option('--port <port>', 'API port (0 = any free port)', (v) => Number(v), 7070)
   .option('--strict', 'accept only XMPP agents named in the topology, each from its own address')

@@ -37,7 +37,7 @@ export interface SimulationOptions {
   /**
    * In-process: run the computes' agents in this many worker threads (round-robin), the control nodes in the
    * main thread; 0: every node in the main thread. Default (autoAgentThreads): 0 below AUTO_THREADS_FROM
-   * computes, else one per core. Agents in threads use the MPLS-over-UDP underlay and their side of
+   * computes, else one per core but one. Agents in threads use the MPLS-over-UDP underlay and their side of
    * each session is not in the stanza tap (the control node's side is).
    */
   agentThreads?: number;
@@ -77,14 +77,10 @@ const CHILD_READY_TIMEOUT_MS = 20_000;
 /** From this many computes the in-process launcher puts the agents in worker threads by default. */
 export const AUTO_THREADS_FROM = 256;
 
-/**
- * The default number of agent threads: none for small topologies (one thread is simplest to debug), else one
- * per core. Not one fewer: the control node's thread waits about half the time during bring-up (measured at
- * 2,000 computes on 2 cores: 2 agent threads converge in 34 s, 1 in 45 s, for about 160 MiB more).
- */
+/** The default number of agent threads: none for small topologies (one thread is simplest to debug), else the other cores. */
 export function autoAgentThreads(topology: Topology): number {
   const computes = topology.computes.filter((c) => !c.external).length;
-  return computes < AUTO_THREADS_FROM ? 0 : Math.max(1, availableParallelism());
+  return computes < AUTO_THREADS_FROM ? 0 : Math.max(1, availableParallelism() - 1);
 }
 
 export class Simulation {
