@@ -8,7 +8,9 @@ import type { ApiResponse } from '../../src/api/api-router.ts';
 import { freePort } from '../interop/bgp-daemons.ts';
 import { SCALE_NETWORK, SCALE_VIP, computeAddress, scaleTopology } from '../../scripts/bench/scale/scale-topology.ts';
 
-const CONTROL = '127.8.0.1';
+// not the scale bench's 127.8.0.1 / 127.9.x.y: a bench may run meanwhile (its computes bind UDP 6635 too)
+const CONTROL = '127.14.255.1';
+const OCTET = 14;
 const COMPUTES = 6;
 const MEMBERS = 3;
 
@@ -39,7 +41,7 @@ describe('topology/launcher: agents in worker threads', function () {
   const progress: StartProgress[] = [];
 
   before(async () => {
-    const raw = scaleTopology({ computes: COMPUTES, members: MEMBERS, controlAddress: CONTROL, xmppPort: await freePort(CONTROL), bgpPort: await freePort(CONTROL) });
+    const raw = scaleTopology({ computes: COMPUTES, members: MEMBERS, controlAddress: CONTROL, computeOctet: OCTET, xmppPort: await freePort(CONTROL), bgpPort: await freePort(CONTROL) });
     const checked = validateTopology(raw);
     if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
     sim = await Simulation.start(checked.topology, { agentThreads: 2, startWave: 4, progress: (p) => progress.push(p) });
@@ -55,7 +57,7 @@ describe('topology/launcher: agents in worker threads', function () {
   });
 
   it('every compute, whichever thread runs it, gets the VIP with every member from the control node on the main thread', async () => {
-    const expected = Array.from({ length: MEMBERS }, (_, i) => computeAddress(i)).sort();
+    const expected = Array.from({ length: MEMBERS }, (_, i) => computeAddress(i, OCTET)).sort();
     for (let i = 1; i <= COMPUTES; i++) await until(`compute-${i} VIP`, async () => (await vipSlots(sim, `compute-${i}`)).join() === expected.join());
     const status = await call(sim, 'GET', '/api/nodes/compute-2/status');
     expect(status.status).to.equal(200);
@@ -73,9 +75,9 @@ describe('topology/launcher: agents in worker threads', function () {
   it('kills and restarts a compute in its thread: the others drop and regain it as a member', async () => {
     await call(sim, 'POST', '/api/nodes/compute-1/kill');
     expect((await call(sim, 'GET', '/api/nodes/compute-1/status')).status).to.equal(503);
-    await until('compute-1 gone from the VIP at compute-5', async () => !(await vipSlots(sim, 'compute-5')).includes(computeAddress(0)));
+    await until('compute-1 gone from the VIP at compute-5', async () => !(await vipSlots(sim, 'compute-5')).includes(computeAddress(0, OCTET)));
     await call(sim, 'POST', '/api/nodes/compute-1/restart');
-    await until('compute-1 back in the VIP at compute-5', async () => (await vipSlots(sim, 'compute-5')).includes(computeAddress(0)));
+    await until('compute-1 back in the VIP at compute-5', async () => (await vipSlots(sim, 'compute-5')).includes(computeAddress(0, OCTET)));
     expect((await call(sim, 'GET', '/api/nodes/compute-1/status')).status).to.equal(200);
   });
 

@@ -11,17 +11,19 @@ export const SCALE_LISTENER_PORT = 80;
 export interface ScaleTopologyOptions {
   computes: number;
   members: number;
-  /** Control node address (default 127.8.0.1); computes take 127.9.0.1 onwards. */
+  /** Control node address (default 127.8.0.1). */
   controlAddress?: string;
+  /** Second octet of the first compute address (default 9: 127.9.0.1 onwards); tests take another range than the bench. */
+  computeOctet?: number;
   xmppPort?: number;
   bgpPort?: number;
   holdTimeSeconds?: number;
 }
 
-export function computeAddress(n: number): string {
+export function computeAddress(n: number, octet = 9): string {
   // 127.9.0.1 … 127.15.x.y: 254 per /24, 7 × 256 × 254 ≈ 455k addresses.
   const third = Math.floor(n / 254);
-  return `127.${9 + Math.floor(third / 256)}.${third % 256}.${(n % 254) + 1}`;
+  return `127.${octet + Math.floor(third / 256)}.${third % 256}.${(n % 254) + 1}`;
 }
 
 /** Workload n's address in 10.8.0.0/16 (host part n + 16: the IPAM keeps the first ones; 10.8.255.250 is the VIP). */
@@ -48,7 +50,7 @@ export function scaleTopology(o: ScaleTopologyOptions): RawTopology {
     throw new RangeError(`members must be 1…min(computes, 128), got ${o.members}`);
   }
   const control = { name: 'control-1', address: o.controlAddress ?? '127.8.0.1', xmppPort: o.xmppPort ?? 5269, bgpPort: o.bgpPort ?? 1179 };
-  const computes = Array.from({ length: o.computes }, (_, n) => ({ name: computeName(n), address: computeAddress(n) }));
+  const computes = Array.from({ length: o.computes }, (_, n) => ({ name: computeName(n), address: computeAddress(n, o.computeOctet) }));
   const workloads = Array.from({ length: o.computes }, (_, n) => ({
     name: workloadName(n), compute: computeName(n), network: SCALE_NETWORK, address: workloadAddress(n),
   }));
