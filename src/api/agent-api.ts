@@ -97,6 +97,8 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
         throw e;
       }
     })
+    // docs/protocol.md §8.4: the haproxies on this compute, their open connections and server health
+    .on('GET', '/service-instances', () => ({ status: 200, body: agent.vrouter.serviceInstances() }))
     .on('GET', '/flows', (req) => {
       const direction = req.query.get('direction');
       return {
