@@ -76,8 +76,13 @@ export interface VrouterCounters {
   routes: { count: number; rejectedUpdates: number; ignoredNextHops: number; lastRejection: string | null };
 }
 
-/** Each VRF (or the one named) with routes or local composites, routes sorted by prefix; with `prefix`, only that route. */
-export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, prefix?: ParsedPrefix): VrfView[] {
+/**
+ * Each VRF (or the one named) with routes or local composites, routes sorted by prefix; with `prefix`, only that
+ * route. `encapsulation`: the underlay's own, when it carries every tunnel one way (see Underlay.encapsulation).
+ */
+export function fibView(
+  vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, encapsulation?: string, prefix?: ParsedPrefix,
+): VrfView[] {
   const out: VrfView[] = [];
   for (const [id, name] of vrfs.entries()) {
     if (vrf !== undefined && vrf !== name) continue;
@@ -85,12 +90,12 @@ export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalCompos
     if (prefix !== undefined) {
       // one route, looked up: a poll of one prefix on thousands of agents must not build every FIB's view
       const entry = fib?.get(prefix.net, prefix.plen);
-      if (entry !== undefined) out.push({ vrf: name, routes: [routeView(entry)] });
+      if (entry !== undefined) out.push({ vrf: name, routes: [routeView(entry, encapsulation)] });
       continue;
     }
     const composites = [...localComposites.values()].filter((c) => c.vrfId === id).sort((a, b) => a.label - b.label);
     if ((fib === undefined || fib.size === 0) && composites.length === 0) continue;
-    const routes = [...(fib?.routes() ?? [])].map(routeView).sort((a, b) => a.prefix.localeCompare(b.prefix));
+    const routes = [...(fib?.routes() ?? [])].map((e) => routeView(e, encapsulation)).sort((a, b) => a.prefix.localeCompare(b.prefix));
     const view: VrfView = { vrf: name, routes };
     if (composites.length > 0) view.localComposites = composites.map(viewLocalComposite);
     out.push(view);
@@ -98,7 +103,7 @@ export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalCompos
   return out;
 }
 
-export function routeView(e: RouteEntry): RouteView {
+export function routeView(e: RouteEntry, encapsulation?: string): RouteView {
   const lb = e.control?.lbMask;
   return {
     prefix: e.prefix,
@@ -112,7 +117,7 @@ export function routeView(e: RouteEntry): RouteView {
       if (m === null) return { index, empty: true, ...counters };
       const view: SlotView = {
         index, empty: false, address: m.address, label: m.label, local: m.local, active: e.active[index] === 1,
-        encapsulation: m.encap, ...counters,
+        encapsulation: m.local ? m.encap : (encapsulation ?? m.encap), ...counters,
       };
       if (m.ifName !== undefined) view.interface = m.ifName;
       if (m.composite >= 0) view.localComposite = m.composite;

@@ -245,10 +245,10 @@ export class Vrouter {
 
   /** The FIB (of one VRF); with `prefix` (exact, `a.b.c.d/len`) only that route, or a reason it is not a prefix. */
   fib(vrf?: string, prefix?: string): VrfView[] {
-    if (prefix === undefined) return fibView(this.vrfs, this.composites, vrf);
+    if (prefix === undefined) return fibView(this.vrfs, this.composites, vrf, this.underlay.encapsulation);
     const parsed = parsePrefix(prefix);
     if (typeof parsed === 'string') throw new RangeError(parsed);
-    return fibView(this.vrfs, this.composites, vrf, parsed);
+    return fibView(this.vrfs, this.composites, vrf, this.underlay.encapsulation, parsed);
   }
 
   flows(filter: FlowFilter = {}): FlowView[] {
