@@ -27,6 +27,7 @@ const MODULES: Record<string, string> = {
   xmpp: './xmpp-fanout.ts',
   bgp: './bgp.ts',
   dataplane: './dataplane.ts',
+  scale: './scale.ts',
 };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

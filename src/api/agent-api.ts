@@ -71,7 +71,7 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
   /** VRF names as users type them: the routing instance or the VN fq-name. */
   const vrfName = (name: string | null): string | undefined => {
     if (!name) return undefined;
-    const vrfs = agent.status().vrfs;
+    const vrfs = agent.vrfs();
     const vrf = vrfs.find((v) => v.instance === name || v.network === name);
     if (!vrf) throw new ApiError(404, `${agent.name} has no VRF named ${name}; it has: ${vrfs.map((v) => v.instance).join(', ') || 'none'}`);
     return vrf.instance;
@@ -88,7 +88,15 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
       return { status: 200, body: agent.setWorkloadHealth(name, body.healthy) };
     })
     .on('GET', '/routes', (req) => ({ status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))) }))
-    .on('GET', '/fib', (req) => ({ status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf'))) }))
+    .on('GET', '/fib', (req) => {
+      const prefix = req.query.get('prefix') ?? undefined;
+      try {
+        return { status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf')), prefix) };
+      } catch (e) {
+        if (e instanceof RangeError) throw new ApiError(400, `prefix: ${e.message}`);
+        throw e;
+      }
+    })
     // docs/protocol.md §8.4: the haproxies on this compute, their open connections and server health
     .on('GET', '/service-instances', () => ({ status: 200, body: agent.vrouter.serviceInstances() }))
     .on('GET', '/flows', (req) => {

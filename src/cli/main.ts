@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { isLoopback } from '../net/ipv4.ts';
 import { loadTopologyFile, formatTopologyError, type Topology, type TopologyError } from '../topology/loader.ts';
 import { Simulation } from '../topology/launcher.ts';
+import { CapacityError } from '../topology/capacity.ts';
 import { loadScenario, runScenario, ScenarioLoadError } from '../scenario/runner.ts';
 import { reportSummary, timelineLine, red, dim } from './views.ts';
 import { runDemo } from './demo.ts';
@@ -56,13 +57,14 @@ program
   .description('run a topology until SIGINT/SIGTERM and serve the simulation API')
   .argument('[topology]', 'topology file (.json, .yaml or .yml)', 'topologies/default.json')
   .option('--processes', 'one OS process per node')
+  .option('--agent-threads <n>', 'in-process: run the agents in n worker threads (default: 0 below 256 computes, else cores - 1)', integerIn(0, 64))
   .option('--host <address>', 'API listen address (loopback)', ipv4Address, '127.0.0.1')
   .option('--port <port>', 'API port, 0-65535 (0 = any free port)', port(true), 7070)
   .option('--strict', 'accept only XMPP agents named in the topology, each from its own address')
   .option('--stanza-log <file>', 'also append every stanza to this JSONL file')
   .option('-v, --verbose', 'log sessions and config changes')
   .option('--json', 'once up, print { topology, mode, api, web } as one JSON line instead of the greeting')
-  .action(async (file: string, o: { processes?: boolean; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean; json?: boolean }) => {
+  .action(async (file: string, o: { processes?: boolean; agentThreads?: number; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean; json?: boolean }) => {
     const topology = await loadValidTopology(file, 2);
     // Refuse a busy port or a foreign address before any node binds: a failed `up` leaves nothing listening.
     if (!isLoopback(o.host)) throw new CliError(`--host ${o.host}: the API serves loopback only (127.0.0.0/8)`);
@@ -78,9 +80,12 @@ program
           strict: o.strict,
           stanzaLog: o.stanzaLog,
           log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
+          agentThreads: o.agentThreads,
         }),
       );
     } catch (e) {
+      // the capacity check's reason already names the topology
+      if (e instanceof CapacityError) throw new CliError(e.message);
       throw new CliError(`cannot start ${topology.name}: ${(e as Error).message}`);
     }
     let url: string;
@@ -93,7 +98,7 @@ program
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ topology: topology.name, mode: sim.mode, api: `${url}/api`, web: `${url}/` })}\n`);
     } else {
-      process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
+      process.stdout.write(`${topology.name} is up (${sim.mode}${sim.agentThreads > 0 ? `, agents in ${sim.agentThreads} worker thread(s)` : ''}); API at ${url}/api\n`);
       process.stdout.write(`web view: ${url}/\n`);
       process.stdout.write(dim(`${tryLines(topology, url)}\n`));
     }

@@ -94,7 +94,8 @@ export async function runProvider(plan: RunPlan): Promise<ProviderRun> {
   const lb = topology.loadBalancers[0];
   const listener = lb.listeners[0];
   const control = topology.controlNodes[0].name;
-  const sim = await Simulation.start(topology);
+  // reads agents in-process (agentOf) and counts every stanza from the tap: no agent worker threads, whatever the size
+  const sim = await Simulation.start(topology, { agentThreads: 0 });
   let xmppBytes = 0;
   for (const record of sim.tap.list()) xmppBytes += Buffer.byteLength(record.raw);
   const unfollow = sim.tap.follow({}, (record) => {

@@ -51,18 +51,27 @@ function matches(e: Entry, f: StanzaFilter): boolean {
   return true;
 }
 
+/** Default bound on the characters of raw stanzas the ring keeps (besides its count). */
+export const DEFAULT_TAP_MAX_CHARS = 32 * 1024 * 1024;
+
 export class StanzaTap implements StanzaObserver {
   readonly capacity: number;
+  /** At most this many characters of raw stanzas are kept: at thousands of agents 10,000 full updates are gigabytes. */
+  readonly maxChars: number;
   private readonly ring: (Entry | undefined)[];
   private next = 0;
+  private count = 0;
+  private chars = 0;
   private seq = 0;
   private readonly followers = new Set<{ f: StanzaFilter; cb: (r: StanzaRecord) => void }>();
   private readonly file: WriteStream | undefined;
   private fileError: Error | undefined;
 
-  constructor(o: { capacity?: number; jsonlPath?: string } = {}) {
+  constructor(o: { capacity?: number; maxChars?: number; jsonlPath?: string } = {}) {
     this.capacity = o.capacity ?? 10_000;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${o.capacity}`);
+    this.maxChars = o.maxChars ?? DEFAULT_TAP_MAX_CHARS;
+    if (!(this.maxChars >= 1)) throw new RangeError(`maxChars must be at least 1, got ${o.maxChars}`);
     this.ring = new Array(this.capacity);
     if (o.jsonlPath) {
       this.file = createWriteStream(o.jsonlPath, { flags: 'a' });
@@ -78,8 +87,22 @@ export class StanzaTap implements StanzaObserver {
 
   record(r: ObservedStanza): void {
     const e = new Entry(++this.seq, Date.now(), r.node, r.peer, r.direction, r.raw);
+    const replaced = this.ring[this.next];
+    if (replaced !== undefined) {
+      this.chars -= replaced.raw.length;
+      this.count--;
+    }
     this.ring[this.next] = e;
     this.next = (this.next + 1) % this.capacity;
+    this.count++;
+    this.chars += e.raw.length;
+    // the oldest records go first; the newest one always stays, however large
+    while (this.chars > this.maxChars && this.count > 1) {
+      const oldest = (this.next - this.count + this.capacity) % this.capacity;
+      this.chars -= this.ring[oldest]!.raw.length;
+      this.ring[oldest] = undefined;
+      this.count--;
+    }
     if (this.file && !this.fileError) this.file.write(JSON.stringify(e.toRecord()) + '\n');
     if (this.followers.size === 0) return;
     for (const fl of this.followers) {

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
 import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-codec.ts';
+import { sharedEntryCache } from '../xmpp/entry-cache.ts';
 import { decodeAgentConfig, encodeConfigSubscribe, ConfigDecodeError, type AgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import type { XmppTlsMaterial } from '../xmpp/starttls.ts';
@@ -161,6 +162,11 @@ export class VrouterAgent extends EventEmitter {
     return channel;
   }
 
+  /** Whether a session to some control node is established (cheaper than status() for polling thousands of agents). */
+  get connected(): boolean {
+    return this.channels.some((c) => c.established);
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
@@ -199,14 +205,20 @@ export class VrouterAgent extends EventEmitter {
     if (!channel.established) return;
     channel.established = false;
     channel.synced = false;
-    this.received.sessionLost(channel.index);
     this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
+    if (!this.started) {
+      // stopping: the FIB goes with the agent, re-programming every route as stale would be wasted work
+      this.emit('disconnected', channel.endpoint.name, reason);
+      return;
+    }
+    this.received.sessionLost(channel.index);
     if (channel.config && this.configChannel() !== channel) this.adoptConfig();
     this.emit('disconnected', channel.endpoint.name, reason);
   }
 
   private onStanza(channel: ControlChannel, raw: string): void {
-    const stanza = decodeControlStanza(raw);
+    // entries are shared with the process's other agents (read-only here and in ReceivedRoutes)
+    const stanza = decodeControlStanza(raw, sharedEntryCache);
     if (isStanzaError(stanza)) {
       this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`);
       return;
@@ -402,10 +414,15 @@ export class VrouterAgent extends EventEmitter {
       labels: this.labels.entries().filter(([key]) => key.startsWith('vmi:')).map(([key, label]) => ({ interface: key.slice(4), label })),
       localComposites: [...[...this.composites].map(([key, c]) => [key, c, false] as const), ...[...this.retiring].map(([key, c]) => [key, c, true] as const)]
         .map(([key, c, retiring]) => ({ floatingIp: key.slice(4), instance: c.instance, prefix: c.prefix, label: c.label, interfaces: [...c.interfaces], retiring })),
-      vrfs: [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null })),
+      vrfs: this.vrfs(),
       exports: [...this.exports.values()].map((r) => ({ instance: r.instance, prefix: r.prefix, label: r.label })),
       health: this.probes.probedVmis().map((vmi) => this.workloadHealth(vmi)),
     };
+  }
+
+  /** The VRFs this compute needs (a part of status(), which is too costly to build for each request at scale). */
+  vrfs(): AgentStatus['vrfs'] {
+    return [...this.instances].map(([instance, network]) => ({ instance, network, index: this.vrfIndexes.get(instance) ?? null }));
   }
 
   /** The routes received from each control node, per VRF, as the agent holds them. */

@@ -37,6 +37,8 @@ export interface Member {
   encap: string;
 }
 
+export interface ControlNextHops { nextHops: RemoteNextHop[]; lbMask: number | undefined; maglev: boolean | undefined }
+
 export interface RouteEntry {
   /** flows name their route by id: it outlives a rebuild, and a deleted route is simply not found */
   id: number;
@@ -45,19 +47,98 @@ export interface RouteEntry {
   net: number;
   plen: number;
   prefix: string;
-  control: { nextHops: RemoteNextHop[]; lbMask: number | undefined; maglev: boolean | undefined } | undefined;
+  /** replaced, never changed in place: equal ones are shared between the agents of a process */
+  control: Readonly<ControlNextHops> | undefined;
   localIfIds: number[];
   source: 'control' | 'local';
   ecmp: boolean;
   slots: (Member | null)[];
+  /** one byte per slot; shared and read-only for a single active slot (rebuilt, never written in place) */
   active: Uint8Array;
   activeList: Int16Array;
   activeCount: number;
   maglev: boolean;
   maglevTable: Int16Array;
+  /** per-slot traffic counters: empty until the route's first flow (withSlotCounters), then MAX_ECMP_MEMBERS long */
   slotFlows: Float64Array;
   slotPackets: Float64Array;
   slotBytes: Float64Array;
+}
+
+// A compute at scale holds thousands of single-next-hop routes that never carry a flow: their entries share
+// these read-only arrays instead of owning 128-slot ones (docs/architecture.md, "Scale").
+const NO_COUNTERS = new Float64Array(0);
+const NO_MAGLEV = new Int16Array(0);
+const NONE_ACTIVE = new Uint8Array(0);
+const NO_ACTIVE_LIST = new Int16Array(0);
+const ONE_ACTIVE = new Uint8Array([1]);
+/** replaced, never changed in place, so that routes without local interfaces share one empty list */
+const NO_LOCAL_IFS: number[] = Object.freeze([]) as unknown as number[];
+/** the slot list of a route whose only member is an interned remote one: shared as well */
+const singleSlots = new WeakMap<Member, (Member | null)[]>();
+const FIRST_ACTIVE = new Int16Array([0]);
+
+/** The route's per-slot counters, allocated on first use. Call before counting a flow, packet or byte. */
+export function withSlotCounters(entry: RouteEntry): RouteEntry {
+  if (entry.slotFlows.length === 0) {
+    entry.slotFlows = new Float64Array(MAX_ECMP_MEMBERS);
+    entry.slotPackets = new Float64Array(MAX_ECMP_MEMBERS);
+    entry.slotBytes = new Float64Array(MAX_ECMP_MEMBERS);
+  }
+  return entry;
+}
+
+/**
+ * Remote members and next hops are immutable values that every agent of a process receives alike (the same
+ * compute, label and encapsulation): one frozen copy each, so thousands of agents' FIBs share them. Bounded:
+ * the caches start over past INTERN_LIMIT entries (old copies stay valid, they are only no longer shared).
+ */
+const INTERN_LIMIT = 1 << 18;
+const remoteMembers = new Map<string, Member>();
+const remoteNextHops = new Map<string, RemoteNextHop>();
+
+function internMember(address: string, label: number, encap: string): Member {
+  const id = `${address}|${label}|${encap}`;
+  let m = remoteMembers.get(id);
+  if (m === undefined) {
+    if (remoteMembers.size >= INTERN_LIMIT) remoteMembers.clear();
+    m = Object.freeze({ key: `${address}|${label}`, address, label, local: false, ifId: -1, ifName: undefined, composite: -1, active: true, encap });
+    remoteMembers.set(id, m);
+  }
+  return m;
+}
+
+/** A next-hop list as checked for a vRouter with these encapsulation priorities: shared by every agent that received it. */
+interface CheckedNextHops {
+  priorities: string; usable: RemoteNextHop[]; warnings: string[]; ignored: number;
+  /** by load-balance mask and Maglev choice; `plain` for neither */
+  controls: Map<string, Readonly<ControlNextHops>>;
+  plain?: Readonly<ControlNextHops>;
+}
+const checkedLists = new WeakMap<readonly RemoteNextHop[], CheckedNextHops>();
+const membersByNextHop = new WeakMap<RemoteNextHop, { priorities: string; member: Member }>();
+const parsedPrefixes = new Map<string, ReturnType<typeof parsePrefix>>();
+
+/** parsePrefix, remembered: every agent of a VRF parses the same prefixes. */
+function parsePrefixOnce(text: string): ReturnType<typeof parsePrefix> {
+  let parsed = parsedPrefixes.get(text);
+  if (parsed === undefined) {
+    if (parsedPrefixes.size >= INTERN_LIMIT) parsedPrefixes.clear();
+    parsed = parsePrefix(text);
+    parsedPrefixes.set(text, parsed);
+  }
+  return parsed;
+}
+
+function internNextHop(address: string, label: number, encapsulations: readonly string[]): RemoteNextHop {
+  const id = `${address}|${label}|${encapsulations.join(',')}`;
+  let nh = remoteNextHops.get(id);
+  if (nh === undefined) {
+    if (remoteNextHops.size >= INTERN_LIMIT) remoteNextHops.clear();
+    nh = Object.freeze({ address, label, encapsulations: Object.freeze([...encapsulations]) as string[] });
+    remoteNextHops.set(id, nh);
+  }
+  return nh;
 }
 
 /** `encapsulation`: the underlay's own, when it carries every tunnel one way (Underlay.encapsulation). */
@@ -88,8 +169,11 @@ export class CompositeNextHops {
   private readonly routes = new Map<number, RouteEntry>();
   private nextRouteId = 0;
   private readonly hash = new Uint32Array(2);
+  private readonly priorities: string;
 
-  constructor(private readonly o: CompositeNextHopsOptions) {}
+  constructor(private readonly o: CompositeNextHopsOptions) {
+    this.priorities = o.encapPriorities.join(',');
+  }
 
   get count(): number { return this.routes.size; }
 
@@ -103,20 +187,14 @@ export class CompositeNextHops {
     const tallies = this.o.tallies;
     if (typeof vrf !== 'string' || vrf.length === 0) return tallies.reject(`route ${String(prefix)}: vrf must be a non-empty string`);
     if (!this.o.vrfs.available(vrf)) return tallies.reject(`route ${String(prefix)}: no room for another VRF (${MAX_VRFS})`);
-    const parsed = parsePrefix(prefix);
+    const parsed = parsePrefixOnce(prefix);
     if (typeof parsed === 'string') return tallies.reject(`route in ${vrf}: ${parsed}`);
     if (!Array.isArray(nextHops)) return tallies.reject(`route ${prefix} in ${vrf}: next-hops is not a list`);
-    const warnings: string[] = [];
-    const usable: RemoteNextHop[] = [];
-    for (const [i, nh] of nextHops.entries()) {
-      const why = this.nextHopProblem(nh);
-      if (why !== undefined) {
-        warnings.push(`next-hop[${i}] ignored: ${why}`);
-        tallies.ignoredNextHops++;
-      } else {
-        usable.push({ address: nh.address, label: nh.label, encapsulations: [...(nh.encapsulations ?? [])] });
-      }
-    }
+    const checked = this.checkNextHops(nextHops);
+    tallies.ignoredNextHops += checked.ignored;
+    // copied only when there is something to say: most routes have no warning
+    const warnings = checked.warnings.length === 0 ? [] : [...checked.warnings];
+    const usable = checked.usable;
     let lbMask: number | undefined;
     if (o.loadBalanceFields !== undefined) {
       lbMask = Array.isArray(o.loadBalanceFields) ? fieldMask(o.loadBalanceFields) : undefined;
@@ -127,13 +205,8 @@ export class CompositeNextHops {
       this.deleteControlRoute(vrf, prefix);
       return { ok: true, warnings };
     }
-    if (usable.length > MAX_ECMP_MEMBERS) {
-      warnings.push(`${usable.length} next-hops: only the first ${MAX_ECMP_MEMBERS} are installed`);
-      tallies.ignoredNextHops += usable.length - MAX_ECMP_MEMBERS;
-      usable.length = MAX_ECMP_MEMBERS;
-    }
     const entry = this.entryFor(vrf, parsed.net, parsed.plen, parsed.text);
-    entry.control = { nextHops: usable, lbMask, maglev: o.maglev };
+    entry.control = this.sharedControl(checked, lbMask, o.maglev);
     this.rebuild(entry);
     return { ok: true, warnings };
   }
@@ -147,6 +220,43 @@ export class CompositeNextHops {
     entry.control = undefined;
     this.rebuild(entry);
     return { ok: true, warnings: [] };
+  }
+
+  /** The control record for these next hops, load-balance mask and Maglev choice: one per process. */
+  private sharedControl(checked: CheckedNextHops, lbMask: number | undefined, maglev: boolean | undefined): Readonly<ControlNextHops> {
+    if (lbMask === undefined && maglev === undefined) {
+      return (checked.plain ??= Object.freeze({ nextHops: checked.usable, lbMask, maglev }));
+    }
+    const key = `${lbMask}|${maglev}`;
+    let control = checked.controls.get(key);
+    if (control === undefined) checked.controls.set(key, (control = Object.freeze({ nextHops: checked.usable, lbMask, maglev })));
+    return control;
+  }
+
+  /**
+   * The usable next hops of a list (interned), the warnings for the others and how many were ignored; the
+   * same list object (as ReceivedRoutes hands it to every agent of the process) is checked once.
+   */
+  private checkNextHops(nextHops: readonly RemoteNextHop[]): CheckedNextHops {
+    const known = checkedLists.get(nextHops);
+    if (known !== undefined && known.priorities === this.priorities) return known;
+    const checked: CheckedNextHops = { priorities: this.priorities, usable: [], warnings: [], ignored: 0, controls: new Map() };
+    for (const [i, nh] of nextHops.entries()) {
+      const why = this.nextHopProblem(nh);
+      if (why !== undefined) {
+        checked.warnings.push(`next-hop[${i}] ignored: ${why}`);
+        checked.ignored++;
+      } else {
+        checked.usable.push(internNextHop(nh.address, nh.label, nh.encapsulations ?? []));
+      }
+    }
+    if (checked.usable.length > MAX_ECMP_MEMBERS) {
+      checked.warnings.push(`${checked.usable.length} next-hops: only the first ${MAX_ECMP_MEMBERS} are installed`);
+      checked.ignored += checked.usable.length - MAX_ECMP_MEMBERS;
+      checked.usable.length = MAX_ECMP_MEMBERS;
+    }
+    checkedLists.set(nextHops, checked);
+    return checked;
   }
 
   private nextHopProblem(nh: RemoteNextHop): string | undefined {
@@ -171,7 +281,7 @@ export class CompositeNextHops {
 
   addLocalRoute(vrf: string, address: number, ifId: number): void {
     const entry = this.entryFor(vrf, address, 32, `${intToIpv4(address)}/32`);
-    if (!entry.localIfIds.includes(ifId)) entry.localIfIds.push(ifId);
+    if (!entry.localIfIds.includes(ifId)) entry.localIfIds = [...entry.localIfIds, ifId];
     this.rebuild(entry);
   }
 
@@ -206,11 +316,10 @@ export class CompositeNextHops {
     let entry = fib.get(net, plen);
     if (entry === undefined) {
       entry = {
-        id: this.nextRouteId++, vrf, vrfId, net, plen, prefix, control: undefined, localIfIds: [], source: 'local',
-        ecmp: false, slots: [], active: new Uint8Array(MAX_ECMP_MEMBERS), activeList: new Int16Array(MAX_ECMP_MEMBERS),
-        activeCount: 0, maglev: false, maglevTable: new Int16Array(0),
-        slotFlows: new Float64Array(MAX_ECMP_MEMBERS), slotPackets: new Float64Array(MAX_ECMP_MEMBERS),
-        slotBytes: new Float64Array(MAX_ECMP_MEMBERS),
+        id: this.nextRouteId++, vrf, vrfId, net, plen, prefix, control: undefined, localIfIds: NO_LOCAL_IFS, source: 'local',
+        ecmp: false, slots: [], active: NONE_ACTIVE, activeList: NO_ACTIVE_LIST,
+        activeCount: 0, maglev: false, maglevTable: NO_MAGLEV,
+        slotFlows: NO_COUNTERS, slotPackets: NO_COUNTERS, slotBytes: NO_COUNTERS,
       };
       fib.set(net, plen, entry);
       this.routes.set(entry.id, entry);
@@ -224,10 +333,7 @@ export class CompositeNextHops {
       const members: Member[] = [];
       for (const nh of entry.control.nextHops) {
         if (nh.address !== routerId) {
-          members.push({
-            key: `${nh.address}|${nh.label}`, address: nh.address, label: nh.label, local: false, ifId: -1, ifName: undefined,
-            composite: -1, active: true, encap: this.chooseEncap(nh.encapsulations)!,
-          });
+          members.push(this.remoteMember(nh));
           continue;
         }
         // docs/protocol.md §7.3: the own compute's label is looked up locally; a local composite is expanded into its interfaces
@@ -284,22 +390,29 @@ export class CompositeNextHops {
     entry.source = entry.control !== undefined ? 'control' : 'local';
     const distinct = new Set(members.map((m) => m.key)).size;
     entry.ecmp = distinct > 1;
-    entry.slots = entry.ecmp ? reorderSlots(oldSlots, members) : [members[0]];
+    entry.slots = entry.ecmp ? reorderSlots(oldSlots, members) : this.singleSlot(members[0]);
     entry.activeCount = 0;
-    entry.active.fill(0);
-    entry.slots.forEach((m, i) => {
-      if (m !== null && m.active) {
-        entry.active[i] = 1;
-        entry.activeList[entry.activeCount++] = i;
-      }
-    });
+    if (entry.slots.length === 1 && entry.slots[0]!.active) {
+      entry.active = ONE_ACTIVE;
+      entry.activeList = FIRST_ACTIVE;
+      entry.activeCount = 1;
+    } else {
+      entry.active = new Uint8Array(entry.slots.length);
+      entry.activeList = new Int16Array(entry.slots.length);
+      entry.slots.forEach((m, i) => {
+        if (m !== null && m.active) {
+          entry.active[i] = 1;
+          entry.activeList[entry.activeCount++] = i;
+        }
+      });
+    }
     entry.maglev = entry.control?.maglev ?? this.o.maglevDefault;
-    const activeMembers = entry.slots.flatMap((m, slot) => (m !== null && m.active ? [{ slot, key: m.key }] : []));
+    const activeMembers = entry.ecmp && entry.maglev ? entry.slots.flatMap((m, slot) => (m !== null && m.active ? [{ slot, key: m.key }] : [])) : [];
     // the size follows N but keeps the old table's size where it still fits (maglev.ts: a size change reshuffles)
     const previousSize = entry.maglevTable.length > 0 ? entry.maglevTable.length : undefined;
     entry.maglevTable = entry.maglev && entry.ecmp && activeMembers.length > 0
       ? buildMaglevTable(activeMembers, maglevTableSize(activeMembers.length, previousSize))
-      : new Int16Array(0);
+      : NO_MAGLEV;
 
     // old slot -> new slot of the same still-active member, -1 when the member left or went inactive
     const remap = new Int16Array(Math.max(oldSlots.length, 1)).fill(-1);
@@ -310,7 +423,7 @@ export class CompositeNextHops {
       remap[i] = j >= 0 && entry.active[j] === 1 ? j : -1;
       if (remap[i] !== i) moved = true;
     });
-    for (let i = 0; i < MAX_ECMP_MEMBERS; i++) {
+    for (let i = 0; i < entry.slotFlows.length; i++) {
       const before = oldSlots[i] ?? null;
       const after = entry.slots[i] ?? null;
       if (before?.key !== after?.key) {
@@ -318,6 +431,22 @@ export class CompositeNextHops {
       }
     }
     if (moved) this.reevaluateFlows(entry, remap);
+  }
+
+  /** The interned member of a remote next hop; remembered per (interned) next hop for these priorities. */
+  private remoteMember(nh: RemoteNextHop): Member {
+    const known = membersByNextHop.get(nh);
+    if (known !== undefined && known.priorities === this.priorities) return known.member;
+    const member = internMember(nh.address, nh.label, this.chooseEncap(nh.encapsulations)!);
+    if (Object.isFrozen(nh)) membersByNextHop.set(nh, { priorities: this.priorities, member });
+    return member;
+  }
+
+  private singleSlot(m: Member): (Member | null)[] {
+    if (!Object.isFrozen(m)) return [m];
+    let slots = singleSlots.get(m);
+    if (slots === undefined) singleSlots.set(m, (slots = Object.freeze([m]) as (Member | null)[]));
+    return slots;
   }
 
   /** Forward flows of the route: kept on a surviving member's (new) slot, re-hashed with their stored fields otherwise. */
@@ -336,7 +465,7 @@ export class CompositeNextHops {
       ecmpHash(this.hash, this.o.hashRouterId, t.hashMask[i], t.key(i, 1), t.key(i, 2), t.key(i, 0) & 255, k3 >>> 16, k3 & 0xffff);
       const slot = this.chooseSlot(entry, this.hash);
       t.slot[i] = slot < 0 ? NO_SLOT : slot;
-      if (slot >= 0) entry.slotFlows[slot]++;
+      if (slot >= 0) withSlotCounters(entry).slotFlows[slot]++;
       this.o.tallies.rehashed++;
     }
   }

@@ -16,7 +16,8 @@ export const NO_SLOT = 255;
 /** Highest share of slots in use when the table holds `capacity` entries: keeps probe runs short. */
 const MAX_LOAD = 0.7;
 const TWO32 = 4294967296;
-const INITIAL_SLOTS = 1024;
+/** 64 slots (under 4 kB): at thousands of computes most flow tables stay empty (docs/architecture.md, "Scale"). */
+const INITIAL_SLOTS = 64;
 
 /** Key word 0: VRF id (23 bits), stage (1 bit: 0 = leaving a workload, 1 = towards a workload), protocol. */
 export function keyWord0(vrfId: number, stage: 0 | 1, proto: number): number {

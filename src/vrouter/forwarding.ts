@@ -5,7 +5,7 @@
 // the way back. Owns the flow entries' life (creation, lookup, ageing) and the hash fields in force; not the
 // composite's slots (composite-nh.ts) nor the configuration of interfaces and routes (vrouter.ts).
 import type { VrouterTallies } from './counters.ts';
-import { describeMember, type CompositeNextHops, type RouteEntry } from './composite-nh.ts';
+import { describeMember, withSlotCounters, type CompositeNextHops, type RouteEntry } from './composite-nh.ts';
 import { pickSlot } from './composite-slots.ts';
 import { ecmpHash, maskFields, mod64 } from './ecmp-hash.ts';
 import { mappingKey } from './floating-ip-nat.ts';
@@ -230,7 +230,7 @@ export class Forwarder {
       t.packets[fi] = 1;
       t.bytes[fi] = p.bytes ?? 0;
       t.target[t.partner[fi]] = ifc.id;
-      route.slotFlows[slot]++;
+      withSlotCounters(route).slotFlows[slot]++;
       this.o.tallies.created++;
       this.o.tallies.aged += t.sweep(now, this.o.agingMs, SWEEP_PER_NEW_FLOW);
     }
@@ -259,7 +259,7 @@ export class Forwarder {
     if (trace === undefined) {
       t.target[fi] = route.id;
       t.slot[fi] = slot;
-      route.slotFlows[slot]++;
+      withSlotCounters(route).slotFlows[slot]++;
       this.o.tallies.rehashed++;
     }
     return this.toMember(route, slot, route.maglevTable.length > 0 ? 'maglev' : 'hash', p, trace);
@@ -274,7 +274,7 @@ export class Forwarder {
   private toMember(route: RouteEntry, slot: number, by: MemberChoice['by'], p: Packet, trace: TraceStep[] | undefined): ForwardResult {
     const m = route.slots[slot]!;
     if (trace === undefined) {
-      route.slotPackets[slot]++;
+      withSlotCounters(route).slotPackets[slot]++;
       route.slotBytes[slot] += p.bytes ?? 0;
     }
     const choice: MemberChoice | undefined = route.ecmp ? { slot, address: m.address, label: m.label, local: m.local, by } : undefined;

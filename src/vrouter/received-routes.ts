@@ -5,10 +5,12 @@
 // stale/sweep bookkeeping is ../rib/stale-sweep.ts, what the agent publishes is ./route-export.ts.
 import type { XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { StaleSweep } from '../rib/stale-sweep.ts';
+import { sharedEntryCache } from '../xmpp/entry-cache.ts';
 import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
 import type { RemoteNextHop, Vrouter } from './vrouter.ts';
 import { routeKey, splitRouteKey } from './agent-plan.ts';
 import { hashFieldsOf } from './load-balance-fields.ts';
+import type { HashField } from '../net/hash-fields.ts';
 
 
 /** A route as one control node sent it (introspection). */
@@ -37,6 +39,27 @@ export interface ReceivedRoutesOptions {
   changed(instance: string, prefix: string): void;
 }
 
+/** What the vRouter is given for a received entry; shared, read-only. */
+interface Programmed { nextHops: RemoteNextHop[]; loadBalanceFields: HashField[] | undefined }
+const programmedEntries = new WeakMap<XmppRouteEntry, Programmed>();
+
+/** An entry's next hops and hash fields, derived once per entry object (entries are shared by the process's agents). */
+function programmedOf(entry: XmppRouteEntry): Programmed {
+  let p = programmedEntries.get(entry);
+  if (p === undefined) {
+    p = {
+      // docs/protocol.md §5: the agent ignores received next-hops with label 0.
+      nextHops: entry.nextHops
+        .filter((nh) => nh.label !== 0)
+        .slice(0, MAX_ECMP_MEMBERS)
+        .map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations })),
+      loadBalanceFields: hashFieldsOf(entry.loadBalance.fields),
+    };
+    programmedEntries.set(entry, p);
+  }
+  return p;
+}
+
 export class ReceivedRoutes {
   /** source = index of the control node in `sessions`; key = routeKey(instance, prefix). */
   private readonly tables = new StaleSweep<number, string, XmppRouteEntry>();
@@ -44,7 +67,8 @@ export class ReceivedRoutes {
   constructor(private readonly options: ReceivedRoutesOptions) {}
 
   learn(source: number, instance: string, entry: XmppRouteEntry): void {
-    this.tables.refresh(source, routeKey(instance, entry.prefix), entry);
+    // one key string per route for all the process's agents, not one per agent
+    this.tables.refresh(source, sharedEntryCache.name(routeKey(instance, entry.prefix)), entry);
     this.refresh(instance, entry.prefix);
   }
 
@@ -147,16 +171,12 @@ export class ReceivedRoutes {
 
   private refresh(instance: string, prefix: string): void {
     const entry = this.effectiveEntry(instance, prefix);
-    // docs/protocol.md §5: the agent ignores received next-hops with label 0.
-    const nextHops: RemoteNextHop[] = (entry?.nextHops ?? [])
-      .filter((nh) => nh.label !== 0)
-      .slice(0, MAX_ECMP_MEMBERS)
-      .map((nh) => ({ address: nh.address, label: nh.label, encapsulations: nh.encapsulations }));
-    if (nextHops.length === 0) {
+    const programmed = entry === undefined ? undefined : programmedOf(entry);
+    if (programmed === undefined || programmed.nextHops.length === 0) {
       this.options.vrouter.deleteRoute(instance, prefix);
     } else {
-      this.options.vrouter.setRoute(instance, prefix, nextHops, {
-        loadBalanceFields: hashFieldsOf(entry!.loadBalance.fields),
+      this.options.vrouter.setRoute(instance, prefix, programmed.nextHops, {
+        loadBalanceFields: programmed.loadBalanceFields,
         maglev: this.options.isMaglev(prefix),
       });
     }

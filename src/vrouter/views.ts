@@ -10,6 +10,7 @@ import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import type { DropReason } from './packet.ts';
 import type { HashField } from '../net/hash-fields.ts';
 import type { VrfTable } from './vrfs.ts';
+import type { ParsedPrefix } from './vrf-fib.ts';
 
 export interface SlotView {
   index: number;
@@ -75,13 +76,23 @@ export interface VrouterCounters {
   routes: { count: number; rejectedUpdates: number; ignoredNextHops: number; lastRejection: string | null };
 }
 
-/** Each VRF (or the one named) with routes or local composites, routes sorted by prefix. */
-/** `encapsulation`: the underlay's own, when it carries every tunnel one way (see Underlay.encapsulation). */
-export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, encapsulation?: string): VrfView[] {
+/**
+ * Each VRF (or the one named) with routes or local composites, routes sorted by prefix; with `prefix`, only that
+ * route. `encapsulation`: the underlay's own, when it carries every tunnel one way (see Underlay.encapsulation).
+ */
+export function fibView(
+  vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, encapsulation?: string, prefix?: ParsedPrefix,
+): VrfView[] {
   const out: VrfView[] = [];
   for (const [id, name] of vrfs.entries()) {
     if (vrf !== undefined && vrf !== name) continue;
     const fib = vrfs.fib(id);
+    if (prefix !== undefined) {
+      // one route, looked up: a poll of one prefix on thousands of agents must not build every FIB's view
+      const entry = fib?.get(prefix.net, prefix.plen);
+      if (entry !== undefined) out.push({ vrf: name, routes: [routeView(entry, encapsulation)] });
+      continue;
+    }
     const composites = [...localComposites.values()].filter((c) => c.vrfId === id).sort((a, b) => a.label - b.label);
     if ((fib === undefined || fib.size === 0) && composites.length === 0) continue;
     const routes = [...(fib?.routes() ?? [])].map((e) => routeView(e, encapsulation)).sort((a, b) => a.prefix.localeCompare(b.prefix));
@@ -102,7 +113,7 @@ export function routeView(e: RouteEntry, encapsulation?: string): RouteView {
     maglev: e.maglevTable.length > 0,
     maglevTableSize: e.maglevTable.length,
     slots: e.slots.map((m, index) => {
-      const counters = { flows: e.slotFlows[index], packets: e.slotPackets[index], bytes: e.slotBytes[index] };
+      const counters = { flows: e.slotFlows[index] ?? 0, packets: e.slotPackets[index] ?? 0, bytes: e.slotBytes[index] ?? 0 };
       if (m === null) return { index, empty: true, ...counters };
       const view: SlotView = {
         index, empty: false, address: m.address, label: m.label, local: m.local, active: e.active[index] === 1,

@@ -23,6 +23,7 @@ import type { HashField } from '../net/hash-fields.ts';
 import type { Underlay } from './underlay.ts';
 import { countersView, fibView, flowViews, type FlowFilter, type FlowView, type VrfView, type VrouterCounters } from './views.ts';
 import { VrfTable } from './vrfs.ts';
+import { parsePrefix } from './vrf-fib.ts';
 
 export type { HashField } from '../net/hash-fields.ts';
 export type { DropReason, ForwardResult, MemberChoice, NatRewrite, Packet, TraceStep } from './packet.ts';
@@ -242,8 +243,12 @@ export class Vrouter {
 
   // ---------------------------------------------------------------- introspection
 
-  fib(vrf?: string): VrfView[] {
-    return fibView(this.vrfs, this.composites, vrf, this.underlay.encapsulation);
+  /** The FIB (of one VRF); with `prefix` (exact, `a.b.c.d/len`) only that route, or a reason it is not a prefix. */
+  fib(vrf?: string, prefix?: string): VrfView[] {
+    if (prefix === undefined) return fibView(this.vrfs, this.composites, vrf, this.underlay.encapsulation);
+    const parsed = parsePrefix(prefix);
+    if (typeof parsed === 'string') throw new RangeError(parsed);
+    return fibView(this.vrfs, this.composites, vrf, this.underlay.encapsulation, parsed);
   }
 
   flows(filter: FlowFilter = {}): FlowView[] {

@@ -26,6 +26,8 @@ export interface XmppServerOptions {
   tls?: XmppTlsMaterial;
 }
 
+/** Pending connections the listener queues (docs/architecture.md, "Scale"). */
+export const XMPP_LISTEN_BACKLOG = 4096;
 export const DEFAULT_HOLD_TIME_SECONDS = 90;
 export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_STANZA_BYTES = 1 << 20;
@@ -333,7 +335,9 @@ export class XmppServer extends EventEmitter {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.server.once('error', onError);
-      this.server.listen(this.opts.port, this.opts.host, () => {
+      // Thousands of agents of one box connect within a second: the default backlog (511) would drop their
+      // SYNs and make them wait for a retransmit (1 s, then 3 s). The kernel caps it at net.core.somaxconn.
+      this.server.listen({ port: this.opts.port, host: this.opts.host, backlog: XMPP_LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
         const a = this.server.address() as net.AddressInfo;
         resolve({ address: a.address, port: a.port });

@@ -9,6 +9,7 @@ import {
   EntryError, NOT_FAST, encodeRouteEntry, entryFromElement, entryFromString, type XmppRouteEntry,
 } from './route-entry.ts';
 import { KnownTag, escapeXml, readKnownTag, readOpenTag } from './xml-text.ts';
+import { ownString, type EntryCache } from './entry-cache.ts';
 
 export const CONTROL_NODE_JID = 'network-control@contrailsystems.com';
 export const BGP_PEER_RESOURCE = 'bgp-peer';
@@ -415,7 +416,7 @@ function controlFromElement(el: Element): ControlStanza | StanzaError {
   return { kind: 'items', to: bareTo, ...parsed, entries };
 }
 
-function controlFast(raw: string): ControlStanza | StanzaError | undefined {
+function controlFast(raw: string, cache: EntryCache | undefined): ControlStanza | StanzaError | undefined {
   if (!raw.startsWith('<message ')) return undefined;
   const msg = readOpenTag(raw, 0);
   if (!msg || msg.selfClosing) return undefined;
@@ -432,6 +433,7 @@ function controlFast(raw: string): ControlStanza | StanzaError | undefined {
   if (!items || items.name !== 'items' || items.selfClosing || !items.attrs.node || items.attrs.node === END_OF_RIB_NODE) return undefined;
   const parsed = parseItemsNode(items.attrs.node);
   if (isStanzaError(parsed)) return parsed;
+  if (cache !== undefined) parsed.instance = cache.name(parsed.instance);
   const bareTo = to.slice(0, to.length - resource.length - 1);
   p = items.end;
   const entries: XmppRouteEntry[] = [];
@@ -450,9 +452,29 @@ function controlFast(raw: string): ControlStanza | StanzaError | undefined {
     p = tag.end;
     while (raw.charCodeAt(p) <= 32) p++;
     if (!raw.startsWith('<entry>', p)) return undefined;
+    const from = p + '<entry>'.length;
+    // entries nest nothing called <entry>: the text up to </entry> decides the decoded entry
+    const shared = cache?.lookup(raw, from, '</entry>');
+    const close = cache === undefined || shared !== undefined ? -1 : raw.indexOf('</entry>', from);
+    if (shared !== undefined) {
+      entries.push(shared.entry);
+      p = shared.to + '</entry>'.length;
+      while (raw.charCodeAt(p) <= 32) p++;
+      if (!raw.startsWith('</item>', p)) return undefined;
+      p += '</item>'.length;
+      continue;
+    }
     let r;
     try {
-      r = entryFromString(raw, p + '<entry>'.length);
+      if (close >= 0) {
+        // decoded from a copy of its own so that the cached entry's strings do not keep the stanza alive
+        const own = ownString(raw.slice(from, close + '</entry>'.length));
+        const fromOwn = entryFromString(own, 0);
+        if (fromOwn !== NOT_FAST) cache!.set(own.slice(0, own.length - '</entry>'.length), fromOwn.entry);
+        r = fromOwn === NOT_FAST ? fromOwn : { entry: fromOwn.entry, end: close + '</entry>'.length };
+      } else {
+        r = entryFromString(raw, from);
+      }
     } catch (e) {
       if (e instanceof EntryError) return err(`item ${tag.attrs.id ?? ''}: ${e.message}`);
       throw e;
@@ -480,9 +502,13 @@ export function decodeAgentStanzaFull(raw: string): AgentStanza | StanzaError {
 }
 
 /** Decodes one framed control-node → agent stanza (docs/protocol.md §4). Never throws. */
-export function decodeControlStanza(raw: string): ControlStanza | StanzaError {
+/**
+ * Decodes a stanza from the control node. With `cache`, route entries whose text was decoded before are
+ * shared (the same object for every caller): the caller must not change them.
+ */
+export function decodeControlStanza(raw: string, cache?: EntryCache): ControlStanza | StanzaError {
   try {
-    const fast = controlFast(raw);
+    const fast = controlFast(raw, cache);
     if (fast) return fast;
     const el = parseXml(raw);
     if (isStanzaError(el)) return el;

@@ -126,3 +126,23 @@ describe('prettyXml', () => {
     expect(prettyXml('<iq><x></iq>')).to.equal('<iq><x></iq>');
   });
 });
+
+describe('stanza tap: bounded by characters', () => {
+  it('drops the oldest records once the kept raw text exceeds maxChars, keeping the newest however large', () => {
+    const tap = new StanzaTap({ capacity: 100, maxChars: 100 });
+    for (let i = 0; i < 5; i++) tap.record({ node: 'compute-1', peer: CONTROL_NODE_JID, direction: 'in', raw: `<x>${'a'.repeat(33)}${i}</x>` });
+    // 41 characters each: two fit in 100
+    expect(tap.list().map((r) => r.seq)).to.deep.equal([4, 5]);
+    tap.record({ node: 'compute-1', peer: CONTROL_NODE_JID, direction: 'in', raw: `<big>${'b'.repeat(500)}</big>` });
+    expect(tap.list().map((r) => r.seq)).to.deep.equal([6]);
+    tap.record({ node: 'compute-1', peer: CONTROL_NODE_JID, direction: 'in', raw: '<s/>' });
+    expect(tap.list().map((r) => r.seq)).to.deep.equal([7]);
+  });
+
+  it('still wraps by count, and refuses a maxChars below 1', () => {
+    const tap = new StanzaTap({ capacity: 3, maxChars: 1_000_000 });
+    for (let i = 0; i < 5; i++) tap.record({ node: 'n', peer: 'p', direction: 'out', raw: `<m${i}/>` });
+    expect(tap.list().map((r) => r.seq)).to.deep.equal([3, 4, 5]);
+    expect(() => new StanzaTap({ maxChars: 0 })).to.throw(RangeError, /maxChars must be at least 1/);
+  });
+});

@@ -2,7 +2,7 @@
 // they are, a removed member leaves a hole, a new member takes the first hole, and only the flows of a
 // removed member are placed again.
 import { expect } from 'chai';
-import { CompositeNextHops, type RemoteNextHop, type RouteEntry } from '../../src/vrouter/composite-nh.ts';
+import { CompositeNextHops, withSlotCounters, type RemoteNextHop, type RouteEntry } from '../../src/vrouter/composite-nh.ts';
 import { VrouterTallies } from '../../src/vrouter/counters.ts';
 import { ALL_FIELDS, ecmpHash } from '../../src/vrouter/ecmp-hash.ts';
 import { FlowTable, keyWord0, keyWord3, NO_SLOT } from '../../src/vrouter/flow-table.ts';
@@ -152,5 +152,39 @@ describe('vrouter/composite-nh', () => {
     expect(f.entry().ecmp).to.equal(false);
     expect(slotNames(f.entry())).to.deep.equal(['C']);
     expect(f.entry().maglevTable.length).to.equal(0);
+  });
+
+  // docs/architecture.md "Scale": a compute holds thousands of such routes
+  it('gives a route no per-slot counters until a flow counts on it, and shares what agents receive alike', () => {
+    const a = fixture();
+    const b = fixture();
+    const hops = members('C');
+    a.nh.setControlRoute(VRF, PREFIX, hops, {});
+    b.nh.setControlRoute(VRF, PREFIX, hops, {});
+    const ea = a.entry();
+    expect(ea.slotFlows.length).to.equal(0);
+    expect([...ea.active]).to.deep.equal([1]);
+    // the same received list: one checked copy, one member, one slot list for both vRouters
+    expect(b.entry().control).to.equal(ea.control);
+    expect(b.entry().slots).to.equal(ea.slots);
+    expect(ea.control!.nextHops[0]).to.not.equal(hops[0]);
+    expect(ea.control!.nextHops[0]).to.deep.equal(hops[0]);
+    expect(Object.isFrozen(ea.slots[0])).to.equal(true);
+    withSlotCounters(ea).slotFlows[0]++;
+    expect(ea.slotFlows.length).to.equal(128);
+    expect(b.entry().slotFlows.length).to.equal(0);
+  });
+
+  it('still counts and re-places flows when a route that carried none becomes ECMP', () => {
+    const f = fixture();
+    f.nh.setControlRoute(VRF, PREFIX, members('A'), {});
+    f.nh.setControlRoute(VRF, PREFIX, members('ABC'), {});
+    const flows = f.placeFlows(FLOWS);
+    f.nh.setControlRoute(VRF, PREFIX, members('BC'), {});
+    expect(slotNames(f.entry())).to.deep.equal([null, 'B', 'C']);
+    expect(new Set(f.slotsOf(flows))).to.deep.equal(new Set([1, 2]));
+    // the flows of A were placed again and counted on the slots they went to
+    expect(f.entry().slotFlows[1] + f.entry().slotFlows[2]).to.equal(f.tallies.rehashed);
+    expect(f.tallies.rehashed).to.be.greaterThan(0);
   });
 });
