@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ApiError, remoteHandler, type ApiHandler } from '../api/api-router.ts';
+import { errorMessage } from '../api/api-error.ts';
 import { stanzaCapture, type CaptureTopology } from '../inspect/pcap-writer.ts';
 import { loadTopologyFile, formatTopologyError } from '../topology/loader.ts';
 import { Simulation } from '../topology/launcher.ts';
@@ -30,6 +31,8 @@ import { runNode } from './node-command.ts';
 import { registerGraphCommand } from './graph-command.ts';
 import { webView } from '../web/web-view.ts';
 import { registerK8sCommands } from './k8s-command.ts';
+import { createLogger, logFnOf, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logger.ts';
+import { requireLoopback } from '../api/api-server.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -60,7 +63,7 @@ async function call<T>(api: ApiHandler, method: string, path: string, body?: unk
   }
   if (!('body' in response)) throw new CliError(`${path} answered with a stream`);
   if (response.status >= 400) {
-    const error = (response.body as { error?: string } | null)?.error ?? `HTTP ${response.status}`;
+    const error = errorMessage(response.body, `HTTP ${response.status}`);
     throw new CliError(error, response.status === 404 ? 2 : 1);
   }
   return response.body as T;
@@ -105,8 +108,17 @@ program
   .option('--port <port>', 'API port (0 = any free port)', (v) => Number(v), 7070)
   .option('--strict', 'accept only XMPP agents named in the topology, each from its own address')
   .option('--stanza-log <file>', 'also append every stanza to this JSONL file')
-  .option('-v, --verbose', 'log sessions and config changes')
-  .action(async (file: string, o: { processes?: boolean; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean }) => {
+  .option('-v, --verbose', 'log sessions and config changes (same as --log-level info)')
+  .addOption(new Option('--log-level <level>', 'least level logged (debug also logs each API request)').choices(LOG_LEVELS))
+  .addOption(new Option('--log-format <format>', 'json: one JSON object a line; pretty: one human line').choices(LOG_FORMATS).default('pretty'))
+  .action(async (file: string, o: { processes?: boolean; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean; logLevel?: string; logFormat: LogFormat }) => {
+    try {
+      requireLoopback(o.host);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    const logLevel = o.logLevel ?? (o.verbose ? 'info' : 'warn');
+    const logger = createLogger({ level: logLevel, format: o.logFormat });
     const topology = await loadValidTopology(file);
     const nodes = topology.controlNodes.length + topology.computes.filter((c) => !c.external).length;
     process.stderr.write(dim(`starting ${nodes} nodes of ${topology.name}…\n`));
@@ -115,9 +127,10 @@ program
       topologyFile: file,
       strict: o.strict,
       stanzaLog: o.stanzaLog,
-      log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
+      log: logFnOf(logger),
+      logLevel,
     });
-    const url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => process.stderr.write(`${red(line)}\n`) }));
+    const url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => logger.error(line) }), { logger });
     process.stdout.write(`${topology.name} is up (${sim.mode}); API at ${url}/api\n`);
     process.stdout.write(`web view: ${url}/\n`);
     process.stdout.write(dim(`try: ecmpsim --api ${url} nodes | routes control-1 | fib compute-1 | stanzas --follow\n`));
@@ -139,7 +152,9 @@ program
   .option('--strict', 'control node: accept only the topology computes')
   .option('--end-of-rib-quiet-ms <ms>', 'control node: quiet time before End-of-RIB', (v) => Number(v))
   .option('--parent-pid <pid>', 'exit when this process is gone (set by the launcher)', (v) => Number(v))
-  .action(async (name: string, o: { topology: string; apiPort: number; strict?: boolean; endOfRibQuietMs?: number; parentPid?: number }) => {
+  .addOption(new Option('--log-level <level>', 'least level logged').choices(LOG_LEVELS).default('info'))
+  .addOption(new Option('--log-format <format>', 'json or pretty (under a launcher, lines go to it instead)').choices(LOG_FORMATS).default('pretty'))
+  .action(async (name: string, o: { topology: string; apiPort: number; strict?: boolean; endOfRibQuietMs?: number; parentPid?: number; logLevel: string; logFormat: LogFormat }) => {
     const topology = await loadValidTopology(o.topology);
     await runNode(topology, name, o);
   });
@@ -314,7 +329,8 @@ program
   .addOption(new Option('--protocol <p>').choices(['tcp', 'udp']).default('tcp'))
   .option('--json', 'JSON output')
   .action(async (o: { from: string; to: string; sport: number; protocol: string; json?: boolean }, cmd: Command) => {
-    const result = await call<{ steps: { node: string; step: string; detail: string }[] }>(apiOf(cmd), 'POST', '/api/trace', o);
+    const { json: _json, ...body } = o;
+    const result = await call<{ steps: { node: string; step: string; detail: string }[] }>(apiOf(cmd), 'POST', '/api/trace', body);
     print(result, o.json === true, () => traceView(result.steps));
   });
 
@@ -327,7 +343,8 @@ program
   .addOption(new Option('--source-ports <order>').choices(['sequential', 'random']).default('sequential'))
   .option('--json', 'JSON output')
   .action(async (o: { from: string; to: string; count: number; sourcePorts: string; json?: boolean }, cmd: Command) => {
-    const result = await call<{ report: Parameters<typeof trafficView>[0] }>(apiOf(cmd), 'POST', '/api/traffic', o);
+    const { json: _json, ...body } = o;
+    const result = await call<{ report: Parameters<typeof trafficView>[0] }>(apiOf(cmd), 'POST', '/api/traffic', body);
     print(result, o.json === true, () => trafficView(result.report));
   });
 

@@ -10,6 +10,7 @@ import { BgpExporter } from './bgp-exporter.ts';
 import { BgpImporter } from './bgp-importer.ts';
 import type { PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
+import type { LogFn } from '../net/log.ts';
 
 export interface BgpPeerSummary {
   name: string;
@@ -67,7 +68,7 @@ const IDLE_HOLD_MS = 1000;
 export async function attachBgp(
   control: ControlNode,
   config: ControlBgpConfig,
-  deps: { log?: (line: string) => void },
+  deps: { log?: LogFn },
 ): Promise<BgpAttachment> {
   // The RIB attributes paths to peers by name, agents and BGP neighbours alike: one name, one peer.
   const taken = new Set(config.reservedNames);
@@ -113,7 +114,7 @@ class BgpRouting implements BgpAttachment {
   constructor(
     private readonly control: ControlNode,
     private readonly config: ControlBgpConfig,
-    private readonly log: (line: string) => void,
+    private readonly log: LogFn,
   ) {
     const { asn, routerId, listen } = config;
     this.clusterId = config.clusterId ?? null;
@@ -130,7 +131,7 @@ class BgpRouting implements BgpAttachment {
     this.speaker.on('peer-established', (peer) => this.onEstablished(peer));
     this.speaker.on('peer-down', (peer, _text, reason) => this.onDown(peer, reason));
     this.speaker.on('update', (peer, u) => this.onUpdate(peer, u));
-    this.speaker.on('rejected', (address) => this.log(`BGP: refused a connection from ${address}: not a configured peer`));
+    this.speaker.on('rejected', (address) => this.log(`BGP: refused a connection from ${address}: not a configured peer`, 'warn'));
     this.unsubscribe = this.control.onRouteChange((changes) => this.exporter.onRibChanges(changes));
     this.exporter.syncRouteTargets();
     this.exporter.exportAll();
@@ -147,7 +148,7 @@ class BgpRouting implements BgpAttachment {
       try {
         this.exporter.syncRouteTargets();
       } catch (e) {
-        this.log(`BGP: RTarget routes: ${(e as Error).message}`);
+        this.log(`BGP: RTarget routes: ${(e as Error).message}`, 'error');
       }
     });
     const listen = this.speaker.listenAddress();
@@ -217,7 +218,7 @@ class BgpRouting implements BgpAttachment {
     const record = this.record(peer);
     record.wantsAll.clear();
     this.control.rib.removePeer(peer.name);
-    this.log(`BGP: ${peer.name} (${peer.address}) down: ${describeReason(reason)}`);
+    this.log(`BGP: ${peer.name} (${peer.address}) down: ${describeReason(reason)}`, 'warn');
     this.exporter.exportAll(record);
   }
 

@@ -11,6 +11,7 @@ import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
 import { policyImportTargets } from '../model/network-policy.ts';
+import type { LogFn, LogLevel } from '../net/log.ts';
 
 /** Where the control node's config comes from (the config store, through the topology or the API). */
 export interface ConfigSource {
@@ -30,7 +31,7 @@ export interface ControlNodeOptions {
   config: ConfigSource;
   globals: GlobalVrouterConfig;
   tap?: StanzaObserver;
-  log?: (line: string) => void;
+  log?: LogFn;
   /** docs/protocol.md §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;
 }
@@ -46,7 +47,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private readonly server: XmppServer;
   private readonly channels = new Map<string, AgentChannel>();
   private readonly reflection: RouteReflection;
-  private readonly logLine: (line: string) => void;
+  private readonly logLine: LogFn;
   private readonly endOfRibQuietMs: number;
   private readonly endOfRibTimers = new Map<AgentChannel, NodeJS.Timeout>();
   private readonly configSent = new Map<AgentChannel, string>();
@@ -91,8 +92,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     });
   }
 
-  log(line: string): void {
-    this.logLine(`${this.name}: ${line}`);
+  log(line: string, level?: LogLevel): void {
+    this.logLine(`${this.name}: ${line}`, level);
   }
 
   async start(): Promise<{ xmpp: { address: string; port: number } }> {
@@ -197,7 +198,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.endOfRibTimers.delete(channel);
     // docs/protocol.md §6.7, graceful restart off: every path of the agent goes at once.
     this.rib.removePeer(channel.name);
-    this.log(`agent ${channel.name} down: ${reason}`);
+    this.log(`agent ${channel.name} down: ${reason}`, 'warn');
     this.emit('agent-down', channel.name, reason);
   }
 

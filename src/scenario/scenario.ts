@@ -7,6 +7,7 @@ import type { DistributionReport, ResendReport } from '../vrouter/traffic.ts';
 import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
 import type { WorkloadHealth } from '../vrouter/agent.ts';
 import { subsetMismatch, type Subset } from './subset.ts';
+import { errorMessage } from '../api/api-error.ts';
 
 export type { SlotView };
 
@@ -133,7 +134,7 @@ export class ScenarioContext {
     const response: ApiResponse = await this.api({ method, path: url.pathname, query: url.searchParams, body, params: {} });
     if (!('body' in response)) throw new ScenarioFailure(`${method} ${path} answered with a stream`);
     if (response.status >= 400) {
-      const message = (response.body as { error?: string } | null)?.error ?? `status ${response.status}`;
+      const message = errorMessage(response.body, `status ${response.status}`);
       throw new ScenarioFailure(`${method} ${path}: ${message}`);
     }
     return response.body as T;

@@ -18,6 +18,7 @@ import type { Underlay } from '../vrouter/underlay.ts';
 import { buildConfigStore } from './config-from-topology.ts';
 import { controlBgpConfig } from './control-bgp-config.ts';
 import type { Topology } from './topology.ts';
+import type { LogFn } from '../net/log.ts';
 
 export type NodeKind = 'control-node' | 'compute';
 
@@ -31,7 +32,7 @@ export interface RunningNode {
 
 export interface NodeDeps {
   tap?: StanzaTap;
-  log?: (line: string) => void;
+  log?: LogFn;
   /** Strict XMPP: only the topology's computes, each from its own address. */
   strict?: boolean;
   /** Replayed on a fresh config store before the node starts (config written through the API earlier). */
