@@ -211,6 +211,11 @@ export class Simulation {
     return slot;
   }
 
+  /** The OS process of a node in `--processes` mode (undefined in-process or when it is down). */
+  processId(name: string): number | undefined {
+    return this.slot(name).child?.pid;
+  }
+
   isAlive(name: string): boolean {
     return this.slot(name).handler !== null;
   }
