@@ -55,6 +55,14 @@ function destination(body: Record<string, unknown>): { address: string; port: nu
 
 const TAG = 'node: compute';
 const VRF_QUERY = { vrf: { type: 'string', description: 'routing instance or VN fq-name' } };
+const ROUTE_QUERY = { ...VRF_QUERY, prefix: { anyOf: [ref('ipv4'), ref('cidr')], description: 'one prefix (a.b.c.d means a.b.c.d/32)' } };
+
+/** `30.30.30.100` and `30.30.30.100/32` name the same route. */
+function samePrefix(filter: string | null): (prefix: string) => boolean {
+  if (!filter) return () => true;
+  const wanted = filter.includes('/') ? filter : `${filter}/32`;
+  return (prefix) => prefix === wanted;
+}
 const DESTINATION: Record<string, JsonSchema> = {
   from: { ...ref('configName'), description: 'the workload that sends' },
   to: { type: 'string', pattern: '^[0-9.]+(:[0-9]+)?$', description: 'a.b.c.d or a.b.c.d:port' },
@@ -137,8 +145,17 @@ export function agentRouter(agent: VrouterAgent, workloads: readonly LocalWorklo
       if (typeof body.healthy !== 'boolean') throw new ApiError(400, `healthy must be true or false${body.healthy === undefined ? '' : `, got ${JSON.stringify(body.healthy)}`}`);
       return { status: 200, body: agent.setWorkloadHealth(name, body.healthy) };
     }, { tag: TAG, summary: "set a workload's simulated health", body: { type: 'object', additionalProperties: false, required: ['healthy'], properties: { healthy: { type: 'boolean' } } } })
-    .on('GET', '/routes', (req) => ({ status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))) }), { tag: TAG, summary: 'routes as received from the control nodes', query: VRF_QUERY })
-    .on('GET', '/fib', (req) => ({ status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf'))) }), { tag: TAG, summary: 'the FIB: next hops, ECMP composites and their slots', query: VRF_QUERY })
+    .on('GET', '/routes', (req) => {
+      const wanted = samePrefix(req.query.get('prefix'));
+      return { status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))).filter((r) => wanted(r.prefix)) };
+    }, { tag: TAG, summary: 'routes as received from the control nodes', query: ROUTE_QUERY })
+    .on('GET', '/fib', (req) => {
+      const wanted = samePrefix(req.query.get('prefix'));
+      const vrfs = agent.vrouter.fib(vrfName(req.query.get('vrf')));
+      // With a prefix, each VRF keeps only that route (and VRFs without it are left out).
+      const body = req.query.get('prefix') ? vrfs.map((v) => ({ ...v, routes: v.routes.filter((r) => wanted(r.prefix)) })).filter((v) => v.routes.length > 0) : vrfs;
+      return { status: 200, body };
+    }, { tag: TAG, summary: 'the FIB: next hops, ECMP composites and their slots', query: ROUTE_QUERY })
     .on('GET', '/flows', (req) => {
       const direction = req.query.get('direction');
       return {

@@ -1,7 +1,7 @@
 // The control node's introspect API (what contrail-control's introspect shows: sessions, routing
 // instances, routes with every path). Mounted by the simulation at /api/nodes/<name>.
 import { ApiError, ApiRouter, queryInt, type ApiHandler } from './api-router.ts';
-import type { RouteSchema } from './request-schemas.ts';
+import { ref, type RouteSchema } from './request-schemas.ts';
 import { RTARGET_TABLE, VPN_TABLE } from '../rib/index.ts';
 import type { RouteView } from '../rib/index.ts';
 import { agentItemOf } from '../control/agent-items.ts';
@@ -73,7 +73,7 @@ const ROUTES: RouteSchema = {
   query: {
     vrf: { type: 'string', description: 'routing instance, VN fq-name or table name' },
     table: { type: 'string', description: 'same as vrf' },
-    prefix: { type: 'string', description: 'one prefix (a.b.c.d or a.b.c.d/len)' },
+    prefix: { anyOf: [ref('ipv4'), ref('cidr')], description: 'one prefix (a.b.c.d or a.b.c.d/len)' },
     limit: LIMIT,
   },
 };

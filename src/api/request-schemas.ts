@@ -112,13 +112,25 @@ function describe(error: ErrorObject, prefix: string): { message: string; path: 
   }
 }
 
+/** The error to tell: for an `anyOf`, one sentence naming every alternative instead of the first one's failure. */
+function explain(errors: ErrorObject[], prefix: string): { message: string; path: string } {
+  const anyOf = errors.find((e) => e.keyword === 'anyOf');
+  if (anyOf) {
+    const branches = errors.filter((e) => e.instancePath === anyOf.instancePath && e !== anyOf);
+    const meanings = branches.map((e) => (e.keyword === 'pattern' ? meaningOf(e) : e.keyword === 'enum' ? `one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` : e.keyword === 'type' ? `a ${String(e.params.type)}` : 'valid'));
+    const path = jsonPath(prefix, anyOf.instancePath);
+    return { path, message: `${path}: ${JSON.stringify(anyOf.data)} is not ${[...new Set(meanings)].join(' nor ')}` };
+  }
+  return describe(errors[0], prefix);
+}
+
 export function checkBody(schema: RouteSchema, body: unknown): void {
   if (!schema.body) return;
   let validate = compiledBodies.get(schema.body);
   if (!validate) compiledBodies.set(schema.body, (validate = compile(bodyAjv, schema.body)));
   if (body === undefined) throw new ApiError(400, 'the request needs a JSON body', 'invalid-body', 'body');
   if (validate(body)) return;
-  const { message, path } = describe(validate.errors![0], 'body');
+  const { message, path } = explain(validate.errors!, 'body');
   throw new ApiError(400, message, 'invalid-body', path);
 }
 
@@ -144,6 +156,6 @@ export function checkQuery(schema: RouteSchema, query: URLSearchParams): void {
     if (value !== null) values[key] = value;
   }
   if (validate(values)) return;
-  const { message, path } = describe(validate.errors![0], 'query');
+  const { message, path } = explain(validate.errors!, 'query');
   throw new ApiError(400, message, 'invalid-query', path);
 }

@@ -40,6 +40,21 @@ describe('api answers (issue #11 list)', function () {
     expect((await call('GET', '/api/stanzas?node=compute-1&direction=out&limit=2')).status).to.equal(200);
   });
 
+  it('honours a prefix filter on a compute, and refuses one that is not a prefix', async () => {
+    const ctx = new ScenarioContext(sim.api);
+    await ctx.eventually('compute-1 has the VIP', () => ctx.slots('compute-1', '30.30.30.100'), (s) => s.filter((x) => !x.empty).length === 2, { timeoutMs: 10_000 });
+    const fib = (await call('GET', '/api/nodes/compute-1/fib?prefix=30.30.30.100/32')).body as { routes: { prefix: string }[] }[];
+    expect(fib.flatMap((v) => v.routes.map((r) => r.prefix))).to.deep.equal(['30.30.30.100/32']);
+    const routes = (await call('GET', '/api/nodes/compute-1/routes?prefix=30.30.30.100')).body as { prefix: string }[];
+    expect([...new Set(routes.map((r) => r.prefix))]).to.deep.equal(['30.30.30.100/32']);
+    const banana = await refused('GET', '/api/nodes/control-1/routes?prefix=banana');
+    expect(banana).to.deep.equal({
+      status: 400,
+      error: { code: 'invalid-query', message: 'query.prefix: "banana" is not an IPv4 address (a.b.c.d) nor an IPv4 subnet (a.b.c.d/len)', path: 'query.prefix' },
+    });
+    expect((await refused('GET', '/api/nodes/compute-1/flows?direction=sideways')).error.path).to.equal('query.direction');
+  });
+
   it('answers [] for adj-rib-in and adj-rib-out of a control node without peers', async () => {
     expect(await call('GET', '/api/nodes/control-1/bgp/adj-rib-in')).to.deep.equal({ status: 200, body: [] });
     expect(await call('GET', '/api/nodes/control-1/bgp/adj-rib-out')).to.deep.equal({ status: 200, body: [] });
