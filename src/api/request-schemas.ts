@@ -152,8 +152,9 @@ export function checkQuery(schema: RouteSchema, query: URLSearchParams): void {
   }
   const values: Record<string, string> = {};
   for (const key of Object.keys(declared)) {
+    // An empty value means "no filter", as the filters themselves read it.
     const value = query.get(key);
-    if (value !== null) values[key] = value;
+    if (value !== null && value !== '') values[key] = value;
   }
   if (validate(values)) return;
   const { message, path } = explain(validate.errors!, 'query');

@@ -333,7 +333,7 @@ export class Simulation {
 
   private checkStanzaQuery(query: URLSearchParams): void {
     const node = query.get('node');
-    if (node !== null && !this.slots.has(node) && !this.topology.computes.some((c) => c.name === node)) {
+    if (node !== null && node !== '' && !this.slots.has(node) && !this.topology.computes.some((c) => c.name === node)) {
       throw new ApiError(400, `query.node: no node named ${node}; nodes: ${[...this.slots.keys()].join(', ')}`, 'invalid-query', 'query.node');
     }
   }
