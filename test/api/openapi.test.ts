@@ -56,6 +56,21 @@ describe('api/openapi: the document at /api/openapi.json', function () {
     ]) expect(operations.has(op), op).to.equal(true);
   });
 
+  it('still streams: the stanza log followed as NDJSON', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${url}/api/stanzas?follow=true&node=compute-1`, { signal: controller.signal });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/x-ndjson');
+    // Following shows what happens from now on: a new VMI on compute-1 makes its config stanza.
+    const created = await fetch(`${url}/api/config/vmi`, { method: 'POST', body: JSON.stringify({ name: 'follow-me', virtualNetwork: 'default-domain:demo:svc-vn', compute: 'compute-1' }) });
+    expect(created.status).to.equal(201);
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    const first = JSON.parse(new TextDecoder().decode(value).split('\n')[0]) as { node: string };
+    expect(first.node).to.equal('compute-1');
+    controller.abort();
+  });
+
   it('takes names, addresses and ports from the topology schema, and documents the error codes', () => {
     for (const name of ['configName', 'networkName', 'ipv4', 'cidr', 'port', 'hashFields']) expect(doc.components.schemas).to.have.property(name);
     const lb = doc.paths['/api/config/loadbalancer'].post.requestBody!.content['application/json'].schema as { additionalProperties: boolean; properties: Record<string, unknown> };
