@@ -156,7 +156,10 @@ export async function serveApi(handler: ApiHandler, host: string, port: number, 
     await app.listen({ host, port });
   } catch (e) {
     await app.close();
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : (e as Error).message;
+    // One line for the user; nothing is left listening.
+    throw new Error(`cannot serve the API on ${host}:${port}: ${why}`);
   }
   const address = app.server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -111,6 +111,17 @@ describe('api/api-router', () => {
       }
     });
 
+    it('says in one line that a port is taken, and leaves nothing listening', async () => {
+      const port = Number(new URL(server.url).port);
+      try {
+        await serveApi(router.handler, '127.0.0.1', port);
+        expect.fail('listened twice');
+      } catch (e) {
+        expect((e as Error).message).to.equal(`cannot serve the API on 127.0.0.1:${port}: the port is in use`);
+      }
+      expect((await fetch(`${server.url}/nodes/x`)).status, 'the first server is untouched').to.equal(200);
+    });
+
     it('streams NDJSON records back through the remote handler', async () => {
       const response = await remoteHandler(server.url)(request('GET', '/stream'));
       if (!('stream' in response)) return expect.fail('expected a stream');
