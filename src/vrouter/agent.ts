@@ -15,6 +15,7 @@ import { planAgent, type AgentPlan, type PlannedComposite } from './agent-plan.t
 import { HealthProbes, type WorkloadHealth } from './health-probes.ts';
 import { ReceivedRoutes, type ReceivedRoute } from './received-routes.ts';
 import { emptyPublishedState, syncControlNode, vhostMac, type ExportedRoute, type PublishedState } from './route-export.ts';
+import type { LogFn } from '../net/log.ts';
 
 export type { ReceivedRoute } from './received-routes.ts';
 export { vhostMac } from './route-export.ts';
@@ -38,7 +39,7 @@ export interface VrouterAgentOptions {
   holdTimeSeconds?: number;
   flowTableSize?: number;
   tap?: StanzaObserver;
-  log?: (line: string) => void;
+  log?: LogFn;
   /** Routes learned from a control node that went away are swept this long after it is back, if its EoR has not come. */
   staleSweepMs?: number;
   /**
@@ -76,7 +77,7 @@ export class VrouterAgent extends EventEmitter {
   private readonly channels: ControlChannel[];
   private readonly labels = labelAllocator();
   private readonly vrfIndexes = vrfIndexAllocator();
-  private readonly log: (line: string) => void;
+  private readonly log: LogFn;
   private readonly staleSweepMs: number;
   private readonly probes: HealthProbes;
   private readonly received: ReceivedRoutes;
@@ -196,7 +197,7 @@ export class VrouterAgent extends EventEmitter {
     channel.established = false;
     channel.synced = false;
     this.received.sessionLost(channel.index);
-    this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
+    this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`, 'warn');
     if (channel.config && this.configChannel() !== channel) this.adoptConfig();
     this.emit('disconnected', channel.endpoint.name, reason);
   }
@@ -204,7 +205,7 @@ export class VrouterAgent extends EventEmitter {
   private onStanza(channel: ControlChannel, raw: string): void {
     const stanza = decodeControlStanza(raw);
     if (isStanzaError(stanza)) {
-      this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`);
+      this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`, 'warn');
       return;
     }
     switch (stanza.kind) {
@@ -242,7 +243,7 @@ export class VrouterAgent extends EventEmitter {
       config = decodeAgentConfig(element);
     } catch (e) {
       const why = e instanceof ConfigDecodeError ? e.message : String(e);
-      this.log(`${this.name}: ignored config from ${channel.endpoint.name}: ${why}`);
+      this.log(`${this.name}: ignored config from ${channel.endpoint.name}: ${why}`, 'warn');
       return;
     }
     if (channel.config && config.generation < channel.config.generation) return;
