@@ -66,6 +66,13 @@ export function errorBody(code: ErrorCode, message: string, path: string, detail
   return { error: { ...details, code, message, path } };
 }
 
+/** Any thrown value as an error answer: an ApiError as it says, anything else a one-line 500. */
+export function errorResponse(e: unknown, requestPath = ''): { status: number; body: ErrorBody } {
+  if (e instanceof ApiError) return { status: e.status, body: errorBody(e.code, e.message, e.path ?? requestPath, e.details) };
+  const message = e instanceof Error ? e.message : String(e);
+  return { status: 500, body: errorBody('internal', message.split('\n')[0], requestPath) };
+}
+
 /**
  * The message of an error body, whichever shape it has: the current `{ error: { message } }` or the
  * older `{ error: "…" }` a node of an earlier version may still answer.

@@ -4,10 +4,10 @@
 // A route may carry a schema (request-schemas.ts): the router validates the body and the query against it
 // before the handler runs, in both modes, and the OpenAPI document (openapi.ts) is built from the same
 // schemas. Owns routing and validation; HTTP serving is api-server.ts, the HTTP client remote-handler.ts.
-import { ApiError, errorBody, type ErrorBody } from './api-error.ts';
+import { ApiError, errorBody, errorResponse } from './api-error.ts';
 import { checkBody, checkQuery, type RouteSchema } from './request-schemas.ts';
 
-export { ApiError } from './api-error.ts';
+export { ApiError, errorResponse } from './api-error.ts';
 export type { RouteSchema } from './request-schemas.ts';
 // Kept here too so that modules importing the server and the client from the router still build.
 export { serveApi, type ApiServer, type HttpHook, type ServeOptions } from './api-server.ts';
@@ -33,7 +33,7 @@ export type ApiHandler = (req: ApiRequest) => Promise<ApiResponse>;
 
 export type RouteHandler<TBody = unknown> = (req: ApiRequest<TBody>) => Promise<ApiResponse> | ApiResponse;
 
-/** One route as the OpenAPI document sees it; `served: false` routes are answered elsewhere (a raw hook, a forward). */
+/** One route as the OpenAPI document sees it (served here, or only documented: see `document`). */
 export interface RouteDescription {
   method: string;
   pattern: string;
@@ -121,12 +121,6 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
     else if (p !== parts[i]) return null;
   }
   return params;
-}
-
-export function errorResponse(e: unknown, requestPath = ''): { status: number; body: ErrorBody } {
-  if (e instanceof ApiError) return { status: e.status, body: errorBody(e.code, e.message, e.path ?? requestPath, e.details) };
-  const message = e instanceof Error ? e.message : String(e);
-  return { status: 500, body: errorBody('internal', message.split('\n')[0], requestPath) };
 }
 
 export function queryInt(query: URLSearchParams, name: string, fallback?: number): number | undefined {

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import { ApiError, errorBody } from './api-error.ts';
-import { errorResponse, type ApiHandler, type ApiResponse, type RouteDescription } from './api-router.ts';
+import { ApiError, errorBody, errorResponse } from './api-error.ts';
+import type { ApiHandler, ApiResponse, RouteDescription } from './api-router.ts';
 import { openApiRouteSchema, openApiOptions, fastifyPattern } from './openapi.ts';
 
 export interface ApiServer {
