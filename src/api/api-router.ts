@@ -20,7 +20,7 @@ export interface ApiRequest<TBody = unknown> {
   query: URLSearchParams;
   body: TBody;
   params: Record<string, string>;
-  /** How long a call to another process may take (remote-handler.ts); default there: 2 s. */
+  /** How long a call to another process may take (remote-handler.ts); the launcher's default is 2 s. */
   deadlineMs?: number;
 }
 

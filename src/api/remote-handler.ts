@@ -1,14 +1,15 @@
 // The client side of the API: turns an HTTP endpoint back into an ApiHandler (how the launcher reaches a
-// node in its own process, and how the CLI reaches a simulation). Every call has a deadline: a process
-// that does not answer in time (stopped, hung) gives a clear 504 naming it instead of a hang
-// (docs/api.md §Deadlines). Owns the HTTP client; not serving (api-server.ts).
+// node in its own process, and how the CLI reaches a simulation). The launcher gives every call to a node
+// process a deadline (DEFAULT_DEADLINE_MS): a process that does not answer in time (stopped, hung) gives a
+// clear 504 naming it instead of a hang (docs/api.md §Deadlines). A client of the simulation itself (the
+// CLI) sets none: the simulation bounds its own calls. Owns the HTTP client; not serving (api-server.ts).
 import { ApiError } from './api-error.ts';
 import type { ApiHandler } from './api-router.ts';
 
 export interface RemoteOptions {
   /** Who answers there, for messages ("compute-4: no answer in 2 s"); default: the URL. */
   name?: string;
-  /** Deadline of a call unless the request carries its own `deadlineMs`; 0 = none. Default 2000. */
+  /** Deadline of a call unless the request carries its own `deadlineMs`; 0 or absent = none. */
   deadlineMs?: number;
 }
 
@@ -27,7 +28,7 @@ export function remoteHandler(baseUrl: string, options: RemoteOptions = {}): Api
       init.body = JSON.stringify(req.body);
       init.headers = { 'content-type': 'application/json' };
     }
-    const deadline = req.deadlineMs ?? options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const deadline = req.deadlineMs ?? options.deadlineMs ?? 0;
     const controller = new AbortController();
     let timedOut = false;
     const timer =

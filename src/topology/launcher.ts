@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook, type RouteDescription } from '../api/api-router.ts';
 import { errorMessage } from '../api/api-error.ts';
+import { DEFAULT_DEADLINE_MS } from '../api/remote-handler.ts';
 import { TRACE_BODY, TRAFFIC_BODY } from '../api/agent-api.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LogFn } from '../net/log.ts';
@@ -160,7 +161,7 @@ export class Simulation {
     });
     const api = await ready;
     // Every call to the node process has a deadline (docs/api.md §Deadlines): a stopped node answers 504.
-    slot.handler = remoteHandler(api, { name: slot.name });
+    slot.handler = remoteHandler(api, { name: slot.name, deadlineMs: DEFAULT_DEADLINE_MS });
   }
 
   private ensureTopologyFile(): string {
