@@ -156,6 +156,8 @@ export function agentRouter(agent: VrouterAgent, workloads: readonly LocalWorklo
       const body = req.query.get('prefix') ? vrfs.map((v) => ({ ...v, routes: v.routes.filter((r) => wanted(r.prefix)) })).filter((v) => v.routes.length > 0) : vrfs;
       return { status: 200, body };
     }, { tag: TAG, summary: 'the FIB: next hops, ECMP composites and their slots', query: ROUTE_QUERY })
+    // docs/protocol.md §8.4: the haproxies on this compute, their open connections and server health
+    .on('GET', '/service-instances', () => ({ status: 200, body: agent.vrouter.serviceInstances() }), { tag: TAG, summary: 'the haproxies on this compute (opencontrail provider): connections and server health' })
     .on('GET', '/flows', (req) => {
       const direction = req.query.get('direction');
       return {

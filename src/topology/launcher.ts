@@ -17,7 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LogFn } from '../net/log.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { nodeRouteCatalog, startCompute, startControlNode, STANZA_QUERY, type NodeKind, type RunningNode } from './node-runtime.ts';
+import { nodeRouteCatalog, startCompute, startControlNode, STANZA_QUERY, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
@@ -215,6 +215,18 @@ export class Simulation {
   /** The OS process of a node in `--processes` mode (undefined in-process or when it is down). */
   processId(name: string): number | undefined {
     return this.slot(name).child?.pid;
+  }
+
+  /** In-process only: a running compute's agent (undefined when down or in another process). */
+  agentOf(name: string): RunningCompute['agent'] | undefined {
+    const running = this.slots.get(name)?.running;
+    return running !== null && running !== undefined && 'agent' in running ? (running as RunningCompute).agent : undefined;
+  }
+
+  /** In-process only: a running control node's config store. */
+  storeOf(name: string): RunningControlNode['store'] | undefined {
+    const running = this.slots.get(name)?.running;
+    return running !== null && running !== undefined && 'store' in running ? (running as RunningControlNode).store : undefined;
   }
 
   isAlive(name: string): boolean {

@@ -55,6 +55,8 @@ export interface ForwardResult {
   hops: string[];
   /** the receiving workload's automatic reply, when echo is on */
   reply?: ForwardResult;
+  /** delivered to a haproxy (docs/protocol.md §8.4): its connection to the server */
+  proxied?: ProxiedLeg;
   /** handed to an asynchronous underlay: the outcome is reported by the underlay, not here */
   inFlight?: boolean;
   /** the asynchronous underlay's handle for that outcome (see Underlay.settle) */
@@ -72,6 +74,7 @@ export interface TraceStep {
 }
 
 import { ipv4ToInt } from '../net/ipv4.ts';
+import type { ProxiedLeg } from './proxy-service.ts';
 
 /** Ports, protocol and size in range (addresses are checked while parsing them). */
 export function layer4Valid(p: Packet): boolean {

@@ -35,7 +35,7 @@ describe('ecmpsim up: the API it serves', function () {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).to.equal(2);
     expect(stdout).to.equal('');
-    expect(stderr.trimEnd().split('\n')).to.deep.equal(['ecmpsim: the API binds loopback only (127.0.0.0/8 or ::1); refusing to listen on 0.0.0.0']);
+    expect(stderr.trimEnd().split('\n')).to.deep.equal(['ecmpsim: --host 0.0.0.0: the API serves loopback only (127.0.0.0/8)']);
   });
 
   it('logs JSON lines at the chosen level, API requests at debug', async () => {
