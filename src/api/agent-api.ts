@@ -3,6 +3,7 @@
 // traffic and trace verbs that make its workloads send packets, and each workload's simulated health that
 // its service-health-check probes see. Mounted by the simulation at /api/nodes/<compute>.
 import { ApiError, ApiRouter, bodyObject, queryInt, type ApiHandler } from './api-router.ts';
+import { ref, type JsonSchema, type RouteSchema } from './request-schemas.ts';
 import type { Packet } from '../vrouter/packet.ts';
 import { TrafficGenerator, addressRange } from '../vrouter/traffic.ts';
 import type { VrouterAgent } from '../vrouter/agent.ts';
@@ -52,7 +53,64 @@ function destination(body: Record<string, unknown>): { address: string; port: nu
   return { address, port };
 }
 
+const TAG = 'node: compute';
+const VRF_QUERY = { vrf: { type: 'string', description: 'routing instance or VN fq-name' } };
+const ROUTE_QUERY = { ...VRF_QUERY, prefix: { anyOf: [ref('ipv4'), ref('cidr')], description: 'one prefix (a.b.c.d means a.b.c.d/32)' } };
+
+/** `30.30.30.100` and `30.30.30.100/32` name the same route. */
+function samePrefix(filter: string | null): (prefix: string) => boolean {
+  if (!filter) return () => true;
+  const wanted = filter.includes('/') ? filter : `${filter}/32`;
+  return (prefix) => prefix === wanted;
+}
+const DESTINATION: Record<string, JsonSchema> = {
+  from: { ...ref('configName'), description: 'the workload that sends' },
+  to: { type: 'string', pattern: '^[0-9.]+(:[0-9]+)?$', description: 'a.b.c.d or a.b.c.d:port' },
+  port: { type: 'integer', minimum: 0, maximum: 65535, description: 'destination port (wins over the one in to)' },
+  protocol: { anyOf: [{ enum: ['tcp', 'udp', 'TCP', 'UDP'] }, { enum: [6, 17] }] },
+};
+/** Traffic and trace bodies (also accepted by the simulation's /api/traffic and /api/trace). */
+export const TRAFFIC_BODY: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    ...DESTINATION,
+    count: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'flows to open (default 1000)' },
+    sources: { type: 'integer', minimum: 1, maximum: 65536, description: 'source addresses from the workload address up (default 1)' },
+    sourcePorts: { enum: ['sequential', 'random'] },
+    seed: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+    firstSourcePort: { type: 'integer', minimum: 1, maximum: 65535 },
+  },
+};
+export const TRACE_BODY: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: { ...DESTINATION, src: ref('ipv4', 'source address (default: the workload address)'), sport: { type: 'integer', minimum: 0, maximum: 65535 } },
+};
+const FLOWS: RouteSchema = {
+  tag: TAG,
+  summary: 'the flow table: 5-tuple, ECMP slot, member, NAT',
+  query: { ...VRF_QUERY, ip: ref('ipv4'), direction: { enum: ['forward', 'reverse'] }, limit: { type: 'integer', minimum: 1 } },
+};
+
+/** Control-node documents asked of a compute: a clear answer naming what to ask instead. */
+function refuseControlDocuments(router: ApiRouter, name: () => string): void {
+  for (const path of ['/instances', '/item', '/bgp/*rest', '/config', '/config/*rest']) {
+    const refuse = (): never => {
+      throw new ApiError(400, `${name()} is a compute: it has no ${path.split('/')[1]}; ask a control node (routes and fib work here)`, 'wrong-node-kind', path);
+    };
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) router.on(method, path, refuse, { hidden: true });
+  }
+}
+
 export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[], extend?: (router: ApiRouter) => void): ApiHandler {
+  return agentRouter(agent, workloads, extend).handler;
+}
+
+/** The agent's router; `extend` adds the stanza route (node-runtime.ts). */
+export function agentRouter(agent: VrouterAgent, workloads: readonly LocalWorkload[], extend?: (router: ApiRouter) => void): ApiRouter {
   const generators = new Map<string, TrafficGenerator>();
   let nextId = 1;
 
@@ -78,27 +136,33 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
   };
 
   const router = new ApiRouter()
-    .on('GET', '/status', () => ({ status: 200, body: { kind: 'compute', ...agent.status(), counters: agent.vrouter.counters() } }))
-    .on('GET', '/workloads', () => ({ status: 200, body: workloads }))
-    .on('GET', '/workloads/:name/health', (req) => ({ status: 200, body: agent.workloadHealth(probedWorkload(req.params.name)) }))
+    .on('GET', '/status', () => ({ status: 200, body: { kind: 'compute', ...agent.status(), counters: agent.vrouter.counters() } }), { tag: TAG, summary: 'a node: its kind, sessions and counters' })
+    .on('GET', '/workloads', () => ({ status: 200, body: workloads }), { tag: TAG, summary: "the topology's workloads on this compute" })
+    .on('GET', '/workloads/:name/health', (req) => ({ status: 200, body: agent.workloadHealth(probedWorkload(req.params.name)) }), { tag: TAG, summary: "a workload's simulated health, as its health-check probes see it" })
     .on('POST', '/workloads/:name/health', (req) => {
       const name = probedWorkload(req.params.name);
       const body = bodyObject(req);
       if (typeof body.healthy !== 'boolean') throw new ApiError(400, `healthy must be true or false${body.healthy === undefined ? '' : `, got ${JSON.stringify(body.healthy)}`}`);
       return { status: 200, body: agent.setWorkloadHealth(name, body.healthy) };
-    })
-    .on('GET', '/routes', (req) => ({ status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))) }))
+    }, { tag: TAG, summary: "set a workload's simulated health", body: { type: 'object', additionalProperties: false, required: ['healthy'], properties: { healthy: { type: 'boolean' } } } })
+    .on('GET', '/routes', (req) => {
+      const wanted = samePrefix(req.query.get('prefix'));
+      return { status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))).filter((r) => wanted(r.prefix)) };
+    }, { tag: TAG, summary: 'routes as received from the control nodes', query: ROUTE_QUERY })
     .on('GET', '/fib', (req) => {
-      const prefix = req.query.get('prefix') ?? undefined;
+      const filter = req.query.get('prefix');
+      const prefix = filter ? (filter.includes('/') ? filter : `${filter}/32`) : undefined;
       try {
-        return { status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf')), prefix) };
+        const vrfs = agent.vrouter.fib(vrfName(req.query.get('vrf')), prefix);
+        // With a prefix, VRFs without that route are left out.
+        return { status: 200, body: prefix === undefined ? vrfs : vrfs.filter((v) => v.routes.length > 0) };
       } catch (e) {
-        if (e instanceof RangeError) throw new ApiError(400, `prefix: ${e.message}`);
+        if (e instanceof RangeError) throw new ApiError(400, `prefix: ${e.message}`, undefined, 'query.prefix');
         throw e;
       }
-    })
+    }, { tag: TAG, summary: 'the FIB: next hops, ECMP composites and their slots', query: ROUTE_QUERY })
     // docs/protocol.md §8.4: the haproxies on this compute, their open connections and server health
-    .on('GET', '/service-instances', () => ({ status: 200, body: agent.vrouter.serviceInstances() }))
+    .on('GET', '/service-instances', () => ({ status: 200, body: agent.vrouter.serviceInstances() }), { tag: TAG, summary: 'the haproxies on this compute (opencontrail provider): connections and server health' })
     .on('GET', '/flows', (req) => {
       const direction = req.query.get('direction');
       return {
@@ -110,7 +174,7 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
           limit: queryInt(req.query, 'limit', 1000),
         }),
       };
-    })
+    }, FLOWS)
     .on('POST', '/traffic', async (req) => {
       const body = bodyObject(req);
       const from = workload(text(body, 'from'));
@@ -136,16 +200,16 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
       generators.set(id, generator);
       if (generators.size > MAX_GENERATORS) generators.delete(generators.keys().next().value!);
       return { status: 201, body: { id, compute: agent.name, from: from.name, to: `${address}:${port}`, report: await generator.openSettled(SETTLE_WINDOW) } };
-    })
+    }, { tag: TAG, summary: 'open flows from a local workload and report where they went', body: TRAFFIC_BODY, created: true })
     .on('POST', '/traffic/:id/resend', async (req) => {
       const generator = generators.get(req.params.id);
       if (!generator) throw new ApiError(404, `no traffic run ${req.params.id} on ${agent.name}`);
       return { status: 200, body: { id: req.params.id, report: await generator.resendSettled(SETTLE_WINDOW) } };
-    })
+    }, { tag: TAG, summary: 'send the same flows again (stickiness check)' })
     .on('DELETE', '/traffic/:id', (req) => {
       if (!generators.delete(req.params.id)) throw new ApiError(404, `no traffic run ${req.params.id} on ${agent.name}`);
       return { status: 200, body: { deleted: req.params.id } };
-    })
+    }, { tag: TAG, summary: 'forget a traffic run' })
     .on('POST', '/trace', (req) => {
       const body = bodyObject(req);
       const from = workload(text(body, 'from'));
@@ -158,7 +222,8 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
         dport: port,
       };
       return { status: 200, body: { packet, steps: agent.vrouter.trace(from.name, packet) } };
-    });
+    }, { tag: TAG, summary: 'trace one packet through the data plane, step by step', body: TRACE_BODY });
   extend?.(router);
-  return router.handler;
+  refuseControlDocuments(router, () => agent.name);
+  return router;
 }

@@ -1,13 +1,17 @@
 // The config API of a control node: the LBaaS objects, VMIs, instance-ips, floating-ips and networks of
 // its config store, readable and writable over REST. The store validates every field and refuses a
-// change whole (ConfigError), which becomes a 4xx with the object, the field and the reason.
+// change whole (ConfigError), which becomes a 4xx with the object, the field and the reason. Bodies are
+// checked first against config-schemas.ts (unknown fields refused). A write answers the object as it now
+// is (a delete: as it was) and the driver notices this change caused (`lbaas`), not the store's old ones.
 import { haproxyConfig } from '../lbaas/haproxy-config.ts';
 import { LbaasV1 } from '../lbaas/lbaas-v1.ts';
 import type { ServiceInstance } from '../model/objects.ts';
 import { ApiError, bodyObject, type ApiRequest, type ApiResponse, type ApiRouter } from './api-router.ts';
+import { checkBody, type JsonSchema, type RouteSchema } from './request-schemas.ts';
+import { createBodySchema, updateBodySchema } from './config-schemas.ts';
 import { ConfigError } from '../model/config-error.ts';
 import { CONFIG_KINDS, type ConfigKind } from '../model/objects.ts';
-import type { ConfigStore } from '../model/config-store.ts';
+import type { ConfigStore, LbaasReport } from '../model/config-store.ts';
 
 /** Short names users type, as neutron's verbs do (`listener`, `pool`, `member`). */
 const KIND_ALIASES: Record<string, ConfigKind> = {
@@ -27,7 +31,7 @@ const KIND_ALIASES: Record<string, ConfigKind> = {
 export function configKind(text: string): ConfigKind {
   const kind = KIND_ALIASES[text] ?? text;
   if (!(CONFIG_KINDS as readonly string[]).includes(kind)) {
-    throw new ApiError(404, `unknown config kind '${text}'; known: ${[...CONFIG_KINDS, ...Object.keys(KIND_ALIASES)].join(', ')}`);
+    throw new ApiError(404, `unknown config kind '${text}'; known: ${[...CONFIG_KINDS, ...Object.keys(KIND_ALIASES)].join(', ')}`, 'not-found', 'params.kind');
   }
   return kind as ConfigKind;
 }
@@ -78,9 +82,22 @@ const DELETE: Record<ConfigKind, (store: ConfigStore, name: string, cascade: boo
 function configErrorResponse(e: unknown): ApiResponse {
   if (e instanceof ConfigError) {
     const status = { invalid: 400, 'not-found': 404, conflict: 409 }[e.code];
-    return { status, body: { error: e.message, kind: e.kind, name: e.objectName, field: e.field, reason: e.reason } };
+    const code = ({ invalid: 'invalid-config', 'not-found': 'not-found', conflict: 'conflict' } as const)[e.code];
+    const details = { kind: e.kind, name: e.objectName, field: e.field, reason: e.reason };
+    return { status, body: { error: { ...details, code, message: e.message, path: e.field ? `body.${e.field}` : e.objectName } } };
   }
   throw e;
+}
+
+/** The notices in `after` that `before` did not have: what this one change caused. */
+function newNotices(before: LbaasReport, after: LbaasReport): LbaasReport {
+  const had = (list: readonly unknown[]): Set<string> => new Set(list.map((n) => JSON.stringify(n)));
+  const oldWarnings = had(before.warnings);
+  const oldProblems = had(before.problems);
+  return {
+    warnings: after.warnings.filter((n) => !oldWarnings.has(JSON.stringify(n))),
+    problems: after.problems.filter((n) => !oldProblems.has(JSON.stringify(n))),
+  };
 }
 
 function guarded(work: () => ApiResponse): ApiResponse {
@@ -96,6 +113,23 @@ function lookup(store: ConfigStore, req: ApiRequest): unknown {
   const object = store.get(kind, req.params.name) ?? store.getByUuid(req.params.name);
   if (!object || object.kind !== kind) throw new ApiError(404, `no ${kind} named ${req.params.name}`);
   return object;
+}
+
+const WRITE_ANSWER: JsonSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'object', description: 'the object as it is now (after a delete: as it was)' },
+    lbaas: { type: 'object', description: 'warnings and problems of the native driver caused by this change' },
+  },
+};
+
+/** The document's entry per kind: the generic `:kind` routes serve them, these say what each kind takes. */
+function documentKinds(router: ApiRouter): void {
+  for (const kind of CONFIG_KINDS) {
+    router
+      .document('POST', `/config/${kind}`, { summary: `create a ${kind}`, tag: 'config', body: createBodySchema(kind), response: WRITE_ANSWER, created: true })
+      .document('PATCH', `/config/${kind}/:name`, { summary: `update a ${kind}`, tag: 'config', body: updateBodySchema(kind), response: WRITE_ANSWER });
+  }
 }
 
 /** docs/protocol.md §8.4: the proxy driver's service instances (derived, read-only) and each one's haproxy.cfg. */
@@ -136,31 +170,42 @@ function mountLbaasV1(router: ApiRouter, store: ConfigStore): void {
 }
 
 export function mountConfigApi(router: ApiRouter, store: ConfigStore): void {
+  const write = (work: () => { object: unknown; deleted?: unknown }, status: number): ApiResponse =>
+    guarded(() => {
+      const before = store.lbaasReport;
+      const answer = work();
+      return { status, body: { ...answer, lbaas: newNotices(before, store.lbaasReport) } };
+    });
+  const byKind: RouteSchema = { tag: 'config' };
   mountLbaasV1(router, store);
   router
     .on('GET', '/config/service-instance', () => ({ status: 200, body: store.serviceInstances() }))
     .on('GET', '/config/service-instance/:name', (req) => ({ status: 200, body: serviceInstance(store, req.params.name) }))
     .on('GET', '/config/service-instance/:name/haproxy', (req) => ({ status: 200, body: { name: serviceInstance(store, req.params.name).name, config: haproxyConfig(serviceInstance(store, req.params.name)) } }));
   router
-    .on('GET', '/config', () => ({ status: 200, body: store.snapshot() }))
-    .on('GET', '/config/:kind', (req) => ({ status: 200, body: store.list(configKind(req.params.kind)) }))
-    .on('GET', '/config/:kind/:name', (req) => ({ status: 200, body: lookup(store, req) }))
+    .on('GET', '/config', () => ({ status: 200, body: store.snapshot() }), { summary: 'every config object, the derived service health checks and the driver report', tag: 'config' })
+    .on('GET', '/config/:kind', (req) => ({ status: 200, body: store.list(configKind(req.params.kind)) }), { ...byKind, summary: 'the objects of one kind (kind or its short alias)' })
+    .on('GET', '/config/:kind/:name', (req) => ({ status: 200, body: lookup(store, req) }), { ...byKind, summary: 'one object by name or uuid' })
     .on('POST', '/config/:kind', (req) => {
       const kind = configKind(req.params.kind);
+      checkBody({ body: createBodySchema(kind) }, req.body);
       const spec = bodyObject(req);
-      return guarded(() => ({ status: 201, body: { object: CREATE[kind](store, spec), lbaas: store.lbaasReport } }));
-    })
+      return write(() => ({ object: CREATE[kind](store, spec) }), 201);
+    }, { ...byKind, summary: 'create an object of any kind (see the per-kind entries for bodies)', created: true, response: WRITE_ANSWER })
     .on('PATCH', '/config/:kind/:name', (req) => {
       const kind = configKind(req.params.kind);
+      checkBody({ body: updateBodySchema(kind) }, req.body);
       const patch = bodyObject(req);
-      return guarded(() => ({ status: 200, body: { object: UPDATE[kind](store, req.params.name, patch), lbaas: store.lbaasReport } }));
-    })
+      return write(() => ({ object: UPDATE[kind](store, req.params.name, patch) }), 200);
+    }, { ...byKind, summary: 'update an object of any kind', response: WRITE_ANSWER })
     .on('DELETE', '/config/:kind/:name', (req) => {
       const kind = configKind(req.params.kind);
       const cascade = req.query.get('cascade') === 'true';
-      return guarded(() => {
+      return write(() => {
+        const object = store.get(kind, req.params.name) ?? null;
         DELETE[kind](store, req.params.name, cascade);
-        return { status: 200, body: { deleted: { kind, name: req.params.name }, lbaas: store.lbaasReport } };
-      });
-    });
+        return { deleted: { kind, name: req.params.name }, object };
+      }, 200);
+    }, { ...byKind, summary: 'delete an object (cascade=true: with its children)', query: { cascade: { enum: ['true', 'false'] } }, response: WRITE_ANSWER });
+  documentKinds(router);
 }

@@ -25,6 +25,7 @@ import { registerReadCommands } from './read-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerCompletionCommand } from './completion.ts';
 import { progress } from './progress.ts';
+import { createLogger, logFnOf, LOG_FORMATS, type LogFormat } from './logger.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -64,11 +65,15 @@ program
   .option('--stanza-log <file>', 'also append every stanza to this JSONL file')
   .option('-v, --verbose', 'log sessions and config changes')
   .option('--json', 'once up, print { topology, mode, api, web } as one JSON line instead of the greeting')
-  .action(async (file: string, o: { processes?: boolean; agentThreads?: number; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean; json?: boolean }) => {
+  .addOption(new Option('--log-format <format>', 'json: one JSON object a line; pretty: one human line (see --log-level)').choices(LOG_FORMATS).default('pretty'))
+  .action(async (file: string, o: { processes?: boolean; agentThreads?: number; host: string; port: number; strict?: boolean; stanzaLog?: string; verbose?: boolean; json?: boolean; logFormat: LogFormat }) => {
     const topology = await loadValidTopology(file, 2);
     // Refuse a busy port or a foreign address before any node binds: a failed `up` leaves nothing listening.
     if (!isLoopback(o.host)) throw new CliError(`--host ${o.host}: the API serves loopback only (127.0.0.0/8)`);
     await assertBindable(o.host, o.port);
+    // Without an explicit --log-level, `up` logs warnings only (-v: info); debug adds every API request.
+    const logLevel = program.getOptionValueSource('logLevel') === 'default' ? (o.verbose ? 'info' : 'warn') : program.opts<{ logLevel: string }>().logLevel;
+    const logger = createLogger({ level: logLevel, format: o.logFormat });
     const nodes = topology.controlNodes.length + topology.computes.filter((c) => !c.external).length;
     process.stderr.write(dim(`starting ${nodes} nodes of ${topology.name}…\n`));
     let sim: Simulation;
@@ -79,7 +84,8 @@ program
           topologyFile: file,
           strict: o.strict,
           stanzaLog: o.stanzaLog,
-          log: o.verbose ? (line) => process.stderr.write(`${dim(line)}\n`) : undefined,
+          log: logFnOf(logger),
+          logLevel,
           agentThreads: o.agentThreads,
         }),
       );
@@ -90,10 +96,11 @@ program
     }
     let url: string;
     try {
-      url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => process.stderr.write(`${red(line)}\n`) }));
+      url = await sim.serve(o.host, o.port, webView(sim.api, { log: (line) => logger.error(line) }), { logger });
     } catch (e) {
       await sim.stop();
-      throw new CliError(`cannot serve the API on ${o.host}:${o.port}: ${(e as Error).message}`);
+      // serveApi says it in one line: `cannot serve the API on <host>:<port>: <why>`.
+      throw new CliError((e as Error).message);
     }
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ topology: topology.name, mode: sim.mode, api: `${url}/api`, web: `${url}/` })}\n`);
@@ -120,9 +127,10 @@ program
   .option('--strict', 'control node: accept only the topology computes')
   .option('--end-of-rib-quiet-ms <ms>', 'control node: quiet time before End-of-RIB', integerIn(0, 3_600_000))
   .option('--parent-pid <pid>', 'exit when this process is gone (set by the launcher)', integerIn(1, 2 ** 31 - 1))
-  .action(async (name: string, o: { topology: string; apiPort: number; strict?: boolean; endOfRibQuietMs?: number; parentPid?: number }) => {
+  .addOption(new Option('--log-format <format>', 'json or pretty (under a launcher, lines go to it instead)').choices(LOG_FORMATS).default('pretty'))
+  .action(async (name: string, o: { topology: string; apiPort: number; strict?: boolean; endOfRibQuietMs?: number; parentPid?: number; logFormat: LogFormat }) => {
     const topology = await loadValidTopology(o.topology, 2);
-    await runNode(topology, name, o);
+    await runNode(topology, name, { ...o, logLevel: program.opts<{ logLevel: string }>().logLevel });
   });
 
 program

@@ -28,6 +28,8 @@ export interface NodeSummary {
   address: string;
   alive: boolean;
   status: { sessions?: { controlNode: string; established: boolean }[]; agents?: unknown[] } | null;
+  /** Set when the node did not answer (its process stopped or hung): "compute-4: no answer in 2 s". */
+  error?: string;
 }
 
 export function nodesView(nodes: NodeSummary[]): string {
@@ -37,7 +39,7 @@ export function nodesView(nodes: NodeSummary[]): string {
       n.name,
       n.kind,
       n.address,
-      n.alive ? green('up') : red('down'),
+      n.error ? red(n.error) : n.alive ? green('up') : red('down'),
       n.kind === 'control-node'
         ? `${n.status?.agents?.length ?? 0} agents`
         : (n.status?.sessions ?? []).map((s) => `${s.controlNode}:${s.established ? 'up' : 'down'}`).join(' '),

@@ -12,6 +12,7 @@ import { BgpRestartHelper, type GracefulRestartSettings, type PeerRestartStatus 
 import { BgpImporter } from './bgp-importer.ts';
 import type { PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
+import type { LogFn } from '../net/log.ts';
 
 export interface BgpPeerSummary {
   name: string;
@@ -84,7 +85,7 @@ const IDLE_HOLD_MS = 1000;
 export async function attachBgp(
   control: ControlNode,
   config: ControlBgpConfig,
-  deps: { log?: (line: string) => void },
+  deps: { log?: LogFn },
 ): Promise<BgpAttachment> {
   // The RIB attributes paths to peers by name, agents and BGP neighbours alike: one name, one peer.
   const taken = new Set(config.reservedNames);
@@ -132,7 +133,7 @@ class BgpRouting implements BgpAttachment {
   constructor(
     private readonly control: ControlNode,
     private readonly config: ControlBgpConfig,
-    private readonly log: (line: string) => void,
+    private readonly log: LogFn,
   ) {
     const { asn, routerId, listen } = config;
     this.clusterId = config.clusterId ?? null;
@@ -157,7 +158,7 @@ class BgpRouting implements BgpAttachment {
     this.speaker.on('peer-down', (peer, _text, reason) => this.onDown(peer, reason));
     this.speaker.on('end-of-rib', (peer, family) => this.restarts?.endOfRib(peer.name, family));
     this.speaker.on('update', (peer, u) => this.onUpdate(peer, u));
-    this.speaker.on('rejected', (address) => this.log(`BGP: refused a connection from ${address}: not a configured peer`));
+    this.speaker.on('rejected', (address) => this.log(`BGP: refused a connection from ${address}: not a configured peer`, 'warn'));
     this.unsubscribe = this.control.onRouteChange((changes) => this.exporter.onRibChanges(changes));
     this.exporter.syncRouteTargets();
     this.exporter.exportAll();
@@ -176,7 +177,7 @@ class BgpRouting implements BgpAttachment {
       try {
         this.exporter.syncRouteTargets();
       } catch (e) {
-        this.log(`BGP: RTarget routes: ${(e as Error).message}`);
+        this.log(`BGP: RTarget routes: ${(e as Error).message}`, 'error');
       }
     });
     const listen = this.speaker.listenAddress();
@@ -253,7 +254,7 @@ class BgpRouting implements BgpAttachment {
     if (this.restarts?.isHelping(peer.name)) this.log(`BGP: ${peer.name}: keeping its paths while it restarts`);
     else if (this.restarts) this.restarts.sessionDown(peer.name);
     else this.control.rib.removePeer(peer.name);
-    this.log(`BGP: ${peer.name} (${peer.address}) down: ${describeReason(reason)}`);
+    this.log(`BGP: ${peer.name} (${peer.address}) down: ${describeReason(reason)}`, 'warn');
     this.exporter.exportAll(record);
   }
 

@@ -12,6 +12,7 @@ import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
 import { policyImportTargets } from '../model/network-policy.ts';
+import type { LogFn, LogLevel } from '../net/log.ts';
 import { AgentGracefulRestart, type AgentGracefulRestartStatus, type AgentGracefulRestartTiming } from './agent-graceful-restart.ts';
 import { DEFAULT_END_OF_RIB_TIMING, EndOfRibScheduler, type EndOfRibStatus } from './end-of-rib-scheduler.ts';
 
@@ -33,7 +34,7 @@ export interface ControlNodeOptions {
   config: ConfigSource;
   globals: GlobalVrouterConfig;
   tap?: StanzaObserver;
-  log?: (line: string) => void;
+  log?: LogFn;
   /** docs/protocol.md §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;
   /** end-of-rib-timeout: End-of-RIB goes this long after an agent's session came up, quiet or not (default 300 s). */
@@ -59,7 +60,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private readonly server: XmppServer;
   private readonly channels = new Map<string, AgentChannel>();
   private readonly reflection: RouteReflection;
-  private readonly logLine: (line: string) => void;
+  private readonly logLine: LogFn;
   private readonly endOfRib: EndOfRibScheduler<AgentChannel>;
   private readonly gracefulRestart: AgentGracefulRestart | null;
   private readonly configSent = new Map<AgentChannel, string>();
@@ -118,8 +119,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     });
   }
 
-  log(line: string): void {
-    this.logLine(`${this.name}: ${line}`);
+  log(line: string, level?: LogLevel): void {
+    this.logLine(`${this.name}: ${line}`, level);
   }
 
   async start(): Promise<{ xmpp: { address: string; port: number } }> {
@@ -224,7 +225,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.endOfRib.forget(channel);
     // docs/protocol.md §6.7: with the GR helper the paths stay as stale; without it every path of the agent goes at once.
     if (this.gracefulRestart?.sessionDown(channel.name, channel.session.remoteAddress) !== true) this.rib.removePeer(channel.name);
-    this.log(`agent ${channel.name} down: ${reason}`);
+    this.log(`agent ${channel.name} down: ${reason}`, 'warn');
     this.emit('agent-down', channel.name, reason);
   }
 

@@ -6,6 +6,7 @@ import type { ApiHandler } from '../api/api-router.ts';
 import { ConfigError } from '../model/config-error.ts';
 import type { ConfigStore } from '../model/config-store.ts';
 import type { ConfigKind, ObjectOfKind } from '../model/objects.ts';
+import { errorMessage } from '../api/api-error.ts';
 
 /** A config read or write the control node refused; the message is the store's own one-line reason. */
 export class ConfigWriteError extends Error {}
@@ -23,7 +24,7 @@ export function apiConfigClient(api: () => ApiHandler): ConfigClient {
     const response = await api()({ method, path, query: new URLSearchParams(query), body, params: {} });
     if (!('body' in response)) throw new ConfigWriteError(`${method} ${path} answered with a stream`);
     if (response.status >= 400) {
-      const error = (response.body as { error?: string } | null)?.error ?? `HTTP ${response.status}`;
+      const error = errorMessage(response.body, `HTTP ${response.status}`);
       throw new ConfigWriteError(error);
     }
     return response.body;

@@ -58,16 +58,16 @@ export function mountK8sApi(router: ApiRouter, host: () => K8sHost): K8sMount {
   let manager: KubeManager | undefined;
   const kubeManager = (): KubeManager => (manager ??= kubeManagerFor(host()));
   router
-    .on('GET', '/api/k8s', () => ({ status: 200, body: kubeManager().status() }))
+    .on('GET', '/api/k8s', () => ({ status: 200, body: kubeManager().status() }), { tag: 'k8s', summary: "kube-manager's cache and what it manages" })
     .on('POST', '/api/k8s/apply', async (req) => {
       const entries = entriesOfBody(req.body);
       const results = await kubeManager().apply(entries);
       const body: ApplyResponse = { results, summary: summarize(results) };
       return { status: 200, body };
-    })
+    }, { tag: 'k8s', summary: 'apply kubectl output ({text}) or a decoded object, List or watch event; one result per object' })
     .on('POST', SYNC_PATH, () => {
       throw new ApiError(501, `${SYNC_PATH} streams a request body and is served only over HTTP; post each object to /api/k8s/apply`);
-    });
+    }, { tag: 'k8s', summary: 'streaming sync: kubectl watch output in, one NDJSON result per object out (HTTP only)', stream: 'ndjson' });
   return {
     rawRequest: (req, res) => {
       if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://localhost').pathname !== SYNC_PATH) return false;

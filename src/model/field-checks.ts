@@ -1,6 +1,7 @@
 import { ConfigError } from './config-error.ts';
 import type { ConfigKind } from './objects.ts';
 import { parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
+import { CONFIG_NAME_RULE, isConfigName } from './names.ts';
 
 /**
  * Runtime checks of request fields: requests arrive as JSON from the HTTP API and the CLI, so the
@@ -20,6 +21,7 @@ export class FieldChecks {
     if (typeof value !== 'string' || value.trim() === '' || value !== value.trim()) {
       this.fail(field, `must be a non-empty string without surrounding spaces, got ${JSON.stringify(value)}`);
     }
+    if (!isConfigName(value)) this.fail(field, `${JSON.stringify(value)} is not a valid name: use ${CONFIG_NAME_RULE}`);
     return value;
   }
 

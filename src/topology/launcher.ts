@@ -9,10 +9,15 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook } from '../api/api-router.ts';
+import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook, type RouteDescription } from '../api/api-router.ts';
+import { errorMessage } from '../api/api-error.ts';
+import { DEFAULT_DEADLINE_MS } from '../api/remote-handler.ts';
+import { TRACE_BODY, TRAFFIC_BODY } from '../api/agent-api.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { LogFn } from '../net/log.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { startCompute, startControlNode, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
+import { nodeRouteCatalog, startCompute, startControlNode, STANZA_QUERY, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
 import { CapacityError, capacityProblem } from './capacity.ts';
 import { AgentThread } from './agent-thread.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
@@ -28,7 +33,7 @@ export interface SimulationOptions {
   strict?: boolean;
   /** Also append every stanza to this JSONL file. */
   stanzaLog?: string;
-  log?: (line: string) => void;
+  log?: LogFn;
   endOfRibQuietMs?: number;
   /** Called after each wave of computes has started (the CLI draws a progress line from it). */
   progress?: (p: StartProgress) => void;
@@ -43,6 +48,8 @@ export interface SimulationOptions {
   agentThreads?: number;
   /** Start even when the capacity check says the box would run out of file descriptors or memory. */
   skipCapacityCheck?: boolean;
+  /** Passed to each node process of `--processes` (its log lines come back here at their level). */
+  logLevel?: string;
 }
 
 export interface StartProgress {
@@ -98,7 +105,7 @@ export class Simulation {
   }
   private readonly slots = new Map<string, NodeSlot>();
   private readonly underlay: Underlay;
-  private readonly log: (line: string) => void;
+  private readonly log: LogFn;
   /** Config writes that succeeded, replayed into a control node that restarts with a fresh store. */
   private readonly journal: JournalEntry[] = [];
   private topologyFile: string | undefined;
@@ -203,14 +210,15 @@ export class Simulation {
     const args = [BIN, 'node', slot.name, '--topology', file, '--api-port', '0', '--parent-pid', String(process.pid)];
     if (this.options.strict) args.push('--strict');
     if (this.options.endOfRibQuietMs !== undefined) args.push('--end-of-rib-quiet-ms', String(this.options.endOfRibQuietMs));
+    if (this.options.logLevel !== undefined) args.push('--log-level', this.options.logLevel);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     slot.child = child;
-    child.stderr?.on('data', (chunk: Buffer) => this.log(`[${slot.name}] ${chunk.toString().trimEnd()}`));
+    child.stderr?.on('data', (chunk: Buffer) => this.log(`[${slot.name}] ${chunk.toString().trimEnd()}`, 'warn'));
     const lines = createInterface({ input: child.stdout! });
     const ready = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${slot.name} did not come up within ${CHILD_READY_TIMEOUT_MS} ms`)), CHILD_READY_TIMEOUT_MS);
       lines.on('line', (line) => {
-        let message: { event?: string; api?: string; line?: string };
+        let message: { event?: string; api?: string; line?: string; level?: string };
         try {
           message = JSON.parse(line);
         } catch {
@@ -221,7 +229,7 @@ export class Simulation {
           clearTimeout(timer);
           resolve(message.api);
         } else if (message.event === 'log' && message.line) {
-          this.log(`[${slot.name}] ${message.line}`);
+          this.log(`[${slot.name}] ${message.line}`, isLevel(message.level) ? message.level : 'info');
         }
       });
       child.once('exit', (code, signal) => {
@@ -236,7 +244,8 @@ export class Simulation {
       }
     });
     const api = await ready;
-    slot.handler = remoteHandler(api);
+    // Every call to the node process has a deadline (docs/api.md §Deadlines): a stopped node answers 504.
+    slot.handler = remoteHandler(api, { name: slot.name, deadlineMs: DEFAULT_DEADLINE_MS });
   }
 
   private ensureTopologyFile(): string {
@@ -283,7 +292,7 @@ export class Simulation {
         body: entry.body,
         params: {},
       });
-      if (response.status >= 400) this.log(`${slot.name}: replaying ${entry.method} ${entry.path} failed (${response.status})`);
+      if (response.status >= 400) this.log(`${slot.name}: replaying ${entry.method} ${entry.path} failed (${response.status}): ${'body' in response ? errorMessage(response.body, '') : ''}`, 'warn');
     }
   }
 
@@ -291,6 +300,11 @@ export class Simulation {
     const slot = this.slots.get(name);
     if (!slot) throw new ApiError(404, `no node named ${name}; nodes: ${[...this.slots.keys()].join(', ')}`);
     return slot;
+  }
+
+  /** The OS process of a node in `--processes` mode (undefined in-process or when it is down). */
+  processId(name: string): number | undefined {
+    return this.slot(name).child?.pid;
   }
 
   /** In-process only: a running compute's agent (undefined when down or in another process). */
@@ -338,11 +352,26 @@ export class Simulation {
   // ---- the simulation API ----
 
   /** `hook` answers what is not the JSON API (the web view at `/`); kube-manager's streaming sync comes first. */
-  async serve(host = '127.0.0.1', port = 0, hook?: HttpHook): Promise<string> {
+  async serve(host = '127.0.0.1', port = 0, hook?: HttpHook, options: { logger?: FastifyBaseLogger } = {}): Promise<string> {
     const k8s = this.k8sMount;
-    const rawRequests: HttpHook = (req, res) => (k8s?.rawRequest(req, res) ?? false) || (hook?.(req, res) ?? false);
-    this.server = await serveApi(this.api, host, port, rawRequests);
+    const rawRequests: HttpHook = Object.assign((req: Parameters<HttpHook>[0], res: Parameters<HttpHook>[1]) => (k8s?.rawRequest(req, res) ?? false) || (hook?.(req, res) ?? false), {
+      routes: hook?.routes,
+    });
+    this.server = await serveApi(this.api, host, port, { hook: rawRequests, routes: () => this.routeCatalog(), title: `ecmpsim: ${this.topology.name}`, logger: options.logger });
     return this.server.url;
+  }
+
+  /** Every route of the simulation API with its schema: its own, each node kind's below /api/nodes/:node, the config API at /api/config. */
+  routeCatalog(): RouteDescription[] {
+    const nodes = nodeRouteCatalog();
+    const below = (prefix: string, routes: RouteDescription[]): RouteDescription[] => routes.map((r) => ({ ...r, pattern: `${prefix}${r.pattern}` }));
+    const config = nodes.controlNode.filter((r) => r.pattern.startsWith('/config'));
+    return [
+      ...this.router.describe(),
+      ...below('/api', config).map((r) => ({ ...r, schema: { ...r.schema, tag: 'config' } })),
+      ...below('/api/nodes/:node', nodes.controlNode),
+      ...below('/api/nodes/:node', nodes.compute),
+    ];
   }
 
   get apiUrl(): string | null {
@@ -369,7 +398,7 @@ export class Simulation {
   }
 
   private async forward(name: string, req: ApiRequest, subPath: string): Promise<ApiResponse> {
-    return this.nodeHandler(name)({ ...req, path: subPath, params: {} });
+    return this.nodeHandler(name)({ ...req, path: subPath, params: {}, deadlineMs: req.deadlineMs ?? deadlineOf(req, subPath) });
   }
 
   private async configWrite(req: ApiRequest): Promise<ApiResponse> {
@@ -386,20 +415,35 @@ export class Simulation {
     return first;
   }
 
+  /** One line per node; a node that does not answer within its deadline is listed with why, the others as usual. */
   private async nodesSummary(): Promise<unknown[]> {
     return Promise.all(
       [...this.slots.values()].map(async (slot) => {
         let status: unknown = null;
+        let error: string | undefined;
         if (slot.handler) {
-          const response = await slot.handler({ method: 'GET', path: '/status', query: new URLSearchParams(), body: undefined, params: {} });
-          status = 'body' in response ? response.body : null;
+          try {
+            const response = await slot.handler({ method: 'GET', path: '/status', query: new URLSearchParams(), body: undefined, params: {} });
+            status = 'body' in response && response.status < 400 ? response.body : null;
+            if ('body' in response && response.status >= 400) error = errorMessage(response.body, `${slot.name}: status ${response.status}`);
+          } catch (e) {
+            error = e instanceof Error ? e.message : String(e);
+          }
         }
-        return { name: slot.name, kind: slot.kind, address: slot.address, alive: slot.handler !== null, status };
+        return { name: slot.name, kind: slot.kind, address: slot.address, alive: slot.handler !== null, status, ...(error === undefined ? {} : { error }) };
       }),
     );
   }
 
+  private checkStanzaQuery(query: URLSearchParams): void {
+    const node = query.get('node');
+    if (node !== null && node !== '' && !this.slots.has(node) && !this.topology.computes.some((c) => c.name === node)) {
+      throw new ApiError(400, `query.node: no node named ${node}; nodes: ${[...this.slots.keys()].join(', ')}`, 'invalid-query', 'query.node');
+    }
+  }
+
   private async stanzas(req: ApiRequest): Promise<ApiResponse> {
+    this.checkStanzaQuery(req.query);
     const filter = stanzaFilterFromQuery(req.query);
     const follow = req.query.get('follow') === 'true' || req.query.get('follow') === '1';
     if (this.mode === 'in-process') {
@@ -410,8 +454,12 @@ export class Simulation {
       const all: StanzaRecord[] = [];
       for (const slot of this.slots.values()) {
         if (!slot.handler || (filter.node && filter.node !== slot.name)) continue;
-        const response = await slot.handler({ ...req, path: '/stanzas', params: {} });
-        if ('body' in response && Array.isArray(response.body)) all.push(...(response.body as StanzaRecord[]));
+        // A node that does not answer in time is left out of this answer rather than holding it up.
+        const response = await slot.handler({ ...req, path: '/stanzas', params: {} }).catch((e: unknown) => {
+          this.log(`stanzas: ${e instanceof Error ? e.message : String(e)}`, 'warn');
+          return null;
+        });
+        if (response && 'body' in response && Array.isArray(response.body)) all.push(...(response.body as StanzaRecord[]));
       }
       return all.sort((a, b) => a.time.localeCompare(b.time));
     };
@@ -443,7 +491,13 @@ export class Simulation {
     };
   }
 
-  readonly api: ApiHandler = (() => {
+  private readonly router: ApiRouter = this.buildRouter();
+
+  readonly api: ApiHandler = this.router.handler;
+
+  private buildRouter(): ApiRouter {
+    const tag = 'simulation';
+    const node = { tag, query: {} };
     const router = new ApiRouter()
       .on('GET', '/api', () => ({
         status: 200,
@@ -451,38 +505,56 @@ export class Simulation {
           simulation: this.topology.name,
           mode: this.mode,
           startedAt: this.startedAt.toISOString(),
-          resources: ['/api/topology', '/api/nodes', '/api/nodes/<node>/…', '/api/stanzas', '/api/config', '/api/traffic', '/api/trace'],
+          resources: ['/api/topology', '/api/nodes', '/api/nodes/<node>/…', '/api/stanzas', '/api/config', '/api/traffic', '/api/trace', '/api/openapi.json'],
         },
-      }))
-      .on('GET', '/api/topology', () => ({ status: 200, body: this.topology }))
-      .on('GET', '/api/nodes', async () => ({ status: 200, body: await this.nodesSummary() }))
+      }), { tag, summary: 'what runs and where to look' })
+      .on('GET', '/api/topology', () => ({ status: 200, body: this.topology }), { tag, summary: 'the resolved topology' })
+      .on('GET', '/api/nodes', async () => ({ status: 200, body: await this.nodesSummary() }), {
+        tag,
+        summary: "every node with its status; a node that does not answer within 2 s is listed with an error naming it",
+      })
       .on('POST', '/api/nodes/:node/kill', async (req) => {
         await this.kill(req.params.node);
         return { status: 200, body: { killed: req.params.node } };
-      })
+      }, { ...node, summary: 'end a node abruptly (its sessions drop)' })
       .on('POST', '/api/nodes/:node/restart', async (req) => {
         await this.restart(req.params.node);
         return { status: 200, body: { restarted: req.params.node } };
-      })
-      .on('GET', '/api/stanzas', (req) => this.stanzas(req))
+      }, { ...node, summary: 'stop a node gracefully (if running) and start it again' })
+      .on('GET', '/api/stanzas', (req) => this.stanzas(req), { tag, summary: 'the stanza log of every node (follow=true: an NDJSON stream)', query: STANZA_QUERY })
       .on('GET', '/api/config', (req) => this.forward(this.firstControlNode().name, req, '/config'))
       .on('GET', '/api/config/*rest', (req) => this.forward(this.firstControlNode().name, req, `/config/${req.params.rest}`))
       .on('POST', '/api/config/*rest', (req) => this.configWrite(req))
       .on('PATCH', '/api/config/*rest', (req) => this.configWrite(req))
       .on('DELETE', '/api/config/*rest', (req) => this.configWrite(req))
-      .on('POST', '/api/traffic', (req) => this.workloadRequest(req, '/traffic'))
-      .on('POST', '/api/trace', (req) => this.workloadRequest(req, '/trace'));
+      .on('POST', '/api/traffic', (req) => this.workloadRequest(req, '/traffic'), { tag, summary: 'open flows from a workload (on its compute)', body: TRAFFIC_BODY, created: true })
+      .on('POST', '/api/trace', (req) => this.workloadRequest(req, '/trace'), { tag, summary: 'trace one packet from a workload', body: TRACE_BODY });
     this.k8sMount = mountK8sApi(router, () => ({ topology: this.topology, api: this.api, log: this.log }));
     for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
-      router.on(method, '/api/nodes/:node', (req) => this.forward(req.params.node, req, '/status'));
+      router.on(method, '/api/nodes/:node', (req) => this.forward(req.params.node, req, '/status'), method === 'GET' ? { ...node, summary: "a node's status" } : { hidden: true });
       router.on(method, '/api/nodes/:node/*rest', (req) => this.forward(req.params.node, req, `/${req.params.rest}`));
     }
-    return router.handler;
-  })();
+    return router;
+  }
 
   private async workloadRequest(req: ApiRequest, subPath: string): Promise<ApiResponse> {
     const body = req.body as { from?: unknown } | undefined;
     if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload that sends');
     return this.forward(this.computeOf(body.from), req, subPath);
   }
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+function isLevel(level: unknown): level is (typeof LEVELS)[number] {
+  return typeof level === 'string' && (LEVELS as readonly string[]).includes(level);
+}
+
+/** Calls that do real work get longer than the 2 s default: a traffic run, a restart. */
+function deadlineOf(req: ApiRequest, subPath: string): number | undefined {
+  if (/^\/traffic(\/|$)/.test(subPath)) {
+    const count = (req.body as { count?: unknown } | undefined)?.count;
+    return 10_000 + (typeof count === 'number' ? count : 1000) * 5;
+  }
+  return undefined;
 }

@@ -9,16 +9,18 @@ import type { ConfigStore } from '../model/config-store.ts';
 import { ControlNode, type ControlNodeOptions } from '../control/control-node.ts';
 import { DEFAULT_END_OF_RIB_TIMING } from '../control/end-of-rib-scheduler.ts';
 import { configSource } from '../control/config-source.ts';
-import { controlNodeApi } from '../api/control-node-api.ts';
+import { controlNodeApi, controlNodeRouter } from '../api/control-node-api.ts';
 import { mountConfigApi } from '../api/config-api.ts';
 import { attachBgp, type BgpAttachment } from '../control/bgp-routing.ts';
 import { VrouterAgent } from '../vrouter/agent.ts';
-import { agentApi } from '../api/agent-api.ts';
+import { agentApi, agentRouter } from '../api/agent-api.ts';
+import type { RouteDescription } from '../api/api-router.ts';
 import type { Underlay } from '../vrouter/underlay.ts';
 import { buildConfigStore } from './config-from-topology.ts';
 import { controlBgpConfig } from './control-bgp-config.ts';
 import { gracefulRestartOf, type Topology } from './topology.ts';
 import { readXmppAuth } from './xmpp-auth.ts';
+import type { LogFn } from '../net/log.ts';
 
 export type NodeKind = 'control-node' | 'compute';
 
@@ -33,7 +35,7 @@ export interface RunningNode {
 
 export interface NodeDeps {
   tap?: StanzaTap;
-  log?: (line: string) => void;
+  log?: LogFn;
   /** Strict XMPP: only the topology's computes, each from its own address. */
   strict?: boolean;
   /** Replayed on a fresh config store before the node starts (config written through the API earlier). */
@@ -147,5 +149,39 @@ function controlNodeRestartOptions(topology: Topology, name: string): Pick<Contr
 /** Each node's own stanzas (in-process the tap is shared, so the node filter is forced). */
 function mountStanzas(router: ApiRouter, node: string, tap: StanzaTap | undefined): void {
   if (!tap) return;
-  router.on('GET', '/stanzas', (req) => ({ status: 200, body: tap.list({ ...stanzaFilterFromQuery(req.query), node }) }));
+  router.on('GET', '/stanzas', (req) => ({ status: 200, body: tap.list({ ...stanzaFilterFromQuery(req.query), node }) }), {
+    summary: "this node's logged stanzas (same filters as /api/stanzas)",
+    query: STANZA_QUERY,
+  });
+}
+
+/** The stanza log's filters (inspect/stanza-query.ts), as the API checks and documents them. */
+export const STANZA_QUERY = {
+  node: { type: 'string', description: 'a node name of the topology' },
+  peer: { type: 'string' },
+  direction: { enum: ['in', 'out'] },
+  vrf: { type: 'string' },
+  prefix: { type: 'string' },
+  since: { type: 'integer', minimum: 0, description: 'only stanzas after this sequence number' },
+  limit: { type: 'integer', minimum: 1, description: 'the last n' },
+  follow: { enum: ['true', 'false', '1', '0'], description: 'keep the answer open and stream new stanzas (NDJSON)' },
+};
+
+/**
+ * What every control node and every compute answers below `/api/nodes/<node>`, for the OpenAPI
+ * document: both routers built over a stand-in that fails if touched (their handlers never run here).
+ */
+export function nodeRouteCatalog(): { controlNode: RouteDescription[]; compute: RouteDescription[] } {
+  const unbound = new Proxy({}, {
+    get: (_target, key) => {
+      throw new Error(`the route catalogue has no node behind it (read ${String(key)})`);
+    },
+  });
+  const control = controlNodeRouter(unbound as ControlNode, (router) => {
+    mountConfigApi(router, unbound as ConfigStore);
+    mountBgpApi(router, 'catalogue', unbound as BgpAttachment);
+    mountStanzas(router, 'catalogue', unbound as StanzaTap);
+  });
+  const compute = agentRouter(unbound as VrouterAgent, [], (router) => mountStanzas(router, 'catalogue', unbound as StanzaTap));
+  return { controlNode: control.describe(), compute: compute.describe() };
 }

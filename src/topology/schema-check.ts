@@ -9,6 +9,7 @@ const SCHEMA_URL = new URL('../../topologies/schema.json', import.meta.url);
 const PATTERN_MEANING: Record<string, string> = {
   nodeName: 'a node name (letters, digits, ".", "_", "-"; at most 63 characters, starting with a letter or digit)',
   objectName: 'a name made of letters, digits, ".", "_", "-", starting with a letter or digit',
+  configName: 'a name of letters, digits and "_ . : -", starting with a letter, digit or "_" (no "/" or spaces)',
   networkName: 'a network fq-name such as default-domain:demo:svc-vn',
   ipv4: 'an IPv4 address (a.b.c.d)',
   cidr: 'an IPv4 subnet (a.b.c.d/len)',

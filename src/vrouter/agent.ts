@@ -17,6 +17,7 @@ import { planAgent, type AgentPlan, type PlannedComposite } from './agent-plan.t
 import { HealthProbes, type WorkloadHealth } from './health-probes.ts';
 import { ReceivedRoutes, type ReceivedRoute } from './received-routes.ts';
 import { emptyPublishedState, syncControlNode, vhostMac, type ExportedRoute, type PublishedState } from './route-export.ts';
+import type { LogFn } from '../net/log.ts';
 
 export type { ReceivedRoute } from './received-routes.ts';
 export { vhostMac } from './route-export.ts';
@@ -40,7 +41,7 @@ export interface VrouterAgentOptions {
   holdTimeSeconds?: number;
   flowTableSize?: number;
   tap?: StanzaObserver;
-  log?: (line: string) => void;
+  log?: LogFn;
   /** Routes learned from a control node that went away are swept this long after it is back, if its EoR has not come. */
   staleSweepMs?: number;
   /**
@@ -80,7 +81,7 @@ export class VrouterAgent extends EventEmitter {
   private readonly channels: ControlChannel[];
   private readonly labels = labelAllocator();
   private readonly vrfIndexes = vrfIndexAllocator();
-  private readonly log: (line: string) => void;
+  private readonly log: LogFn;
   private readonly staleSweepMs: number;
   private readonly probes: HealthProbes;
   private readonly received: ReceivedRoutes;
@@ -205,7 +206,7 @@ export class VrouterAgent extends EventEmitter {
     if (!channel.established) return;
     channel.established = false;
     channel.synced = false;
-    this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`);
+    this.log(`${this.name}: session to ${channel.endpoint.name} lost (${reason})`, 'warn');
     if (!this.started) {
       // stopping: the FIB goes with the agent, re-programming every route as stale would be wasted work
       this.emit('disconnected', channel.endpoint.name, reason);
@@ -220,7 +221,7 @@ export class VrouterAgent extends EventEmitter {
     // entries are shared with the process's other agents (read-only here and in ReceivedRoutes)
     const stanza = decodeControlStanza(raw, sharedEntryCache);
     if (isStanzaError(stanza)) {
-      this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`);
+      this.log(`${this.name}: dropped a stanza from ${channel.endpoint.name}: ${stanza.error}`, 'warn');
       return;
     }
     switch (stanza.kind) {
@@ -258,7 +259,7 @@ export class VrouterAgent extends EventEmitter {
       config = decodeAgentConfig(element);
     } catch (e) {
       const why = e instanceof ConfigDecodeError ? e.message : String(e);
-      this.log(`${this.name}: ignored config from ${channel.endpoint.name}: ${why}`);
+      this.log(`${this.name}: ignored config from ${channel.endpoint.name}: ${why}`, 'warn');
       return;
     }
     if (channel.config && config.generation < channel.config.generation) return;

@@ -4,7 +4,7 @@
 // comes from this process: no CDN, works offline. It is an HttpHook for the API server and reads the
 // simulation only through its ApiHandler.
 import type http from 'node:http';
-import type { ApiHandler, HttpHook } from '../api/api-router.ts';
+import type { ApiHandler, HttpHook, RouteDescription } from '../api/api-router.ts';
 import { clientAssets } from './client-bundle.ts';
 import { LiveWatcher } from './live-watcher.ts';
 import { pageHtml } from './page-html.ts';
@@ -66,8 +66,19 @@ export function webView(api: ApiHandler, options: WebViewOptions = {}): WebView 
         return false;
     }
   };
-  return Object.assign(hook, { stop: () => watcher.stop() });
+  return Object.assign(hook, { stop: () => watcher.stop(), routes: WEB_ROUTES });
 }
+
+/** What the hook serves, for the API's OpenAPI document. */
+const WEB_ROUTES: RouteDescription[] = [
+  { method: 'GET', pattern: '/', schema: { tag: 'web', summary: 'the live web view', stream: 'html' } },
+  { method: 'GET', pattern: '/index.html', schema: { tag: 'web', summary: 'the live web view', stream: 'html' } },
+  { method: 'GET', pattern: '/assets/app.js', schema: { tag: 'web', summary: "the web view's script", stream: 'javascript' } },
+  { method: 'GET', pattern: '/assets/app.css', schema: { tag: 'web', summary: "the web view's style sheet" } },
+  { method: 'GET', pattern: '/favicon.ico', schema: { tag: 'web', summary: 'no icon (204)' } },
+  { method: 'GET', pattern: '/api/events', schema: { tag: 'web', summary: 'live state as server-sent events', stream: 'sse' } },
+  { method: 'GET', pattern: '/api/events/stanzas', schema: { tag: 'web', summary: 'the stanza log as server-sent events (same filters as /api/stanzas)', stream: 'sse' } },
+];
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });

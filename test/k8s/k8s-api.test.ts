@@ -45,9 +45,9 @@ describe('k8s API', () => {
     expect(store.list('loadbalancer').map((lb) => lb.name)).to.deep.equal(['ns1-web']);
     await request(api, 'POST', '/api/k8s/apply', { type: 'DELETED', object: svc });
     expect(store.list('loadbalancer')).to.deep.equal([]);
-    const refused = (await request(api, 'POST', '/api/k8s/apply')) as { status: number; body: { error: string } };
+    const refused = (await request(api, 'POST', '/api/k8s/apply')) as { status: number; body: { error: { message: string } } };
     expect(refused.status).to.equal(400);
-    expect(refused.body.error).to.match(/^the body must hold Kubernetes objects/);
+    expect(refused.body.error.message).to.match(/^the body must hold Kubernetes objects/);
     const badText = (await request(api, 'POST', '/api/k8s/apply', { text: 42 })) as { status: number };
     expect(badText.status).to.equal(400);
   });

@@ -176,10 +176,10 @@ describe('agent: service-health-checks make failing members L3-inactive (docs/pr
 
   it('the health API names what is wrong with a request', async () => {
     expect(await call('compute-2', 'POST', '/workloads/web-a/health', { healthy: 'no' })).to.deep.include({ status: 400 });
-    expect(((await call('compute-2', 'POST', '/workloads/web-a/health', {})).body as { error: string }).error).to.contain('healthy must be true or false');
+    expect(((await call('compute-2', 'POST', '/workloads/web-a/health', {})).body as { error: { message: string } }).error.message).to.contain('healthy is required');
     const unknown = await call('compute-2', 'GET', '/workloads/web-b/health');
     expect(unknown.status).to.equal(404);
-    expect((unknown.body as { error: string }).error).to.contain('compute-2 hosts no workload named web-b');
+    expect((unknown.body as { error: { message: string } }).error.message).to.contain('compute-2 hosts no workload named web-b');
     expect((await health('compute-2', 'web-a')).healthy, 'a refused request changes nothing').to.equal(true);
   });
 });

@@ -49,8 +49,8 @@ export async function startWebSimulation(topology: Topology): Promise<WebSimulat
     url,
     post: async (path, body) => {
       const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
-      const json = (await res.json()) as { error?: string };
-      if (!res.ok) throw new Error(`POST ${path}: ${json.error ?? res.status}`);
+      const json = (await res.json()) as { error?: { message?: string } };
+      if (!res.ok) throw new Error(`POST ${path}: ${json.error?.message ?? res.status}`);
       return json;
     },
     stop: async () => {

@@ -66,7 +66,7 @@ describe('web view server', function () {
     expect(api.simulation).to.equal('three-compute-native-lb');
     const missing = await fetch(`${web.url}/nope`);
     expect(missing.status).to.equal(404);
-    expect(await missing.json()).to.deep.equal({ error: 'no such resource: /nope' });
+    expect(await missing.json()).to.deep.equal({ error: { code: 'no-route', message: 'no such resource: /nope', path: '/nope' } });
   });
 
   it('streams the live view as server-sent events', async () => {

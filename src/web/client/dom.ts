@@ -21,8 +21,9 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 export async function apiJson<T>(path: string, init?: { method: string; body: unknown }): Promise<T> {
   const res = await fetch(path, init ? { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) } : undefined);
-  const body = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+  const body = (await res.json()) as T & { error?: string | { message?: string } };
+  // The API's errors are { error: { code, message, path } } (docs/api.md).
+  if (!res.ok) throw new Error((typeof body.error === 'string' ? body.error : body.error?.message) ?? `HTTP ${res.status}`);
   return body;
 }
 
