@@ -96,6 +96,9 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
     const prefix = `${vmi.address}/32`;
     if (!l3Inactive.has(vmi.name)) {
       addExport(plan, network, vmi, prefix, labelKey);
+      // docs/protocol.md §7.2: a shared (active-active) address goes out with this VMI's own label, so
+      // every compute holding it adds one path (own RD, own label) and the ECMP is built remotely
+      for (const shared of vmi.sharedAddresses ?? []) addExport(plan, network, vmi, shared, labelKey);
     }
     const floatingIps = config.floatingIps
       .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
@@ -106,6 +109,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
         portMappingsEnable: f.portMappingsEnable,
         portMappings: f.portMappings.map((m) => ({ protocol: m.protocol, srcPort: m.srcPort, dstPort: m.dstPort })),
         direction: f.direction,
+        ...(f.fixedIp === undefined ? {} : { fixedIp: f.fixedIp }),
       }));
     plan.interfaces.push({
       name: vmi.name,
@@ -116,6 +120,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
       virtualNetwork: network.name,
       hashFields: vmi.hashFields ?? network.hashFields,
       floatingIps,
+      ...(vmi.sharedAddresses === undefined ? {} : { sharedAddresses: [...vmi.sharedAddresses] }),
     });
   }
 
