@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook } from '../api/api-router.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { startCompute, startControlNode, type NodeKind, type RunningNode } from './node-runtime.ts';
+import { startCompute, startControlNode, startGateway, type NodeKind, type RunningNode } from './node-runtime.ts';
+import { nodeUnderlay } from './underlay-choice.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
@@ -82,6 +83,9 @@ export class Simulation {
       if (c.external) continue;
       this.slots.set(c.name, { name: c.name, kind: 'compute', address: c.address, running: null, child: null, handler: null });
     }
+    for (const g of topology.gateways ?? []) {
+      this.slots.set(g.name, { name: g.name, kind: 'gateway', address: g.address, running: null, child: null, handler: null });
+    }
   }
 
   static async start(topology: Topology, options: SimulationOptions = {}): Promise<Simulation> {
@@ -90,6 +94,7 @@ export class Simulation {
       // Control nodes first, so that agents find a listener on their first connect.
       for (const slot of sim.slots.values()) if (slot.kind === 'control-node') await sim.startNode(slot);
       await Promise.all([...sim.slots.values()].filter((s) => s.kind === 'compute').map((s) => sim.startNode(s)));
+      await Promise.all([...sim.slots.values()].filter((s) => s.kind === 'gateway').map((s) => sim.startNode(s)));
     } catch (e) {
       await sim.stop();
       throw e;
@@ -100,7 +105,9 @@ export class Simulation {
   // ---- node lifecycle ----
 
   private async startNode(slot: NodeSlot): Promise<void> {
-    if (this.mode === 'processes') {
+    if (slot.kind === 'gateway') {
+      await this.startGatewayNode(slot);
+    } else if (this.mode === 'processes') {
       await this.spawnNode(slot);
     } else {
       const deps = { tap: this.tap, log: this.log, strict: this.options.strict, endOfRibQuietMs: this.options.endOfRibQuietMs };
@@ -112,6 +119,23 @@ export class Simulation {
     }
     if (slot.kind === 'control-node') await this.replayJournal(slot);
     this.log(`${slot.name} started`);
+  }
+
+  /**
+   * Gateways run in the launcher's process in both modes: in-process on the shared underlay; with
+   * `--processes` on their own MPLS-over-UDP socket, reaching the computes' processes as they reach each other.
+   */
+  private async startGatewayNode(slot: NodeSlot): Promise<void> {
+    const deps = { log: this.log };
+    if (this.mode === 'processes') {
+      const own = nodeUnderlay(this.log);
+      const running = await startGateway(this.topology, slot.name, own.underlay, deps);
+      await own.ready();
+      slot.running = { ...running, stop: async () => { await running.stop(); await own.close(); } };
+    } else {
+      slot.running = await startGateway(this.topology, slot.name, this.underlay, deps);
+    }
+    slot.handler = slot.running.handler;
   }
 
   private async spawnNode(slot: NodeSlot): Promise<void> {
@@ -227,6 +251,7 @@ export class Simulation {
     await this.server?.close();
     const slots = [...this.slots.values()];
     // Agents first: a control node going away first would make every agent log a lost session.
+    await Promise.all(slots.filter((s) => s.kind === 'gateway').map((s) => this.stopNode(s, 'graceful')));
     await Promise.all(slots.filter((s) => s.kind === 'compute').map((s) => this.stopNode(s, 'graceful')));
     await Promise.all(slots.filter((s) => s.kind === 'control-node').map((s) => this.stopNode(s, 'graceful')));
     await this.tap.close();
@@ -379,7 +404,9 @@ export class Simulation {
 
   private async workloadRequest(req: ApiRequest, subPath: string): Promise<ApiResponse> {
     const body = req.body as { from?: unknown } | undefined;
-    if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload that sends');
+    if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload (or gateway) that sends');
+    // outside clients' traffic starts at a gateway
+    if (subPath === '/traffic' && this.slots.get(body.from)?.kind === 'gateway') return this.forward(body.from, req, subPath);
     return this.forward(this.computeOf(body.from), req, subPath);
   }
 }

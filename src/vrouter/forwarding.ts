@@ -415,7 +415,7 @@ export class Forwarder {
       }
       const rev = t.partner[fi];
       const hint: ReplyHint = { snat: (t.flags[rev] & FLAG_SNAT) !== 0 ? { ip: t.natIp[rev], port: t.natPort[rev] } : null, routeVrfId: t.routeVrf[rev] };
-      return this.deliver(ifc, out, nat, !reverse, hint, trace);
+      return this.deliver(ifc, out, nat, !reverse, hint, trace, 'existing');
     }
     let out = p;
     let nat: NatRewrite | undefined;
@@ -458,13 +458,15 @@ export class Forwarder {
       this.o.tallies.created++;
     }
     const hint: ReplyHint = { snat: fip !== undefined ? { ip: dst, port: p.dport } : null, routeVrfId: vrfId };
-    return this.deliver(ifc, out, nat, true, hint, trace);
+    return this.deliver(ifc, out, nat, true, hint, trace, 'new');
   }
 
-  private deliver(ifc: LocalInterface, out: Packet, nat: NatRewrite | undefined, answer: boolean, hint: ReplyHint, trace: TraceStep[] | undefined): ForwardResult {
+  private deliver(
+    ifc: LocalInterface, out: Packet, nat: NatRewrite | undefined, answer: boolean, hint: ReplyHint, trace: TraceStep[] | undefined, flow: 'new' | 'existing',
+  ): ForwardResult {
     if (trace !== undefined) this.step(trace, 'deliver', `to ${ifc.spec.name}: ${formatPacket(out)}`);
     if (trace === undefined) this.o.tallies.delivered++;
-    const result: ForwardResult = { delivered: true, node: this.o.name, interface: ifc.spec.name, packet: out, hops: [this.o.name] };
+    const result: ForwardResult = { delivered: true, node: this.o.name, interface: ifc.spec.name, packet: out, hops: [this.o.name], flow };
     if (nat !== undefined) result.nat = [nat];
     if (answer && this.o.autoReply && replyDepth === 0) {
       const reply: Packet = { src: out.dst, dst: out.src, proto: out.proto, sport: out.dport, dport: out.sport };
