@@ -41,8 +41,11 @@ export interface GatewayResendRound extends GatewayRound {
   moved: number;
   /** moved connections whose new compute had no flow entry for them */
   broken: number;
-  /** moved away from a compute that is still in the set (the avoidable moves) */
-  movedFromSurvivors: number;
+  /**
+   * moved from a compute that is still in the set to one that already was (the avoidable moves: neither
+   * a new member taking its share nor a departed member's connections finding a new home)
+   */
+  movedBetweenSurvivors: number;
 }
 
 export class GatewayTraffic {
@@ -75,18 +78,19 @@ export class GatewayTraffic {
     const previous = this.last;
     const results = await this.sendAll();
     const { round, members } = this.summarize(results);
-    const present = new Set(members.filter((m): m is string => m !== undefined).map((m) => m.split('/')[0]));
+    const present = new Set(members.filter((m): m is string => m !== undefined));
+    const earlier = new Set(previous.filter((m): m is string => m !== undefined));
     let moved = 0;
     let broken = 0;
-    let movedFromSurvivors = 0;
+    let movedBetweenSurvivors = 0;
     previous.forEach((before, i) => {
       const now = members[i];
       if (before === undefined || now === undefined || before === now) return;
       moved++;
       if (results[i].flow === 'new') broken++;
-      if (present.has(before.split('/')[0])) movedFromSurvivors++;
+      if (present.has(before) && earlier.has(now)) movedBetweenSurvivors++;
     });
-    return { ...round, moved, broken, movedFromSurvivors };
+    return { ...round, moved, broken, movedBetweenSurvivors };
   }
 
   private async sendAll(): Promise<GatewayResult[]> {
