@@ -30,6 +30,7 @@ import { runNode } from './node-command.ts';
 import { registerGraphCommand } from './graph-command.ts';
 import { webView } from '../web/web-view.ts';
 import { registerK8sCommands } from './k8s-command.ts';
+import { registerNorthSouthCommands } from './north-south-command.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -320,13 +321,14 @@ program
 
 program
   .command('traffic')
-  .description('open flows from a workload to a destination and show how they spread over the members')
-  .requiredOption('--from <workload>')
+  .description('open flows from a workload (or from outside clients through a gateway) to a destination and show how they spread over the members')
+  .requiredOption('--from <workload|gateway>')
   .requiredOption('--to <address:port>')
   .option('--count <n>', 'flows', (v) => Number(v), 1000)
+  .option('--sources <n>', 'client addresses the flows come from (a gateway: outside clients from 198.51.100.1)', (v) => Number(v))
   .addOption(new Option('--source-ports <order>').choices(['sequential', 'random']).default('sequential'))
   .option('--json', 'JSON output')
-  .action(async (o: { from: string; to: string; count: number; sourcePorts: string; json?: boolean }, cmd: Command) => {
+  .action(async (o: { from: string; to: string; count: number; sources?: number; sourcePorts: string; json?: boolean }, cmd: Command) => {
     const result = await call<{ report: Parameters<typeof trafficView>[0] }>(apiOf(cmd), 'POST', '/api/traffic', o);
     print(result, o.json === true, () => trafficView(result.report));
   });
@@ -449,6 +451,7 @@ program
     await create(cmd, 'network-policy', { name, networks: o.network, rules });
   });
 registerK8sCommands(program, apiOf);
+registerNorthSouthCommands(program, apiOf, call);
 
 function isJsonSchemaFile(file: string): boolean {
   try {

@@ -34,6 +34,10 @@ export interface GatewayRound {
   members: { member: string; flows: number; share: number }[];
   /** replies that made it back to the gateway */
   replies: number;
+  /** of those, replies from the public address and port (the compute's un-NAT worked) */
+  repliesFromVip: number;
+  /** largest |flows - fair| / fair over the computes that received connections */
+  maxDeviation: number;
 }
 
 export interface GatewayResendRound extends GatewayRound {
@@ -106,14 +110,19 @@ export class GatewayTraffic {
     const dropped: Partial<Record<DropReason, number>> = {};
     let delivered = 0;
     let replies = 0;
-    const members = results.map((r) => {
+    let repliesFromVip = 0;
+    const members = results.map((r, i) => {
       if (!r.delivered) {
         const reason = r.drop?.reason ?? 'no-route';
         dropped[reason] = (dropped[reason] ?? 0) + 1;
         return undefined;
       }
       delivered++;
-      if (r.reply?.delivered === true) replies++;
+      if (r.reply?.delivered === true) {
+        replies++;
+        const back = r.reply.packet;
+        if (back !== undefined && back.src === this.packets[i].dst && back.sport === this.packets[i].dport) repliesFromVip++;
+      }
       const member = `${r.node}/${r.interface}`;
       counts.set(member, (counts.get(member) ?? 0) + 1);
       return member;
@@ -122,6 +131,8 @@ export class GatewayTraffic {
     const list = [...counts.entries()]
       .map(([member, flows]) => ({ member, flows, share: delivered === 0 ? 0 : flows / delivered }))
       .sort((a, b) => b.flows - a.flows || a.member.localeCompare(b.member));
-    return { round: { flows: results.length, delivered, dropped, members: list, replies }, members };
+    const fair = list.length === 0 ? 0 : delivered / list.length;
+    const maxDeviation = list.reduce((worst, m) => Math.max(worst, Math.abs(m.flows - fair) / fair), 0);
+    return { round: { flows: results.length, delivered, dropped, members: list, replies, repliesFromVip, maxDeviation }, members };
   }
 }
