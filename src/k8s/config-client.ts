@@ -79,6 +79,8 @@ export function storeConfigClient(store: ConfigStore): ConfigClient {
             return store.deleteVirtualMachineInterface(name);
           case 'instance-ip':
             return store.deleteInstanceIp(name);
+          case 'floating-ip':
+            return store.deleteFloatingIp(name);
           case 'loadbalancer':
             return store.deleteLoadBalancer(name, { cascade });
           case 'loadbalancer-listener':
