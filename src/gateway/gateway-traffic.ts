@@ -9,6 +9,12 @@ import type { DropReason, Packet } from '../vrouter/packet.ts';
 import { addressRange } from '../vrouter/traffic.ts';
 import type { GatewayResult } from './gateway.ts';
 
+/**
+ * Connections in flight at once over an asynchronous underlay (`--processes`): small enough that a burst
+ * and its replies fit the loopback sockets' receive buffers, as the agents' traffic runs do.
+ */
+const SETTLE_WINDOW = 32;
+
 export interface GatewaySender {
   sendSettled(p: Packet): Promise<GatewayResult>;
 }
@@ -99,8 +105,8 @@ export class GatewayTraffic {
 
   private async sendAll(): Promise<GatewayResult[]> {
     const results: GatewayResult[] = [];
-    for (let start = 0; start < this.packets.length; start += 256) {
-      results.push(...(await Promise.all(this.packets.slice(start, start + 256).map((p) => this.sender.sendSettled(p)))));
+    for (let start = 0; start < this.packets.length; start += SETTLE_WINDOW) {
+      results.push(...(await Promise.all(this.packets.slice(start, start + SETTLE_WINDOW).map((p) => this.sender.sendSettled(p)))));
     }
     return results;
   }
