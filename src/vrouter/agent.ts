@@ -209,6 +209,11 @@ export class VrouterAgent extends EventEmitter {
     }
     switch (stanza.kind) {
       case 'items':
+        // docs/protocol.md §3.1, §4: items answer a subscription; one that crossed our unsubscribe holds nothing
+        if (!channel.publishedState.subscribed.has(stanza.instance)) {
+          this.log(`${this.name}: ignored ${stanza.entries.length} route(s) from ${channel.endpoint.name} for ${stanza.instance}: not subscribed`);
+          break;
+        }
         for (const entry of stanza.entries) this.received.learn(channel.index, stanza.instance, entry);
         break;
       case 'retract':
