@@ -51,6 +51,10 @@ describe('model/north-south: shared VIPs, allowed-address-pairs, floating-ip poo
     const e = refusal(() => s.createInstanceIp({ name: 'v', virtualMachineInterfaces: ['se-1', 'other'], mode: 'active-active' }));
     expect(e.field).to.equal('virtualMachineInterfaces[1]');
     expect(e.reason).to.match(/is in .*public/);
+    s.createLoadBalancer({ name: 'lb1', virtualNetwork: VN, vipAddress: '19.1.1.100' });
+    const vip = s.get('loadbalancer', 'lb1')!.virtualMachineInterface;
+    const vipIp = s.instanceIpsOf(vip)[0].name;
+    expect(refusal(() => s.updateInstanceIp(vipIp, { mode: 'active-active', virtualMachineInterfaces: [vip, 'se-1'] })).reason).to.match(/is the VIP interface of loadbalancer lb1/);
   });
 
   it('tells each compute its shared addresses and active-active allowed-address-pairs', () => {

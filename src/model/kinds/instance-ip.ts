@@ -11,6 +11,7 @@ import type { Ipam } from '../ipam.ts';
 import { INSTANCE_IP_MODES, type InstanceIp, type InstanceIpMode } from '../objects.ts';
 import type { KindContext, KindRules } from './kind-context.ts';
 import { ipamOf } from './virtual-network.ts';
+import { VIP_OWNER } from './vip-interface.ts';
 
 export interface InstanceIpSpec {
   name: string;
@@ -45,6 +46,8 @@ function checkedInterfaces(context: KindContext, check: FieldChecks, name: strin
   names.forEach((vmiName, index) => {
     const field = names.length === 1 ? 'virtualMachineInterface' : `virtualMachineInterfaces[${index}]`;
     const vmi = context.mustExist('instance-ip', name, field, 'virtual-machine-interface', vmiName);
+    const owner = context.side(VIP_OWNER).get(vmiName);
+    if (owner !== undefined && names.length > 1) check.fail(field, `${vmiName} is the VIP interface of loadbalancer ${owner}; a VIP is shared through the load balancer's members, not its interface`);
     vn ??= vmi.virtualNetwork;
     if (vmi.virtualNetwork !== vn) check.fail(field, `${vmiName} is in ${vmi.virtualNetwork}, not in ${vn} where the address is`);
   });
