@@ -26,6 +26,8 @@ export interface ChannelHost {
   /** Sends this channel every current route of the instance (the table walk after a subscribe). */
   walkInstance(channel: AgentChannel, instance: string): void;
   subscribeConfig(channel: AgentChannel): void;
+  /** The agent's End-of-RIB (docs/protocol.md §3.4): everything it has is published. */
+  agentEndOfRib(channel: AgentChannel): void;
   log(line: string): void;
 }
 
@@ -44,6 +46,8 @@ export class AgentChannel {
   private closed = false;
   configSubscribed = false;
   endOfRibSent = false;
+  /** The agent has sent its End-of-RIB on this session (docs/protocol.md §3.4). */
+  agentEndOfRibReceived = false;
   counters = { subscribes: 0, unsubscribes: 0, routesAdded: 0, routesWithdrawn: 0, collectionsWithoutPublish: 0 };
 
   constructor(
@@ -82,7 +86,7 @@ export class AgentChannel {
         }
         return this.route(held, stanza.action);
       case 'end-of-rib':
-        return;
+        return this.endOfRibReceived();
       case 'other':
         return this.other(stanza.resource, stanza.element);
     }
@@ -144,7 +148,7 @@ export class AgentChannel {
       return this.violation(`route ${publish.prefix} for unsubscribed instance ${publish.instance}`);
     }
     // docs/protocol.md §3.4: a publish/collection pair with no <item> is an End-of-RIB marker.
-    if (publish.entry === null) return;
+    if (publish.entry === null) return this.endOfRibReceived();
     const problem = validateAgentRoute(publish, action === 'dissociate');
     if (problem) return this.violation(problem);
     const queue = this.pending.get(publish.instance);
@@ -166,6 +170,11 @@ export class AgentChannel {
     if (!network || !subscription || !publish.entry) return;
     this.counters.routesAdded++;
     this.host.addPath(publish.instance, pathFromItem(this.peer, publish.prefix, publish.entry, subscription.instanceId, network));
+  }
+
+  private endOfRibReceived(): void {
+    this.agentEndOfRibReceived = true;
+    this.host.agentEndOfRib(this);
   }
 
   /** Contrail closes the session on these (docs/protocol.md §3.1); we close only this session and keep everything else. */

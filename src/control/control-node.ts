@@ -5,12 +5,15 @@ import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
 import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
+import type { XmppTlsMaterial } from '../xmpp/starttls.ts';
 import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange } from '../rib/index.ts';
 import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
 import { agentConfigFor, type ConfigView, type GlobalVrouterConfig } from './agent-config.ts';
 import { policyImportTargets } from '../model/network-policy.ts';
+import { AgentGracefulRestart, type AgentGracefulRestartStatus, type AgentGracefulRestartTiming } from './agent-graceful-restart.ts';
+import { DEFAULT_END_OF_RIB_TIMING, EndOfRibScheduler, type EndOfRibStatus } from './end-of-rib-scheduler.ts';
 
 /** Where the control node's config comes from (the config store, through the topology or the API). */
 export interface ConfigSource {
@@ -33,6 +36,16 @@ export interface ControlNodeOptions {
   log?: (line: string) => void;
   /** docs/protocol.md §4.3: End-of-RIB goes to an agent once its session has been quiet this long after subscribing (real: ~6 s). */
   endOfRibQuietMs?: number;
+  /** end-of-rib-timeout: End-of-RIB goes this long after an agent's session came up, quiet or not (default 300 s). */
+  endOfRibTimeoutMs?: number;
+  /** Selection deferral after start: how long End-of-RIB waits for the expected agents (default 30 s). */
+  endOfRibDeferralMs?: number;
+  /** The agents this control node expects (the computes configured for it): End-of-RIB waits for theirs after a start. */
+  expectedAgents?: readonly string[];
+  /** XMPP graceful restart helper (docs/protocol.md §6.7): present = on. */
+  gracefulRestart?: AgentGracefulRestartTiming;
+  /** xmpp_auth_enable (docs/protocol.md §2.3): STARTTLS required, agents authenticated by certificate. */
+  xmppTls?: XmppTlsMaterial;
 }
 
 type RouteChangeListener = (changes: readonly RouteChange[]) => void;
@@ -47,8 +60,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private readonly channels = new Map<string, AgentChannel>();
   private readonly reflection: RouteReflection;
   private readonly logLine: (line: string) => void;
-  private readonly endOfRibQuietMs: number;
-  private readonly endOfRibTimers = new Map<AgentChannel, NodeJS.Timeout>();
+  private readonly endOfRib: EndOfRibScheduler<AgentChannel>;
+  private readonly gracefulRestart: AgentGracefulRestart | null;
   private readonly configSent = new Map<AgentChannel, string>();
   private readonly routeListeners = new Set<RouteChangeListener>();
   private configGeneration = 0;
@@ -62,7 +75,19 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.asn = options.asn;
     this.routerId = options.routerId ?? options.address;
     this.logLine = options.log ?? (() => {});
-    this.endOfRibQuietMs = options.endOfRibQuietMs ?? 2000;
+    const quietMs = options.endOfRibQuietMs ?? DEFAULT_END_OF_RIB_TIMING.quietMs;
+    this.endOfRib = new EndOfRibScheduler<AgentChannel>({
+      timing: {
+        quietMs,
+        checkMs: Math.min(DEFAULT_END_OF_RIB_TIMING.checkMs, quietMs),
+        timeoutMs: options.endOfRibTimeoutMs ?? DEFAULT_END_OF_RIB_TIMING.timeoutMs,
+        deferralMs: options.endOfRibDeferralMs ?? DEFAULT_END_OF_RIB_TIMING.deferralMs,
+      },
+      expectedAgents: options.expectedAgents ?? [],
+      send: (channel) => this.sendEndOfRib(channel),
+      log: (line) => this.log(line),
+    });
+    this.gracefulRestart = options.gracefulRestart ? new AgentGracefulRestart(this.rib, options.gracefulRestart, (line) => this.log(line)) : null;
     const allowed = options.allowedAgents;
     this.server = new XmppServer({
       host: options.address,
@@ -71,6 +96,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       holdTimeSeconds: options.holdTimeSeconds,
       tap: options.tap,
       log: (line) => this.log(line),
+      ...(options.xmppTls ? { tls: options.xmppTls } : {}),
       acceptPeer: allowed
         ? (peer, remote) => {
             const expected = allowed.get(peer);
@@ -87,6 +113,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     });
     this.rib.onChange((changes) => {
       for (const c of changes) if (c.instance !== undefined) this.reflection.changed(c.instance, c.prefix);
+      this.noteActivity(changes);
       for (const listener of this.routeListeners) listener(changes);
     });
   }
@@ -98,6 +125,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   async start(): Promise<{ xmpp: { address: string; port: number } }> {
     this.syncInstances();
     this.stopConfig = this.options.config.onChange(() => this.onConfigChange());
+    this.endOfRib.start();
     this.server.on('session', (session: XmppServerSession) => this.onSession(session));
     try {
       this.xmppEndpoint = await this.server.listen();
@@ -113,8 +141,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   async stop(): Promise<void> {
     this.stopConfig?.();
     this.stopConfig = null;
-    for (const timer of this.endOfRibTimers.values()) clearTimeout(timer);
-    this.endOfRibTimers.clear();
+    this.endOfRib.stop();
+    this.gracefulRestart?.stop();
     await this.server.close();
   }
 
@@ -183,6 +211,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     const channel = new AgentChannel(session, this);
     this.channels.set(channel.name, channel);
     this.log(`agent ${channel.name} up from ${session.remoteAddress}`);
+    this.gracefulRestart?.sessionUp(channel.name, session.remoteAddress);
     session.on('stanza', (raw: string) => channel.receive(raw));
     session.on('closed', (reason: string) => this.onSessionClosed(channel, reason));
     this.emit('agent-up', channel.name);
@@ -192,11 +221,9 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     if (this.channels.get(channel.name) !== channel) return;
     this.channels.delete(channel.name);
     this.configSent.delete(channel);
-    const timer = this.endOfRibTimers.get(channel);
-    if (timer) clearTimeout(timer);
-    this.endOfRibTimers.delete(channel);
-    // docs/protocol.md §6.7, graceful restart off: every path of the agent goes at once.
-    this.rib.removePeer(channel.name);
+    this.endOfRib.forget(channel);
+    // docs/protocol.md §6.7: with the GR helper the paths stay as stale; without it every path of the agent goes at once.
+    if (this.gracefulRestart?.sessionDown(channel.name, channel.session.remoteAddress) !== true) this.rib.removePeer(channel.name);
     this.log(`agent ${channel.name} down: ${reason}`);
     this.emit('agent-down', channel.name, reason);
   }
@@ -208,10 +235,12 @@ export class ControlNode extends EventEmitter implements ChannelHost {
 
   addPath(instance: string, path: PathInput): void {
     this.rib.addPath(instance, path);
+    this.gracefulRestart?.published(path.peer.name, instance, path);
   }
 
   removePath(instance: string, peer: PeerRef, prefix: string): void {
     this.rib.removePath(instance, prefix, peer.name);
+    this.gracefulRestart?.withdrawn(peer.name, instance, prefix);
   }
 
   removePeerPaths(peer: PeerRef, instance?: string): void {
@@ -219,6 +248,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       this.rib.removePeer(peer.name);
       return;
     }
+    this.gracefulRestart?.instanceDropped(peer.name, instance);
     if (!this.rib.instance(instance)) return;
     this.rib.batch(() => {
       for (const route of this.rib.routes(instanceTableName(instance))) {
@@ -239,25 +269,32 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.pushConfig(channel);
   }
 
+  /** docs/protocol.md §3.4: the agent has re-published everything. */
+  agentEndOfRib(channel: AgentChannel): void {
+    this.endOfRib.agentEndOfRib(channel.name);
+    this.gracefulRestart?.agentEndOfRib(channel.name);
+  }
+
+  /** Routes reflected to a channel still waiting for End-of-RIB restart its quiet time. */
+  private noteActivity(changes: readonly RouteChange[]): void {
+    for (const channel of this.endOfRib.waiting()) {
+      if (changes.some((c) => c.instance !== undefined && channel.isSubscribed(c.instance))) this.endOfRib.activity(channel);
+    }
+  }
+
   private scheduleEndOfRib(channel: AgentChannel): void {
-    if (channel.endOfRibSent) return;
-    const previous = this.endOfRibTimers.get(channel);
-    if (previous) clearTimeout(previous);
-    const timer = setTimeout(() => {
-      this.endOfRibTimers.delete(channel);
-      if (this.channels.get(channel.name) !== channel) return;
-      // Routes still queued for reflection go out before the marker; routes held back for a full socket
-      // too, so the marker waits for the socket to drain.
-      this.reflection.flush();
-      if (this.reflection.isHeld(channel)) {
-        this.scheduleEndOfRib(channel);
-        return;
-      }
-      channel.endOfRibSent = true;
-      channel.session.send(encodeEndOfRib({ from: CONTROL_NODE_JID, to: `${channel.name}/bgp-peer` }));
-    }, this.endOfRibQuietMs);
-    timer.unref();
-    this.endOfRibTimers.set(channel, timer);
+    if (!channel.endOfRibSent) this.endOfRib.activity(channel);
+  }
+
+  private sendEndOfRib(channel: AgentChannel): boolean {
+    if (this.channels.get(channel.name) !== channel || channel.endOfRibSent) return true;
+    // Routes still queued for reflection go out before the marker; routes held back for a full socket
+    // too, so the marker waits for the socket to drain.
+    this.reflection.flush();
+    if (this.reflection.isHeld(channel)) return false;
+    channel.endOfRibSent = true;
+    channel.session.send(encodeEndOfRib({ from: CONTROL_NODE_JID, to: `${channel.name}/bgp-peer` }));
+    return true;
   }
 
   private *subscribers(instance: string): Iterable<AgentChannel> {
@@ -290,6 +327,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
         stats: c.session.stats(),
       })),
       reflection: { ...this.reflection.counters },
+      endOfRib: this.endOfRib.status(),
+      gracefulRestart: this.gracefulRestart ? { helper: true, agents: this.gracefulRestart.status(), counters: { ...this.gracefulRestart.counters } } : { helper: false },
       peers: this.rib.peerPathCounts(),
     };
   }
@@ -314,5 +353,7 @@ export interface ControlNodeStatus {
     stats: ReturnType<XmppServerSession['stats']>;
   }[];
   reflection: RouteReflection['counters'];
+  endOfRib: EndOfRibStatus;
+  gracefulRestart: { helper: false } | { helper: true; agents: AgentGracefulRestartStatus[]; counters: AgentGracefulRestart['counters'] };
   peers: ReturnType<Rib['peerPathCounts']>;
 }

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { buildConfigStore, TopologyBuildError } from './config-from-topology.ts';
 import { resolveTopology } from './resolve-topology.ts';
 import { checkTopologyShape } from './schema-check.ts';
-import type { TopologyError, TopologyResult } from './topology.ts';
+import type { Topology, TopologyError, TopologyResult } from './topology.ts';
+import { dirname } from 'node:path';
+import { filesRelativeTo, type XmppAuthFiles } from './xmpp-auth.ts';
 
 export { formatTopologyError } from './topology.ts';
 export type { Topology, TopologyError, TopologyResult } from './topology.ts';
@@ -83,5 +85,12 @@ export async function loadTopologyFile(path: string): Promise<TopologyResult> {
   } catch (error) {
     return { ok: false, errors: [{ path: '', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
   }
-  return parseTopologyText(text, path);
+  const result = parseTopologyText(text, path);
+  return result.ok ? { ...result, topology: xmppAuthFilesRelativeTo(result.topology, dirname(path)) } : result;
+}
+
+/** docs/protocol.md §2.3: certificate and key files named in the topology are relative to the topology file. */
+function xmppAuthFilesRelativeTo(topology: Topology, dir: string): Topology {
+  const at = <T extends { xmppAuth?: XmppAuthFiles }>(node: T): T => (node.xmppAuth ? { ...node, xmppAuth: filesRelativeTo(node.xmppAuth, dir) } : node);
+  return { ...topology, controlNodes: topology.controlNodes.map(at), computes: topology.computes.map(at) };
 }

@@ -6,7 +6,8 @@ import type { StanzaTap } from '../inspect/stanza-tap.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import type { ApiRouter } from '../api/api-router.ts';
 import type { ConfigStore } from '../model/config-store.ts';
-import { ControlNode } from '../control/control-node.ts';
+import { ControlNode, type ControlNodeOptions } from '../control/control-node.ts';
+import { DEFAULT_END_OF_RIB_TIMING } from '../control/end-of-rib-scheduler.ts';
 import { configSource } from '../control/config-source.ts';
 import { controlNodeApi } from '../api/control-node-api.ts';
 import { mountConfigApi } from '../api/config-api.ts';
@@ -19,7 +20,8 @@ import { Gateway } from '../gateway/gateway.ts';
 import { gatewayApi } from '../api/gateway-api.ts';
 import { routeTargetFor } from '../model/network-identity.ts';
 import { controlBgpConfig } from './control-bgp-config.ts';
-import type { Topology } from './topology.ts';
+import { gracefulRestartOf, type Topology } from './topology.ts';
+import { readXmppAuth } from './xmpp-auth.ts';
 
 export type NodeKind = 'control-node' | 'compute' | 'gateway';
 
@@ -65,6 +67,8 @@ export async function startControlNode(topology: Topology, name: string, deps: N
     tap: deps.tap,
     log: deps.log,
     endOfRibQuietMs: deps.endOfRibQuietMs,
+    ...controlNodeRestartOptions(topology, name),
+    ...(spec.xmppAuth ? { xmppTls: readXmppAuth(name, spec.xmppAuth) } : {}),
   });
   await control.start();
   let bgp: BgpAttachment;
@@ -107,6 +111,7 @@ export async function startCompute(topology: Topology, name: string, underlay: U
     if (!control) throw new Error(`compute ${name} names unknown control node ${server}`);
     return { name: control.name, host: control.address, port: control.xmppPort };
   });
+  const xmppTls = spec.xmppAuth ? readXmppAuth(name, spec.xmppAuth) : undefined;
   const agent = new VrouterAgent({
     name,
     address: spec.address,
@@ -115,6 +120,7 @@ export async function startCompute(topology: Topology, name: string, underlay: U
     holdTimeSeconds: topology.holdTimeSeconds,
     tap: deps.tap,
     log: deps.log,
+    ...(xmppTls ? { xmppTls } : {}),
   });
   agent.start();
   const workloads = topology.workloads.filter((w) => w.compute === name);
@@ -150,6 +156,24 @@ export async function startGateway(topology: Topology, name: string, underlay: U
   });
   await gateway.start();
   return { name, kind: 'gateway', address: spec.address, handler: gatewayApi(gateway), gateway, stop: () => gateway.stop() };
+}
+
+/**
+ * The control node's restart behaviour from the topology: the agents it expects back after a start (the
+ * computes that name it, docs/protocol.md §4.3), end-of-rib-timeout, and the XMPP GR helper knobs.
+ */
+function controlNodeRestartOptions(topology: Topology, name: string): Pick<ControlNodeOptions, 'expectedAgents' | 'endOfRibTimeoutMs' | 'endOfRibDeferralMs' | 'gracefulRestart'> {
+  const gr = gracefulRestartOf(topology);
+  const timeoutMs = gr.endOfRibTimeout * 1000;
+  return {
+    expectedAgents: topology.computes.filter((c) => c.xmppServers.includes(name)).map((c) => c.name),
+    endOfRibTimeoutMs: timeoutMs,
+    endOfRibDeferralMs: Math.min(DEFAULT_END_OF_RIB_TIMING.deferralMs, timeoutMs),
+    // docs/protocol.md §6.7: the XMPP helper needs graceful restart itself on, as in Contrail.
+    ...(gr.enable && gr.xmppHelperEnable
+      ? { gracefulRestart: { restartTimeMs: gr.restartTime * 1000, longLivedRestartTimeMs: gr.longLivedRestartTime * 1000, endOfRibTimeoutMs: timeoutMs } }
+      : {}),
+  };
 }
 
 /** Each node's own stanzas (in-process the tap is shared, so the node filter is forced). */

@@ -4,7 +4,8 @@
  */
 import type { HashField } from '../net/hash-fields.ts';
 import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
-import type { BgpFamily, Encapsulation } from './topology.ts';
+import type { BgpFamily, Encapsulation, GracefulRestartSpec } from './topology.ts';
+import type { RawXmppAuth } from './xmpp-auth.ts';
 import type { RawK8sSection } from '../k8s/k8s-settings.ts';
 import type { PolicyRule } from '../model/network-policy.ts';
 
@@ -15,8 +16,8 @@ export interface RawTopology {
   holdTimeSeconds?: number;
   hashFields?: HashField[];
   encapsulationPriorities?: Encapsulation[];
-  controlNodes: { name: string; address: string; xmppPort?: number; bgpPort?: number; routerId?: string; clusterId?: string }[];
-  computes: { name: string; address: string; external?: boolean; xmppServers?: string[] }[];
+  controlNodes: { name: string; address: string; xmppPort?: number; bgpPort?: number; routerId?: string; clusterId?: string; xmppAuth?: NodeXmppAuth }[];
+  computes: { name: string; address: string; external?: boolean; xmppServers?: string[]; xmppAuth?: NodeXmppAuth }[];
   networks: { name: string; subnets: string[]; hashFields?: HashField[] }[];
   workloads?: {
     name: string;
@@ -46,7 +47,13 @@ export interface RawTopology {
     buckets?: number;
     controlNodes?: string[];
   }[];
+  /** Graceful restart knobs, Contrail's names (src/topology/topology.ts GracefulRestartSpec). */
+  gracefulRestart?: Partial<GracefulRestartSpec>;
+  /** XMPP over TLS (src/topology/xmpp-auth.ts). */
+  xmppAuth?: RawXmppAuth;
 }
+
+type NodeXmppAuth = Pick<RawXmppAuth, 'certFile' | 'keyFile'>;
 
 export interface RawLoadBalancer {
   name: string;

@@ -3,6 +3,8 @@ import { Ipam } from '../model/ipam.ts';
 import { ipv4ToBytes, isLoopback, parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
 import { resolveNorthSouth } from './resolve-north-south.ts';
+import { DEFAULT_GRACEFUL_RESTART } from './topology.ts';
+import { nodeXmppAuth, xmppAuthProblems, type XmppAuthFiles } from './xmpp-auth.ts';
 import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
 import { networkPolicyProblems, type NetworkPolicySpec } from '../model/network-policy.ts';
 import type {
@@ -74,9 +76,11 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
       bgpPort: node.bgpPort ?? DEFAULT_BGP_PORT,
       routerId,
       ...(node.clusterId ? { clusterId: node.clusterId } : {}),
+      ...withXmppAuth(nodeXmppAuth(raw.xmppAuth, node.xmppAuth, path, fail)),
     };
   });
   const controlNames = controlNodes.map((node) => node.name);
+  for (const problem of xmppAuthProblems(raw.xmppAuth)) fail(problem.path, problem.message);
 
   const computes: ComputeSpec[] = raw.computes.map((compute, index) => {
     const path = `computes[${index}]`;
@@ -89,6 +93,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
       address: compute.address,
       external: compute.external ?? false,
       xmppServers: compute.xmppServers ?? controlNames.slice(0, MAX_XMPP_SERVERS),
+      ...withXmppAuth(nodeXmppAuth(raw.xmppAuth, compute.xmppAuth, path, fail)),
     };
   });
   const computeNames = new Set(computes.map((compute) => compute.name));
@@ -302,8 +307,13 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
     networkPolicies,
     ...northSouth,
+    ...(raw.gracefulRestart ? { gracefulRestart: { ...DEFAULT_GRACEFUL_RESTART, ...raw.gracefulRestart } } : {}),
   };
   return { topology, errors, warnings };
+}
+
+function withXmppAuth(files: XmppAuthFiles | undefined): { xmppAuth?: XmppAuthFiles } {
+  return files ? { xmppAuth: files } : {};
 }
 
 /** false when the address was refused (and the refusal reported) */

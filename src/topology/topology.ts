@@ -2,6 +2,7 @@ import type { HashField } from '../net/hash-fields.ts';
 import type { ListenerProtocol, MonitorType, PoolMethod } from '../model/objects.ts';
 import type { K8sSettings } from '../k8s/k8s-settings.ts';
 import type { NetworkPolicySpec } from '../model/network-policy.ts';
+import type { XmppAuthFiles } from './xmpp-auth.ts';
 
 /** A validated topology with every default filled in (addresses and MACs included). */
 export interface Topology {
@@ -25,6 +26,31 @@ export interface Topology {
   readonly floatingIpPools?: readonly FloatingIpPoolTopology[];
   readonly floatingIps?: readonly FloatingIpTopology[];
   readonly gateways?: readonly GatewaySpec[];
+  /** Present when the file has a `gracefulRestart` section; gracefulRestartOf fills the defaults. */
+  readonly gracefulRestart?: GracefulRestartSpec;
+}
+
+/** Graceful restart as Contrail's global-system-config names it (docs/protocol.md §6.7); times in seconds. */
+export interface GracefulRestartSpec {
+  readonly enable: boolean;
+  readonly restartTime: number;
+  readonly longLivedRestartTime: number;
+  readonly endOfRibTimeout: number;
+  readonly xmppHelperEnable: boolean;
+  readonly bgpHelperEnable: boolean;
+}
+
+export const DEFAULT_GRACEFUL_RESTART: GracefulRestartSpec = {
+  enable: false,
+  restartTime: 300,
+  longLivedRestartTime: 300,
+  endOfRibTimeout: 300,
+  xmppHelperEnable: false,
+  bgpHelperEnable: false,
+};
+
+export function gracefulRestartOf(topology: Pick<Topology, 'gracefulRestart'>): GracefulRestartSpec {
+  return { ...DEFAULT_GRACEFUL_RESTART, ...topology.gracefulRestart };
 }
 
 /** One address on several workloads' interfaces: an active-active instance-ip (docs/protocol.md §7.2). */
@@ -71,6 +97,8 @@ export interface ControlNodeSpec {
   readonly bgpPort: number;
   readonly routerId: string;
   readonly clusterId?: string;
+  /** XMPP over TLS: present when the topology enables xmppAuth (src/topology/xmpp-auth.ts). */
+  readonly xmppAuth?: XmppAuthFiles;
 }
 
 export interface ComputeSpec {
@@ -79,6 +107,8 @@ export interface ComputeSpec {
   readonly external: boolean;
   /** 1 or 2 control-node names, in order of preference */
   readonly xmppServers: readonly string[];
+  /** XMPP over TLS: present when the topology enables xmppAuth. */
+  readonly xmppAuth?: XmppAuthFiles;
 }
 
 export interface NetworkSpec {

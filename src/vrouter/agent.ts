@@ -9,6 +9,7 @@ import { XmppAgentClient } from '../xmpp/agent-client.ts';
 import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-codec.ts';
 import { decodeAgentConfig, encodeConfigSubscribe, ConfigDecodeError, type AgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
+import type { XmppTlsMaterial } from '../xmpp/starttls.ts';
 import { Vrouter, type LocalInterfaceSpec, type Underlay } from './vrouter.ts';
 import { labelAllocator, vrfIndexAllocator } from './agent-ids.ts';
 import { planAgent, type AgentPlan, type PlannedComposite } from './agent-plan.ts';
@@ -46,6 +47,8 @@ export interface VrouterAgentOptions {
    * Default 1; tests use e.g. 0.02 to probe every 20 ms.
    */
   healthCheckTimeScale?: number;
+  /** xmpp_auth_enable (docs/protocol.md §2.3): STARTTLS to every control node with this CA, certificate and key. */
+  xmppTls?: XmppTlsMaterial;
 }
 
 /** A local-ECMP composite as programmed, with its label (docs/protocol.md §7.2). */
@@ -139,6 +142,7 @@ export class VrouterAgent extends EventEmitter {
       log: (line) => this.log(`${this.name} → ${endpoint.name}: ${line}`),
       // The agent decodes the raw stanza itself; an element tree per stanza for the middleware is wasted work.
       parseElements: false,
+      ...(this.options.xmppTls ? { tls: { ...this.options.xmppTls, serverNames: [endpoint.name, endpoint.host] } } : {}),
     });
     const channel: ControlChannel = {
       index,

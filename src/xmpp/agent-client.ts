@@ -11,7 +11,12 @@
 //  * "online": the library waits for SASL/bind that Contrail never offers, so `open` (server header
 //    received) is treated as established.
 //  * Back-off: @xmpp/reconnect uses a fixed delay; its delay is set before each attempt per docs/protocol.md §2.4.
+//  * STARTTLS (docs/protocol.md §2.3): @xmpp/starttls rides on stream-features and SASL machinery Contrail
+//    lacks; the negotiation runs in _onData before the framer, then the library's socket is swapped for
+//    a node:tls socket over it and the stream restarted, as @xmpp/starttls itself does.
 import { EventEmitter } from 'node:events';
+import tls from 'node:tls';
+import { certificateMismatch, encodeStartTls, findFeatures, findProceed, streamHeaderLength, type XmppTlsMaterial } from './starttls.ts';
 import ConnectionTCP from '@xmpp/connection-tcp';
 import reconnect, { type Reconnect } from '@xmpp/reconnect';
 import middleware, { type MiddlewareApi } from '@xmpp/middleware';
@@ -41,6 +46,13 @@ export interface AgentClientOptions {
    * (malformed XML is then caught by the caller's decoder instead of here).
    */
   parseElements?: boolean;
+  /** xmpp_auth_enable: STARTTLS, our certificate, and the names the control node's certificate may carry. */
+  tls?: AgentTlsOptions;
+}
+
+export interface AgentTlsOptions extends XmppTlsMaterial {
+  /** The control node's certificate must be issued to one of these (its name, its address). */
+  serverNames: readonly string[];
 }
 
 const BACKOFF_SECONDS = [0.05, 1, 2, 4, 8, 16, 30];
@@ -105,10 +117,16 @@ function badInput(reason: string): never {
   throw new Error(reason);
 }
 
+type TlsPhase = 'off' | 'await-header' | 'await-features' | 'await-proceed' | 'handshake' | 'secure';
+
 class ContrailConnection extends ConnectionTCP {
+  private tlsPhase: TlsPhase = 'off';
+  private negotiation = '';
+
   constructor(service: string, private readonly agentName: string, private readonly localAddress: string,
-    private readonly hooks: { raw(s: string): void; keepalive(): void; badInput(reason: string): void; headerOut(s: string): void },
-    parser: { maxStanzaBytes: number; parseElements: boolean }) {
+    private readonly hooks: { raw(s: string): void; keepalive(): void; badInput(reason: string): void; headerOut(s: string): void; secured(protocol: string): void },
+    parser: { maxStanzaBytes: number; parseElements: boolean },
+    private readonly tlsOptions: AgentTlsOptions | undefined) {
     // @xmpp/reconnect reconnects to options.service.
     super({ domain: CONTROL_NODE_JID, service });
     // Connection.open() instantiates `this.Parser` with no arguments: bind ours to this connection's settings.
@@ -130,8 +148,80 @@ class ContrailConnection extends ConnectionTCP {
     return h;
   }
 
+  /** A new TCP connection starts: with TLS configured, the negotiation starts over too. */
+  resetTls(): void {
+    this.tlsPhase = this.tlsOptions ? 'await-header' : 'off';
+    this.negotiation = '';
+  }
+
+  /** Still before TLS: the server's first header is not the session's. */
+  get negotiating(): boolean {
+    return this.tlsPhase !== 'off' && this.tlsPhase !== 'secure';
+  }
+
+  get secure(): boolean {
+    return this.tlsPhase === 'secure';
+  }
+
   override _onData(data: Buffer): void {
-    this.parser?.write(data);
+    if (!this.negotiating) {
+      this.parser?.write(data);
+      return;
+    }
+    this.negotiation += data.toString('utf8');
+    this.advance();
+  }
+
+  /** docs/protocol.md §2.3: server header, features with STARTTLS, our <starttls/>, its <proceed/>, then TLS. */
+  private advance(): void {
+    if (this.tlsPhase === 'await-header') {
+      const n = streamHeaderLength(this.negotiation);
+      if (n < 0) return;
+      const header = this.negotiation.slice(0, n);
+      this.negotiation = this.negotiation.slice(n);
+      this.tlsPhase = 'await-features';
+      this.parser?.write(header);
+    }
+    if (this.tlsPhase === 'await-features') {
+      const step = findFeatures(this.negotiation);
+      if (step.kind === 'incomplete') return;
+      if (step.kind === 'refused') return this.hooks.badInput(`STARTTLS: ${step.why}`);
+      this.negotiation = step.rest;
+      this.tlsPhase = 'await-proceed';
+      this.socket?.write(encodeStartTls());
+    }
+    if (this.tlsPhase === 'await-proceed') {
+      const step = findProceed(this.negotiation);
+      if (step.kind === 'incomplete') return;
+      if (step.kind === 'refused') return this.hooks.badInput(`STARTTLS: ${step.why}`);
+      this.negotiation = '';
+      this.upgrade();
+    }
+  }
+
+  private upgrade(): void {
+    const options = this.tlsOptions;
+    const plain = this.socket;
+    if (!options || !plain) return;
+    this.tlsPhase = 'handshake';
+    this._detachSocket();
+    const secure = tls.connect({
+      socket: plain,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      checkServerIdentity: (_host, cert) => {
+        const why = certificateMismatch(cert, options.serverNames);
+        return why ? new Error(`control node ${why}`) : undefined;
+      },
+    });
+    this._attachSocket(secure as unknown as typeof plain);
+    secure.once('secureConnect', () => {
+      this.tlsPhase = 'secure';
+      this.hooks.secured(secure.getProtocol() ?? 'TLS');
+      // The stream starts over on the TLS socket: our header again, a new parser for the server's.
+      this.restart().catch((e: Error) => this.hooks.badInput(`stream restart over TLS failed: ${e.message}`));
+    });
   }
 
   override _attachParser(parser: EventEmitter): void {
@@ -169,7 +259,8 @@ export class XmppAgentClient extends EventEmitter {
       keepalive() { self.counters.keepalivesIn++; self.restartHold(); },
       badInput(reason: string) { self.drop(reason); },
       headerOut(h: string) { self.tapRecord('out', h); },
-    }, { maxStanzaBytes: opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES, parseElements: opts.parseElements ?? true });
+      secured(protocol: string) { self.log(`xmpp ${opts.agentName}: ${protocol} with ${self.server}`); },
+    }, { maxStanzaBytes: opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES, parseElements: opts.parseElements ?? true }, opts.tls);
     this.entity.timeout = opts.openTimeoutMs ?? 15_000;
     // The library emits 'error' for socket errors and failed opens; unhandled it would crash the process.
     this.entity.on('error', (e: Error) => this.log(`xmpp ${opts.agentName}: ${e.message}`));
@@ -187,8 +278,8 @@ export class XmppAgentClient extends EventEmitter {
     return this.isEstablished;
   }
 
-  stats(): { in: number; out: number; keepalivesIn: number; keepalivesOut: number; connects: number; established: boolean } {
-    return { ...this.counters, established: this.isEstablished };
+  stats(): { in: number; out: number; keepalivesIn: number; keepalivesOut: number; connects: number; established: boolean; tls: boolean } {
+    return { ...this.counters, established: this.isEstablished, tls: this.entity.secure };
   }
 
   start(): void {
@@ -237,12 +328,15 @@ export class XmppAgentClient extends EventEmitter {
   private onStatus(status: string): void {
     switch (status) {
       case 'connecting':
+        this.entity.resetTls();
         this.lastCloseReason = '';
         clearTimeout(this.openGuard);
         // @xmpp/reconnect swallows a failed open and leaves the socket up; bound connect+open here.
         this.openGuard = setTimeout(() => this.drop('no stream header from the server in time'), this.entity.timeout);
         break;
       case 'open':
+        // The header before STARTTLS opens nothing yet (docs/protocol.md §2.3); the guard covers the handshake too.
+        if (this.entity.negotiating) break;
         clearTimeout(this.openGuard);
         this.onOpen();
         break;

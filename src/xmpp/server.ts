@@ -1,7 +1,11 @@
 // The control node's XMPP listener (docs/protocol.md §2.2, §2.4): one session per TCP connection, Contrail framing,
-// open/hold/keepalive timers, and the duplicate-name rule. Bad input closes only its own session.
+// open/hold/keepalive timers, and the duplicate-name rule. Bad input closes only its own session. With TLS
+// material (docs/protocol.md §2.3) every session must STARTTLS after its first header, present a
+// certificate signed by the CA for the name it opened with, and open the stream again over TLS.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
+import { certificateMismatch, certificateNotTrusted, parseCertificateBundle, encodeProceed, encodeStartTlsFeatures, encodeTlsFailure, findStartTls, type XmppTlsMaterial } from './starttls.ts';
 import type { StanzaObserver } from './stanza-observer.ts';
 import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-codec.ts';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from './stream-framer.ts';
@@ -18,6 +22,8 @@ export interface XmppServerOptions {
   acceptPeer?: (peerName: string, remoteAddress: string) => string | null;
   tap?: StanzaObserver;
   log?: (line: string) => void;
+  /** xmpp_auth_enable: STARTTLS required, client certificates checked against this CA (docs/protocol.md §2.3). */
+  tls?: XmppTlsMaterial;
 }
 
 export const DEFAULT_HOLD_TIME_SECONDS = 90;
@@ -33,7 +39,14 @@ export class XmppServerSession extends EventEmitter {
   readonly remoteAddress: string;
   private since: Date = new Date(0);
   private state: 'opening' | 'established' | 'closed' = 'opening';
-  private readonly framer: StreamFramer;
+  private framer: StreamFramer;
+  /** docs/protocol.md §2.3: off (no TLS configured), then await-starttls → handshake → secure. */
+  private tlsState: 'off' | 'await-starttls' | 'handshake' | 'secure' = 'off';
+  private negotiation = '';
+  private readonly onSocketData = (chunk: Buffer) => this.onData(chunk);
+  private readonly onSocketError = (e: Error) => this.close(this.tlsState === 'handshake' ? `TLS handshake failed: ${e.message}` : `socket error: ${e.message}`);
+  private readonly onSocketClose = () => this.close('peer closed the connection');
+  private readonly onSocketDrain = () => this.emit('drain');
   private readonly counters: SessionStats = { in: 0, out: 0, keepalivesIn: 0, keepalivesOut: 0, bytesIn: 0, bytesOut: 0 };
   private holdTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -41,16 +54,32 @@ export class XmppServerSession extends EventEmitter {
   private whyClosed: string | undefined;
 
   /** @internal created by XmppServer */
-  constructor(private readonly socket: net.Socket, private readonly server: XmppServer, private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>) {
+  constructor(private socket: net.Socket, private readonly server: XmppServer, private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>) {
     super();
     this.remoteAddress = socket.remoteAddress ?? '';
     this.framer = new StreamFramer(cfg.maxStanzaBytes);
     socket.setNoDelay(true);
     this.openTimer = setTimeout(() => this.close(`no stream header within ${cfg.openTimeoutMs} ms`), cfg.openTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e) => this.close(`socket error: ${e.message}`));
-    socket.on('close', () => this.close('peer closed the connection'));
-    socket.on('drain', () => this.emit('drain'));
+    this.listen(socket);
+  }
+
+  private listen(socket: net.Socket): void {
+    socket.on('data', this.onSocketData);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+    socket.on('drain', this.onSocketDrain);
+  }
+
+  private unlisten(socket: net.Socket): void {
+    socket.off('data', this.onSocketData);
+    socket.off('error', this.onSocketError);
+    socket.off('close', this.onSocketClose);
+    socket.off('drain', this.onSocketDrain);
+  }
+
+  /** Whether the session runs over TLS (docs/protocol.md §2.3). */
+  get secure(): boolean {
+    return this.tlsState === 'secure';
   }
 
   /** The agent's `from` name, once its header has arrived. */
@@ -75,8 +104,8 @@ export class XmppServerSession extends EventEmitter {
     return this.state === 'closed';
   }
 
-  stats(): SessionStats & { established: boolean; establishedAt: string; peerName: string; remoteAddress: string } {
-    return { ...this.counters, established: this.established, establishedAt: this.establishedAt.toISOString(), peerName: this.peerName, remoteAddress: this.remoteAddress };
+  stats(): SessionStats & { established: boolean; establishedAt: string; peerName: string; remoteAddress: string; tls: boolean } {
+    return { ...this.counters, established: this.established, establishedAt: this.establishedAt.toISOString(), peerName: this.peerName, remoteAddress: this.remoteAddress, tls: this.secure };
   }
 
   /**
@@ -117,6 +146,7 @@ export class XmppServerSession extends EventEmitter {
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.counters.bytesIn += chunk.length;
+    if (this.tlsState === 'await-starttls') return this.negotiate(chunk);
     let events: FrameEvent[];
     try {
       events = this.framer.push(chunk);
@@ -162,7 +192,21 @@ export class XmppServerSession extends EventEmitter {
       this.close('stream header without from');
       return;
     }
+    // The handshake is over once TLS data flows; 'secure' may not have been emitted yet.
+    if (this.tlsState === 'handshake' && !this.verifyPeer()) return;
+    if (this.tlsState === 'secure' && from !== this.name) {
+      this.close(`stream header over TLS from ${from}, not ${this.name}`);
+      return;
+    }
     this.name = from;
+    if (this.tlsState === 'off' && this.server.secureContext) {
+      // docs/protocol.md §2.3: header, then features with a required STARTTLS; nothing else before TLS.
+      const reply = encodeServerStreamOpen(from) + encodeStartTlsFeatures();
+      this.server.tapRecord(from, 'out', reply);
+      this.socket.write(reply);
+      this.tlsState = 'await-starttls';
+      return;
+    }
     const refusal = this.server.admit(this);
     if (refusal) {
       this.close(refusal);
@@ -184,6 +228,47 @@ export class XmppServerSession extends EventEmitter {
     this.server.sessionEstablished(this);
   }
 
+  /** Before TLS only `<starttls/>` is acceptable; `<proceed/>` then turns the same socket into a TLS server socket. */
+  private negotiate(chunk: Buffer): void {
+    this.negotiation += chunk.toString('utf8');
+    const step = findStartTls(this.negotiation);
+    if (step.kind === 'incomplete') return;
+    if (step.kind === 'refused') {
+      this.socket.write(encodeTlsFailure());
+      this.close(`STARTTLS: ${step.why}`);
+      return;
+    }
+    this.server.tapRecord(this.name, 'in', this.negotiation.slice(0, this.negotiation.length - step.rest.length).trim());
+    this.server.tapRecord(this.name, 'out', encodeProceed());
+    this.socket.write(encodeProceed());
+    const context = this.server.secureContext;
+    if (!context) return;
+    const plain = this.socket;
+    this.unlisten(plain);
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: true });
+    this.socket = secure;
+    this.tlsState = 'handshake';
+    this.framer = new StreamFramer(this.cfg.maxStanzaBytes);
+    this.listen(secure);
+    secure.on('secure', () => this.verifyPeer());
+  }
+
+  /** Mutual authentication: signed by the CA and issued to the name the agent opened with. */
+  private verifyPeer(): boolean {
+    if (this.tlsState === 'secure') return true;
+    if (this.state === 'closed' || !(this.socket instanceof tls.TLSSocket)) return false;
+    // A TLSSocket made by hand (not by tls.Server) does not enforce rejectUnauthorized: check the chain here.
+    const untrusted = certificateNotTrusted(this.socket.getPeerX509Certificate(), this.server.trustedCas);
+    const why = untrusted ? `certificate refused: ${untrusted}` : certificateMismatch(this.socket.getPeerCertificate(), [this.name]);
+    if (why) {
+      this.close(`TLS: ${why}`);
+      return false;
+    }
+    this.tlsState = 'secure';
+    this.server.log(`xmpp session ${this.name} from ${this.remoteAddress}: ${this.socket.getProtocol() ?? 'TLS'} established, certificate of ${this.name}`);
+    return true;
+  }
+
   private restartHold(): void {
     if (this.state !== 'established') return;
     // refresh() keeps the timer object: cheaper than clear+set on every stanza of a busy session.
@@ -197,9 +282,15 @@ export class XmppServer extends EventEmitter {
   private readonly all = new Set<XmppServerSession>();
   private readonly byName = new Map<string, XmppServerSession>();
   private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>;
+  /** @internal Set when TLS material is configured: every session must STARTTLS. */
+  readonly secureContext: tls.SecureContext | undefined;
+  /** @internal The CA certificates a client's certificate must be issued by. */
+  readonly trustedCas: ReturnType<typeof parseCertificateBundle>;
 
   constructor(private readonly opts: XmppServerOptions) {
     super();
+    this.secureContext = opts.tls ? tls.createSecureContext({ ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key }) : undefined;
+    this.trustedCas = opts.tls ? parseCertificateBundle(opts.tls.ca) : [];
     this.cfg = {
       holdTimeSeconds: opts.holdTimeSeconds ?? DEFAULT_HOLD_TIME_SECONDS,
       openTimeoutMs: opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,

@@ -21,6 +21,9 @@ declare module '@xmpp/connection-tcp' {
     _onData(data: Buffer): void;
     _attachParser(parser: EventEmitter): void;
     _detachParser(): void;
+    _attachSocket(socket: Socket): void;
+    _detachSocket(): void;
+    restart(): Promise<Element>;
   }
 }
 

@@ -35,4 +35,8 @@ describe('scenario scripts (one OS process per node)', function () {
     const report = await runScenario(await loadScenario(path.join(SCRIPTS, 'scale-out.ts')), { mode: 'processes' });
     expect(report.ok, failures(report)).to.equal(true);
   });
+  it('graceful-restart.ts passes with --processes', async () => {
+    const report = await runScenario(await loadScenario(path.join(SCRIPTS, 'graceful-restart.ts')), { mode: 'processes' });
+    expect(report.ok, failures(report)).to.equal(true);
+  });
 });
