@@ -8,8 +8,8 @@
 // BENCH_BGP_CPU_PROF=<dir> writes a V8 CPU profile of our control node per run.
 import { cpus } from 'node:os';
 import { figure, type BenchFigure, type BenchOptions, type BenchSection } from './bench-section.ts';
-import { encodeFeed, feedPlan, FEED_ROUTE_TARGET, type EncodedFeed } from './bgp/feed.ts';
-import { type Addresses, type RunResult, measureHarness, measureTarget } from './bgp/measure.ts';
+import { encodeFeed, encodeWithdrawFeed, feedPlan, FEED_ROUTE_TARGET } from './bgp/feed.ts';
+import { type Addresses, type Feeds, type RunResult, measureHarness, measureTarget } from './bgp/measure.ts';
 import { type BgpTarget, TARGETS, killAllStarted } from './bgp/targets.ts';
 
 const RDS = 100;
@@ -50,6 +50,8 @@ interface Summary {
   readonly seconds: number | null;
   readonly bytesPerRoute: number | null;
   readonly cpuSeconds: number | null;
+  readonly withdrawSeconds: number | null;
+  readonly withdrawCpuSeconds: number | null;
   readonly peakRssBytes: number | null;
   readonly secondsRange: [number, number] | null;
   readonly error?: string;
@@ -65,6 +67,8 @@ function summarize(target: string, routes: number, results: readonly RunResult[]
     seconds: median(secs),
     bytesPerRoute: median(pick((r) => r.bytesPerRoute)),
     cpuSeconds: median(pick((r) => r.cpuSeconds)),
+    withdrawSeconds: median(pick((r) => r.withdrawSeconds)),
+    withdrawCpuSeconds: median(pick((r) => r.withdrawCpuSeconds)),
     peakRssBytes: median(pick((r) => r.peakRssBytes)),
     secondsRange: secs.length ? [Math.min(...secs), Math.max(...secs)] : null,
     ...(firstError ? { error: firstError } : {}),
@@ -90,7 +94,9 @@ function figuresFor(summaries: readonly Summary[], routes: number): BenchFigure[
     const note = runsNote(s);
     const extra = note ? { note } : {};
     out.push(figure('bgp.seconds', `${s.target} ${label}`, s.seconds, 's', extra));
+    out.push(figure('bgp.withdrawSeconds', `${s.target} ${label}`, s.withdrawSeconds, 's'));
     if (s.target === 'harness') continue;
+    out.push(figure('bgp.withdrawCpuSeconds', `${s.target} ${label}`, s.withdrawCpuSeconds, 'CPU s'));
     out.push(figure('bgp.rssBytesPerRoute', `${s.target} ${label}`, s.bytesPerRoute, 'B/route', extra));
     out.push(figure('bgp.cpuSeconds', `${s.target} ${label}`, s.cpuSeconds, 'CPU s', extra));
     out.push(figure('bgp.peakRss', `${s.target} ${label}`, s.peakRssBytes === null ? null : s.peakRssBytes / 2 ** 20, 'MiB', extra));
@@ -102,9 +108,12 @@ function figuresFor(summaries: readonly Summary[], routes: number): BenchFigure[
     const pending = mine.okRuns === 0 ? { note: `ours produced no figure: ${mine.error ?? 'no run'}` } : {};
     out.push(figure('bgp.ratio.seconds', c, ratio(mine.seconds, other.seconds), 'x',
       other.target === 'bird' ? { target: { op: '<=', value: 1 }, ...pending } : pending));
+    out.push(figure('bgp.ratio.withdrawSeconds', c, ratio(mine.withdrawSeconds, other.withdrawSeconds), 'x',
+      other.target === 'bird' ? { target: { op: '<=', value: 1 }, ...pending } : pending));
     out.push(figure('bgp.ratio.bytesPerRoute', c, ratio(mine.bytesPerRoute, other.bytesPerRoute), 'x',
-      other.target === 'frr' ? { target: { op: '<=', value: 1 }, ...pending } : pending));
+      other.target === 'bird' ? { target: { op: '<=', value: 1 }, ...pending } : pending));
     out.push(figure('bgp.ratio.cpuSeconds', c, ratio(mine.cpuSeconds, other.cpuSeconds), 'x', pending));
+    out.push(figure('bgp.ratio.withdrawCpuSeconds', c, ratio(mine.withdrawCpuSeconds, other.withdrawCpuSeconds), 'x', pending));
   }
   return out;
 }
@@ -142,14 +151,14 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
   process.once('exit', killAllStarted);
 
   const results: RunResult[] = [];
-  const feeds: Record<string, { updates: number; bytes: number; encodeSeconds: number }> = {};
+  const feeds: Record<string, { updates: number; bytes: number; withdrawUpdates: number; encodeSeconds: number }> = {};
   try {
     for (const routes of sizes) {
       const plan = feedPlan(routes, RDS);
       const started = process.hrtime.bigint();
-      const feed: EncodedFeed = encodeFeed(plan);
-      feeds[sizeLabel(routes)] = { updates: feed.updates, bytes: feed.bytes, encodeSeconds: Number(process.hrtime.bigint() - started) / 1e9 };
-      o.log(`${sizeLabel(routes)}: ${feed.updates} UPDATEs, ${(feed.bytes / 2 ** 20).toFixed(1)} MiB pre-encoded`);
+      const feed: Feeds = { announce: encodeFeed(plan), withdraw: encodeWithdrawFeed(plan) };
+      feeds[sizeLabel(routes)] = { updates: feed.announce.updates, bytes: feed.announce.bytes, withdrawUpdates: feed.withdraw!.updates, encodeSeconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      o.log(`${sizeLabel(routes)}: ${feed.announce.updates} UPDATEs, ${(feed.announce.bytes / 2 ** 20).toFixed(1)} MiB pre-encoded`);
       // Targets take turns within each round, so slow drift of the machine spreads over all of them.
       for (let round = 1; round <= runs; round++) {
         const lineup: (BgpTarget | 'harness')[] = [...(wanted.includes('harness') ? ['harness' as const] : []), ...targets];
@@ -160,7 +169,7 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
             : await measureTarget(t, a, plan, feed, timeoutMs(routes));
           results.push(r);
           o.log(`${sizeLabel(routes)} run ${round}/${runs} ${r.target}: ${r.ok
-            ? `${r.seconds!.toFixed(3)} s, ${r.bytesPerRoute === null ? '-' : r.bytesPerRoute.toFixed(0)} B/route, ${r.cpuSeconds === null ? '-' : r.cpuSeconds.toFixed(2)} CPU s, ${r.monitorUpdates} UPDATEs to the monitor`
+            ? `${r.seconds!.toFixed(3)} s, withdraw ${r.withdrawSeconds === null ? '-' : r.withdrawSeconds.toFixed(3)} s / ${r.withdrawCpuSeconds === null ? '-' : r.withdrawCpuSeconds.toFixed(2)} CPU s, ${r.bytesPerRoute === null ? '-' : r.bytesPerRoute.toFixed(0)} B/route, ${r.cpuSeconds === null ? '-' : r.cpuSeconds.toFixed(2)} CPU s, ${r.monitorUpdates} UPDATEs to the monitor`
             : `FAILED: ${r.error}`}`);
         }
       }
@@ -179,7 +188,7 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
   const figures = sizes.flatMap((n) => figuresFor(summaries, n));
   const oursFailures = results.filter((r) => r.target === 'ours' && !r.ok);
   if (oursFailures.length) notes.push(`ours: ${oursFailures.length} run(s) without a result; first error: ${oursFailures[0]!.error?.split('\n').slice(0, 2).join(' | ')}`);
-  const lost = results.filter((r) => r.foreign > 0 || r.duplicates > 0 || r.withdrawn > 0);
+  const lost = results.filter((r) => r.foreign > 0 || r.duplicates > 0 || r.withdrawn > (r.withdrawSeconds === null ? 0 : r.routes));
   for (const r of lost) notes.push(`${r.target} ${sizeLabel(r.routes)}: monitor saw ${r.foreign} altered/unknown, ${r.duplicates} duplicate, ${r.withdrawn} withdrawn NLRI`);
   const loads = results.map((r) => r.loadAverage).filter((v): v is number => v !== null);
   if (loads.length) {
@@ -187,6 +196,7 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
   }
   notes.push(
     'Clock: first UPDATE byte written by the feeder → the monitor holds all N routes, each with the RD, label and next hop the feeder sent (checked per NLRI); End-of-RIB follows the last UPDATE.',
+    'Withdraw (issue 15): once the monitor holds all N, the feeder withdraws them all (MP_UNREACH, ~250 NLRI per UPDATE); clock from the first withdraw byte → the monitor holds none; CPU = the target\'s utime + stime over that interval.',
     'RSS per route = (peak − baseline) / N of the target process alone: baseline = VmRSS after both sessions are up and settled, peak = max of VmRSS sampled every 50 ms and VmHWM reset at the baseline (clear_refs 5). CPU = utime + stime of the target from first byte to completion.',
     'Each target is a route reflector (cluster id 10.255.0.1) with feeder and monitor as passive iBGP clients in AS 64512 that connect to it; every run starts a fresh target process. Ours is `ecmpsim node` (the control node alone in its own process).',
     `Feed: ${RDS} RDs of type 1 (<compute>:1, next hop = that compute, 10.1.0.x), /32s from 20.0.0.0, one label per route (16 + i: no two routes share attributes), one route target (${FEED_ROUTE_TARGET}), LOCAL_PREF 100, ORIGIN incomplete; packed ~250 NLRI per UPDATE. The monitor offers inet-vpn + route-target and, where the target negotiates route-target (RFC 4684), asks for that target.`,

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import type { BenchRun, BenchSection } from './bench-section.ts';
+import { summaryMarkdown } from './summary.ts';
 
 const MODULES: Record<string, string> = {
   xmpp: './xmpp-fanout.ts',
@@ -148,6 +149,8 @@ async function main(): Promise<number> {
   const out = path.resolve(process.cwd(), opts.out);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  // Side by side in one run, as the README's tables (scripts/bench/summary.ts).
+  process.stdout.write(`\n--- summary (markdown, for the README) ---\n${summaryMarkdown(report)}`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), out) || out}\n`);
   return failed ? 1 : 0;
 }

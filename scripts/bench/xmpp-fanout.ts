@@ -3,14 +3,16 @@
 // Per size N (agents), on real TCP over loopback, every peer from its own 127.x address:
 //  1. ingest   — N light publishers (real codec, no FIB; see ./light-publisher.ts) subscribe with
 //                <no-ribout> and publish a fixed total of routes: route items/s (wall) and per CPU-second.
-//  2. fan-out  — they subscribe to group VRFs (at most `fanGroup` per VRF) and publish R routes each:
-//                time until every subscriber holds every item of its VRF, bytes per path both ways.
+//  2. fan-out  — they subscribe to group VRFs (at most `fanGroup` per VRF) and publish R routes each, R
+//                chosen for `fanDeliveries` items delivered in all: time until every subscriber holds every
+//                item of its VRF, CPU, peak RSS, bytes per path both ways.
 //  3. scale-out — N real VrouterAgents (config over XMPP, FIB, composite next hops) share the VIP's VN;
 //                one pool member is added at a time through the config store; per agent, the time until
 //                its FIB holds the VIP composite with the new member: p50/p99.
 // For profiling one part: BENCH_XMPP_AGENTS=1000 (comma-separated sizes) and
 // BENCH_XMPP_PHASES=light|scale-out narrow a run; `node --cpu-prof` then profiles the control node only.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
@@ -32,15 +34,18 @@ const TARGET_CONVERGENCE_P99_MS = 250;
 interface Sizes {
   agents: number[];
   ingestRoutesTotal: number;
-  fanRoutesPerAgent: number;
+  /** Item deliveries in the fan-out (each publisher publishes its share): 1M at 100 agents is issue 15's case, 10,000 items per VRF. */
+  fanDeliveries: number;
+  /** Set by BENCH_XMPP_FAN_ROUTES: routes per publisher whatever the VRF size. */
+  fanRoutesPerAgent?: number;
   fanGroup: number;
   scaleOutEvents: number;
   /** Real VrouterAgents at most; subscribers beyond them are light ones (a full agent costs ~4 MiB and its FIB holds every route). */
   realAgentsMax: number;
 }
 
-const FULL: Sizes = { agents: [100, 500, 1000], ingestRoutesTotal: 100_000, fanRoutesPerAgent: 10, fanGroup: 100, scaleOutEvents: 20, realAgentsMax: 250 };
-const QUICK: Sizes = { agents: [50], ingestRoutesTotal: 10_000, fanRoutesPerAgent: 5, fanGroup: 50, scaleOutEvents: 5, realAgentsMax: 50 };
+const FULL: Sizes = { agents: [100, 500, 1000], ingestRoutesTotal: 100_000, fanDeliveries: 1_000_000, fanGroup: 100, scaleOutEvents: 20, realAgentsMax: 250 };
+const QUICK: Sizes = { agents: [50], ingestRoutesTotal: 10_000, fanDeliveries: 12_500, fanGroup: 50, scaleOutEvents: 5, realAgentsMax: 50 };
 
 const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
@@ -139,6 +144,26 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 
 const rssMiB = (): number => process.memoryUsage().rss / (1 << 20);
 
+/** Resets this process's peak RSS (VmHWM) so that peakRssMiB() covers one phase; false where /proc lacks it. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmHWM of this process (MiB): the peak since the last resetPeakRss. */
+function peakRssMiB(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Phases 1 and 2 on one control node with N light publishers. */
 async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions): Promise<BenchFigure[]> {
   const label = `${n} agents`;
@@ -180,12 +205,14 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
 
     // ---- 2. fan-out ----
     const fanInstances = fanVns.map((vn) => vn.routingInstance);
-    const r = sizes.fanRoutesPerAgent;
     const perGroup = Math.ceil(n / groups);
+    // n subscribers each receive perGroup × r items.
+    const r = sizes.fanRoutesPerAgent ?? Math.max(1, Math.floor(sizes.fanDeliveries / (n * perGroup)));
     await peers.request({ type: 'subscribe', instances: fanInstances, noRibout: false }, 'subscribed');
     await peers.request({ type: 'prepare', instances: fanInstances, routesPerClient: r, firstOctet: 11, virtualNetwork: fanVns[0].name }, 'prepared');
     await sleep(200);
     const bytes0 = sessionBytes(control);
+    const peakReset = resetPeakRss();
     // Each group holds perGroup publishers (n is a multiple of groups at every size used here).
     const expected = perGroup * r;
     const stored = Promise.all(fanInstances.map((ri) => waitForTableChanges(control, instanceTableName(ri), perGroup * r)));
@@ -196,12 +223,15 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
     const storedAt = (await stored).reduce((m, t) => (t > m ? t : m), 0n);
     const result = await delivered;
     const fanCpu = cpuSeconds(cpu1);
+    const fanPeak = peakReset ? peakRssMiB() : null;
     const bytes1 = sessionBytes(control);
     const done = result.doneAt.filter((t): t is bigint => t !== null);
     const incomplete = result.doneAt.length - done.length;
     const lastAt = done.reduce((m, t) => (t > m ? t : m), 0n);
     const perSubscriberMs = done.map((t) => ms(t1, t));
     const itemsDelivered = n * expected;
+    // Issue 15: 100 subscribed agents × 10,000 items each within 500 MB peak and 3 CPU-s.
+    const issueCase = n === 100 && expected === 10_000;
     const routes = n * r;
     o.log(`${label}: fan-out ${itemsDelivered} items in ${ms(t1, lastAt).toFixed(0)} ms (${incomplete} incomplete)`);
     if (result.closed.length > 0) o.log(`${label}: sessions closed: ${result.closed.slice(0, 3).join('; ')}`);
@@ -214,7 +244,8 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
       figure('fanout.subscriberDoneP50Ms', label, percentile(perSubscriberMs, 50), 'ms'),
       figure('fanout.subscriberDoneP99Ms', label, percentile(perSubscriberMs, 99), 'ms'),
       figure('fanout.deliveredRate', label, incomplete === 0 ? itemsDelivered / (ms(t1, lastAt) / 1000) : null, 'items/s'),
-      figure('fanout.cpuSeconds', label, fanCpu, 's', { note: 'control node, publish → last subscriber done' }),
+      figure('fanout.cpuSeconds', label, fanCpu, 's', { note: 'control node, publish → last subscriber done', ...(issueCase ? { target: { op: '<=', value: 3 } } : {}) }),
+      figure('fanout.peakRssMiB', label, fanPeak, 'MiB', { note: 'control node VmHWM over the fan-out (reset at its start)', ...(issueCase ? { target: { op: '<=', value: 500 } } : {}) }),
       figure('fanout.bytesInPerPath', label, (bytes1.in - bytes0.in) / routes, 'B', { note: 'publish + collection pair' }),
       figure('fanout.bytesOutPerItem', label, (bytes1.out - bytes0.out) / itemsDelivered, 'B', { note: 'message framing amortised over ≤ 32 items' }),
       figure('controlNode.rssMiB', `${label}, light publishers`, rssMiB(), 'MiB', { note: `${total + routes} VRF paths + their bgp.l3vpn.0 copies` }),
@@ -348,7 +379,9 @@ async function scaleOutPhase(n: number, sizes: Sizes, peers: PeerProcess, o: Ben
 
 function sizesFromEnvironment(base: Sizes): Sizes {
   const agents = process.env.BENCH_XMPP_AGENTS?.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 3);
-  return agents && agents.length > 0 ? { ...base, agents } : base;
+  const fanRoutes = process.env.BENCH_XMPP_FAN_ROUTES === undefined ? undefined : Number(process.env.BENCH_XMPP_FAN_ROUTES);
+  if (fanRoutes !== undefined && (!Number.isInteger(fanRoutes) || fanRoutes < 1)) throw new Error(`BENCH_XMPP_FAN_ROUTES: ${process.env.BENCH_XMPP_FAN_ROUTES} is not a route count`);
+  return { ...base, ...(agents && agents.length > 0 ? { agents } : {}), ...(fanRoutes !== undefined ? { fanRoutesPerAgent: fanRoutes } : {}) };
 }
 
 export async function run(o: BenchOptions): Promise<BenchSection> {

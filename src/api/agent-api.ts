@@ -89,6 +89,8 @@ export function agentApi(agent: VrouterAgent, workloads: readonly LocalWorkload[
     })
     .on('GET', '/routes', (req) => ({ status: 200, body: agent.receivedRoutes(vrfName(req.query.get('vrf'))) }))
     .on('GET', '/fib', (req) => ({ status: 200, body: agent.vrouter.fib(vrfName(req.query.get('vrf'))) }))
+    // docs/protocol.md §8.4: the haproxies on this compute, their open connections and server health
+    .on('GET', '/service-instances', () => ({ status: 200, body: agent.vrouter.serviceInstances() }))
     .on('GET', '/flows', (req) => {
       const direction = req.query.get('direction');
       return {

@@ -1,6 +1,9 @@
 // The config API of a control node: the LBaaS objects, VMIs, instance-ips, floating-ips and networks of
 // its config store, readable and writable over REST. The store validates every field and refuses a
 // change whole (ConfigError), which becomes a 4xx with the object, the field and the reason.
+import { haproxyConfig } from '../lbaas/haproxy-config.ts';
+import { LbaasV1 } from '../lbaas/lbaas-v1.ts';
+import type { ServiceInstance } from '../model/objects.ts';
 import { ApiError, bodyObject, type ApiRequest, type ApiResponse, type ApiRouter } from './api-router.ts';
 import { ConfigError } from '../model/config-error.ts';
 import { CONFIG_KINDS, type ConfigKind } from '../model/objects.ts';
@@ -101,7 +104,49 @@ function lookup(store: ConfigStore, req: ApiRequest): unknown {
   return object;
 }
 
+/** docs/protocol.md §8.4: the proxy driver's service instances (derived, read-only) and each one's haproxy.cfg. */
+function serviceInstance(store: ConfigStore, name: string): ServiceInstance {
+  const found = store.serviceInstances().find((si) => si.name === name || si.loadBalancer === name || si.uuid === name);
+  if (!found) throw new ApiError(404, `no service-instance named ${name} (nor one of a load balancer so named); service instances: ${store.serviceInstances().map((si) => si.name).join(', ') || 'none'}`);
+  return found;
+}
+
+/** One v1 workflow per store: its staged pools live as long as the store (a restarted node replays the writes). */
+const V1 = new WeakMap<ConfigStore, LbaasV1>();
+
+function v1Of(store: ConfigStore): LbaasV1 {
+  let v1 = V1.get(store);
+  if (!v1) V1.set(store, (v1 = new LbaasV1(store)));
+  return v1;
+}
+
+/** docs/protocol.md §8.4: the v1 LBaaS workflow (pool, members, health monitor, VIP) onto the v2 objects. */
+function mountLbaasV1(router: ApiRouter, store: ConfigStore): void {
+  const v1 = v1Of(store);
+  const answer = (status: number, body: object): ApiResponse => ({ status, body: { ...body, v1: v1.state(), lbaas: store.lbaasReport } });
+  router
+    .on('GET', '/config/lbaas-v1', () => ({ status: 200, body: v1.state() }))
+    .on('POST', '/config/lbaas-v1/pool', (req) => guarded(() => answer(201, { pool: v1.createPool(bodyObject(req) as never) })))
+    .on('POST', '/config/lbaas-v1/member', (req) => guarded(() => answer(201, { member: v1.createMember(bodyObject(req) as never) })))
+    .on('POST', '/config/lbaas-v1/vip', (req) => guarded(() => answer(201, { vip: v1.createVip(bodyObject(req) as never) })))
+    .on('POST', '/config/lbaas-v1/healthmonitor-associate', (req) => {
+      const body = bodyObject(req);
+      return guarded(() => {
+        v1.associateHealthMonitor(String(body.pool), body.healthMonitor === null ? null : String(body.healthMonitor));
+        return answer(200, { pool: String(body.pool) });
+      });
+    })
+    .on('DELETE', '/config/lbaas-v1/vip/:name', (req) => guarded(() => (v1.deleteVip(req.params.name), answer(200, { deleted: req.params.name }))))
+    .on('DELETE', '/config/lbaas-v1/pool/:name', (req) => guarded(() => (v1.deletePool(req.params.name), answer(200, { deleted: req.params.name }))))
+    .on('DELETE', '/config/lbaas-v1/member/:name', (req) => guarded(() => (v1.deleteMember(req.params.name), answer(200, { deleted: req.params.name }))));
+}
+
 export function mountConfigApi(router: ApiRouter, store: ConfigStore): void {
+  mountLbaasV1(router, store);
+  router
+    .on('GET', '/config/service-instance', () => ({ status: 200, body: store.serviceInstances() }))
+    .on('GET', '/config/service-instance/:name', (req) => ({ status: 200, body: serviceInstance(store, req.params.name) }))
+    .on('GET', '/config/service-instance/:name/haproxy', (req) => ({ status: 200, body: { name: serviceInstance(store, req.params.name).name, config: haproxyConfig(serviceInstance(store, req.params.name)) } }));
   router
     .on('GET', '/config', () => ({ status: 200, body: store.snapshot() }))
     .on('GET', '/config/:kind', (req) => ({ status: 200, body: store.list(configKind(req.params.kind)) }))

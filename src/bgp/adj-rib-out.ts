@@ -11,13 +11,16 @@ import type { PathAttributes } from './path-attributes.ts';
 import { type InetRoute, type RouteTargetRoute, type VpnKey, type VpnRoute, routeTargetKey } from './routes.ts';
 import { type MpNlri, type UpdateParts, encodeUpdateBody } from './update-message.ts';
 import {
-  type AttributeBlock, type EncodedVpnNlri, encodeAttributeBlock, encodeVpnNlriList, packVpnReach, vpnReachMessageLength,
+  type AttributeBlock, type EncodedVpnNlri, encodeAttributeBlock, encodeVpnNlriList, encodeVpnWithdrawList, packVpnReach, packVpnWithdraw,
+  vpnReachMessageLength,
 } from './vpn-reach-packer.ts';
 import { VpnRouteTable } from './vpn-route-table.ts';
 import type { AdjRibRoutes } from './adj-rib-in.ts';
 
 /** Room an UPDATE needs besides the NLRI: header, lengths, attribute framing slack. */
 const FRAMING_SLACK = 8;
+/** NLRI bytes of one MP_UNREACH UPDATE: header, the two length fields, the attribute's framing and AFI/SAFI. */
+const WITHDRAW_NLRI_ROOM = MAX_MESSAGE_LENGTH - 19 - 4 - 4 - 3 - FRAMING_SLACK;
 
 /** The established session as the Adj-RIB-Out sends over it. */
 export interface OutSession {
@@ -72,7 +75,10 @@ export class AdjRibOut {
 
   withdrawVpn(keys: readonly VpnKey[]): void {
     const gone = keys.filter((k) => this.vpn.delete(k));
-    if (gone.length && this.negotiated('inet-vpn')) this.sendWithdraw({ family: 'inet-vpn', routes: gone.map((k) => ({ ...k, label: 0 })) }, 17);
+    const session = this.session;
+    if (gone.length === 0 || session === undefined || !this.negotiated('inet-vpn')) return;
+    // Encoded once into one buffer and packed by actual size: no UpdateParts or buffer per route.
+    for (const message of packVpnWithdraw(encodeVpnWithdrawList(gone), WITHDRAW_NLRI_ROOM)) session.sendEncoded(message);
   }
 
   advertiseRouteTargets(routes: readonly RouteTargetRoute[]): void {

@@ -36,10 +36,11 @@ function prefixBytes(address: number, length: number): Buffer {
 
 /** Reads `bits` of an IPv4 address from `bytes`, clearing bits past the prefix length. */
 function readPrefix(bytes: Buffer, offset: number, bits: number): string {
-  const full = Buffer.alloc(4);
-  bytes.copy(full, 0, offset, offset + Math.ceil(bits / 8));
-  const mask = prefixMask(bits);
-  return `${intToIpv4((full.readUInt32BE() & mask) >>> 0)}/${bits}`;
+  // No scratch buffer: BGP ingest reads one prefix per route.
+  const size = (bits + 7) >>> 3;
+  let value = 0;
+  for (let i = 0; i < 4; i++) value = value * 256 + (i < size ? bytes[offset + i]! : 0);
+  return `${intToIpv4((value & prefixMask(bits)) >>> 0)}/${bits}`;
 }
 
 export function encodeIpv4Prefixes(prefixes: readonly string[]): Buffer {
@@ -63,18 +64,9 @@ export function decodeIpv4Prefixes(bytes: Buffer): string[] {
   return out;
 }
 
-function encodeLabelField(field: number): Buffer {
-  return Buffer.of((field >>> 16) & 0xff, (field >>> 8) & 0xff, field & 0xff);
-}
-
 export function checkLabel(label: number): number {
   if (!Number.isInteger(label) || label < 0 || label > MPLS_LABEL_MAX) throw new RangeError(`MPLS label ${label} out of 0..${MPLS_LABEL_MAX}`);
   return label;
-}
-
-function encodeVpn(route: { rd: string; prefix: string }, labelField: number): Buffer {
-  const { address, length } = requireIpv4Prefix(route.prefix);
-  return Buffer.concat([Buffer.of(24 + 64 + length), encodeLabelField(labelField), encodeRd(route.rd), prefixBytes(address, length)]);
 }
 
 /** RD encodings by text: a feed uses few RDs for many routes, so each is parsed once. Bounded, as RDs come from peers. */
@@ -99,8 +91,16 @@ export const MAX_VPN_NLRI_LENGTH = 1 + 3 + RD_LENGTH + 4;
  * RangeError on a bad label, RD or prefix: encoding is the validation.
  */
 export function writeVpnReach(out: Buffer, offset: number, route: VpnNlri): number {
+  return writeVpn(out, offset, route, (checkLabel(route.label) << 4) | 1);
+}
+
+/** Writes one withdraw NLRI (label field 0x800000) at `offset`; see writeVpnReach. */
+export function writeVpnWithdraw(out: Buffer, offset: number, key: { rd: string; prefix: string }): number {
+  return writeVpn(out, offset, key, WITHDRAW_LABEL_FIELD);
+}
+
+function writeVpn(out: Buffer, offset: number, route: { rd: string; prefix: string }, field: number): number {
   const { address, length } = requireIpv4Prefix(route.prefix);
-  const field = (checkLabel(route.label) << 4) | 1;
   const rd = cachedRd(route.rd);
   out[offset] = 24 + 64 + length;
   out[offset + 1] = (field >>> 16) & 0xff;
@@ -112,14 +112,22 @@ export function writeVpnReach(out: Buffer, offset: number, route: VpnNlri): numb
   return 12 + bytes;
 }
 
+/** The routes' NLRI in one buffer (no buffer per route: a withdraw of a million routes encodes each once). */
+function encodeVpnList(routes: readonly { rd: string; prefix: string; label?: number }[], field: (i: number) => number): Buffer {
+  const out = Buffer.allocUnsafe(routes.length * MAX_VPN_NLRI_LENGTH);
+  let offset = 0;
+  for (let i = 0; i < routes.length; i++) offset += writeVpn(out, offset, routes[i]!, field(i));
+  return out.subarray(0, offset);
+}
+
 /** Reach NLRI: one label with the bottom-of-stack bit (`label << 4 | 1`). */
 export function encodeVpnReach(routes: readonly VpnNlri[]): Buffer {
-  return Buffer.concat(routes.map((r) => encodeVpn(r, (checkLabel(r.label) << 4) | 1)));
+  return encodeVpnList(routes, (i) => (checkLabel(routes[i]!.label) << 4) | 1);
 }
 
 /** Withdrawn NLRI carry the RFC 8277 compatibility label field 0x800000. */
 export function encodeVpnWithdraw(routes: readonly { rd: string; prefix: string }[]): Buffer {
-  return Buffer.concat(routes.map((r) => encodeVpn(r, WITHDRAW_LABEL_FIELD)));
+  return encodeVpnList(routes, () => WITHDRAW_LABEL_FIELD);
 }
 
 /**

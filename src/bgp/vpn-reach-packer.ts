@@ -1,8 +1,8 @@
-// Labelled VPN-IPv4 reachability straight to wire bytes (RFC 4271 §4.3, RFC 4760 §3, RFC 8277): the NLRI of
+// Labelled VPN-IPv4 reachability (and its withdrawal) straight to wire bytes (RFC 4271 §4.3, RFC 4760 §3, RFC 8277): the NLRI of
 // a batch encoded once, the path attributes once per attribute set, and UPDATEs of up to MAX_MESSAGE_LENGTH
 // packed from both without re-encoding a route.
 import { MAX_MESSAGE_LENGTH, MessageType } from './messages.ts';
-import { MAX_VPN_NLRI_LENGTH, type VpnNlri, writeVpnReach } from './nlri.ts';
+import { MAX_VPN_NLRI_LENGTH, type VpnNlri, writeVpnReach, writeVpnWithdraw } from './nlri.ts';
 import { AttrFlag, AttrType, type PathAttributes, encodePathAttributes } from './path-attributes.ts';
 
 const HEADER_LENGTH = 19;
@@ -30,6 +30,59 @@ export function encodeVpnNlriList(routes: readonly VpnNlri[]): EncodedVpnNlri {
   }
   starts[routes.length] = offset;
   return { bytes, starts };
+}
+
+/** Withdraw NLRI of a list of keys (label field 0x800000), encoded once; RangeError on a bad RD or prefix. */
+export function encodeVpnWithdrawList(keys: readonly { rd: string; prefix: string }[]): EncodedVpnNlri {
+  const bytes = Buffer.allocUnsafe(keys.length * MAX_VPN_NLRI_LENGTH);
+  const starts = new Uint32Array(keys.length + 1);
+  let offset = 0;
+  for (let i = 0; i < keys.length; i++) {
+    starts[i] = offset;
+    offset += writeVpnWithdraw(bytes, offset, keys[i]!);
+  }
+  starts[keys.length] = offset;
+  return { bytes, starts };
+}
+
+/**
+ * UPDATEs withdrawing every route of `nlri`, in order, with at most `room` bytes of NLRI each: an
+ * MP_UNREACH_NLRI as the only attribute, framed as update-message.ts frames it (extended length past 255).
+ */
+export function packVpnWithdraw(nlri: EncodedVpnNlri, room: number): Buffer[] {
+  const { bytes, starts } = nlri;
+  const count = starts.length - 1;
+  const messages: Buffer[] = [];
+  let first = 0;
+  while (first < count) {
+    let end = first + 1;
+    while (end < count && starts[end + 1]! - starts[first]! <= room) end++;
+    const nlriLength = starts[end]! - starts[first]!;
+    const value = 3 + nlriLength;
+    const extended = value > 0xff;
+    const attributes = (extended ? 4 : 3) + value;
+    const total = HEADER_LENGTH + BODY_LENGTH_FIELDS + attributes;
+    const out = Buffer.allocUnsafe(total);
+    out.fill(0xff, 0, 16);
+    out.writeUInt16BE(total, 16);
+    out[18] = MessageType.update;
+    out.writeUInt16BE(0, 19);
+    out.writeUInt16BE(attributes, 21);
+    let at = 23;
+    out[at++] = AttrFlag.optional | (extended ? AttrFlag.extendedLength : 0);
+    out[at++] = AttrType.mpUnreach;
+    if (extended) {
+      out.writeUInt16BE(value, at);
+      at += 2;
+    } else out[at++] = value;
+    out.writeUInt16BE(AFI_IPV4, at);
+    out[at + 2] = SAFI_MPLS_VPN;
+    at += 3;
+    bytes.copy(out, at, starts[first]!, starts[end]!);
+    messages.push(out);
+    first = end;
+  }
+  return messages;
 }
 
 /** Encoded path attributes of one set, split around MP_REACH_NLRI (type 14) so that types stay in order. */

@@ -31,6 +31,8 @@ import { registerGraphCommand } from './graph-command.ts';
 import { webView } from '../web/web-view.ts';
 import { registerK8sCommands } from './k8s-command.ts';
 import { registerNorthSouthCommands } from './north-south-command.ts';
+import { registerCompareCommands } from './compare-command.ts';
+import { registerLbaasV1Commands } from './lbaas-v1-command.ts';
 
 const DEFAULT_API = process.env.ECMPSIM_API ?? 'http://127.0.0.1:7070';
 
@@ -383,13 +385,14 @@ async function create(cmd: Command, kind: string, spec: Record<string, unknown>)
 
 program
   .command('lb-create')
-  .description('neutron lbaas-loadbalancer-create: a native load balancer with its VIP')
+  .description('neutron lbaas-loadbalancer-create: a load balancer with its VIP (native ECMP, or an opencontrail haproxy pair)')
   .argument('<name>')
   .requiredOption('--network <vn>', 'VIP network (fq-name)')
   .option('--vip <address>', 'VIP address (default: allocated)')
+  .addOption(new Option('--provider <p>', 'native: ECMP; opencontrail: active/standby haproxy').choices(['native', 'opencontrail']).default('native'))
   .option('--maglev', 'Maglev hashing for new flows (beyond Contrail)')
-  .action(async (name: string, o: { network: string; vip?: string; maglev?: boolean }, cmd: Command) =>
-    create(cmd, 'loadbalancer', { name, provider: 'native', virtualNetwork: o.network, vipAddress: o.vip, maglev: o.maglev === true }),
+  .action(async (name: string, o: { network: string; vip?: string; provider: string; maglev?: boolean }, cmd: Command) =>
+    create(cmd, 'loadbalancer', { name, provider: o.provider, virtualNetwork: o.network, vipAddress: o.vip, maglev: o.maglev === true }),
   );
 program
   .command('listener-create')
@@ -452,6 +455,8 @@ program
   });
 registerK8sCommands(program, apiOf);
 registerNorthSouthCommands(program, apiOf, call);
+registerCompareCommands(program);
+registerLbaasV1Commands(program);
 
 function isJsonSchemaFile(file: string): boolean {
   try {

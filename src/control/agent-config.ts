@@ -4,7 +4,8 @@
 // its networks that use Maglev hashing, and the networks that all of these live in.
 import type { HashField } from '../net/hash-fields.ts';
 import type { AgentConfig, ConfigFloatingIp, ConfigHealthCheck } from '../xmpp/config-stanza.ts';
-import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
+import type { FloatingIp, InstanceIp, LoadBalancer, ServiceHealthCheck, ServiceInstance, VirtualMachineInterface, VirtualNetwork } from '../model/objects.ts';
+import type { ConfigServiceInstance } from '../xmpp/config-stanza.ts';
 
 import type { NetworkPolicy } from '../model/network-policy.ts';
 
@@ -18,6 +19,39 @@ export interface ConfigView {
   serviceHealthChecks: readonly ServiceHealthCheck[];
   /** Policies connecting networks: extra route-target imports of their routing instances (docs/protocol.md §6). */
   networkPolicies?: readonly NetworkPolicy[];
+  /** The proxy driver's service instances (docs/protocol.md §8.4): each compute hears of its own haproxies. */
+  serviceInstances?: readonly ServiceInstance[];
+}
+
+/** The haproxies of `compute`, as its agent runs them (docs/protocol.md §8.4). */
+function serviceInstancesOn(compute: string, view: ConfigView): ConfigServiceInstance[] {
+  const out: ConfigServiceInstance[] = [];
+  for (const si of view.serviceInstances ?? []) {
+    for (const placement of si.instances) {
+      if (placement.compute !== compute) continue;
+      out.push({
+        name: si.name,
+        role: placement.role,
+        localPreference: placement.localPreference,
+        vip: si.vip,
+        vipNetwork: si.vipNetwork,
+        vipInterface: placement.vipInterface,
+        poolNetwork: si.poolNetwork,
+        poolAddress: placement.poolAddress,
+        ...(placement.poolInterface === undefined ? {} : { poolInterface: placement.poolInterface }),
+        frontends: si.frontends.map((f) => ({
+          listener: f.listener,
+          protocol: f.protocol,
+          port: f.port,
+          pool: f.pool,
+          method: f.method,
+          servers: f.backends.map((b) => ({ member: b.member, address: b.address, port: b.port, weight: b.weight, adminState: b.adminState })),
+          ...(f.monitor === undefined ? {} : { monitor: { ...f.monitor } }),
+        })),
+      });
+    }
+  }
+  return out;
 }
 
 export interface GlobalVrouterConfig {
@@ -51,6 +85,8 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
   const instanceIpAddress = new Map(view.instanceIps.map((iip) => [iip.name, iip.address]));
   const maglevLbs = new Set(view.loadBalancers.filter((lb) => lb.maglev).map((lb) => lb.name));
   const localNetworks = new Set(local.map((vmi) => vmi.virtualNetwork));
+  const serviceInstances = serviceInstancesOn(compute, view);
+  for (const si of serviceInstances) localNetworks.add(si.vipNetwork).add(si.poolNetwork);
 
   const floatingIps: ConfigFloatingIp[] = [];
   for (const fip of view.floatingIps) {
@@ -116,5 +152,6 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
     })),
     floatingIps,
     healthChecks,
+    ...(serviceInstances.length > 0 ? { serviceInstances } : {}),
   };
 }

@@ -83,6 +83,21 @@ function bestPath(route: RouteView | undefined): PathView | undefined {
 export function exportDecision(route: RouteView | undefined, target: ExportTarget, ctx: ExportContext): ExportDecision {
   const best = bestPath(route);
   if (!route || !best) return { refuse: 'no-best-path' };
+  return decide(route.rd ?? best.rd, route.prefix, best, target, ctx);
+}
+
+/** The fields of a best path the decision reads: a RIB path or its view. */
+export type ExportedPath = Pick<PathView, 'peer' | 'rd' | 'label' | 'nextHop' | 'attrs'>;
+
+/**
+ * exportDecision for a VPN route given as its key and best feasible path (undefined: none), as
+ * `Rib.bestVpnPath` answers: BGP export decides every changed route, and needs no route view for it.
+ */
+export function exportDecisionForPath(rd: string, prefix: string, best: ExportedPath | undefined, target: ExportTarget, ctx: ExportContext): ExportDecision {
+  return best === undefined ? { refuse: 'no-best-path' } : decide(rd, prefix, best, target, ctx);
+}
+
+function decide(rd: string, prefix: string, best: ExportedPath, target: ExportTarget, ctx: ExportContext): ExportDecision {
   if (best.peer.name === target.name) return { refuse: 'learned-from-peer' };
   const t = translation(best.attrs, ctx.asn);
   let attrs = t.plain;
@@ -102,5 +117,5 @@ export function exportDecision(route: RouteView | undefined, target: ExportTarge
   if (target.rtConstrained && !target.wantsAllTargets && !ctx.interestedPeers(best.attrs.routeTargets).has(target.name)) {
     return { refuse: 'rt-constraint' };
   }
-  return { advertise: { rd: route.rd ?? best.rd, prefix: route.prefix, label: best.label, nextHop: best.nextHop, attrs } };
+  return { advertise: { rd, prefix, label: best.label, nextHop: best.nextHop, attrs } };
 }

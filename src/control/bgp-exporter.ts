@@ -9,7 +9,7 @@ import { type RouteTargetRoute, type VpnKey, type VpnRoute, vpnKey } from '../bg
 import type { BgpSpeaker } from '../bgp/speaker.ts';
 import { VpnRouteTable } from '../bgp/vpn-route-table.ts';
 import { RTARGET_TABLE, VPN_TABLE, type RouteChange } from '../rib/index.ts';
-import { exportDecision, type ExportContext, type ExportTarget } from './bgp-export-policy.ts';
+import { exportDecisionForPath, type ExportContext, type ExportTarget } from './bgp-export-policy.ts';
 import { FULL_TARGET_BITS, type PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
 
@@ -137,13 +137,15 @@ export class BgpExporter {
   /** Decides (RD, prefix) for each peer and hands each peer its advertisements and withdrawals in one call each. */
   private exportKeys(keys: readonly VpnKey[], records: readonly PeerRecord[]): void {
     this.lastInterest = null;
-    const routes = keys.map((k) => this.control.rib.route(VPN_TABLE, k.prefix, k.rd));
+    // The best path itself, not a route view: one lookup and no allocation per changed route.
+    const bests = keys.map((k) => this.control.rib.bestVpnPath(k.rd, k.prefix));
     for (const record of records) {
       const target = this.target(record);
       const advertise: VpnRoute[] = [];
       const withdraw: VpnKey[] = [];
       for (let i = 0; i < keys.length; i++) {
-        const decision = exportDecision(routes[i], target, this.ctx);
+        const k = keys[i]!;
+        const decision = exportDecisionForPath(k.rd, k.prefix, bests[i], target, this.ctx);
         if ('advertise' in decision) advertise.push(decision.advertise);
         else withdraw.push(keys[i]!);
       }

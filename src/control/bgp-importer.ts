@@ -65,8 +65,12 @@ export class BgpImporter {
         }
       }
       for (const key of u.withdraw) {
+        if (key.rd !== lastRd) {
+          lastRd = key.rd;
+          rd = ribRouteDistinguisher(key.rd);
+        }
         try {
-          rib.removeVpnPath(ribRouteDistinguisher(key.rd), key.prefix, ref.name);
+          rib.removeVpnPath(rd, key.prefix, ref.name);
         } catch (e) {
           this.log(`BGP: ignored withdraw of ${key.rd}:${key.prefix} from ${peer.name}: ${(e as Error).message}`);
         }

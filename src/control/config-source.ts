@@ -20,6 +20,7 @@ export function configSource(store: ConfigStore): ConfigSource {
         loadBalancers: store.list('loadbalancer'),
         serviceHealthChecks: store.serviceHealthChecks(),
         networkPolicies: store.list('network-policy'),
+        serviceInstances: store.serviceInstances(),
       }),
     onChange: (listener) => store.onChange(() => listener()),
   };

@@ -2,9 +2,11 @@
 // Every route of an instance goes to every subscriber, the originator included; any change re-sends the
 // whole <item>; the last path gone becomes a <retract>. Changes are coalesced until the current burst of
 // work is done, so that a thousand routes published in one TCP read cost one message per agent, not one
-// per route, and each batch is encoded once for all its subscribers.
-import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRouteItems, encodeRouteRetract } from '../xmpp/stanza-codec.ts';
-import { escapeXml } from '../xmpp/xml-text.ts';
+// per route, and each <item> is encoded once for all its subscribers.
+// Back-pressure: messages go out one at a time while a subscriber's socket takes them; once it is full,
+// what that subscriber has not been sent is held as the set of its prefixes (a reference to the RIB's
+// current state, never a copy of bytes per agent), and sent as the then-current items when it drains.
+import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRetractElements, encodeRouteItem, routeMessageFrame } from '../xmpp/stanza-codec.ts';
 import { loadBalanceFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import type { AgentRouteItem } from './agent-items.ts';
 import type { AgentChannel } from './agent-channel.ts';
@@ -49,46 +51,38 @@ export function entryFromItem(item: AgentRouteItem): XmppRouteEntry {
   };
 }
 
+/** Prefixes a backlogged subscriber gets per write once it drains: one message of items. */
+const PUMP_SLICE = MAX_ITEMS_PER_MESSAGE;
 /**
- * One encoding of a batch, addressed to any subscriber: the messages are encoded once with a placeholder
- * `to` and only the agent name differs per subscriber, so a batch costs one encode plus a string join
- * per subscriber instead of one encode per subscriber.
+ * Unsent bytes a subscriber's socket may hold before it counts as full (about nine messages of 32 items):
+ * enough to keep a reading agent busy between two 'drain' events, small enough that a thousand agents that
+ * stop reading cost a few hundred MB at most.
  */
-class AddressableBatch {
-  private readonly parts: string[] | null;
-
-  constructor(
-    private readonly encode: (to: string) => string,
-    messages: number,
-  ) {
-    const parts = encode(PLACEHOLDER).split(PLACEHOLDER);
-    // Each message names its addressee once; anything else means the placeholder also occurs in the
-    // content (a NUL smuggled into a name), and then every subscriber gets its own encoding.
-    this.parts = parts.length === messages + 1 ? parts : null;
-  }
-
-  for(agentName: string): string {
-    return this.parts === null ? this.encode(agentName) : this.parts.join(escapeXml(agentName));
-  }
-}
-
-// NUL cannot appear in XML text, so it cannot collide with anything an encoder emits for valid content.
-const PLACEHOLDER = '\u0000';
+const SEND_WINDOW_BYTES = 256 * 1024;
 
 export class RouteReflection {
   private readonly dirty = new Map<string, Set<string>>();
   /**
-   * Channels whose socket is full, with the prefixes that changed meanwhile. They get the then-current
-   * items of exactly those prefixes when the socket drains: a slow agent costs a set of prefixes, not
-   * an unbounded queue of messages, and many changes to one prefix cost one item.
+   * Subscribers with a backlog: instance → prefixes they still have to be sent. They get the then-current
+   * item of each as their socket drains: a slow agent costs a set of prefixes, not an unbounded queue of
+   * messages, and many changes to one prefix cost one item.
    */
   private readonly held = new Map<AgentChannel, Map<string, Set<string>>>();
+  /** Backlogged subscribers waiting for their socket's 'drain'. */
+  private readonly blocked = new Set<AgentChannel>();
+  /**
+   * instance → prefix → its encoded `<item>` as UTF-8 (null: no feasible path), shared by every subscriber. Kept
+   * while some subscriber has a backlog (they ask for the same items one drain at a time); a change of the
+   * prefix drops its entry.
+   */
+  private readonly encoded = new Map<string, Map<string, Buffer | null>>();
   private scheduled = false;
   counters = { itemsSent: 0, retractsSent: 0, messagesSent: 0, heldBack: 0 };
 
   constructor(private readonly source: ReflectionSource) {}
 
   changed(instance: string, prefix: string): void {
+    this.encoded.get(instance)?.delete(prefix);
     let prefixes = this.dirty.get(instance);
     if (!prefixes) this.dirty.set(instance, (prefixes = new Set()));
     prefixes.add(prefix);
@@ -107,21 +101,9 @@ export class RouteReflection {
       const receivers = this.receivers(instance, this.source.subscribers(instance));
       // Nobody to tell (no subscriber, or all with <no-ribout>): the items need not even be built.
       if (receivers.length === 0) continue;
-      const { entries, retracted } = this.itemsFor(instance, prefixes);
-      this.send(receivers, instance, entries, retracted);
+      this.deliver(receivers, instance, [...prefixes], true);
     }
-  }
-
-  /** The current item of each prefix, or its retract when it has no feasible path any more. */
-  private itemsFor(instance: string, prefixes: Iterable<string>): { entries: XmppRouteEntry[]; retracted: string[] } {
-    const entries: XmppRouteEntry[] = [];
-    const retracted: string[] = [];
-    for (const prefix of prefixes) {
-      const item = this.source.agentItem(instance, prefix);
-      if (item) entries.push(entryFromItem(item));
-      else retracted.push(prefix);
-    }
-    return { entries, retracted };
+    this.forgetEncodings();
   }
 
   /** docs/protocol.md §3.1: after a subscribe, the agent gets every current route of the instance. */
@@ -129,7 +111,13 @@ export class RouteReflection {
     const receivers = this.receivers(instance, [channel]);
     if (receivers.length === 0) return;
     // A walk tells what exists: prefixes without a feasible path are not retracted.
-    this.send(receivers, instance, this.itemsFor(instance, this.source.prefixes(instance)).entries, []);
+    this.deliver(receivers, instance, [...this.source.prefixes(instance)], false);
+    this.forgetEncodings();
+  }
+
+  /** Changes wait for this channel's socket to drain. */
+  isHeld(channel: AgentChannel): boolean {
+    return this.held.has(channel);
   }
 
   private receivers(instance: string, channels: Iterable<AgentChannel>): AgentChannel[] {
@@ -141,59 +129,141 @@ export class RouteReflection {
     return out;
   }
 
-  private send(receivers: readonly AgentChannel[], instance: string, entries: XmppRouteEntry[], retracted: string[]): void {
-    const itemMessages = Math.ceil(entries.length / MAX_ITEMS_PER_MESSAGE);
-    const retractMessages = Math.ceil(retracted.length / MAX_RETRACTS_PER_MESSAGE);
-    const items = entries.length > 0 ? new AddressableBatch((to) => encodeRouteItems({ to, instance, entries }), itemMessages) : null;
-    const retracts = retracted.length > 0 ? new AddressableBatch((to) => encodeRouteRetract({ to, instance, prefixes: retracted }), retractMessages) : null;
+  /** A subscriber with a backlog gets these prefixes after it; the others get them now. */
+  private deliver(receivers: readonly AgentChannel[], instance: string, prefixes: readonly string[], retract: boolean): void {
+    const now: AgentChannel[] = [];
     for (const channel of receivers) {
       const held = this.held.get(channel);
-      if (held) {
-        this.hold(held, instance, entries, retracted);
-        continue;
+      if (held) this.hold(held, instance, prefixes, 0, prefixes.length);
+      else now.push(channel);
+    }
+    if (now.length > 0) this.transmit(now, instance, prefixes, retract);
+  }
+
+  /** The `<item>` of a prefix as it is now, encoded once for every subscriber; null when it has no feasible path. */
+  private itemXml(instance: string, prefix: string): Buffer | null {
+    let cache = this.encoded.get(instance);
+    if (!cache) this.encoded.set(instance, (cache = new Map()));
+    let xml = cache.get(prefix);
+    if (xml === undefined) {
+      const item = this.source.agentItem(instance, prefix);
+      xml = item ? Buffer.from(encodeRouteItem(entryFromItem(item)), 'utf8') : null;
+      cache.set(prefix, xml);
+    }
+    return xml;
+  }
+
+  private forgetEncodings(): void {
+    if (this.held.size === 0) this.encoded.clear();
+  }
+
+  /**
+   * Items (then retracts) of `prefixes` to each receiver, message by message, each message body built once
+   * for all. A receiver whose socket fills up stops there: the prefixes of the messages it has not had are
+   * held for it, and once no receiver is left no further message is even built.
+   */
+  private transmit(receivers: readonly AgentChannel[], instance: string, prefixes: readonly string[], retract: boolean): void {
+    const items: Buffer[] = [];
+    const itemPrefixes: string[] = [];
+    const retracted: string[] = [];
+    for (const prefix of prefixes) {
+      const xml = this.itemXml(instance, prefix);
+      if (xml !== null) {
+        items.push(xml);
+        itemPrefixes.push(prefix);
+      } else if (retract) retracted.push(prefix);
+    }
+    // Messages in order: item messages over itemPrefixes, then retract messages over retracted.
+    const itemMessages = Math.ceil(items.length / MAX_ITEMS_PER_MESSAGE);
+    const total = itemMessages + Math.ceil(retracted.length / MAX_RETRACTS_PER_MESSAGE);
+    let active = [...receivers];
+    const frames = new Map<AgentChannel, [string, string]>();
+    const frameFor = (channel: AgentChannel): [string, string] => {
+      let frame = frames.get(channel);
+      if (!frame) frames.set(channel, (frame = routeMessageFrame({ to: channel.name, instance })));
+      return frame;
+    };
+    for (let m = 0; m < total && active.length > 0; m++) {
+      const isItems = m < itemMessages;
+      const from = isItems ? m * MAX_ITEMS_PER_MESSAGE : (m - itemMessages) * MAX_RETRACTS_PER_MESSAGE;
+      const to = Math.min(from + (isItems ? MAX_ITEMS_PER_MESSAGE : MAX_RETRACTS_PER_MESSAGE), isItems ? items.length : retracted.length);
+      // One body for every receiver, written by reference: only the message's opening tag names the agent.
+      const body = isItems ? Buffer.concat(items.slice(from, to)) : encodeRetractElements(retracted.slice(from, to));
+      const stalled = new Set<AgentChannel>();
+      for (const channel of active) {
+        const { session } = channel;
+        const [open, close] = frameFor(channel);
+        // false: above the socket's high-water mark, or closed (then there is nothing to hold either).
+        if (!session.sendParts([open, body, close], 1) && (session.closed || session.unsentBytes >= SEND_WINDOW_BYTES)) {
+          stalled.add(channel);
+        }
+        if (isItems) this.counters.itemsSent += to - from;
+        else this.counters.retractsSent += to - from;
+        this.counters.messagesSent++;
       }
-      let open = true;
-      if (items) open = channel.session.send(items.for(channel.name));
-      if (retracts) open = channel.session.send(retracts.for(channel.name)) && open;
-      this.counters.itemsSent += entries.length;
-      this.counters.retractsSent += retracted.length;
-      this.counters.messagesSent += itemMessages + retractMessages;
-      if (!open) this.holdBack(channel);
+      if (stalled.size === 0) continue;
+      active = active.filter((c) => !stalled.has(c));
+      for (const channel of stalled) {
+        if (channel.session.closed) continue;
+        const held = this.block(channel);
+        // What this channel has not been sent: the rest of the items, then every retract not yet sent.
+        if (isItems) {
+          this.hold(held, instance, itemPrefixes, to, itemPrefixes.length);
+          this.hold(held, instance, retracted, 0, retracted.length);
+        } else this.hold(held, instance, retracted, to, retracted.length);
+      }
     }
   }
 
-  /** Changes wait for this channel's socket to drain. */
-  isHeld(channel: AgentChannel): boolean {
-    return this.held.has(channel);
+  private hold(held: Map<string, Set<string>>, instance: string, prefixes: readonly string[], from: number, to: number): void {
+    if (from >= to) return;
+    let set = held.get(instance);
+    if (!set) held.set(instance, (set = new Set()));
+    for (let i = from; i < to; i++) set.add(prefixes[i]!);
+    this.counters.heldBack += to - from;
   }
 
-  private hold(held: Map<string, Set<string>>, instance: string, entries: XmppRouteEntry[], retracted: string[]): void {
-    let prefixes = held.get(instance);
-    if (!prefixes) held.set(instance, (prefixes = new Set()));
-    for (const e of entries) prefixes.add(e.prefix);
-    for (const p of retracted) prefixes.add(p);
-    this.counters.heldBack += entries.length + retracted.length;
-  }
-
-  /** The channel's socket is full: hold its changes until it drains (or the session goes). */
-  private holdBack(channel: AgentChannel): void {
-    this.held.set(channel, new Map());
-    const release = (): void => {
+  /** The channel's socket is full: it waits for 'drain' (or its session's end) with its backlog. */
+  private block(channel: AgentChannel): Map<string, Set<string>> {
+    let held = this.held.get(channel);
+    if (!held) this.held.set(channel, (held = new Map()));
+    if (this.blocked.has(channel)) return held;
+    this.blocked.add(channel);
+    const drained = (): void => {
       channel.session.off('closed', forget);
-      const held = this.held.get(channel);
-      this.held.delete(channel);
-      for (const [instance, prefixes] of held ?? []) {
-        const receivers = this.receivers(instance, [channel]);
-        if (receivers.length === 0) continue;
-        const { entries, retracted } = this.itemsFor(instance, prefixes);
-        this.send(receivers, instance, entries, retracted);
-      }
+      this.blocked.delete(channel);
+      this.pump(channel);
     };
     const forget = (): void => {
-      channel.session.off('drain', release);
+      channel.session.off('drain', drained);
+      this.blocked.delete(channel);
       this.held.delete(channel);
+      this.forgetEncodings();
     };
-    channel.session.once('drain', release);
+    channel.session.once('drain', drained);
     channel.session.once('closed', forget);
+    return held;
+  }
+
+  /** Sends a drained channel its backlog, a message at a time, until the socket is full again or the backlog is empty. */
+  private pump(channel: AgentChannel): void {
+    const held = this.held.get(channel);
+    while (held && !this.blocked.has(channel)) {
+      const next = held.entries().next();
+      if (next.done) break;
+      const [instance, prefixes] = next.value;
+      const slice: string[] = [];
+      for (const prefix of prefixes) {
+        slice.push(prefix);
+        if (slice.length === PUMP_SLICE) break;
+      }
+      for (const prefix of slice) prefixes.delete(prefix);
+      if (prefixes.size === 0) held.delete(instance);
+      // Unsubscribed (or <no-ribout>) meanwhile: nothing to send for this instance.
+      if (this.receivers(instance, [channel]).length === 0) continue;
+      this.transmit([channel], instance, slice, true);
+    }
+    if (held && held.size === 0 && !this.blocked.has(channel)) this.held.delete(channel);
+    this.forgetEncodings();
   }
 }

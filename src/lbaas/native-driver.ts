@@ -41,7 +41,8 @@ export function nativeHealthCheckName(healthMonitor: string): string {
   return `${healthMonitor}:service-health-check`;
 }
 
-function uuidFromName(kind: 'floating-ip' | 'service-health-check', name: string): string {
+/** A name-derived uuid (version-5 shape), so that derived objects keep their uuid across reconciles. */
+export function uuidFromName(kind: 'floating-ip' | 'service-health-check' | 'service-instance', name: string): string {
   const hex = createHash('sha1').update(`ecmpsim:${kind}:${name}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -199,10 +200,16 @@ function resolveLoadBalancer(
   for (const listener of input.listeners.filter((candidate) => candidate.loadBalancer === lb.name)) {
     const protocol = mappingProtocol(listener);
     const pools = input.pools.filter((pool) => pool.listener === listener.name);
+    for (const pool of pools.filter((candidate) => candidate.method === 'SOURCE_IP')) {
+      warnings.push({ loadBalancer: lb.name, object: `loadbalancer-pool ${pool.name}`, message: 'SOURCE_IP is not applied by the native driver: ECMP hashes the network\'s hash fields (set them to source-ip alone for per-client affinity)' });
+    }
     let mapping: PortMapping | undefined;
     let firstMember: Member | undefined;
     for (const member of input.members.filter((candidate) => pools.some((pool) => pool.name === candidate.pool))) {
       const object = `loadbalancer-member ${member.name}`;
+      if (member.weight === 0) {
+        warnings.push({ loadBalancer: lb.name, object, message: 'weight 0 is ignored by the native driver: ECMP has no weights, so the member keeps receiving new flows (use the proxy provider, or remove the member)' });
+      }
       if (!member.adminState) {
         warnings.push({ loadBalancer: lb.name, object, message: 'admin-state down is ignored by the native driver: the member stays in the ECMP set (as in Contrail)' });
       }

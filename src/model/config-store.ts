@@ -27,6 +27,7 @@ import {
   type Pool,
   type PoolMethod,
   type ServiceHealthCheck,
+  type ServiceInstance,
   type VirtualMachineInterface,
   type VirtualNetwork,
 } from './objects.ts';
@@ -68,6 +69,8 @@ export interface ConfigSnapshot {
   readonly objects: { [K in ConfigKind]: ObjectOfKind<K>[] };
   /** Derived by the driver (docs/protocol.md §8.2 step 5), like its floating-ips; read-only. */
   readonly serviceHealthChecks: ServiceHealthCheck[];
+  /** Derived by the proxy driver (docs/protocol.md §8.4); read-only. */
+  readonly serviceInstances: ServiceInstance[];
   readonly lbaas: LbaasReport;
 }
 
@@ -90,6 +93,7 @@ export class ConfigStore {
   readonly #listeners = new Set<ChangeListener>();
   #lbaasReport: LbaasReport = { warnings: [], problems: [] };
   #serviceHealthChecks: readonly ServiceHealthCheck[] = [];
+  #serviceInstances: readonly ServiceInstance[] = [];
 
   constructor(options: ConfigStoreOptions) {
     const asn = options.asn ?? 64512;
@@ -146,6 +150,11 @@ export class ConfigStore {
     return [...this.#serviceHealthChecks];
   }
 
+  /** The haproxy service instances of `opencontrail` load balancers (docs/protocol.md §8.4), in LB creation order. */
+  serviceInstances(): ServiceInstance[] {
+    return [...this.#serviceInstances];
+  }
+
   /** The lowest address the network's IPAM would hand out next. */
   nextFreeAddress(virtualNetwork: string): string | undefined {
     return ipamOf(this.#context, virtualNetwork)?.nextFree();
@@ -162,6 +171,7 @@ export class ConfigStore {
       asn: this.asn,
       objects: objects as ConfigSnapshot['objects'],
       serviceHealthChecks: structuredClone(this.serviceHealthChecks()),
+      serviceInstances: structuredClone(this.serviceInstances()),
       lbaas: structuredClone(this.#lbaasReport),
     };
   }
@@ -306,11 +316,14 @@ export class ConfigStore {
     const result = applyReconcile(this.#context, this.#reconcile);
     const report = this.#lbaasReport;
     const healthChecks = this.#serviceHealthChecks;
+    const instances = this.#serviceInstances;
     this.#lbaasReport = { warnings: result.warnings, problems: result.problems };
     this.#serviceHealthChecks = result.serviceHealthChecks;
+    this.#serviceInstances = result.serviceInstances ?? [];
     this.#tx.onUndo(() => {
       this.#lbaasReport = report;
       this.#serviceHealthChecks = healthChecks;
+      this.#serviceInstances = instances;
     });
   }
 

@@ -24,7 +24,8 @@ export type InstanceIpMode = (typeof INSTANCE_IP_MODES)[number];
 export const TRAFFIC_DIRECTIONS = ['both', 'ingress', 'egress'] as const;
 export type TrafficDirection = (typeof TRAFFIC_DIRECTIONS)[number];
 
-export const SUPPORTED_PROVIDERS = ['native'] as const;
+/** `native`: ECMP floating-ips (docs/protocol.md §8.2); `opencontrail`: the haproxy service instance (docs/protocol.md §8.4). */
+export const SUPPORTED_PROVIDERS = ['native', 'opencontrail'] as const;
 export type LoadBalancerProvider = (typeof SUPPORTED_PROVIDERS)[number];
 
 export interface VirtualNetwork {
@@ -202,6 +203,65 @@ export interface ServiceHealthCheck {
   readonly healthMonitor: string;
   /** The member VMIs that reference it (refs from VMI to service-health-check in Contrail). */
   readonly virtualMachineInterfaces: readonly string[];
+}
+
+/** One haproxy `server` line: a member as the proxy balances onto it. */
+export interface ProxyBackend {
+  readonly member: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly adminState: boolean;
+}
+
+/** The health monitor of a proxied pool, as haproxy runs it (`check inter … fall …`). */
+export interface ProxyMonitor {
+  readonly type: MonitorType;
+  readonly delay: number;
+  readonly timeout: number;
+  readonly maxRetries: number;
+  readonly urlPath?: string;
+}
+
+/** One listener of a proxied load balancer: haproxy's frontend and the backend of its pool. */
+export interface ProxyFrontend {
+  readonly listener: string;
+  readonly protocol: ListenerProtocol;
+  readonly port: number;
+  readonly pool: string;
+  readonly method: PoolMethod;
+  readonly backends: readonly ProxyBackend[];
+  readonly monitor?: ProxyMonitor;
+}
+
+/** Where one haproxy of the pair runs and the route preference it advertises (seed's `ha: "active: 200"`). */
+export interface ProxyPlacement {
+  readonly compute: string;
+  readonly role: 'active' | 'standby';
+  readonly localPreference: number;
+  /** The proxy's interface in the VIP network; its address is the VIP. */
+  readonly vipInterface: string;
+  /** The interface in the pool network, when that differs from the VIP network. */
+  readonly poolInterface?: string;
+  /** The address backend connections come from: the pool-side address, else the VIP. */
+  readonly poolAddress: string;
+}
+
+/**
+ * The service instance the proxy driver derives for an `opencontrail` load balancer (docs/protocol.md §8.4):
+ * two haproxy instances, active and standby on distinct computes. Derived like service-health-checks:
+ * never written by users, so it is not a ConfigKind of its own.
+ */
+export interface ServiceInstance {
+  readonly kind: 'service-instance';
+  readonly uuid: string;
+  readonly name: string;
+  readonly loadBalancer: string;
+  readonly vip: string;
+  readonly vipNetwork: string;
+  readonly poolNetwork: string;
+  readonly frontends: readonly ProxyFrontend[];
+  readonly instances: readonly [ProxyPlacement, ProxyPlacement];
 }
 
 export type ConfigObject =

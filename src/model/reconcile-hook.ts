@@ -16,6 +16,7 @@ import type {
   Member,
   Pool,
   ServiceHealthCheck,
+  ServiceInstance,
   VirtualMachineInterface,
   VirtualNetwork,
 } from './objects.ts';
@@ -47,6 +48,8 @@ export interface ReconcileResult {
   /** The complete set of floating-ips after reconciling: replaces the previous set. */
   readonly floatingIps: readonly FloatingIp[];
   readonly serviceHealthChecks: readonly ServiceHealthCheck[];
+  /** The proxy provider's service instances (docs/protocol.md §8.4); absent: none. */
+  readonly serviceInstances?: readonly ServiceInstance[];
   /** Config that works but not as the user may expect. */
   readonly warnings: readonly DriverNotice[];
   /** Config the driver could not act on; never fatal. */

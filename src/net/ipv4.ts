@@ -29,13 +29,18 @@ export type HostBits = 'refuse' | 'allow';
 
 /** The address as an unsigned 32-bit integer, or -1 when `text` is not a canonical dotted quad. */
 export function ipv4ToInt(text: string): number {
+  return typeof text === 'string' ? dottedQuadAt(text, text.length) : -1;
+}
+
+/** The canonical dotted quad in text[0, end) as a number, or -1. */
+function dottedQuadAt(text: string, end: number): number {
   // A character loop rather than split/regex: the data plane calls this per packet.
-  if (typeof text !== 'string' || text.length < 7 || text.length > 15) return -1;
+  if (end < 7 || end > 15) return -1;
   let value = 0;
   let octet = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       if (digits === 1 && octet === 0) return -1;
@@ -52,6 +57,19 @@ export function ipv4ToInt(text: string): number {
   }
   if (dots !== 3 || digits === 0) return -1;
   return value * 256 + octet;
+}
+
+/** The prefix length after the slash at `slash`: 0..32 without leading zeros, or -1. */
+function prefixLengthAfter(text: string, slash: number): number {
+  const digits = text.length - slash - 1;
+  if (digits < 1 || digits > 2) return -1;
+  const d0 = text.charCodeAt(slash + 1) - 48;
+  if (d0 < 0 || d0 > 9) return -1;
+  if (digits === 1) return d0;
+  const d1 = text.charCodeAt(slash + 2) - 48;
+  if (d0 === 0 || d1 < 0 || d1 > 9) return -1;
+  const length = d0 * 10 + d1;
+  return length > 32 ? -1 : length;
 }
 
 export function intToIpv4(value: number): string {
@@ -95,13 +113,11 @@ export function prefixMask(length: number): number {
  */
 export function parseIpv4Prefix(text: string, hostBitsRule: HostBits = 'refuse'): Ipv4Prefix | string {
   if (typeof text !== 'string') return `${String(text)} is not an IPv4 prefix (expected a.b.c.d/len)`;
+  // Character loops, no slices or regex: BGP and XMPP ingest parse one prefix per route.
   const slash = text.indexOf('/');
-  const lengthText = slash < 0 ? '' : text.slice(slash + 1);
-  const address = slash < 0 ? -1 : ipv4ToInt(text.slice(0, slash));
-  if (address < 0 || !/^(0|[1-9]\d?)$/.test(lengthText) || Number(lengthText) > 32) {
-    return `${text} is not an IPv4 prefix (expected a.b.c.d/len, len 0..32)`;
-  }
-  const length = Number(lengthText);
+  const address = slash < 0 ? -1 : dottedQuadAt(text, slash);
+  const length = address < 0 ? -1 : prefixLengthAfter(text, slash);
+  if (length < 0) return `${text} is not an IPv4 prefix (expected a.b.c.d/len, len 0..32)`;
   if (hostBitsRule === 'refuse' && hostBits(address, length) !== 0) {
     return `${text} has host bits set (the network is ${intToIpv4((address & prefixMask(length)) >>> 0)}/${length})`;
   }

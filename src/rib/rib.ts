@@ -1,10 +1,10 @@
 /**
  * The control node's routing tables (docs/protocol.md §6), composed: one `<instance>.inet.0` per routing
  * instance, `bgp.l3vpn.0` keyed by RD + prefix, `bgp.rtarget.0` for RT-constrain, and replication between
- * them (./replication.ts). This class owns the tables, the mutations and their change reports, the
- * per-peer path index and attribute sharing; it delegates what gets copied where to ./replication.ts,
- * the route-target indexes to ./vpn-target-index.ts, the result shapes to ./views.ts and path order to
- * ./path-selection.ts. Protocol-neutral: what an agent's XMPP `<item>` looks like is src/control's.
+ * them (./replication.ts). This class owns the tables, the mutations and their change reports and
+ * attribute sharing; it delegates what gets copied where to ./replication.ts, the route-target indexes
+ * to ./vpn-target-index.ts, bgp.l3vpn.0's index by (RD, prefix) to ./vpn-route-map.ts, each peer's paths
+ * to ./peer-paths.ts, the result shapes to ./views.ts and path order to ./path-selection.ts. Protocol-neutral: what an agent's XMPP `<item>` looks like is src/control's.
  *
  * Replicated (secondary) paths are derived state: whenever a route's paths change, the set of copies
  * it should have is recomputed and diffed against the copies it has, so secondaries follow their
@@ -37,6 +37,8 @@ import {
   type Table,
 } from './tables.ts';
 import { instanceView, routeView, type InstanceView, type PeerPathCount, type RouteView } from './views.ts';
+import { PeerPathIndex } from './peer-paths.ts';
+import { VpnRouteMap } from './vpn-route-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
 
 export { RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig } from './tables.ts';
@@ -46,7 +48,9 @@ export class Rib {
   readonly #options: PathSelectionOptions;
   readonly #tables = new Map<string, Table>();
   readonly #instances = new Map<string, InstanceState>();
-  readonly #vpn: Table = { name: VPN_TABLE, routes: new Map() };
+  /** bgp.l3vpn.0's routes by (RD, prefix): the hot paths look routes up without building a key string. */
+  readonly #vpnRoutes = new VpnRouteMap();
+  readonly #vpn: Table = { name: VPN_TABLE, routes: this.#vpnRoutes };
   readonly #memberships = new RouteTargetMembership();
   readonly #targets = new VpnTargetIndex();
   readonly #replication: ReplicationContext = {
@@ -54,18 +58,14 @@ export class Rib {
     targets: this.#targets,
     instance: (name) => this.#instances.get(name),
   };
-  /**
-   * peer name → every path (primary or secondary) attributed to that peer → the table holding it. Keyed
-   * by the stored Path object itself: each stored object lives in exactly one place, and identity keys
-   * cost no string building per change.
-   */
-  readonly #byPeer = new Map<string, Map<Path, Table>>();
+  /** Each peer's paths, for removePeer and peerPathCounts. */
+  readonly #peerPaths = new PeerPathIndex(this.#vpn);
   readonly #listeners = new Set<ChangeListener>();
   /** A VPN path's input attrs object → its normalised attributes (see #vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
   #lastVpnAttrs: PathAttributes | null = null;
-  /** table → keys of its routes whose replicas must be recomputed */
-  #dirty = new Map<Table, Set<string>>();
+  /** table → its routes whose replicas must be recomputed, by route key */
+  #dirty = new Map<Table, Map<string, Route>>();
   /**
    * The changes of the current mutation, in first-recorded order, and table name → route key → change
    * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
@@ -143,7 +143,7 @@ export class Rib {
       const exportsChanged = JSON.stringify(state.config.exportTargets) !== JSON.stringify(next.exportTargets);
       state.config = next;
       this.#markVpnRoutesWithTargets(changedImports);
-      if (exportsChanged) for (const route of state.table.routes.values()) this.#markDirty(state.table, route.key);
+      if (exportsChanged) for (const route of state.table.routes.values()) this.#markDirty(state.table, route);
     });
   }
 
@@ -194,14 +194,18 @@ export class Rib {
   }
 
   removeVpnPath(rd: string, prefix: string, peerName: string): RouteChange[] {
-    checkRouteDistinguisher(rd);
-    checkIpv4Prefix(prefix);
+    const route = this.#vpnRoutes.route(rd, prefix);
+    // A stored route's RD and prefix were checked when it was stored: BGP withdraws (a million at a time)
+    // skip the syntax checks unless there is nothing to remove.
+    if (route === undefined || route.rd !== rd || route.prefix !== prefix) {
+      checkRouteDistinguisher(rd);
+      checkIpv4Prefix(prefix);
+      if (route === undefined) return [];
+    }
     return this.#mutate(() => {
-      const routeKey = vpnRouteKey(rd, prefix);
-      const route = this.#vpn.routes.get(routeKey);
-      if (route === undefined) return;
-      for (const path of [...route.paths]) {
-        if (path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, routeKey, path);
+      for (let i = route.paths.length - 1; i >= 0; i--) {
+        const path = route.paths[i];
+        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.#deletePath(this.#vpn, route.key, path);
       }
     });
   }
@@ -209,10 +213,17 @@ export class Rib {
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (docs/protocol.md §6.7). */
   removePeer(peerName: string): RouteChange[] {
     return this.#mutate(() => {
-      for (const [path, table] of [...(this.#byPeer.get(peerName) ?? [])]) {
+      for (const [path, table] of this.#peerPaths.tracked(peerName)) {
         if (path.replicatedFrom !== undefined) continue;
         const routeKey = this.#routeKeyOf(table, path);
-        if (table.routes.get(routeKey)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
+        if (this.#findRoute(table, routeKey, path)?.paths.includes(path) === true) this.#deletePath(table, routeKey, path);
+      }
+      if (this.#peerPaths.hasVpnPrimaries(peerName)) {
+        const found: [string, Path][] = [];
+        for (const route of this.#vpn.routes.values()) {
+          for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route.key, path]);
+        }
+        for (const [routeKey, path] of found) this.#deletePath(this.#vpn, routeKey, path);
       }
       for (const prefix of this.#memberships.removePeer(peerName)) this.#record(prefix, { table: RTARGET_TABLE, prefix });
     });
@@ -252,8 +263,19 @@ export class Rib {
    */
   multipathPaths(table: string, prefix: string, rd?: string): Path[] {
     const found = this.#tables.get(table);
-    const route = found?.routes.get(found === this.#vpn ? vpnRouteKey(rd ?? '', prefix) : prefix);
+    const route = found === this.#vpn ? this.#vpnRoutes.route(rd ?? '', prefix) : found?.routes.get(prefix);
     return route === undefined ? [] : multipathSet(this.#sorted(route), this.#options);
+  }
+
+  /**
+   * The best path of a bgp.l3vpn.0 route when it is feasible (what BGP export advertises), else undefined.
+   * The RIB's own object, not a view: export asks once per changed route and must not change it.
+   */
+  bestVpnPath(rd: string, prefix: string): Path | undefined {
+    const route = this.#vpnRoutes.route(rd, prefix);
+    if (route === undefined) return undefined;
+    const best = this.#sorted(route)[0];
+    return best !== undefined && best.attrs.feasible ? best : undefined;
   }
 
   /** The fq-name of the virtual network with this index, when an instance here belongs to it. */
@@ -268,7 +290,7 @@ export class Rib {
   route(table: string, prefix: string, rd?: string): RouteView | undefined {
     const found = this.#tables.get(table);
     if (found === undefined) return undefined;
-    const route = found.routes.get(found === this.#vpn ? vpnRouteKey(rd ?? '', prefix) : prefix);
+    const route = found === this.#vpn ? this.#vpnRoutes.route(rd ?? '', prefix) : found.routes.get(prefix);
     return route === undefined ? undefined : routeView(found, route, this.#sorted(route), this.#options);
   }
 
@@ -303,14 +325,9 @@ export class Rib {
 
   /** Path counts per peer, sorted by peer name. */
   peerPathCounts(): PeerPathCount[] {
-    const names = new Set([...this.#byPeer.keys(), ...this.#memberships.peerNames()]);
+    const names = new Set([...this.#peerPaths.peerNames(), ...this.#memberships.peerNames()]);
     return [...names].sort().map((peer) => {
-      let primary = 0;
-      let secondary = 0;
-      for (const path of this.#byPeer.get(peer)?.keys() ?? []) {
-        if (path.replicatedFrom === undefined) primary++;
-        else secondary++;
-      }
+      const { primary, secondary } = this.#peerPaths.counts(peer);
       return { peer, primary, secondary, routeTargetMemberships: this.#memberships.pathCount(peer) };
     });
   }
@@ -381,10 +398,15 @@ export class Rib {
     this.#record(route.key, change);
   }
 
-  #markDirty(table: Table, routeKey: string): void {
-    let keys = this.#dirty.get(table);
-    if (keys === undefined) this.#dirty.set(table, (keys = new Set()));
-    keys.add(routeKey);
+  #markDirty(table: Table, route: Route): void {
+    let routes = this.#dirty.get(table);
+    if (routes === undefined) this.#dirty.set(table, (routes = new Map()));
+    routes.set(route.key, route);
+  }
+
+  /** The route under `routeKey`; in bgp.l3vpn.0 found by the RD and prefix `of` carries (a path or route stored there). */
+  #findRoute(table: Table, routeKey: string, of: { rd: string | undefined; prefix: string }): Route | undefined {
+    return table === this.#vpn ? this.#vpnRoutes.route(of.rd ?? '', of.prefix) : table.routes.get(routeKey);
   }
 
   /** Where a stored path sits in its table (see #putPath's callers). */
@@ -393,11 +415,21 @@ export class Rib {
   }
 
   #markVpnRoutesWithTargets(targets: Iterable<string>): void {
-    for (const key of this.#targets.vpnRoutesWith(targets)) this.#markDirty(this.#vpn, key);
+    // A walk, only when some route carries one of them: importers change with config, routes with every UPDATE.
+    const list = [...targets];
+    if (!this.#targets.anyVpnRouteWith(list)) return;
+    for (const route of this.#vpn.routes.values()) {
+      for (const rt of list) {
+        if (route.indexedTargets.has(rt)) {
+          this.#markDirty(this.#vpn, route);
+          break;
+        }
+      }
+    }
   }
 
   #putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
-    let route = table.routes.get(routeKey);
+    let route = table === this.#vpn ? this.#vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
     if (route === undefined) {
       // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
       route = { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
@@ -416,25 +448,21 @@ export class Rib {
   /** The bookkeeping once `path` holds its slot in `route` (replacing `previous`). */
   #pathStored(table: Table, route: Route, path: Path, previous: Path | undefined): void {
     route.sorted = null;
-    let locations = this.#byPeer.get(path.peer.name);
-    if (locations === undefined) this.#byPeer.set(path.peer.name, (locations = new Map()));
-    if (previous !== undefined) this.#byPeer.get(previous.peer.name)?.delete(previous);
-    locations.set(path, table);
+    if (previous !== undefined) this.#peerPaths.remove(table, previous);
+    this.#peerPaths.add(table, path);
     this.#routeChanged(table, route);
   }
 
   /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
   #deletePath(table: Table, routeKey: string, slot: Path): void {
-    const route = table.routes.get(routeKey);
+    const route = this.#findRoute(table, routeKey, slot);
     if (route === undefined) return;
     const index = slotIndex(route.paths, slot);
     if (index < 0) return;
     const path = route.paths[index];
     route.paths.splice(index, 1);
     route.sorted = null;
-    const locations = this.#byPeer.get(path.peer.name);
-    locations?.delete(path);
-    if (locations?.size === 0) this.#byPeer.delete(path.peer.name);
+    this.#peerPaths.remove(table, path);
     this.#routeChanged(table, route);
   }
 
@@ -444,7 +472,7 @@ export class Rib {
       this.#targets.reindex(route);
       if (!this.#targets.needsVpnSync(route)) return;
     }
-    this.#markDirty(table, route.key);
+    this.#markDirty(table, route);
   }
 
   /**
@@ -469,13 +497,14 @@ export class Rib {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
-      for (const [table, keys] of round) for (const routeKey of keys) this.#syncReplicas(table, routeKey);
+      for (const [table, routes] of round) for (const [routeKey, route] of routes) this.#syncReplicas(table, routeKey, route);
     }
   }
 
   /** Makes the copies of one route's paths match what the replication rules ask for. */
-  #syncReplicas(table: Table, routeKey: string): void {
-    const route = table.routes.get(routeKey);
+  #syncReplicas(table: Table, routeKey: string, marked: Route): void {
+    // The route stored under the key now (the marked one, unless it left and another took its place).
+    const route = this.#findRoute(table, routeKey, marked);
     if (route === undefined) return;
     const chosen = wantedCopies(table, routeKey, multipathSet(this.#sorted(route), this.#options), this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
@@ -491,8 +520,9 @@ export class Rib {
       // map, not push: an exact-size array (see #putPath).
       route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
     }
-    if (route.paths.length === 0 && table.routes.get(routeKey) === route) {
-      table.routes.delete(routeKey);
+    if (route.paths.length === 0 && this.#findRoute(table, routeKey, route) === route) {
+      if (table === this.#vpn) this.#vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
+      else table.routes.delete(routeKey);
       if (table === this.#vpn) this.#targets.reindex(route);
     }
   }

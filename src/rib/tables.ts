@@ -60,7 +60,17 @@ export interface Table {
   readonly name: string;
   /** Set for VRF tables. The instance is looked up by name so a table being deleted exports nothing. */
   readonly instanceName?: string;
-  readonly routes: Map<string, Route>;
+  readonly routes: RouteMap;
+}
+
+/** What the RIB asks of a table's routes by key (a Map for VRF tables; ./vpn-route-map.ts for bgp.l3vpn.0). */
+export interface RouteMap {
+  readonly size: number;
+  get(key: string): Route | undefined;
+  set(key: string, route: Route): unknown;
+  delete(key: string): boolean;
+  values(): IterableIterator<Route>;
+  keys(): IterableIterator<string>;
 }
 
 export interface InstanceState {

@@ -1,7 +1,9 @@
 /**
- * The RIB's two route-target indexes: which routing instances import a target, and which bgp.l3vpn.0
- * routes carry one. Together they answer "which VPN routes must be re-synced when an importer comes,
- * goes or changes its targets" without a table walk. Owns the interned target sets VPN routes share.
+ * The RIB's two route-target indexes: which routing instances import a target, and how many bgp.l3vpn.0
+ * routes carry one. Together they answer "must VPN routes be re-synced when an importer comes, goes or
+ * changes its targets": only then does the RIB walk bgp.l3vpn.0 for them. A count rather than a set of
+ * route keys per target: a reflected feed of a million routes would otherwise keep (and churn) a
+ * million-entry set for targets nobody here imports. Owns the interned target sets VPN routes share.
  * Does not own the tables or decide what gets copied (./replication.ts).
  */
 import { NO_TARGETS, type Route } from './tables.ts';
@@ -22,8 +24,8 @@ function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
 export class VpnTargetIndex {
   /** route target → instances importing it */
   readonly #importers = new Map<string, Set<string>>();
-  /** route target → bgp.l3vpn.0 route keys with a path carrying it */
-  readonly #vpnRoutesByTarget = new Map<string, Set<string>>();
+  /** route target → how many bgp.l3vpn.0 routes have a path carrying it */
+  readonly #vpnRouteCount = new Map<string, number>();
   /** Interned route-target sets (see #intern); bounded by the distinct combinations ever seen. */
   readonly #targetSets = new Map<string, ReadonlySet<string>>();
   /** A target list (VPN copies share their instance's) → its interned set, for reindex. */
@@ -60,9 +62,10 @@ export class VpnTargetIndex {
     return false;
   }
 
-  /** The keys of the VPN routes carrying any of `targets` (a key may come more than once). */
-  *vpnRoutesWith(targets: Iterable<string>): Iterable<string> {
-    for (const rt of targets) yield* this.#vpnRoutesByTarget.get(rt) ?? [];
+  /** Whether any VPN route carries one of `targets` (the RIB then walks bgp.l3vpn.0 for them). */
+  anyVpnRouteWith(targets: Iterable<string>): boolean {
+    for (const rt of targets) if (this.#vpnRouteCount.has(rt)) return true;
+    return false;
   }
 
   /** Brings the index up to date with a VPN route's current paths. */
@@ -79,9 +82,15 @@ export class VpnTargetIndex {
       now = found === null ? NO_TARGETS : this.#intern(found);
       if (only !== undefined && found !== null) this.#targetSetOfList.set(only, now);
     }
-    for (const rt of before) if (!now.has(rt)) removeFromIndex(this.#vpnRoutesByTarget, rt, route.key);
-    for (const rt of now) if (!before.has(rt)) addToIndex(this.#vpnRoutesByTarget, rt, route.key);
+    for (const rt of before) if (!now.has(rt)) this.#count(rt, -1);
+    for (const rt of now) if (!before.has(rt)) this.#count(rt, 1);
     route.indexedTargets = now;
+  }
+
+  #count(rt: string, delta: number): void {
+    const n = (this.#vpnRouteCount.get(rt) ?? 0) + delta;
+    if (n > 0) this.#vpnRouteCount.set(rt, n);
+    else this.#vpnRouteCount.delete(rt);
   }
 
   /** One shared set per distinct combination of targets: VPN routes of one VN all carry the same one. */

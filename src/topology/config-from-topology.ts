@@ -1,5 +1,5 @@
 import { ConfigError } from '../model/config-error.ts';
-import { nativeDriverHook } from '../lbaas/native-driver.ts';
+import { lbaasHook } from '../lbaas/provider-hook.ts';
 import { ConfigStore } from '../model/config-store.ts';
 import type { Topology } from './topology.ts';
 
@@ -29,7 +29,7 @@ function at<T>(path: string, work: () => T): T {
  * native driver derives from them. All in one transaction: a refusal leaves no half-built store behind.
  */
 export function buildConfigStore(topology: Topology): ConfigStore {
-  const store = new ConfigStore({ asn: topology.asn, reconcile: nativeDriverHook });
+  const store = new ConfigStore({ asn: topology.asn, reconcile: lbaasHook({ computes: topology.computes.map((c) => c.name) }) });
   store.batch(() => {
     topology.networks.forEach((network, index) =>
       at(`networks[${index}]`, () =>

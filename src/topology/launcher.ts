@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook } from '../api/api-router.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { startCompute, startControlNode, startGateway, type NodeKind, type RunningNode } from './node-runtime.ts';
+import { startCompute, startControlNode, startGateway, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
 import { nodeUnderlay } from './underlay-choice.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
@@ -225,6 +225,18 @@ export class Simulation {
     const slot = this.slots.get(name);
     if (!slot) throw new ApiError(404, `no node named ${name}; nodes: ${[...this.slots.keys()].join(', ')}`);
     return slot;
+  }
+
+  /** In-process only: a running compute's agent (undefined when down or in another process). */
+  agentOf(name: string): RunningCompute['agent'] | undefined {
+    const running = this.slots.get(name)?.running;
+    return running !== null && running !== undefined && 'agent' in running ? (running as RunningCompute).agent : undefined;
+  }
+
+  /** In-process only: a running control node's config store. */
+  storeOf(name: string): RunningControlNode['store'] | undefined {
+    const running = this.slots.get(name)?.running;
+    return running !== null && running !== undefined && 'store' in running ? (running as RunningControlNode).store : undefined;
   }
 
   isAlive(name: string): boolean {

@@ -57,7 +57,7 @@ type NodeXmppAuth = Pick<RawXmppAuth, 'certFile' | 'keyFile'>;
 
 export interface RawLoadBalancer {
   name: string;
-  provider?: 'native';
+  provider?: 'native' | 'opencontrail';
   network: string;
   vip?: string;
   maglev?: boolean;

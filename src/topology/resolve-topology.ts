@@ -280,7 +280,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
         fail(`${path}.listeners[${listenerIndex}].pool.healthMonitor.urlPath`, `applies only to HTTP and HTTPS monitors, not ${monitor.type}`);
       }
     });
-    return { name: lb.name, provider: 'native' as const, network: lb.network, vip, maglev: lb.maglev ?? false, listeners };
+    return { name: lb.name, provider: lb.provider ?? 'native', network: lb.network, vip, maglev: lb.maglev ?? false, listeners };
   });
 
   for (const problem of k8sSectionProblems(raw.k8s, computes.map((c) => c.name))) fail(problem.path, problem.message);

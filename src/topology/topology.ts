@@ -129,7 +129,7 @@ export interface WorkloadSpec {
 
 export interface LoadBalancerTopology {
   readonly name: string;
-  readonly provider: 'native';
+  readonly provider: 'native' | 'opencontrail';
   readonly network: string;
   readonly vip: string;
   readonly maglev: boolean;

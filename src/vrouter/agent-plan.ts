@@ -24,6 +24,8 @@ export interface PlannedExport {
   labelKey: string;
   virtualNetwork: string;
   loadBalanceFields: LoadBalanceField[];
+  /** A haproxy's VIP: 200 active, 100 standby (docs/protocol.md §8.4); absent: the member default. */
+  localPreference?: number;
 }
 
 /** docs/protocol.md §7.2: the local-ECMP composite of the VMIs on this compute that share one floating-ip. */
@@ -55,6 +57,46 @@ export interface AgentPlan {
   localMembers: Map<string, string[]>;
   /** Prefixes (VIP/32) whose new flows are placed by Maglev. */
   maglevPrefixes: Set<string>;
+  /** The haproxies on this compute (docs/protocol.md §8.4), their interfaces among `interfaces`. */
+  serviceInstances: NonNullable<AgentConfig['serviceInstances']>;
+}
+
+/** A stable, locally administered MAC for a haproxy's interface, derived from its name. */
+function proxyMac(name: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return ['02', 'aa', ...[24, 16, 8, 0].map((s) => ((h >>> s) & 255).toString(16).padStart(2, '0'))].join(':');
+}
+
+/**
+ * docs/protocol.md §8.4: each haproxy gets an interface in the VIP network at the VIP, published with its
+ * role's local preference, and one in the pool network (its own address) when the pool lives elsewhere.
+ */
+function planServiceInstances(plan: AgentPlan, config: AgentConfig, networks: Map<string, PlanNetwork>, labelKeys: Set<string>): void {
+  for (const si of config.serviceInstances ?? []) {
+    const sides = [{ name: si.vipInterface, network: si.vipNetwork, address: si.vip, localPreference: si.localPreference }];
+    if (si.poolInterface !== undefined) sides.push({ name: si.poolInterface, network: si.poolNetwork, address: si.poolAddress, localPreference: si.localPreference });
+    const planned = sides.filter((side) => networks.has(side.network));
+    if (planned.length !== sides.length) {
+      for (const side of sides.filter((s) => !networks.has(s.network))) plan.skipped.push({ interface: side.name, network: side.network });
+      continue;
+    }
+    for (const side of planned) {
+      const network = networks.get(side.network)!;
+      const labelKey = `vmi:${side.name}`;
+      labelKeys.add(labelKey);
+      plan.liveInterfaces.add(side.name);
+      plan.instances.set(network.routingInstance, network.name);
+      const vmi: PlanInterface = { name: side.name, network: network.name, address: side.address, mac: proxyMac(side.name) };
+      addExport(plan, network, vmi, `${side.address}/32`, labelKey);
+      plan.exports.get(routeKey(network.routingInstance, `${side.address}/32`))!.localPreference = side.localPreference;
+      plan.interfaces.push({
+        name: side.name, vrf: network.routingInstance, ip: side.address, mac: vmi.mac, labelKey, virtualNetwork: network.name,
+        hashFields: network.hashFields, floatingIps: [],
+      });
+    }
+    plan.serviceInstances.push(si);
+  }
 }
 
 /** The plan for `config`; the routes of VMIs in `l3Inactive` are left out (docs/protocol.md §7.2 last paragraph). */
@@ -85,6 +127,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
     composites: new Map(),
     localMembers: new Map(),
     maglevPrefixes: new Set(config.floatingIps.filter((f) => f.maglev).map((f) => `${f.address}/32`)),
+    serviceInstances: [],
   };
 
   const sharedHolders = new Map<string, { network: PlanNetwork; prefix: string; vmis: PlanInterface[] }>();
@@ -168,6 +211,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
     labelKeys.add(labelKey);
     addExport(plan, network, vmi, prefix, labelKey);
   }
+  planServiceInstances(plan, config, networks, labelKeys);
   plan.labelKeys = [...labelKeys];
   return plan;
 }

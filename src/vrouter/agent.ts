@@ -288,6 +288,7 @@ export class VrouterAgent extends EventEmitter {
     for (const spec of interfaces) this.vrouter.upsertInterface(spec);
     // programmed before the VIP is published with their labels, so that the reflected item resolves
     this.programComposites(plan);
+    this.vrouter.setServiceInstances(plan.serviceInstances);
 
     const removedInterfaces = this.vrouter.interfaceNames().filter((n) => !plan.liveInterfaces.has(n));
     this.instances = plan.instances;

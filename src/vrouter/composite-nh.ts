@@ -10,7 +10,7 @@ import { ecmpHash, fieldMask, mod64 } from './ecmp-hash.ts';
 import { FLAG_REVERSE, FLAG_USED, NO_SLOT, type FlowTable } from './flow-table.ts';
 import type { InterfaceTable, LocalInterface } from './interfaces.ts';
 import type { LocalComposites } from './local-composite.ts';
-import { buildMaglevTable } from './maglev.ts';
+import { buildMaglevTable, maglevTableSize } from './maglev.ts';
 import { MPLS_LABEL_MAX } from '../net/labels.ts';
 import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import type { HashField } from '../net/hash-fields.ts';
@@ -294,7 +294,11 @@ export class CompositeNextHops {
     });
     entry.maglev = entry.control?.maglev ?? this.o.maglevDefault;
     const activeMembers = entry.slots.flatMap((m, slot) => (m !== null && m.active ? [{ slot, key: m.key }] : []));
-    entry.maglevTable = entry.maglev && entry.ecmp ? buildMaglevTable(activeMembers) : new Int16Array(0);
+    // the size follows N but keeps the old table's size where it still fits (maglev.ts: a size change reshuffles)
+    const previousSize = entry.maglevTable.length > 0 ? entry.maglevTable.length : undefined;
+    entry.maglevTable = entry.maglev && entry.ecmp && activeMembers.length > 0
+      ? buildMaglevTable(activeMembers, maglevTableSize(activeMembers.length, previousSize))
+      : new Int16Array(0);
 
     // old slot -> new slot of the same still-active member, -1 when the member left or went inactive
     const remap = new Int16Array(Math.max(oldSlots.length, 1)).fill(-1);

@@ -16,6 +16,7 @@ import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import { layer4Valid, packetProblem } from './packet.ts';
 import type { DropReason, ForwardResult, MemberChoice, NatRewrite, Packet, TraceStep, TraceStepKind } from './packet.ts';
 import type { Underlay } from './underlay.ts';
+import type { ProxyService } from './proxy-service.ts';
 import type { VrfTable } from './vrfs.ts';
 
 /** What a reply must look like when no flow exists yet (trace mode creates none). */
@@ -52,6 +53,8 @@ export interface ForwarderOptions {
   interfaces: InterfaceTable;
   localComposites: LocalComposites;
   tallies: VrouterTallies;
+  /** The haproxies of this compute (docs/protocol.md §8.4), set once the vRouter has built them. */
+  proxies?: ProxyService;
 }
 
 export class Forwarder {
@@ -468,7 +471,19 @@ export class Forwarder {
     if (trace === undefined) this.o.tallies.delivered++;
     const result: ForwardResult = { delivered: true, node: this.o.name, interface: ifc.spec.name, packet: out, hops: [this.o.name], flow };
     if (nat !== undefined) result.nat = [nat];
-    if (answer && this.o.autoReply && replyDepth === 0) {
+    const proxy = answer && replyDepth === 0 && this.o.proxies?.isProxyInterface(ifc.spec.name) === true ? this.o.proxies : undefined;
+    if (proxy !== undefined) {
+      // docs/protocol.md §8.4: the connection ends at the haproxy, which answers only once its server has
+      if (trace !== undefined) {
+        this.step(trace, 'deliver', `${ifc.spec.name} is a haproxy: it opens its own connection to a server`);
+        return result;
+      }
+      result.proxied = proxy.accept(ifc.spec.name, out);
+      const backend = result.proxied?.backend;
+      // over an asynchronous underlay (one process per node) the server's answer is not known yet: answer anyway
+      if (backend?.reply?.delivered !== true && backend?.inFlight !== true) return result;
+    }
+    if (answer && (this.o.autoReply || proxy !== undefined) && replyDepth === 0) {
       const reply: Packet = { src: out.dst, dst: out.src, proto: out.proto, sport: out.dport, dport: out.sport };
       if (out.bytes !== undefined) reply.bytes = out.bytes;
       if (trace !== undefined) this.step(trace, 'reply', `${ifc.spec.name} answers ${formatPacket(reply)}`);

@@ -60,6 +60,8 @@ export interface ForwardResult {
    * that arrives mid-connection at a compute with none (its gateway re-hashed it) is a broken connection.
    */
   flow?: 'new' | 'existing';
+  /** delivered to a haproxy (docs/protocol.md §8.4): its connection to the server */
+  proxied?: ProxiedLeg;
   /** handed to an asynchronous underlay: the outcome is reported by the underlay, not here */
   inFlight?: boolean;
   /** the asynchronous underlay's handle for that outcome (see Underlay.settle) */
@@ -77,6 +79,7 @@ export interface TraceStep {
 }
 
 import { ipv4ToInt } from '../net/ipv4.ts';
+import type { ProxiedLeg } from './proxy-service.ts';
 
 /** Ports, protocol and size in range (addresses are checked while parsing them). */
 export function layer4Valid(p: Packet): boolean {

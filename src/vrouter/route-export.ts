@@ -22,6 +22,8 @@ export interface ExportedRoute {
   label: number;
   virtualNetwork: string;
   loadBalanceFields: LoadBalanceField[];
+  /** docs/protocol.md §8.4: a haproxy's VIP carries its role's preference; default LOCAL_PREF_HIGH. */
+  localPreference?: number;
 }
 
 /** A stable, locally administered MAC for the compute's vhost0, derived from its address. */
@@ -55,7 +57,7 @@ export function exportEntry(route: ExportedRoute, address: string, mac: string):
     sequenceNumber: 0,
     securityGroups: [],
     communityTags: [],
-    localPreference: route.label === 0 ? 0 : LOCAL_PREF_HIGH,
+    localPreference: route.label === 0 ? 0 : (route.localPreference ?? LOCAL_PREF_HIGH),
     med: 0,
     loadBalance: { fields: route.loadBalanceFields, decision: 'field-hash' },
     subProtocol: 'interface',
@@ -106,7 +108,7 @@ export function syncControlNode(
     state.subscribed.set(instance, instanceId);
   }
   for (const [key, route] of exports) {
-    const fingerprint = `${route.label}|${route.virtualNetwork}|${route.loadBalanceFields.join(',')}`;
+    const fingerprint = `${route.label}|${route.virtualNetwork}|${route.loadBalanceFields.join(',')}|${route.localPreference ?? ''}`;
     if (state.published.get(key) === fingerprint) continue;
     ctx.send(encodeRoutePublish({ from: ctx.from, instance: route.instance, entry: exportEntry(route, ctx.address, ctx.mac), seq: ctx.nextSeq() }));
     state.published.set(key, fingerprint);

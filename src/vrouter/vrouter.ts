@@ -16,6 +16,8 @@ import { Forwarder } from './forwarding.ts';
 import { InterfaceTable, localRoutesOf, type LocalInterface, type LocalInterfaceSpec } from './interfaces.ts';
 import { LocalComposites, type LocalCompositeView } from './local-composite.ts';
 import { ipv4ToInt } from '../net/ipv4.ts';
+import { ProxyService } from './proxy-service.ts';
+import type { ConfigServiceInstance } from '../xmpp/config-stanza.ts';
 import type { ForwardResult, Packet, TraceStep } from './packet.ts';
 import type { HashField } from '../net/hash-fields.ts';
 import type { Underlay } from './underlay.ts';
@@ -69,6 +71,7 @@ export class Vrouter {
   private readonly composites = new LocalComposites();
   private readonly nexthops: CompositeNextHops;
   private readonly forwarder: Forwarder;
+  private readonly proxies: ProxyService;
   private closed = false;
 
   constructor(o: VrouterOptions) {
@@ -94,6 +97,7 @@ export class Vrouter {
     this.forwarder = new Forwarder({
       ...shared, name: o.name, routerId: o.routerId, hashRouterId, underlay: o.underlay, clock: this.clock, agingMs,
       autoReply: o.autoReply ?? true, globalMask, vnMasks, nexthops: this.nexthops,
+      proxies: (this.proxies = new ProxyService((name, p) => this.forwarder.sendFromInterface(name, p), this.clock)),
     });
   }
 
@@ -200,6 +204,16 @@ export class Vrouter {
     return this.nexthops.deleteControlRoute(vrf, prefix);
   }
 
+  /** The haproxies this compute runs (docs/protocol.md §8.4); their interfaces are programmed like any other. */
+  setServiceInstances(list: readonly ConfigServiceInstance[]): void {
+    this.proxies.set(list);
+  }
+
+  /** Each haproxy's open connections per server. */
+  serviceInstances(): ReturnType<ProxyService['view']> {
+    return this.proxies.view();
+  }
+
   // ---------------------------------------------------------------- traffic
 
   /** A workload on this compute sends a packet. */
@@ -248,6 +262,7 @@ export class Vrouter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.proxies.close();
     this.underlay.unregister(this.routerId);
   }
 }

@@ -19,6 +19,7 @@
 //         <port-mapping protocol src-port dst-port/>  <vmi-ref name/>
 //       </floating-ip>
 //       <service-health-check name type="link-local" monitor-type="PING|HTTP" delay timeout max-retries [url-path]/>
+//       <service-instance …/>                         (0..n: haproxies on this compute, ./config-service-instance.ts)
 //     </config>
 //   </message>
 //
@@ -27,6 +28,9 @@
 import { parse, escapeXML, type Element } from 'ltx';
 import { HASH_FIELDS, isHashField, type HashField } from '../net/hash-fields.ts';
 import { CONTROL_NODE_JID } from './stanza-codec.ts';
+import { decodeServiceInstance, encodeServiceInstance, ServiceInstanceDecodeError, type ConfigServiceInstance } from './config-service-instance.ts';
+
+export type { ConfigServiceInstance };
 
 export const CONFIG_NAMESPACE = 'urn:ecmpsim:config';
 
@@ -96,6 +100,8 @@ export interface AgentConfig {
   interfaces: ConfigInterface[];
   floatingIps: ConfigFloatingIp[];
   healthChecks: ConfigHealthCheck[];
+  /** The haproxies of proxy load balancers that run on this compute (docs/protocol.md §8.4); absent: none. */
+  serviceInstances?: ConfigServiceInstance[];
 }
 
 export function virtualRouterNode(agentName: string): string {
@@ -162,6 +168,7 @@ export function encodeAgentConfig(agentName: string, config: AgentConfig): strin
         `${attr('timeout', h.timeout)}${attr('max-retries', h.maxRetries)}${h.urlPath === undefined ? '' : attr('url-path', h.urlPath)}/>`,
     );
   }
+  for (const si of config.serviceInstances ?? []) parts.push(encodeServiceInstance(si));
   parts.push('</config></message>');
   return parts.join('');
 }
@@ -278,6 +285,14 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
           interfaces: el.getChildren('vmi-ref').map((r) => required(r, 'name')),
           ...(typeof el.attrs['fixed-ip'] === 'string' ? { fixedIp: el.attrs['fixed-ip'] as string } : {}),
         });
+        break;
+      case 'service-instance':
+        try {
+          (result.serviceInstances ??= []).push(decodeServiceInstance(el));
+        } catch (e) {
+          if (e instanceof ServiceInstanceDecodeError) throw new ConfigDecodeError(e.message);
+          throw e;
+        }
         break;
       default:
         throw new ConfigDecodeError(`unknown config element <${el.name}>`);

@@ -108,6 +108,11 @@ export class XmppServerSession extends EventEmitter {
     return { ...this.counters, established: this.established, establishedAt: this.establishedAt.toISOString(), peerName: this.peerName, remoteAddress: this.remoteAddress, tls: this.secure };
   }
 
+  /** Bytes written to the socket that it has not handed to the kernel yet: what the agent has not read. */
+  get unsentBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /**
    * Writes one or more already-framed stanzas. A no-op returning false once closed (the caller may
    * race the close); otherwise returns the socket's backpressure signal (false = wait for 'drain').
@@ -124,6 +129,25 @@ export class XmppServerSession extends EventEmitter {
     }
     this.counters.bytesOut += Buffer.byteLength(raw);
     return this.socket.write(raw);
+  }
+
+  /**
+   * Writes parts that together are exactly `stanzas` whole stanzas, without joining them: a Buffer part
+   * (a message body shared by many subscribers, say) goes to the socket by reference. Same return as send.
+   */
+  sendParts(parts: readonly (string | Buffer)[], stanzas: number): boolean {
+    if (this.state !== 'established') return false;
+    // The tap sees stanzas one by one: join and go the ordinary way.
+    if (this.server.tapping) return this.send(parts.map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join(''));
+    this.counters.out += stanzas;
+    let open = true;
+    this.socket.cork();
+    for (const part of parts) {
+      this.counters.bytesOut += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+      open = this.socket.write(part);
+    }
+    this.socket.uncork();
+    return open;
   }
 
   /** Closes the TCP connection without `</stream:stream>` (as the real node on hold expiry or bad input). */

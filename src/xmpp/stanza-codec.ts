@@ -90,12 +90,35 @@ export function encodeRouteItems(a: { to: string; instance: string; afi?: number
   let out = '';
   for (let i = 0; i < a.entries.length; i += MAX_ITEMS_PER_MESSAGE) {
     out += head;
-    for (const e of a.entries.slice(i, i + MAX_ITEMS_PER_MESSAGE)) {
-      out += `<item id="${escapeXml(e.prefix)}">` + encodeRouteEntry(e) + '</item>';
-    }
+    for (const e of a.entries.slice(i, i + MAX_ITEMS_PER_MESSAGE)) out += encodeRouteItem(e);
     out += MESSAGE_CLOSE;
   }
   return out;
+}
+
+/** docs/protocol.md §4.1: one `<item id=prefix>` element, for a sender that builds its messages itself. */
+export function encodeRouteItem(entry: XmppRouteEntry): string {
+  return `<item id="${escapeXml(entry.prefix)}">` + encodeRouteEntry(entry) + '</item>';
+}
+
+/** `<retract id=prefix/>` elements (docs/protocol.md §4.2), for encodeRouteMessage. */
+export function encodeRetractElements(prefixes: readonly string[]): string {
+  let out = '';
+  for (const p of prefixes) out += `<retract id="${escapeXml(p)}"/>`;
+  return out;
+}
+
+/** The text before and after the elements of a route message to `to` (see encodeRouteMessage). */
+export function routeMessageFrame(a: { to: string; instance: string; afi?: number; safi?: number }): [open: string, close: string] {
+  return [messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`), MESSAGE_CLOSE];
+}
+
+/**
+ * One route message to an agent around already encoded `<item>` or `<retract>` elements (at most 32 items
+ * or 256 retracts: the caller splits), so that one body serves every subscriber.
+ */
+export function encodeRouteMessage(a: { to: string; instance: string; afi?: number; safi?: number; body: string }): string {
+  return messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`) + a.body + MESSAGE_CLOSE;
 }
 
 /** docs/protocol.md §4.2: `<retract id=prefix/>`, at most 256 per message. */
@@ -103,9 +126,7 @@ export function encodeRouteRetract(a: { to: string; instance: string; afi?: numb
   const head = messageOpen(a.to, `${a.afi ?? 1}/${a.safi ?? 1}/${a.instance}`);
   let out = '';
   for (let i = 0; i < a.prefixes.length; i += MAX_RETRACTS_PER_MESSAGE) {
-    out += head;
-    for (const p of a.prefixes.slice(i, i + MAX_RETRACTS_PER_MESSAGE)) out += `<retract id="${escapeXml(p)}"/>`;
-    out += MESSAGE_CLOSE;
+    out += head + encodeRetractElements(a.prefixes.slice(i, i + MAX_RETRACTS_PER_MESSAGE)) + MESSAGE_CLOSE;
   }
   return out;
 }

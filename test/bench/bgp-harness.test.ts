@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { decodeMessage, encodeMessage, MAX_MESSAGE_LENGTH, MessageFramer } from '../../src/bgp/messages.ts';
 import type { VpnNlri } from '../../src/bgp/nlri.ts';
 import { requireIpv4, intToIpv4 } from '../../src/net/ipv4.ts';
-import { encodeFeed, feedAttributes, feedPlan, feedRoute, vpnEndOfRib } from '../../scripts/bench/bgp/feed.ts';
+import { encodeFeed, encodeWithdrawFeed, feedAttributes, feedPlan, feedRoute, vpnEndOfRib } from '../../scripts/bench/bgp/feed.ts';
 import { VpnRouteCounter } from '../../scripts/bench/bgp/route-counter.ts';
 import { measureHarness, measureTarget } from '../../scripts/bench/bgp/measure.ts';
 import { bird } from '../../scripts/bench/bgp/targets.ts';
@@ -124,15 +124,16 @@ describe('bench/bgp harness', () => {
   describe('runs over loopback', () => {
     it('moves a feed from feeder to monitor through the harness alone', async () => {
       const plan = feedPlan(5000, 100);
-      const r = await measureHarness({ target: `${block}.1`, feeder: `${block}.2`, monitor: `${block}.3` }, plan, encodeFeed(plan), 10_000);
+      const r = await measureHarness({ target: `${block}.1`, feeder: `${block}.2`, monitor: `${block}.3` }, plan, { announce: encodeFeed(plan), withdraw: encodeWithdrawFeed(plan) }, 10_000);
       expect(r.error).to.equal(undefined);
-      expect({ ok: r.ok, received: r.received, foreign: r.foreign }).to.deep.equal({ ok: true, received: 5000, foreign: 0 });
+      expect({ ok: r.ok, received: r.received, foreign: r.foreign, withdrawn: r.withdrawn }).to.deep.equal({ ok: true, received: 5000, foreign: 0, withdrawn: 5000 });
+      expect(r.withdrawSeconds).to.be.a('number');
     });
 
     it('gets every route reflected by BIRD with RD, label and next hop intact', async function () {
       if (bird.missing()) this.skip();
       const plan = feedPlan(2000, 10);
-      const r = await measureTarget(bird, { target: `${block}.11`, feeder: `${block}.12`, monitor: `${block}.13` }, plan, encodeFeed(plan), 15_000);
+      const r = await measureTarget(bird, { target: `${block}.11`, feeder: `${block}.12`, monitor: `${block}.13` }, plan, { announce: encodeFeed(plan) }, 15_000);
       expect(r.error).to.equal(undefined);
       expect({ ok: r.ok, received: r.received, foreign: r.foreign, duplicates: r.duplicates }).to.deep.equal({ ok: true, received: 2000, foreign: 0, duplicates: 0 });
       expect(r.peakRssBytes).to.be.a('number').and.at.least(r.baselineRssBytes!);

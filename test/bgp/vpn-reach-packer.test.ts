@@ -5,7 +5,7 @@ import { requireIpv4 } from '../../src/net/ipv4.ts';
 import { MAX_MESSAGE_LENGTH, decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
 import type { VpnNlri } from '../../src/bgp/nlri.ts';
 import { type PathAttributes, defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
-import { encodeAttributeBlock, encodeVpnNlriList, packVpnReach } from '../../src/bgp/vpn-reach-packer.ts';
+import { encodeAttributeBlock, encodeVpnNlriList, encodeVpnWithdrawList, packVpnReach, packVpnWithdraw } from '../../src/bgp/vpn-reach-packer.ts';
 
 function attributes(extra: Partial<PathAttributes> = {}): PathAttributes {
   return defaultPathAttributes({
@@ -90,5 +90,34 @@ describe('bgp VPN reach packer', () => {
   it('keys attribute sets by their bytes: equal sets in distinct objects share a key, different ones do not', () => {
     expect(encodeAttributeBlock(attributes(), true).key).to.equal(encodeAttributeBlock(attributes(), true).key);
     expect(encodeAttributeBlock(attributes(), true).key).to.not.equal(encodeAttributeBlock(attributes({ med: 1 }), true).key);
+  });
+
+  describe('withdraw', () => {
+    it('builds the same bytes as the general UPDATE encoder, for one route and for a full message', () => {
+      for (const count of [1, 15, 200]) {
+        const keys = Array.from({ length: count }, (_, i) => ({ rd: `10.1.0.${1 + (i % 3)}:1`, prefix: `20.0.${i >> 8}.${i & 255}/32` }));
+        const messages = packVpnWithdraw(encodeVpnWithdrawList(keys), 4000);
+        expect(messages).to.have.length(1);
+        expect(messages[0]!.toString('hex')).to.equal(encodeMessage({ type: 'update', mpUnreach: { family: 'inet-vpn', routes: keys.map((k) => ({ ...k, label: 0 })) } }).toString('hex'));
+      }
+    });
+
+    it('splits by actual NLRI size, keeps the order and loses no route', () => {
+      fc.assert(fc.property(fc.array(nlriArb, { minLength: 1, maxLength: 600 }), fc.integer({ min: 16, max: 4066 }), (routes, room) => {
+        const messages = packVpnWithdraw(encodeVpnWithdrawList(routes), room);
+        const back = messages.flatMap((m) => {
+          expect(m.length).to.be.at.most(MAX_MESSAGE_LENGTH);
+          const msg = decodeMessage(m, true);
+          if (msg.type !== 'update' || msg.mpUnreach?.family !== 'inet-vpn') throw new Error('expected an inet-vpn MP_UNREACH UPDATE');
+          return msg.mpUnreach.routes.map((r) => `${r.rd} ${r.prefix}`);
+        });
+        expect(back).to.deep.equal(routes.map((r) => `${r.rd} ${r.prefix}`));
+      }), { numRuns: 50 });
+    });
+
+    it('refuses a bad RD or prefix before anything is built', () => {
+      expect(() => encodeVpnWithdrawList([{ rd: '64512:1', prefix: '10.0.0.1/24' }])).to.throw(RangeError, /host bits/);
+      expect(() => encodeVpnWithdrawList([{ rd: 'nonsense', prefix: '10.0.0.1/32' }])).to.throw(RangeError, /bad RD/);
+    });
   });
 });

@@ -1,5 +1,5 @@
-// A subscriber that stops reading must not make the control node buffer without bound: once its socket is
-// full, the changes for it are held as a set of prefixes and sent as current items when it drains.
+// A subscriber that stops reading must not make the control node buffer without bound: once its socket holds
+// the send window, the changes for it are held as a set of prefixes and sent as current items when it drains.
 import { expect } from 'chai';
 import { ControlNode } from '../../src/control/control-node.ts';
 import { RawAgent, defaultConfigControlNode, route, until } from './raw-agent.ts';
@@ -34,6 +34,10 @@ describe('control node: back-pressure toward a subscriber that stops reading', f
     await until(() => control.rib.prefixes('default-domain:demo:svc-vn:svc-vn.inet.0').length >= ROUTES, 'every route is in the RIB', 30_000);
     await until(() => control.status().reflection.heldBack > 0, 'the slow subscriber’s changes are held back', 10_000);
     expect(publisher.closed, 'the publisher is unaffected').to.equal(false);
+    // What the slow subscriber has not read stays in the control node as held prefixes, not bytes: its
+    // socket holds at most the send window (256 KiB) plus the message that crossed it.
+    const slowSession = control.agentChannels().find((c) => c.name === 'compute-3')!.session;
+    expect(slowSession.unsentBytes).to.be.below(256 * 1024 + 64 * 1024);
 
     slow.socket.resume();
     const ids = (): number => new Set(slow.received.match(/<item id="40\.[^"]+"/g) ?? []).size;

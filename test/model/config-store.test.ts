@@ -133,9 +133,9 @@ describe('model/config store', () => {
   describe('load balancer objects', () => {
     it('refuses other providers with a clear message', () => {
       const store = storeWithNetwork();
-      refused(store, () => store.createLoadBalancer({ name: 'lb', provider: 'opencontrail', virtualNetwork: VN }), {
+      refused(store, () => store.createLoadBalancer({ name: 'lb', provider: 'octavia', virtualNetwork: VN }), {
         field: 'provider',
-        reason: '"opencontrail" is not supported: this simulator implements only the native (ECMP) load balancer, provider "native"',
+        reason: '"octavia" is not supported: use "native" (ECMP, docs/protocol.md §8.2) or "opencontrail" (haproxy service instance, docs/protocol.md §8.4)',
       });
     });
 

@@ -43,7 +43,7 @@ const ERROR_CASES: { fixture: string; errors: string[] }[] = [
   },
   {
     fixture: 'unsupported-provider',
-    errors: ['loadBalancers[0].provider: must be one of "native", got "opencontrail" (only the native (ECMP, proxy-less) load balancer is simulated; other providers are not supported)'],
+    errors: ['loadBalancers[0].provider: must be one of "native", "opencontrail", got "octavia" (native: ECMP, proxy-less (docs/protocol.md §8.2); opencontrail: an active/standby haproxy service instance (docs/protocol.md §8.4))'],
   },
   { fixture: 'unknown-property', errors: ['computes[0].adress: is not a known property (did you mean "address"?)'] },
   { fixture: 'missing-required', errors: ['networks[0].subnets: is required'] },

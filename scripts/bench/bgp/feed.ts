@@ -115,6 +115,36 @@ export function encodeFeed(plan: FeedPlan): EncodedFeed {
   return { chunks, updates, bytes };
 }
 
+/**
+ * The withdraw of the whole plan: MP_UNREACH UPDATEs with as many NLRI as fit (the withdraw label field
+ * 0x800000, RFC 8277 §2.4), in the same RD order as the announce.
+ */
+export function encodeWithdrawFeed(plan: FeedPlan): EncodedFeed {
+  const empty = encodeMessage({ type: 'update', mpUnreach: { family: 'inet-vpn', routes: [] } }).length;
+  const perUpdate = Math.floor((MAX_MESSAGE_LENGTH - empty - 1) / NLRI_BYTES);
+  const chunks: Buffer[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let updates = 0;
+  let bytes = 0;
+  for (let start = 0; start < plan.routes; start += perUpdate) {
+    const routes: VpnNlri[] = [];
+    for (let i = start; i < Math.min(plan.routes, start + perUpdate); i++) routes.push(feedRoute(plan, i));
+    const message = encodeMessage({ type: 'update', mpUnreach: { family: 'inet-vpn', routes } });
+    updates++;
+    bytes += message.length;
+    if (pendingBytes + message.length > WRITE_CHUNK) {
+      chunks.push(Buffer.concat(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
+    }
+    pending.push(message);
+    pendingBytes += message.length;
+  }
+  if (pending.length > 0) chunks.push(Buffer.concat(pending, pendingBytes));
+  return { chunks, updates, bytes };
+}
+
 /** RFC 4724 End-of-RIB for VPNv4: an UPDATE whose only attribute is an empty MP_UNREACH. */
 export function vpnEndOfRib(): Buffer {
   return encodeMessage({ type: 'update', mpUnreach: { family: 'inet-vpn', routes: [] } });

@@ -33,6 +33,10 @@ export interface RunResult {
   readonly peakRssBytes: number | null;
   readonly bytesPerRoute: number | null;
   readonly cpuSeconds: number | null;
+  /** After the announce: first withdraw byte written → the monitor holds none of the routes (null: not run or failed). */
+  readonly withdrawSeconds: number | null;
+  /** The target's CPU over the withdraw phase. */
+  readonly withdrawCpuSeconds: number | null;
   readonly received: number;
   readonly duplicates: number;
   readonly foreign: number;
@@ -96,9 +100,35 @@ interface Side {
   readonly rss: RunningTarget['rss'] | null;
 }
 
+/** What the feeder sends: the announce, and optionally the withdraw of every route once the monitor holds them all. */
+export interface Feeds {
+  readonly announce: EncodedFeed;
+  readonly withdraw?: EncodedFeed;
+}
+
+/** The withdraw phase: same clock and CPU rules as the announce, until the monitor holds none of the plan. */
+async function withdrawAndWatch(
+  feed: EncodedFeed, counter: VpnRouteCounter, feeder: HarnessSession, monitor: HarnessSession, pid: number | null, timeoutMs: number,
+): Promise<{ withdrawSeconds: number | null; withdrawCpuSeconds: number | null; withdrawError?: string }> {
+  const cpuBefore = pid === null ? null : cpuSecondsOf(pid);
+  const t0 = process.hrtime.bigint();
+  let feedError: string | undefined;
+  const feeding = feeder.write(feed.chunks).catch((e: Error) => { feedError = e.message; });
+  try {
+    const doneAt = await waitFor(() => counter.distinct === 0, timeoutMs, () => feedError
+      ?? (monitor.isEstablished ? undefined : `monitor session ended: ${monitor.endReason}`));
+    const cpuAfter = pid === null ? null : cpuSecondsOf(pid);
+    await feeding;
+    return { withdrawSeconds: seconds(t0, doneAt), withdrawCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore };
+  } catch (e) {
+    return { withdrawSeconds: null, withdrawCpuSeconds: null, withdrawError: `withdraw: ${(e as Error).message}; monitor still has ${counter.distinct}` };
+  }
+}
+
 async function feedAndWatch(
-  plan: FeedPlan, feed: EncodedFeed, counter: VpnRouteCounter, feeder: HarnessSession, monitor: HarnessSession, side: Side, timeoutMs: number,
+  plan: FeedPlan, feeds: Feeds, counter: VpnRouteCounter, feeder: HarnessSession, monitor: HarnessSession, side: Side, timeoutMs: number,
 ): Promise<Omit<RunResult, 'target' | 'routes' | 'monitorFamilies' | 'monitorUpdates' | 'monitorBytes' | 'received' | 'duplicates' | 'foreign' | 'withdrawn'>> {
+  const feed = feeds.announce;
   const loadAverage = loadavg()[0] ?? null;
   const cpuBefore = side.pid === null ? null : cpuSecondsOf(side.pid);
   side.rss?.start();
@@ -117,7 +147,7 @@ async function feedAndWatch(
   } catch (e) {
     const memory = side.rss?.stop();
     return {
-      ok: false, loadAverage, seconds: null, feedSeconds: fedAt === null ? null : seconds(t0, fedAt), cpuSeconds: null,
+      ok: false, loadAverage, seconds: null, feedSeconds: fedAt === null ? null : seconds(t0, fedAt), cpuSeconds: null, withdrawSeconds: null, withdrawCpuSeconds: null,
       baselineRssBytes: memory?.baseline ?? null, peakRssBytes: memory?.peak ?? null, bytesPerRoute: null,
       error: `${(e as Error).message}; monitor has ${counter.distinct} of ${plan.routes}`,
     };
@@ -125,7 +155,12 @@ async function feedAndWatch(
   const cpuAfter = side.pid === null ? null : cpuSecondsOf(side.pid);
   const memory = side.rss?.stop();
   await feeding;
+  const { withdrawError, ...withdraw } = feeds.withdraw === undefined
+    ? { withdrawSeconds: null, withdrawCpuSeconds: null, withdrawError: undefined }
+    : await withdrawAndWatch(feeds.withdraw, counter, feeder, monitor, side.pid, timeoutMs);
   return {
+    ...withdraw,
+    ...(withdrawError === undefined ? {} : { error: withdrawError }),
     ok: true,
     loadAverage,
     seconds: seconds(t0, doneAt),
@@ -140,8 +175,8 @@ async function feedAndWatch(
 function result(target: string, plan: FeedPlan, counter: VpnRouteCounter, monitor: HarnessSession | undefined, r: Partial<RunResult>): RunResult {
   return {
     target, routes: plan.routes, ok: false, loadAverage: null, seconds: null, feedSeconds: null, baselineRssBytes: null, peakRssBytes: null,
-    bytesPerRoute: null, cpuSeconds: null, ...r,
-    received: counter.distinct, duplicates: counter.duplicates, foreign: counter.foreign, withdrawn: counter.withdrawn,
+    bytesPerRoute: null, cpuSeconds: null, withdrawSeconds: null, withdrawCpuSeconds: null, ...r,
+    received: counter.peakDistinct, duplicates: counter.duplicates, foreign: counter.foreign, withdrawn: counter.withdrawn,
     monitorFamilies: monitor?.families ?? [],
     monitorUpdates: monitor?.updatesIn ?? 0,
     monitorBytes: monitor?.bytesIn ?? 0,
@@ -149,7 +184,7 @@ function result(target: string, plan: FeedPlan, counter: VpnRouteCounter, monito
 }
 
 /** One run against a target process; always stops it and removes its temp dir. */
-export async function measureTarget(target: BgpTarget, a: Addresses, plan: FeedPlan, feed: EncodedFeed, timeoutMs: number): Promise<RunResult> {
+export async function measureTarget(target: BgpTarget, a: Addresses, plan: FeedPlan, feeds: Feeds, timeoutMs: number): Promise<RunResult> {
   const dir = mkdtempSync(path.join(tmpdir(), `ecmpsim-bench-bgp-${target.name}-`));
   const counter = new VpnRouteCounter(plan);
   const s = speakers(a, counter);
@@ -163,7 +198,7 @@ export async function measureTarget(target: BgpTarget, a: Addresses, plan: FeedP
     await announceInterest(monitor, a.monitor);
     feeder = await HarnessSession.connect(s.feeder, a.target, port, SESSION_DEADLINE_MS);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const r = await feedAndWatch(plan, feed, counter, feeder, monitor, { pid: running.pid, rss: running.rss }, timeoutMs);
+    const r = await feedAndWatch(plan, feeds, counter, feeder, monitor, { pid: running.pid, rss: running.rss }, timeoutMs);
     return result(target.name, plan, counter, monitor, r.ok ? r : { ...r, error: `${r.error}\n${running.logTail()}` });
   } catch (e) {
     return result(target.name, plan, counter, monitor, { error: `${(e as Error).message}${running ? `\n${running.logTail()}` : ''}` });
@@ -175,7 +210,7 @@ export async function measureTarget(target: BgpTarget, a: Addresses, plan: FeedP
 }
 
 /** The harness alone: the monitor listens and the feeder connects straight to it (the floor every target adds to). */
-export async function measureHarness(a: Addresses, plan: FeedPlan, feed: EncodedFeed, timeoutMs: number): Promise<RunResult> {
+export async function measureHarness(a: Addresses, plan: FeedPlan, feeds: Feeds, timeoutMs: number): Promise<RunResult> {
   const counter = new VpnRouteCounter(plan);
   const s = speakers(a, counter);
   const server = createServer();
@@ -192,7 +227,7 @@ export async function measureHarness(a: Addresses, plan: FeedPlan, feed: Encoded
     const feederUp = HarnessSession.connect(s.feeder, a.monitor, port, SESSION_DEADLINE_MS);
     monitor = await HarnessSession.accept(s.monitor, await accepted, SESSION_DEADLINE_MS);
     feeder = await feederUp;
-    const r = await feedAndWatch(plan, feed, counter, feeder, monitor, { pid: null, rss: null }, timeoutMs);
+    const r = await feedAndWatch(plan, feeds, counter, feeder, monitor, { pid: null, rss: null }, timeoutMs);
     return result('harness', plan, counter, monitor, r);
   } catch (e) {
     return result('harness', plan, counter, monitor, { error: (e as Error).message });

@@ -16,6 +16,8 @@ export class VpnRouteCounter {
   private readonly seen: Uint8Array;
   /** Distinct planned routes received, each with the RD, label and next hop the feeder sent. */
   distinct = 0;
+  /** The most distinct routes held at once (a withdraw phase brings `distinct` back to 0). */
+  peakDistinct = 0;
   /** Planned routes received again (a target that re-advertises). */
   duplicates = 0;
   /** VPNv4 NLRI that are not in the plan or lost their RD, label or next hop on the way. */
@@ -106,7 +108,7 @@ export class VpnRouteCounter {
       else if (this.seen[index] === 1) this.duplicates++;
       else {
         this.seen[index] = 1;
-        this.distinct++;
+        if (++this.distinct > this.peakDistinct) this.peakDistinct = this.distinct;
       }
       off = next;
     }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FieldChecks } from '../field-checks.ts';
-import type { LoadBalancer } from '../objects.ts';
+import { SUPPORTED_PROVIDERS, type LoadBalancer } from '../objects.ts';
 import { createInstanceIp, deleteInstanceIp } from './instance-ip.ts';
 import type { DeleteOptions, KindContext, KindRules } from './kind-context.ts';
 import { deleteListener } from './listener.ts';
@@ -39,8 +39,8 @@ export function createLoadBalancer(context: KindContext, spec: LoadBalancerSpec)
   const name = check.name(spec.name);
   context.mustBeNew('loadbalancer', name);
   const provider = spec.provider ?? 'native';
-  if (provider !== 'native') {
-    check.fail('provider', `${JSON.stringify(provider)} is not supported: this simulator implements only the native (ECMP) load balancer, provider "native"`);
+  if (!(SUPPORTED_PROVIDERS as readonly unknown[]).includes(provider)) {
+    check.fail('provider', `${JSON.stringify(provider)} is not supported: use "native" (ECMP, docs/protocol.md §8.2) or "opencontrail" (haproxy service instance, docs/protocol.md §8.4)`);
   }
   const network = check.name(spec.virtualNetwork, 'virtualNetwork');
   context.mustExist('loadbalancer', name, 'virtualNetwork', 'virtual-network', network);
@@ -71,7 +71,7 @@ export function createLoadBalancer(context: KindContext, spec: LoadBalancerSpec)
     context.side(VIP_OWNER).set(vmiName, name);
     vipAddress = context.instanceIpsOf(vmiName)[0].address;
   }
-  const lb: LoadBalancer = { kind: 'loadbalancer', uuid: randomUUID(), name, provider: 'native', vipAddress, virtualNetwork: network, virtualMachineInterface: vmiName, adminState, maglev };
+  const lb: LoadBalancer = { kind: 'loadbalancer', uuid: randomUUID(), name, provider: provider as LoadBalancer['provider'], vipAddress, virtualNetwork: network, virtualMachineInterface: vmiName, adminState, maglev };
   context.put(lb);
   return lb;
 }
