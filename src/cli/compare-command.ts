@@ -4,16 +4,13 @@
 // Thin: parse, call, print. Errors are thrown as plain Errors with their reason (main.ts prints them).
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { remoteHandler } from '../api/api-router.ts';
+import { apiOf, call } from './api-client.ts';
+import { integerIn } from './arguments.ts';
 import { comparisonHtml, comparisonJson, comparisonTable } from '../compare/compare-report.ts';
 import { CompareError, compareProviders, DEFAULT_FLOWS } from '../compare/compare.ts';
 import { formatTopologyError, loadTopologyFile } from '../topology/loader.ts';
 
-function positiveInt(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1) throw new Error(`--flows wants a positive integer, got ${JSON.stringify(text)}`);
-  return n;
-}
+const positiveInt = integerIn(1, 1_000_000);
 
 export function registerCompareCommands(program: Command): void {
   program
@@ -49,10 +46,7 @@ export function registerCompareCommands(program: Command): void {
     .description('the haproxy.cfg Contrail generates for a proxy (provider opencontrail) load balancer')
     .argument('<loadbalancer>', 'load balancer or service-instance name')
     .action(async (name: string, _o: unknown, cmd: Command) => {
-      const url = cmd.optsWithGlobals<{ api: string }>().api.replace(/\/$/, '');
-      const response = await remoteHandler(url)({ method: 'GET', path: `/api/config/service-instance/${encodeURIComponent(name)}/haproxy`, query: new URLSearchParams(), body: undefined, params: {} });
-      if (!('body' in response)) throw new Error('the API answered with a stream');
-      if (response.status >= 400) throw new Error((response.body as { error?: string } | null)?.error ?? `HTTP ${response.status}`);
-      process.stdout.write((response.body as { config: string }).config);
+      const answer = await call<{ config: string }>(apiOf(cmd), 'GET', `/api/config/service-instance/${encodeURIComponent(name)}/haproxy`);
+      process.stdout.write(answer.config);
     });
 }

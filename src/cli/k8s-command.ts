@@ -8,6 +8,7 @@ import type { ApplyResponse } from '../k8s/k8s-api.ts';
 import { summarize, type ObjectResult } from '../k8s/kube-manager.ts';
 import { JsonValueSplitter, looksLikeJson } from '../k8s/manifest-parser.ts';
 import { bold, dim, green, red } from './views.ts';
+import { apiErrorMessage, CliError } from './api-client.ts';
 
 /** Above this a file is sent in several requests (the API reads bodies of up to 1 MiB). */
 export const MAX_REQUEST_TEXT = 768 * 1024;
@@ -20,7 +21,7 @@ async function post(api: ApiHandler, body: unknown): Promise<ApplyResponse> {
     throw new Error(`${(e as Error).message} (is a simulation running? start one with \`ecmpsim up <topology>\` or pass --api URL)`);
   }
   if (!('body' in response)) throw new Error('/api/k8s/apply answered with a stream');
-  if (response.status >= 400) throw new Error((response.body as { error?: string } | null)?.error ?? `HTTP ${response.status}`);
+  if (response.status >= 400) throw new CliError(apiErrorMessage(response.body, response.status));
   return response.body as ApplyResponse;
 }
 

@@ -3,14 +3,12 @@
 // simulation API's `/api/config/lbaas-v1` (src/lbaas/lbaas-v1.ts maps them onto the v2 objects).
 // Thin: parse, call, print; errors are thrown with the API's one-line reason.
 import { Option, type Command } from 'commander';
-import { remoteHandler } from '../api/api-router.ts';
+import { apiOf, call as apiCall } from './api-client.ts';
+import { integerIn, port as portArgument } from './arguments.ts';
 
+/** Calls the simulation API and prints the driver's warnings and problems the answer carries. */
 async function call(cmd: Command, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const url = cmd.optsWithGlobals<{ api: string }>().api.replace(/\/$/, '');
-  const response = await remoteHandler(url)({ method, path, query: new URLSearchParams(), body, params: {} });
-  if (!('body' in response)) throw new Error(`${path} answered with a stream`);
-  if (response.status >= 400) throw new Error((response.body as { error?: string } | null)?.error ?? `HTTP ${response.status}`);
-  const result = response.body as Record<string, unknown>;
+  const result = await apiCall<Record<string, unknown>>(apiOf(cmd), method, path, body);
   const lbaas = result.lbaas as { warnings?: { message: string }[]; problems?: { message: string }[] } | undefined;
   for (const w of lbaas?.warnings ?? []) process.stdout.write(`  warning: ${w.message}\n`);
   for (const p of lbaas?.problems ?? []) process.stdout.write(`  problem: ${p.message}\n`);
@@ -18,19 +16,7 @@ async function call(cmd: Command, method: string, path: string, body?: unknown):
 }
 
 const PROTOCOLS = ['TCP', 'UDP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS'];
-
-function port(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new Error(`--protocol-port wants a port from 1 to 65535, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-function integer(name: string) {
-  return (text: string): number => {
-    if (!/^\d+$/.test(text)) throw new Error(`${name} wants a non-negative integer, got ${JSON.stringify(text)}`);
-    return Number(text);
-  };
-}
+const port = portArgument();
 
 export function registerLbaasV1Commands(program: Command): void {
   program
@@ -50,7 +36,7 @@ export function registerLbaasV1Commands(program: Command): void {
     .argument('<pool>')
     .requiredOption('--address <address>')
     .requiredOption('--protocol-port <port>', 'port on the member', port)
-    .option('--weight <w>', 'haproxy weight 0..256', integer('--weight'))
+    .option('--weight <w>', 'haproxy weight 0..256', integerIn(0, 256))
     .action(async (pool: string, o: { address: string; protocolPort: number; weight?: number }, cmd: Command) => {
       const result = await call(cmd, 'POST', '/api/config/lbaas-v1/member', { pool, address: o.address, port: o.protocolPort, weight: o.weight });
       process.stdout.write(`created v1 member ${String(result.member)}\n`);
@@ -60,9 +46,9 @@ export function registerLbaasV1Commands(program: Command): void {
     .description('LBaaS v1: a health monitor (associate it with a pool next)')
     .requiredOption('--name <name>')
     .addOption(new Option('--type <t>').choices(['PING', 'TCP', 'HTTP', 'HTTPS']).makeOptionMandatory())
-    .option('--delay <s>', 'seconds between checks', integer('--delay'))
-    .option('--timeout <s>', 'seconds a check waits', integer('--timeout'))
-    .option('--max-retries <n>', 'failures that take a member out', integer('--max-retries'))
+    .option('--delay <s>', 'seconds between checks', integerIn(1, 2_147_483))
+    .option('--timeout <s>', 'seconds a check waits', integerIn(1, 2_147_483))
+    .option('--max-retries <n>', 'failures that take a member out', integerIn(1, 10))
     .option('--url-path <path>')
     .action(async (o: { name: string; type: string; delay?: number; timeout?: number; maxRetries?: number; urlPath?: string }, cmd: Command) => {
       await call(cmd, 'POST', '/api/config/loadbalancer-healthmonitor', { name: o.name, type: o.type, delay: o.delay, timeout: o.timeout, maxRetries: o.maxRetries, urlPath: o.urlPath });

@@ -171,9 +171,10 @@ export function timelineLine(entry: TimelineEntry): string {
 }
 
 export function reportSummary(report: ScenarioReport): string {
-  const verdict = report.ok ? green('PASS') : red('FAIL');
+  const verdict = report.ok ? green('PASS') : red(report.refused ? 'REFUSED' : 'FAIL');
   const lines = [`${verdict} ${report.scenario} on ${report.topology} (${report.mode}) in ${(report.durationMs / 1000).toFixed(1)} s`];
   if (report.error) lines.push(red(report.error));
+  if (report.refused) lines.push(red(report.refused));
   // The plain closing line CI counts.
   lines.push(`${report.checks.passed} passed, ${report.checks.failed} failed`);
   return lines.join('\n');
@@ -183,4 +184,11 @@ export function configListView(kind: string, objects: Record<string, unknown>[])
   if (objects.length === 0) return dim(`no ${kind}`);
   const keys = Object.keys(objects[0]).filter((k) => k !== 'kind' && k !== 'uuid');
   return render(keys, objects.map((o) => keys.map((k) => (Array.isArray(o[k]) ? JSON.stringify(o[k]) : String(o[k] ?? '')))));
+}
+
+/** One object as `field  value` lines (`*-show` without --json). */
+export function objectView(object: Record<string, unknown>): string {
+  const keys = Object.keys(object).filter((k) => k !== 'kind');
+  const width = Math.max(...keys.map((k) => k.length));
+  return keys.map((k) => `${bold(k.padEnd(width))}  ${typeof object[k] === 'object' && object[k] !== null ? JSON.stringify(object[k]) : String(object[k] ?? '')}`).join('\n');
 }

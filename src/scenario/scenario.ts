@@ -6,9 +6,12 @@ import type { ApiHandler, ApiResponse } from '../api/api-router.ts';
 import type { DistributionReport, ResendReport } from '../vrouter/traffic.ts';
 import type { SlotView, VrfView } from '../vrouter/vrouter.ts';
 import type { WorkloadHealth } from '../vrouter/agent.ts';
+import type { Topology } from '../topology/topology.ts';
 import { subsetMismatch, type Subset } from './subset.ts';
+import { describeLoadBalancer, type ConfigMember, type LoadBalancerNeeds, type LoadBalancerView } from './load-balancer-view.ts';
 
 export type { SlotView };
+export { ScenarioRefused, type LoadBalancerView, type LoadBalancerNeeds, type MemberView, type WorkloadView } from './load-balancer-view.ts';
 
 export interface Scenario {
   name: string;
@@ -40,9 +43,13 @@ export interface ScenarioReport {
   checks: { passed: number; failed: number };
   timeline: TimelineEntry[];
   error?: string;
+  /** Set when the topology cannot host the scenario: what it lacks. Nothing was checked. */
+  refused?: string;
 }
 
-export class ScenarioFailure extends Error {}
+export class ScenarioFailure extends Error {
+  override readonly name = 'ScenarioFailure';
+}
 
 /** What opening or re-sending flows reports; `moved` and `movedFrom` come with a re-send. */
 export type TrafficReport = DistributionReport & Partial<Pick<ResendReport, 'moved' | 'movedFrom'>>;
@@ -65,6 +72,7 @@ export class ScenarioContext {
   private readonly started = Date.now();
   private failures = 0;
   private passes = 0;
+  private topologyCache: Topology | undefined;
 
   constructor(
     private readonly api: ApiHandler,
@@ -93,6 +101,16 @@ export class ScenarioContext {
     else this.failures++;
     this.add({ kind: 'check', text, ok, detail });
     return ok;
+  }
+
+  /**
+   * One check over every item of a set. An empty set fails: "every survivor keeps its slot" over no
+   * survivors proves nothing, and usually means the script looked in the wrong place.
+   */
+  checkAll<T>(text: string, items: readonly T[], holds: (item: T) => boolean, detail?: string): boolean {
+    if (items.length === 0) return this.check(text, false, `nothing to check: the set is empty${detail ? ` (${detail})` : ''}`);
+    const failing = items.filter((item) => !holds(item)).length;
+    return this.check(text, failing === 0, detail ?? (failing ? `${failing} of ${items.length} do not hold` : `${items.length} checked`));
   }
 
   get counts(): { passed: number; failed: number } {
@@ -133,7 +151,9 @@ export class ScenarioContext {
     const response: ApiResponse = await this.api({ method, path: url.pathname, query: url.searchParams, body, params: {} });
     if (!('body' in response)) throw new ScenarioFailure(`${method} ${path} answered with a stream`);
     if (response.status >= 400) {
-      const message = (response.body as { error?: string } | null)?.error ?? `status ${response.status}`;
+      // the error body is `{ error: "…" }` or `{ error: { code, message, path } }`
+      const error = (response.body as { error?: string | { message?: string } } | null)?.error;
+      const message = (typeof error === 'string' ? error : error?.message) ?? `status ${response.status}`;
       throw new ScenarioFailure(`${method} ${path}: ${message}`);
     }
     return response.body as T;
@@ -197,15 +217,43 @@ export class ScenarioContext {
 
   // ---- state ----
 
+  /** The topology the simulation runs (every default filled in). */
+  async topology(): Promise<Topology> {
+    this.topologyCache ??= await this.request<Topology>('GET', '/api/topology');
+    return this.topologyCache;
+  }
+
   /** The computes this simulation runs agents for (external ones excluded). */
   async computes(): Promise<string[]> {
-    const topology = await this.request<{ computes: { name: string; external: boolean }[] }>('GET', '/api/topology');
-    return topology.computes.filter((c) => !c.external).map((c) => c.name);
+    return (await this.topology()).computes.filter((c) => !c.external).map((c) => c.name);
+  }
+
+  /** The control node a compute's agent prefers (its first XMPP server). */
+  async controlNodeOf(compute: string): Promise<string> {
+    const topology = await this.topology();
+    const spec = topology.computes.find((c) => c.name === compute);
+    const name = spec?.xmppServers[0] ?? topology.controlNodes[0]?.name;
+    if (name === undefined) throw new ScenarioFailure(`no control node serves ${compute}`);
+    return name;
+  }
+
+  /**
+   * The native load balancer to exercise, as it stands now: VIP, listener, members with their
+   * workloads and computes, spare workloads to add, a client. Throws ScenarioRefused (the scenario is
+   * not run, the report says why) when no load balancer of the topology meets `needs`.
+   */
+  async loadBalancer(needs?: LoadBalancerNeeds): Promise<LoadBalancerView> {
+    const members = await this.request<ConfigMember[]>('GET', '/api/config/loadbalancer-member');
+    return describeLoadBalancer(await this.topology(), members, needs);
   }
 
   /** Waits until each compute's composite for the VIP has the expected number of active members. */
   async expectVipMembers(vip: string, expected: number | Record<string, number>, options?: EventuallyOptions): Promise<void> {
     const computes = typeof expected === 'number' ? await this.computes() : Object.keys(expected);
+    if (computes.length === 0) {
+      this.check(`${vip} has the expected members`, false, 'nothing to check: no compute given');
+      throw new ScenarioFailure(`expectVipMembers(${vip}): no compute to check`);
+    }
     for (const compute of computes) {
       const n = typeof expected === 'number' ? expected : expected[compute];
       await this.eventually(
@@ -261,14 +309,17 @@ export class ScenarioContext {
     };
   }
 
-  report(meta: { scenario: string; topology: string; mode: string }, error?: string): ScenarioReport {
+  report(meta: { scenario: string; topology: string; mode: string }, error?: string, refused?: string): ScenarioReport {
+    // A scenario that checked nothing proved nothing.
+    if (error === undefined && refused === undefined && this.passes + this.failures === 0) error = 'the scenario made no check';
     return {
       ...meta,
-      ok: this.failures === 0 && error === undefined,
+      ok: this.failures === 0 && error === undefined && refused === undefined,
       durationMs: Date.now() - this.started,
       checks: this.counts,
       timeline: this.timeline,
       ...(error ? { error } : {}),
+      ...(refused ? { refused } : {}),
     };
   }
 

@@ -5,6 +5,7 @@ import { checkTopologyShape } from './schema-check.ts';
 import type { Topology, TopologyError, TopologyResult } from './topology.ts';
 import { dirname } from 'node:path';
 import { filesRelativeTo, type XmppAuthFiles } from './xmpp-auth.ts';
+import { isYamlFile, parseYamlTopologyText } from './yaml-topology.ts';
 
 export { formatTopologyError } from './topology.ts';
 export type { Topology, TopologyError, TopologyResult } from './topology.ts';
@@ -85,7 +86,7 @@ export async function loadTopologyFile(path: string): Promise<TopologyResult> {
   } catch (error) {
     return { ok: false, errors: [{ path: '', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
   }
-  const result = parseTopologyText(text, path);
+  const result = isYamlFile(path) ? parseYamlTopologyText(text, path, validateTopology) : parseTopologyText(text, path);
   return result.ok ? { ...result, topology: xmppAuthFilesRelativeTo(result.topology, dirname(path)) } : result;
 }
 

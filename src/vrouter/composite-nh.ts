@@ -60,11 +60,12 @@ export interface RouteEntry {
   slotBytes: Float64Array;
 }
 
-export function describeMember(m: Member | null, index: number): string {
+/** `encapsulation`: the underlay's own, when it carries every tunnel one way (Underlay.encapsulation). */
+export function describeMember(m: Member | null, index: number, encapsulation?: string): string {
   if (m === null) return `[${index}] empty`;
   const from = m.composite >= 0 ? ` of local composite ${m.composite}` : '';
   const unresolved = m.ifName === undefined ? `local${from}, label unresolved` : `local ${m.ifName}${from}, interface absent`;
-  const where = m.local ? (m.ifId >= 0 ? `local ${m.ifName}${from}` : unresolved) : `${m.encap} tunnel`;
+  const where = m.local ? (m.ifId >= 0 ? `local ${m.ifName}${from}` : unresolved) : `${encapsulation ?? m.encap} tunnel`;
   return `[${index}] ${m.address} label ${m.label} (${where}${m.active ? '' : ', inactive'})`;
 }
 

@@ -267,7 +267,7 @@ export class Forwarder {
 
   private traceComposite(route: RouteEntry, trace: TraceStep[] | undefined): void {
     if (trace !== undefined && route.ecmp) {
-      if (trace !== undefined) this.step(trace, 'composite', `${route.slots.length} slots, ${route.activeCount} active: ${route.slots.map(describeMember).join('; ')}`);
+      if (trace !== undefined) this.step(trace, 'composite', `${route.slots.length} slots, ${route.activeCount} active: ${route.slots.map((m, i) => describeMember(m, i, this.o.underlay.encapsulation)).join('; ')}`);
     }
   }
 
@@ -287,7 +287,8 @@ export class Forwarder {
       const ifc = this.o.interfaces.byId.get(m.ifId)!;
       result = this.towardsWorkload(ifc, p, trace);
     } else {
-      if (trace !== undefined) this.step(trace, 'tunnel', `${m.encap.toUpperCase()} to ${m.address} with label ${m.label}`);
+      // an underlay with its own encapsulation traces the tunnel itself (one line, the real one)
+      if (trace !== undefined && this.o.underlay.encapsulation === undefined) this.step(trace, 'tunnel', `${m.encap.toUpperCase()} to ${m.address} with label ${m.label}`);
       if (trace === undefined) this.o.tallies.tunnelled++;
       const remote = this.o.underlay.send(this.o.routerId, m.address, m.label, p, trace);
       if (remote.hops.length === 0) {

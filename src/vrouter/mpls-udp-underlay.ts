@@ -39,6 +39,7 @@ export class MplsOverUdpUnderlay extends EventEmitter implements Underlay {
   /** reports that arrived before anyone asked for them (settle() after the answer) */
   private readonly early = new Map<string, ForwardResult>();
   private nextIdent = 1;
+  readonly encapsulation = 'udp';
   readonly counters: MplsOverUdpCounters = { sent: 0, received: 0, reports: 0, malformed: 0, sendErrors: 0, timeouts: 0 };
 
   constructor(o: MplsOverUdpOptions = {}) {

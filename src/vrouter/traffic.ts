@@ -20,8 +20,12 @@ export interface TrafficOptions {
   addressOrder?: 'sequential' | 'random';
   firstSourcePort?: number;
   seed?: number;
+  /** size of every packet; default DEFAULT_PACKET_BYTES, so flow and slot byte counters count */
   bytes?: number;
 }
+
+/** A minimal Ethernet frame: what a simulated packet weighs when the run names no size. */
+export const DEFAULT_PACKET_BYTES = 64;
 
 export interface MemberShare { member: string; flows: number; share: number }
 
@@ -120,9 +124,7 @@ export class TrafficGenerator {
   }
 
   private packetFor(t: Tuple): Packet {
-    const p: Packet = { src: t.src, dst: this.o.vip, proto: this.o.proto ?? 6, sport: t.sport, dport: this.o.port };
-    if (this.o.bytes !== undefined) p.bytes = this.o.bytes;
-    return p;
+    return { src: t.src, dst: this.o.vip, proto: this.o.proto ?? 6, sport: t.sport, dport: this.o.port, bytes: this.o.bytes ?? DEFAULT_PACKET_BYTES };
   }
 
   /** The member each connection reached in the last round (undefined: dropped or not sent yet). */

@@ -12,6 +12,11 @@ export interface Underlay {
   send(from: string, to: string, label: number, p: Packet, trace?: TraceStep[]): ForwardResult;
   /** Asynchronous underlays: waits for the outcome of every in-flight part of a result (replies included). */
   settle?(r: ForwardResult): Promise<ForwardResult>;
+  /**
+   * Set when the underlay carries every tunnel one way whatever the route advertised (MPLS-over-UDP
+   * between processes): the FIB shows it and a trace names it once, in the underlay's own step.
+   */
+  readonly encapsulation?: string;
 }
 
 export function unknownComputeDrop(from: string, to: string): ForwardResult {

@@ -76,14 +76,15 @@ export interface VrouterCounters {
 }
 
 /** Each VRF (or the one named) with routes or local composites, routes sorted by prefix. */
-export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string): VrfView[] {
+/** `encapsulation`: the underlay's own, when it carries every tunnel one way (see Underlay.encapsulation). */
+export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, encapsulation?: string): VrfView[] {
   const out: VrfView[] = [];
   for (const [id, name] of vrfs.entries()) {
     if (vrf !== undefined && vrf !== name) continue;
     const fib = vrfs.fib(id);
     const composites = [...localComposites.values()].filter((c) => c.vrfId === id).sort((a, b) => a.label - b.label);
     if ((fib === undefined || fib.size === 0) && composites.length === 0) continue;
-    const routes = [...(fib?.routes() ?? [])].map(routeView).sort((a, b) => a.prefix.localeCompare(b.prefix));
+    const routes = [...(fib?.routes() ?? [])].map((e) => routeView(e, encapsulation)).sort((a, b) => a.prefix.localeCompare(b.prefix));
     const view: VrfView = { vrf: name, routes };
     if (composites.length > 0) view.localComposites = composites.map(viewLocalComposite);
     out.push(view);
@@ -91,7 +92,7 @@ export function fibView(vrfs: VrfTable<RouteEntry>, localComposites: LocalCompos
   return out;
 }
 
-export function routeView(e: RouteEntry): RouteView {
+export function routeView(e: RouteEntry, encapsulation?: string): RouteView {
   const lb = e.control?.lbMask;
   return {
     prefix: e.prefix,
@@ -105,7 +106,7 @@ export function routeView(e: RouteEntry): RouteView {
       if (m === null) return { index, empty: true, ...counters };
       const view: SlotView = {
         index, empty: false, address: m.address, label: m.label, local: m.local, active: e.active[index] === 1,
-        encapsulation: m.encap, ...counters,
+        encapsulation: m.local ? m.encap : (encapsulation ?? m.encap), ...counters,
       };
       if (m.ifName !== undefined) view.interface = m.ifName;
       if (m.composite >= 0) view.localComposite = m.composite;

@@ -243,7 +243,7 @@ export class Vrouter {
   // ---------------------------------------------------------------- introspection
 
   fib(vrf?: string): VrfView[] {
-    return fibView(this.vrfs, this.composites, vrf);
+    return fibView(this.vrfs, this.composites, vrf, this.underlay.encapsulation);
   }
 
   flows(filter: FlowFilter = {}): FlowView[] {

@@ -167,7 +167,7 @@ describe('ecmpsim CLI', function () {
       expect(unknownTable.code).to.not.equal(0);
       expect(unknownTable.stderr).to.match(/no routing instance or table named no-such-vrf/);
       const badPort = await ecmpsim(['--api', api, 'member-create', 'pool1', '--address', '30.30.30.13', '--protocol-port', '70000']);
-      expect(badPort.code).to.equal(1);
+      expect(badPort.code, 'a bad option value is a usage error').to.equal(2);
       expect(badPort.stderr).to.match(/port/);
       // A member whose address matches no VMI is kept and reported, not refused (docs/protocol.md §8.2, as Contrail does).
       const orphan = await ecmpsim(['--api', api, 'member-create', 'pool1', '--address', '30.30.30.99', '--protocol-port', '8080']);

@@ -29,6 +29,32 @@ describe('scenario scripts (in-process)', function () {
   }
 });
 
+// Scripts take names, addresses and members from the topology they run on: alt-addresses.json shares
+// none with the shipped examples (other names, addresses, ports, network, two control nodes).
+const ALT = fileURLToPath(new URL('../../topologies/alt-addresses.json', import.meta.url));
+/** Scripts that need what alt-addresses lacks; each must refuse with a reason, not pass or fail. */
+const REFUSES_ALT: Record<string, RegExp> = {
+  'k8s-service.ts': /maps no compute to Kubernetes node/,
+  'graceful-restart.ts': /does not turn graceful restart and the XMPP helper on/,
+};
+
+describe('scenario scripts on a second topology (alt-addresses.json)', function () {
+  this.timeout(60_000);
+  for (const file of scripts) {
+    it(`${file} ${REFUSES_ALT[file] ? 'refuses with a reason' : 'passes'}`, async () => {
+      const report = await runScenario(await loadScenario(path.join(SCRIPTS, file)), { topologyFile: ALT });
+      expect(report.topology).to.equal('alt-addresses');
+      if (REFUSES_ALT[file]) {
+        expect(report.ok).to.equal(false);
+        expect(report.refused).to.match(REFUSES_ALT[file]);
+        return;
+      }
+      expect(report.checks.passed, 'a scenario that checks nothing proves nothing').to.be.greaterThan(0);
+      expect(report.ok, failures(report)).to.equal(true);
+    });
+  }
+});
+
 describe('scenario scripts (one OS process per node)', function () {
   this.timeout(120_000);
   it('scale-out.ts passes with --processes', async () => {
