@@ -4,7 +4,7 @@
 // label and every other compute builds the ECMP composite — no floating-ip, no port translation
 // (docs/protocol.md §7.2). Then scale in. The floating IP 10.1.11.4 from the public pool follows the VIP
 // to both SEs, and the gateway sees one path per SE compute.
-import { defineScenario, describeShares } from '../src/scenario/scenario.ts';
+import { defineScenario, describeShares, ScenarioRefused } from '../src/index.ts';
 
 const VIP = '19.1.1.7';
 const FIP = '10.1.11.4';
@@ -20,6 +20,12 @@ export default defineScenario({
   description: 'seed 002: vs2 on one service engine, scaled out to two by a shared active-active VIP, then scaled in: 1, 2, 1 next hops',
   topology: 'north-south.json',
   async run(sim) {
+    // seed 002's names: the service engines, the shared VIP, its floating IP and the gateway
+    const topology = await sim.topology();
+    const needs = ['avi-se-czpey', 'avi-se-pnjbb', 'avi-se-third'].filter((w) => !topology.workloads.some((x) => x.name === w));
+    if (needs.length > 0 || !(topology.gateways ?? []).some((g) => g.name === 'gw-1') || !(topology.sharedVips ?? []).some((v) => v.name === 'vs2-vip')) {
+      throw new ScenarioRefused(`topology ${topology.name} lacks seed 002's service engines, shared VIP vs2-vip or gateway gw-1 (see topologies/north-south.json)`);
+    }
     const gatewayPaths = async (prefix: string): Promise<GatewayRoute['paths']> =>
       (await sim.request<GatewayRoute[]>('GET', '/api/nodes/gw-1/routes')).find((r) => r.prefix === prefix)?.paths ?? [];
     const scale = async (ses: string[]) => {

@@ -5,7 +5,7 @@
 // there: broken (a real service engine answers it with a reset). East-west connections from a client
 // inside the network to the VIP go through the client's vRouter, whose flow table pins them: none
 // moves except those whose member left. Events: scale out 2 → 3 service engines, scale in 3 → 2.
-import { defineScenario, describeShares } from '../src/scenario/scenario.ts';
+import { defineScenario, describeShares, ScenarioRefused } from '../src/index.ts';
 
 const VIP = '19.1.1.7';
 const FIP = '10.1.11.4';
@@ -21,6 +21,12 @@ export default defineScenario({
   description: 'scale-out and scale-in under north-south traffic through a gateway (stateless vs resilient hash) next to east-west traffic',
   topology: 'north-south.json',
   async run(sim) {
+    // seed 002's names: the service engines, the shared VIP, its floating IP and the gateway
+    const topology = await sim.topology();
+    const needs = ['avi-se-czpey', 'avi-se-pnjbb', 'avi-se-third'].filter((w) => !topology.workloads.some((x) => x.name === w));
+    if (needs.length > 0 || !(topology.gateways ?? []).some((g) => g.name === 'gw-1') || !(topology.sharedVips ?? []).some((v) => v.name === 'vs2-vip')) {
+      throw new ScenarioRefused(`topology ${topology.name} lacks seed 002's service engines, shared VIP vs2-vip or gateway gw-1 (see topologies/north-south.json)`);
+    }
     const table: string[] = [];
     const setSes = async (ses: string[]) => {
       await sim.request('PATCH', '/api/config/instance-ip/vs2-vip', { virtualMachineInterfaces: ses });
