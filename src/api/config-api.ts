@@ -20,6 +20,7 @@ const KIND_ALIASES: Record<string, ConfigKind> = {
   vmi: 'virtual-machine-interface',
   port: 'virtual-machine-interface',
   fip: 'floating-ip',
+  'fip-pool': 'floating-ip-pool',
   lb: 'loadbalancer',
   listener: 'loadbalancer-listener',
   pool: 'loadbalancer-pool',
@@ -45,6 +46,7 @@ const CREATE: Record<ConfigKind, (store: ConfigStore, spec: Spec) => unknown> = 
   'virtual-machine-interface': (s, spec) => s.createVirtualMachineInterface(spec as never),
   'instance-ip': (s, spec) => s.createInstanceIp(spec as never),
   'floating-ip': (s, spec) => s.createFloatingIp(spec as never),
+  'floating-ip-pool': (s, spec) => s.createFloatingIpPool(spec as never),
   loadbalancer: (s, spec) => s.createLoadBalancer(spec as never),
   'loadbalancer-listener': (s, spec) => s.createListener(spec as never),
   'loadbalancer-pool': (s, spec) => s.createPool(spec as never),
@@ -58,6 +60,9 @@ const UPDATE: Record<ConfigKind, (store: ConfigStore, name: string, patch: Spec)
   'virtual-machine-interface': (s, n, p) => s.updateVirtualMachineInterface(n, p as never),
   'instance-ip': (s, n, p) => s.updateInstanceIp(n, p as never),
   'floating-ip': (s, n, p) => s.updateFloatingIp(n, p as never),
+  'floating-ip-pool': (_s, n) => {
+    throw new ConfigError('floating-ip-pool', n, 'has nothing to change; delete it and create another');
+  },
   loadbalancer: (s, n, p) => s.updateLoadBalancer(n, p as never),
   'loadbalancer-listener': (s, n, p) => s.updateListener(n, p as never),
   'loadbalancer-pool': (s, n, p) => s.updatePool(n, p as never),
@@ -71,6 +76,7 @@ const DELETE: Record<ConfigKind, (store: ConfigStore, name: string, cascade: boo
   'virtual-machine-interface': (s, n) => s.deleteVirtualMachineInterface(n),
   'instance-ip': (s, n) => s.deleteInstanceIp(n),
   'floating-ip': (s, n) => s.deleteFloatingIp(n),
+  'floating-ip-pool': (s, n) => s.deleteFloatingIpPool(n),
   loadbalancer: (s, n, cascade) => s.deleteLoadBalancer(n, { cascade }),
   'loadbalancer-listener': (s, n, cascade) => s.deleteListener(n, { cascade }),
   'loadbalancer-pool': (s, n, cascade) => s.deletePool(n, { cascade }),

@@ -49,6 +49,17 @@ const fipFields: Props = {
   virtualMachineInterfaces: { type: 'array', items: name },
 };
 
+/** Allowed-address-pairs of a VMI: a prefix (or an address, meaning /32) and its mode. */
+const addressPairs: JsonSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['prefix'],
+    properties: { prefix: { type: 'string', description: 'a.b.c.d or a.b.c.d/len' }, mode: { enum: [...INSTANCE_IP_MODES] } },
+  },
+};
+
 const BODIES: Record<ConfigKind, KindBodies> = {
   'virtual-network': {
     required: ['name', 'subnets'],
@@ -57,15 +68,37 @@ const BODIES: Record<ConfigKind, KindBodies> = {
   },
   'virtual-machine-interface': {
     required: ['name', 'virtualNetwork'],
-    create: { name, virtualNetwork: ref('networkName'), compute: ref('nodeName'), mac: ref('mac'), hashFields },
-    update: { compute: nullable(ref('nodeName')), hashFields },
+    create: { name, virtualNetwork: ref('networkName'), compute: ref('nodeName'), mac: ref('mac'), hashFields, allowedAddressPairs: addressPairs },
+    update: { compute: nullable(ref('nodeName')), hashFields, allowedAddressPairs: addressPairs },
   },
   'instance-ip': {
-    required: ['name', 'virtualMachineInterface'],
-    create: { name, virtualMachineInterface: name, address: ref('ipv4'), mode: { enum: [...INSTANCE_IP_MODES] } },
-    update: { mode: { enum: [...INSTANCE_IP_MODES] } },
+    required: ['name'],
+    create: {
+      name,
+      virtualMachineInterface: { ...name, description: 'the VMI holding the address; or give virtualMachineInterfaces' },
+      virtualMachineInterfaces: { type: 'array', minItems: 1, items: name, description: 'several VMIs sharing the address (mode active-active)' },
+      address: ref('ipv4'),
+      mode: { enum: [...INSTANCE_IP_MODES] },
+    },
+    update: { mode: { enum: [...INSTANCE_IP_MODES] }, virtualMachineInterfaces: { type: 'array', minItems: 1, items: name } },
   },
-  'floating-ip': { required: ['name', 'instanceIp'], create: { name, instanceIp: name, ...fipFields }, update: fipFields },
+  'floating-ip-pool': {
+    required: ['name', 'virtualNetwork'],
+    create: { name, virtualNetwork: ref('networkName') },
+    update: {},
+  },
+  'floating-ip': {
+    required: ['name'],
+    create: {
+      name,
+      instanceIp: { ...name, description: 'parent instance-ip (its address and network); or give pool' },
+      pool: { ...name, description: 'floating-ip-pool to allocate from' },
+      address: ref('ipv4', 'with pool: the address to take (default: the lowest free one)'),
+      fixedInstanceIp: { ...name, description: 'with pool: the instance-ip to follow (a native VIP or a shared address)' },
+      ...fipFields,
+    },
+    update: { ...fipFields, fixedInstanceIp: nullable(name) },
+  },
   loadbalancer: {
     required: ['name', 'virtualNetwork'],
     create: {

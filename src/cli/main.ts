@@ -19,7 +19,8 @@ import { webView } from '../web/web-view.ts';
 import { registerK8sCommands } from './k8s-command.ts';
 import { registerCompareCommands } from './compare-command.ts';
 import { registerLbaasV1Commands } from './lbaas-v1-command.ts';
-import { apiOf, CliError, print } from './api-client.ts';
+import { registerNorthSouthCommands } from './north-south-command.ts';
+import { apiOf, call, CliError, print } from './api-client.ts';
 import { integerIn, ipv4Address, port } from './arguments.ts';
 import { registerReadCommands } from './read-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
@@ -196,6 +197,7 @@ registerConfigCommands(program);
 registerK8sCommands(program, apiOf);
 registerCompareCommands(program);
 registerLbaasV1Commands(program);
+registerNorthSouthCommands(program, apiOf, call);
 registerCompletionCommand(program);
 
 function isJsonSchemaFile(file: string): boolean {

@@ -4,7 +4,7 @@
 // launcher), it logs to stderr with pino instead (cli/logger.ts).
 import { serveApi } from '../api/api-router.ts';
 import { StanzaTap } from '../inspect/stanza-tap.ts';
-import { startCompute, startControlNode, type RunningNode } from '../topology/node-runtime.ts';
+import { startCompute, startControlNode, startGateway, type RunningNode } from '../topology/node-runtime.ts';
 import { nodeUnderlay } from '../topology/underlay-choice.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { LogFn, LogLevel } from '../net/log.ts';
@@ -29,7 +29,8 @@ export async function runNode(
   const tap = new StanzaTap();
   const isControl = topology.controlNodes.some((c) => c.name === name);
   const isCompute = topology.computes.some((c) => c.name === name);
-  if (!isControl && !isCompute) throw new Error(`topology ${topology.name} has no node named ${name}`);
+  const isGateway = (topology.gateways ?? []).some((g) => g.name === name);
+  if (!isControl && !isCompute && !isGateway) throw new Error(`topology ${topology.name} has no node named ${name}`);
 
   let node: RunningNode;
   let closeUnderlay = async (): Promise<void> => {};
@@ -38,7 +39,7 @@ export async function runNode(
   } else {
     const underlay = nodeUnderlay(log);
     closeUnderlay = underlay.close;
-    node = await startCompute(topology, name, underlay.underlay, { tap, log });
+    node = isGateway ? await startGateway(topology, name, underlay.underlay, { log }) : await startCompute(topology, name, underlay.underlay, { tap, log });
     await underlay.ready();
   }
   const server = await serveApi(node.handler, node.address, o.apiPort);

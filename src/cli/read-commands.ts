@@ -211,13 +211,14 @@ export function registerReadCommands(program: Command): void {
 
   program
     .command('traffic')
-    .description('open flows from a workload to a destination and show how they spread over the members')
-    .requiredOption('--from <workload>')
+    .description('open flows from a workload (or from outside clients through a gateway) to a destination and show how they spread over the members')
+    .requiredOption('--from <workload|gateway>')
     .requiredOption('--to <address:port>', 'destination, e.g. 30.30.30.100:80', destination)
     .option('--count <n>', 'flows (1-1000000)', integerIn(1, 1_000_000), 1000)
+    .option('--sources <n>', 'client addresses the flows come from (a gateway: outside clients from 198.51.100.1)', integerIn(1, 65536))
     .addOption(new Option('--source-ports <order>').choices(['sequential', 'random']).default('sequential'))
     .option('--json', 'JSON output')
-    .action(async (o: { from: string; to: string; count: number; sourcePorts: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: { from: string; to: string; count: number; sources?: number; sourcePorts: string; json?: boolean }, cmd: Command) => {
       const { json, ...body } = o;
       const result = await progress(`opening ${o.count} flows from ${o.from} to ${o.to}`, o.count >= 10_000, () =>
         call<{ report: Parameters<typeof trafficView>[0] }>(apiOf(cmd), 'POST', '/api/traffic', body),

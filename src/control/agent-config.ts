@@ -66,12 +66,23 @@ function portProtocol(protocol: string): 'tcp' | 'udp' {
 export function agentConfigFor(compute: string, view: ConfigView, globals: GlobalVrouterConfig, generation: number): AgentConfig {
   const local = view.interfaces.filter((vmi) => vmi.compute === compute);
   const localNames = new Set(local.map((vmi) => vmi.name));
+  // the first instance-ip of a VMI is its address; the others (a shared active-active VIP among them)
+  // and its active-active allowed-address-pairs are published with its label too (docs/protocol.md §7.2)
   const addressOf = new Map<string, string>();
+  const sharedOf = new Map<string, string[]>();
   for (const iip of view.instanceIps) {
-    if (localNames.has(iip.virtualMachineInterface) && !addressOf.has(iip.virtualMachineInterface)) {
-      addressOf.set(iip.virtualMachineInterface, iip.address);
+    for (const vmi of iip.virtualMachineInterfaces ?? [iip.virtualMachineInterface]) {
+      if (!localNames.has(vmi)) continue;
+      if (!addressOf.has(vmi)) addressOf.set(vmi, iip.address);
+      else sharedOf.set(vmi, [...(sharedOf.get(vmi) ?? []), `${iip.address}/32`]);
     }
   }
+  for (const vmi of local) {
+    for (const pair of vmi.allowedAddressPairs ?? []) {
+      if (pair.mode === 'active-active') sharedOf.set(vmi.name, [...(sharedOf.get(vmi.name) ?? []), pair.prefix]);
+    }
+  }
+  const instanceIpAddress = new Map(view.instanceIps.map((iip) => [iip.name, iip.address]));
   const maglevLbs = new Set(view.loadBalancers.filter((lb) => lb.maglev).map((lb) => lb.name));
   const localNetworks = new Set(local.map((vmi) => vmi.virtualNetwork));
   const serviceInstances = serviceInstancesOn(compute, view);
@@ -91,6 +102,10 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
       portMappings: fip.portMappings.map((m) => ({ protocol: portProtocol(m.protocol), srcPort: m.srcPort, dstPort: m.dstPort })),
       interfaces: refs.sort(),
       maglev: fip.loadBalancer !== undefined && maglevLbs.has(fip.loadBalancer),
+      // an LB's driver carries the FIP on to the members (their own address); otherwise the association's address
+      ...(fip.fixedInstanceIp !== undefined && fip.loadBalancer === undefined && instanceIpAddress.has(fip.fixedInstanceIp)
+        ? { fixedIp: instanceIpAddress.get(fip.fixedInstanceIp) }
+        : {}),
     });
   }
 
@@ -133,6 +148,7 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
       mac: vmi.mac,
       hashFields: vmi.hashFields ? [...vmi.hashFields] : undefined,
       ...(checksOf.has(vmi.name) ? { healthChecks: checksOf.get(vmi.name) } : {}),
+      ...(sharedOf.has(vmi.name) ? { sharedAddresses: sharedOf.get(vmi.name) } : {}),
     })),
     floatingIps,
     healthChecks,

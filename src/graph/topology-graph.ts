@@ -34,6 +34,8 @@ export function topologyGraph(topology: Topology, members: readonly MemberRef[] 
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   for (const p of topology.bgpPeers) nodes.push({ id: nodeId('bgp-peer', p.name), kind: 'bgp-peer', name: p.name, detail: `${p.address} AS${p.asn}` });
+  // simulated gateways are drawn as the BGP peers they are
+  for (const g of topology.gateways ?? []) nodes.push({ id: nodeId('bgp-peer', g.name), kind: 'bgp-peer', name: g.name, detail: `${g.address} AS${g.asn} ${g.hash}` });
   for (const c of topology.controlNodes) nodes.push({ id: nodeId('control-node', c.name), kind: 'control-node', name: c.name, detail: c.address });
   for (const c of topology.computes) nodes.push({ id: nodeId('compute', c.name), kind: 'compute', name: c.name, detail: c.external ? `${c.address} (external)` : c.address });
   for (const w of topology.workloads) {
@@ -58,6 +60,9 @@ export function topologyGraph(topology: Topology, members: readonly MemberRef[] 
     }
     for (const p of topology.bgpPeers) {
       edges.push({ id: bgpEdgeId(controls[i].name, p.name), kind: 'bgp', source: nodeId('bgp-peer', p.name), target: nodeId('control-node', controls[i].name) });
+    }
+    for (const g of (topology.gateways ?? []).filter((gateway) => gateway.controlNodes.includes(controls[i].name))) {
+      edges.push({ id: bgpEdgeId(controls[i].name, g.name), kind: 'bgp', source: nodeId('bgp-peer', g.name), target: nodeId('control-node', controls[i].name) });
     }
   }
   for (const w of topology.workloads) {

@@ -54,6 +54,7 @@ export function storeConfigClient(store: ConfigStore): ConfigClient {
     'virtual-machine-interface': (s) => store.createVirtualMachineInterface(s as never),
     'instance-ip': (s) => store.createInstanceIp(s as never),
     'floating-ip': (s) => store.createFloatingIp(s as never),
+    'floating-ip-pool': (s) => store.createFloatingIpPool(s as never),
     loadbalancer: (s) => store.createLoadBalancer(s as never),
     'loadbalancer-listener': (s) => store.createListener(s as never),
     'loadbalancer-pool': (s) => store.createPool(s as never),
@@ -79,6 +80,8 @@ export function storeConfigClient(store: ConfigStore): ConfigClient {
             return store.deleteVirtualMachineInterface(name);
           case 'instance-ip':
             return store.deleteInstanceIp(name);
+          case 'floating-ip':
+            return store.deleteFloatingIp(name);
           case 'loadbalancer':
             return store.deleteLoadBalancer(name, { cascade });
           case 'loadbalancer-listener':

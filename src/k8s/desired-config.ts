@@ -39,6 +39,12 @@ export interface DesiredLoadBalancer {
   readonly network: string;
   readonly vip: string;
   readonly listeners: readonly DesiredListener[];
+  /**
+   * type LoadBalancer: an external IP, a floating IP from the public pool associated with the VIP
+   * (docs/protocol.md §8.2); `address` is the one asked for (status.loadBalancer.ingress, spec.loadBalancerIP),
+   * absent: the pool's next free one.
+   */
+  readonly external?: { readonly address?: string };
 }
 
 /** A desired object, or why there is none (the reason is reported for the Kubernetes object). */
@@ -126,13 +132,15 @@ export function desiredLoadBalancer(service: Service, cache: ObjectCache, settin
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
     for (const port of spec.ports) if (port.nodePort !== undefined) notes.push(`nodePort ${port.nodePort} is not simulated (the cluster IP is)`);
   }
+  let external: DesiredLoadBalancer['external'];
   if (spec.type === 'LoadBalancer') {
-    const external = [...(service.status?.loadBalancer?.ingress?.flatMap((i) => (i.ip ? [i.ip] : [])) ?? []), ...(spec.loadBalancerIP ? [spec.loadBalancerIP] : [])];
-    notes.push(
-      `LoadBalancer: the external IP${external.length > 0 ? ` ${[...new Set(external)].join(', ')}` : ''} as a floating IP from the public pool is refused: floating-IP ECMP (issue #13) has not landed; the ClusterIP load balancer is made`,
-    );
+    // spec.loadBalancerIP is what the user asked for; status.loadBalancer.ingress what a controller gave
+    const asked = [...(spec.loadBalancerIP ? [spec.loadBalancerIP] : []), ...(service.status?.loadBalancer?.ingress?.flatMap((i) => (i.ip ? [i.ip] : [])) ?? [])];
+    const distinct = [...new Set(asked)];
+    if (distinct.length > 1) notes.push(`LoadBalancer: several external IPs (${distinct.join(', ')}); ${distinct[0]} is used`);
+    external = distinct.length > 0 ? { address: distinct[0] } : {};
   }
-  for (const ip of spec.externalIPs ?? []) notes.push(`externalIP ${ip} is refused: floating-IP ECMP (issue #13) has not landed`);
+  for (const ip of spec.externalIPs ?? []) notes.push(`externalIP ${ip} is not simulated: use type LoadBalancer for an external IP from the floating-ip pool`);
   const lb = loadBalancerName(service.metadata.namespace as string, service.metadata.name);
   const addresses = readyAddresses(service, cache, notes);
   const listeners: DesiredListener[] = [];
@@ -153,5 +161,5 @@ export function desiredLoadBalancer(service: Service, cache: ObjectCache, settin
     listeners.push({ name, protocol: port.protocol, port: port.port, pool: `${name}-pool`, members: [...members.values()] });
   }
   if (listeners.length === 0) return none('no TCP or UDP port: nothing to load-balance');
-  return { want: { name: lb, network: settings.serviceNetwork.name, vip: spec.clusterIP, listeners }, notes };
+  return { want: { name: lb, network: settings.serviceNetwork.name, vip: spec.clusterIP, listeners, ...(external ? { external } : {}) }, notes };
 }

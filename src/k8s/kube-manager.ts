@@ -270,6 +270,7 @@ export class KubeManager {
     let lb = (await this.#client.list('loadbalancer')).find((candidate) => candidate.name === lbName);
     if (desired.want === null) {
       if (lb && this.#ownedLoadBalancers.has(lbName)) {
+        await this.#reconcileExternalIp(lbName, undefined, work);
         await work.delete('loadbalancer', lbName, true);
         this.#ownedLoadBalancers.delete(lbName);
       }
@@ -279,6 +280,7 @@ export class KubeManager {
     if (lb && !this.#ownedLoadBalancers.has(lbName)) work.notes.push(`loadbalancer ${lbName} already existed: kube-manager manages it from now on`);
     if (lb && (lb.vipAddress !== want.vip || lb.virtualNetwork !== want.network)) {
       work.notes.push(`VIP ${lb.virtualNetwork} ${lb.vipAddress} → ${want.network} ${want.vip}: the load balancer is made again`);
+      await this.#reconcileExternalIp(lbName, undefined, work);
       await work.delete('loadbalancer', lbName, true);
       lb = undefined;
     }
@@ -302,7 +304,41 @@ export class KubeManager {
         await work.create('loadbalancer-member', `${listener.pool}:${member.address}:${member.port}`, { pool: listener.pool, address: member.address, port: member.port });
       }
     }
+    await this.#reconcileExternalIp(lbName, want.external, work);
     return undefined;
+  }
+
+  /**
+   * A LoadBalancer service's external IP: a floating IP `<lb>-external` from the first floating-ip pool,
+   * associated with the VIP's instance-ip, so the native driver carries it to every member (floating-IP
+   * ECMP, docs/protocol.md §8.2). `wanted` undefined removes it (service gone or no longer LoadBalancer).
+   */
+  async #reconcileExternalIp(lbName: string, wanted: DesiredLoadBalancer['external'], work: Work): Promise<void> {
+    const name = `${lbName}-external`;
+    const current = (await this.#client.list('floating-ip')).find((fip) => fip.name === name);
+    if (wanted === undefined) {
+      if (current) await work.delete('floating-ip', name);
+      return;
+    }
+    if (current && (wanted.address === undefined || current.address === wanted.address)) {
+      work.notes.push(`external IP ${current.address} (floating-ip ${name} from pool ${current.pool})`);
+      return;
+    }
+    const pool = (await this.#client.list('floating-ip-pool'))[0];
+    if (!pool) {
+      work.notes.push('LoadBalancer: no floating-ip pool exists, so no external IP is given (create one on the public network); the ClusterIP load balancer is made');
+      return;
+    }
+    const lb = (await this.#client.list('loadbalancer')).find((candidate) => candidate.name === lbName);
+    const vipIp = lb ? (await this.#client.list('instance-ip')).find((iip) => iip.virtualMachineInterface === lb.virtualMachineInterface) : undefined;
+    if (!vipIp) {
+      work.notes.push(`LoadBalancer: the VIP of ${lbName} has no instance-ip yet; no external IP`);
+      return;
+    }
+    if (current) await work.delete('floating-ip', name);
+    await work.create('floating-ip', name, { pool: pool.name, fixedInstanceIp: vipIp.name, ...(wanted.address === undefined ? {} : { address: wanted.address }) });
+    const made = (await this.#client.list('floating-ip')).find((fip) => fip.name === name);
+    work.notes.push(`external IP ${made?.address ?? wanted.address} (floating-ip ${name} from pool ${pool.name})`);
   }
 }
 

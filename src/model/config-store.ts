@@ -16,9 +16,9 @@ import {
   type ConfigKind,
   type ConfigObject,
   type FloatingIp,
+  type FloatingIpPool,
   type HealthMonitor,
   type InstanceIp,
-  type InstanceIpMode,
   type Listener,
   type ListenerProtocol,
   type LoadBalancer,
@@ -35,9 +35,10 @@ import { applyReconcile, type DriverNotice, type ReconcileHook } from './reconci
 import { ReferenceGraph } from './store/reference-graph.ts';
 import { Table } from './store/table.ts';
 import { SideTables, Transaction, type ChangeOp, type TableChange } from './store/transaction.ts';
-import { createFloatingIp, deleteFloatingIp, updateFloatingIp, type FloatingIpSpec } from './kinds/floating-ip.ts';
+import { createFloatingIp, deleteFloatingIp, updateFloatingIp, type FloatingIpPatch, type FloatingIpSpec } from './kinds/floating-ip.ts';
+import { createFloatingIpPool, deleteFloatingIpPool, type FloatingIpPoolSpec } from './kinds/floating-ip-pool.ts';
 import { createHealthMonitor, deleteHealthMonitor, updateHealthMonitor, type HealthMonitorSpec } from './kinds/health-monitor.ts';
-import { createInstanceIp, deleteInstanceIp, updateInstanceIp, type InstanceIpSpec } from './kinds/instance-ip.ts';
+import { createInstanceIp, deleteInstanceIp, instanceIpInterfaces, updateInstanceIp, type InstanceIpPatch, type InstanceIpSpec } from './kinds/instance-ip.ts';
 import { KindContext, type DeleteOptions } from './kinds/kind-context.ts';
 import { createListener, deleteListener, updateListener, type ListenerSpec } from './kinds/listener.ts';
 import { createLoadBalancer, deleteLoadBalancer, updateLoadBalancer, type LoadBalancerSpec } from './kinds/load-balancer.ts';
@@ -46,10 +47,11 @@ import { createPool, deletePool, updatePool, type PoolSpec } from './kinds/pool.
 import { createNetworkPolicy, deleteNetworkPolicy, updateNetworkPolicy, type NetworkPolicySpec } from './kinds/network-policy.ts';
 import type { NetworkPolicy } from './network-policy.ts';
 import { heldRefs, refsOf } from './kinds/registry.ts';
-import { createVirtualMachineInterface, deleteVirtualMachineInterface, updateVirtualMachineInterface, type VirtualMachineInterfaceSpec } from './kinds/virtual-machine-interface.ts';
+import { createVirtualMachineInterface, deleteVirtualMachineInterface, updateVirtualMachineInterface, type VirtualMachineInterfacePatch, type VirtualMachineInterfaceSpec } from './kinds/virtual-machine-interface.ts';
 import { createVirtualNetwork, deleteVirtualNetwork, ipamOf, updateVirtualNetwork, type VirtualNetworkSpec } from './kinds/virtual-network.ts';
 
 export type { NetworkPolicySpec };
+export type { FloatingIpPatch, FloatingIpPoolSpec, InstanceIpPatch, VirtualMachineInterfacePatch };
 export type { FloatingIpSpec, HealthMonitorSpec, InstanceIpSpec, ListenerSpec, LoadBalancerSpec, MemberSpec, PoolSpec, VirtualMachineInterfaceSpec, VirtualNetworkSpec };
 export type { DeleteOptions, DriverNotice };
 export type { ChangeOp };
@@ -134,7 +136,7 @@ export class ConfigStore {
     const names = new Set(vmis.map((vmi) => vmi.name));
     return {
       virtualMachineInterfaces: vmis,
-      instanceIps: this.list('instance-ip').filter((iip) => names.has(iip.virtualMachineInterface)),
+      instanceIps: this.list('instance-ip').filter((iip) => instanceIpInterfaces(iip).some((vmi) => names.has(vmi))),
       floatingIps: this.list('floating-ip').filter((fip) => fip.virtualMachineInterfaces.some((vmi) => names.has(vmi))),
       serviceHealthChecks: this.serviceHealthChecks().filter((check) => check.virtualMachineInterfaces.some((vmi) => names.has(vmi))),
     };
@@ -201,7 +203,7 @@ export class ConfigStore {
     return this.#transaction(() => createVirtualMachineInterface(this.#context, spec));
   }
   /** `compute: null` unbinds the VMI (e.g. while its VM migrates). */
-  updateVirtualMachineInterface(name: string, patch: { compute?: string | null; hashFields?: HashField[] | null }): VirtualMachineInterface {
+  updateVirtualMachineInterface(name: string, patch: VirtualMachineInterfacePatch): VirtualMachineInterface {
     return this.#transaction(() => updateVirtualMachineInterface(this.#context, name, patch));
   }
   deleteVirtualMachineInterface(name: string): void {
@@ -211,7 +213,8 @@ export class ConfigStore {
   createInstanceIp(spec: InstanceIpSpec): InstanceIp {
     return this.#transaction(() => createInstanceIp(this.#context, spec));
   }
-  updateInstanceIp(name: string, patch: { mode?: InstanceIpMode }): InstanceIp {
+  /** Scale-out / scale-in of a shared active-active address: a new `virtualMachineInterfaces` list. */
+  updateInstanceIp(name: string, patch: InstanceIpPatch): InstanceIp {
     return this.#transaction(() => updateInstanceIp(this.#context, name, patch));
   }
   deleteInstanceIp(name: string): void {
@@ -222,11 +225,19 @@ export class ConfigStore {
   createFloatingIp(spec: FloatingIpSpec): FloatingIp {
     return this.#transaction(() => createFloatingIp(this.#context, spec));
   }
-  updateFloatingIp(name: string, patch: Partial<Omit<FloatingIpSpec, 'name' | 'instanceIp'>>): FloatingIp {
+  updateFloatingIp(name: string, patch: FloatingIpPatch): FloatingIp {
     return this.#transaction(() => updateFloatingIp(this.#context, name, patch));
   }
   deleteFloatingIp(name: string): void {
     this.#transaction(() => deleteFloatingIp(this.#context, name));
+  }
+
+  /** A pool of public addresses (its network's IPAM) for floating-ips. */
+  createFloatingIpPool(spec: FloatingIpPoolSpec): FloatingIpPool {
+    return this.#transaction(() => createFloatingIpPool(this.#context, spec));
+  }
+  deleteFloatingIpPool(name: string): void {
+    this.#transaction(() => deleteFloatingIpPool(this.#context, name));
   }
 
   createLoadBalancer(spec: LoadBalancerSpec): LoadBalancer {

@@ -49,6 +49,7 @@ export interface VirtualMachineInterface {
   /** The virtual-router (compute) hosting it; absent for a VIP VMI, which is bound to no VM. */
   readonly compute?: string;
   readonly hashFields?: readonly HashField[];
+  readonly allowedAddressPairs?: readonly AllowedAddressPair[];
 }
 
 export interface InstanceIp {
@@ -58,7 +59,29 @@ export interface InstanceIp {
   readonly address: string;
   readonly mode: InstanceIpMode;
   readonly virtualNetwork: string;
+  /** The first (or only) VMI holding the address. */
   readonly virtualMachineInterface: string;
+  /**
+   * Every VMI holding the address, first = `virtualMachineInterface`; present only when there are
+   * several, which needs mode `active-active` (a shared VIP: each VMI's compute advertises the /32 with
+   * its own RD and label, docs/protocol.md §7.2). Read it through `instanceIpInterfaces`.
+   */
+  readonly virtualMachineInterfaces?: readonly string[];
+}
+
+/** `allowed-address-pairs` entry of a VMI: a further prefix the VM may use; `active-active` ones are advertised. */
+export interface AllowedAddressPair {
+  /** `a.b.c.d/len` (a /32 for a single address) */
+  readonly prefix: string;
+  readonly mode: InstanceIpMode;
+}
+
+/** A floating-ip pool: the public network floating IPs are allocated from (a child of that network in Contrail). */
+export interface FloatingIpPool {
+  readonly kind: 'floating-ip-pool';
+  readonly uuid: string;
+  readonly name: string;
+  readonly virtualNetwork: string;
 }
 
 export interface PortMapping {
@@ -75,9 +98,18 @@ export interface FloatingIp {
   readonly uuid: string;
   readonly name: string;
   readonly address: string;
-  /** The VIP's network: the VRF in which agents publish the FIP route. */
+  /** The VIP's network, or the pool's public network: the VRF in which agents publish the FIP route. */
   readonly virtualNetwork: string;
-  readonly parentInstanceIp: string;
+  /** The instance-ip it was made on (same address); absent for a FIP allocated from a pool. */
+  readonly parentInstanceIp?: string;
+  /** The floating-ip-pool it was allocated from (its own public address). */
+  readonly pool?: string;
+  /**
+   * A pool FIP associated with an instance-ip (Contrail's fixed-ip address): it follows that address to
+   * every VMI holding it, and agents translate public address → that address. When that instance-ip is
+   * a native LB's VIP, the driver carries it on to the members (member address, port mappings).
+   */
+  readonly fixedInstanceIp?: string;
   readonly direction: TrafficDirection;
   readonly portMappingsEnable: boolean;
   readonly portMappings: readonly PortMapping[];
@@ -237,6 +269,7 @@ export type ConfigObject =
   | VirtualMachineInterface
   | InstanceIp
   | FloatingIp
+  | FloatingIpPool
   | LoadBalancer
   | Listener
   | Pool
@@ -250,6 +283,7 @@ export const CONFIG_KINDS: readonly ConfigKind[] = [
   'virtual-network',
   'virtual-machine-interface',
   'instance-ip',
+  'floating-ip-pool',
   'floating-ip',
   'loadbalancer',
   'loadbalancer-listener',

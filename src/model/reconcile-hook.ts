@@ -6,6 +6,7 @@
  */
 import type { KindContext } from './kinds/kind-context.ts';
 import { USER_FIP_REFS } from './kinds/floating-ip.ts';
+import { withAssociations } from './floating-ip-association.ts';
 import type {
   FloatingIp,
   HealthMonitor,
@@ -63,7 +64,7 @@ export const NO_RECONCILE: ReconcileHook = (input) => ({ floatingIps: input.floa
 
 /** Runs the hook on the current objects and writes the floating-ips it wants (the rest go); returns its result. */
 export function applyReconcile(context: KindContext, hook: ReconcileHook): ReconcileResult {
-  const result = hook({
+  const result = hook(withAssociations({
     virtualNetworks: context.list('virtual-network'),
     virtualMachineInterfaces: context.list('virtual-machine-interface'),
     instanceIps: context.list('instance-ip'),
@@ -74,7 +75,7 @@ export function applyReconcile(context: KindContext, hook: ReconcileHook): Recon
     pools: context.list('loadbalancer-pool'),
     members: context.list('loadbalancer-member'),
     healthMonitors: context.list('loadbalancer-healthmonitor'),
-  });
+  }));
   const wanted = new Set(result.floatingIps.map((fip) => fip.name));
   for (const fip of context.list('floating-ip')) if (!wanted.has(fip.name)) context.remove('floating-ip', fip.name);
   for (const fip of result.floatingIps) context.put(fip);

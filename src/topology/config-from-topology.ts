@@ -45,6 +45,7 @@ export function buildConfigStore(topology: Topology): ConfigStore {
           compute: workload.compute,
           mac: workload.mac,
           ...(workload.hashFields ? { hashFields: [...workload.hashFields] } : {}),
+          ...(workload.allowedAddressPairs ? { allowedAddressPairs: workload.allowedAddressPairs.map((pair) => ({ ...pair })) } : {}),
         });
         store.createInstanceIp({ name: workload.name, virtualMachineInterface: workload.name, address: workload.address });
       }),
@@ -69,6 +70,31 @@ export function buildConfigStore(topology: Topology): ConfigStore {
         );
       });
     });
+    buildNorthSouth(store, topology);
   });
   return store;
+}
+
+/** Shared VIPs (one active-active instance-ip on the workloads' VMIs), pools, and their floating IPs. */
+function buildNorthSouth(store: ConfigStore, topology: Topology): void {
+  (topology.sharedVips ?? []).forEach((vip, index) =>
+    at(`sharedVips[${index}]`, () =>
+      store.createInstanceIp({ name: vip.name, virtualMachineInterfaces: [...vip.workloads], address: vip.address, mode: 'active-active' }),
+    ),
+  );
+  (topology.floatingIpPools ?? []).forEach((pool, index) =>
+    at(`floatingIpPools[${index}]`, () => store.createFloatingIpPool({ name: pool.name, virtualNetwork: pool.network })),
+  );
+  (topology.floatingIps ?? []).forEach((fip, index) =>
+    at(`floatingIps[${index}]`, () => {
+      const lb = fip.loadBalancer === undefined ? undefined : store.get('loadbalancer', fip.loadBalancer);
+      const fixedInstanceIp = lb ? store.instanceIpsOf(lb.virtualMachineInterface)[0]?.name : fip.sharedVip;
+      store.createFloatingIp({
+        name: fip.name,
+        pool: fip.pool,
+        ...(fip.address === undefined ? {} : { address: fip.address }),
+        ...(fixedInstanceIp === undefined ? {} : { fixedInstanceIp }),
+      });
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 // The BGP config of one control node as the topology describes it: every other control node as an iBGP
-// peer (full mesh, docs/protocol.md §6.6) and every gateway of `bgpPeers`, as the plain config
+// peer (full mesh, docs/protocol.md §6.6), every gateway of `bgpPeers` and every simulated gateway of `gateways`
+// that names it, as the plain config
 // ../control/bgp-routing.ts takes. It decides who dials; timers and sessions are the control node's.
 import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { ControlBgpConfig, NamedPeerConfig } from '../control/bgp-routing.ts';
@@ -43,7 +44,11 @@ export function bgpPeerConfigs(topology: Topology, spec: ControlNodeSpec): Named
     holdTime: p.holdTime,
     localAddress: p.localAddress ?? spec.address,
   }));
-  return [...mesh, ...gateways];
+  // simulated gateways (`gateways`) dial the control nodes they peer with, from their own address
+  const simulated: NamedPeerConfig[] = (topology.gateways ?? [])
+    .filter((g) => g.controlNodes.includes(spec.name))
+    .map((g) => ({ name: g.name, address: g.address, port: 179, asn: g.asn, families: ['inet-vpn', 'route-target'], passive: true, localAddress: spec.address }));
+  return [...mesh, ...gateways, ...simulated];
 }
 
 /**

@@ -17,9 +17,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LogFn } from '../net/log.ts';
 import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { nodeRouteCatalog, startCompute, startControlNode, STANZA_QUERY, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
+import { nodeRouteCatalog, startCompute, startControlNode, startGateway, STANZA_QUERY, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
 import { CapacityError, capacityProblem } from './capacity.ts';
 import { AgentThread } from './agent-thread.ts';
+import { nodeUnderlay } from './underlay-choice.ts';
 import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
 import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
 import type { Topology } from './topology.ts';
@@ -137,6 +138,9 @@ export class Simulation {
       if (this.threads.length > 0) this.threadOf.set(c.name, this.threads[this.threadOf.size % this.threads.length]);
       this.slots.set(c.name, { name: c.name, kind: 'compute', address: c.address, running: null, child: null, thread: null, handler: null });
     }
+    for (const g of topology.gateways ?? []) {
+      this.slots.set(g.name, { name: g.name, kind: 'gateway', address: g.address, running: null, child: null, thread: null, handler: null });
+    }
   }
 
   static async start(topology: Topology, options: SimulationOptions = {}): Promise<Simulation> {
@@ -149,6 +153,7 @@ export class Simulation {
       // Control nodes first, so that agents find a listener on their first connect.
       for (const slot of sim.slots.values()) if (slot.kind === 'control-node') await sim.startNode(slot);
       await sim.startComputes([...sim.slots.values()].filter((s) => s.kind === 'compute'));
+      await Promise.all([...sim.slots.values()].filter((s) => s.kind === 'gateway').map((s) => sim.startNode(s)));
     } catch (e) {
       await sim.stop();
       throw e;
@@ -187,7 +192,9 @@ export class Simulation {
 
   private async startNode(slot: NodeSlot): Promise<void> {
     const thread = this.threadOf.get(slot.name);
-    if (this.mode === 'processes') {
+    if (slot.kind === 'gateway') {
+      await this.startGatewayNode(slot);
+    } else if (this.mode === 'processes') {
       await this.spawnNode(slot);
     } else if (thread && slot.kind === 'compute') {
       await thread.start(slot.name);
@@ -203,6 +210,23 @@ export class Simulation {
     }
     if (slot.kind === 'control-node') await this.replayJournal(slot);
     this.log(`${slot.name} started`);
+  }
+
+  /**
+   * Gateways run in the launcher's process in both modes: in-process on the shared underlay; with
+   * `--processes` on their own MPLS-over-UDP socket, reaching the computes' processes as they reach each other.
+   */
+  private async startGatewayNode(slot: NodeSlot): Promise<void> {
+    const deps = { log: this.log };
+    if (this.mode === 'processes') {
+      const own = nodeUnderlay(this.log);
+      const running = await startGateway(this.topology, slot.name, own.underlay, deps);
+      await own.ready();
+      slot.running = { ...running, stop: async () => { await running.stop(); await own.close(); } };
+    } else {
+      slot.running = await startGateway(this.topology, slot.name, this.underlay, deps);
+    }
+    slot.handler = slot.running.handler;
   }
 
   private async spawnNode(slot: NodeSlot): Promise<void> {
@@ -343,6 +367,7 @@ export class Simulation {
     await this.server?.close();
     const slots = [...this.slots.values()];
     // Agents first: a control node going away first would make every agent log a lost session.
+    await Promise.all(slots.filter((s) => s.kind === 'gateway').map((s) => this.stopNode(s, 'graceful')));
     await Promise.all(slots.filter((s) => s.kind === 'compute').map((s) => this.stopNode(s, 'graceful')));
     await Promise.all(slots.filter((s) => s.kind === 'control-node').map((s) => this.stopNode(s, 'graceful')));
     await Promise.all(this.threads.map((t) => t.close()));
@@ -539,7 +564,9 @@ export class Simulation {
 
   private async workloadRequest(req: ApiRequest, subPath: string): Promise<ApiResponse> {
     const body = req.body as { from?: unknown } | undefined;
-    if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload that sends');
+    if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload (or gateway) that sends');
+    // outside clients' traffic starts at a gateway
+    if (subPath === '/traffic' && this.slots.get(body.from)?.kind === 'gateway') return this.forward(body.from, req, subPath);
     return this.forward(this.computeOf(body.from), req, subPath);
   }
 }

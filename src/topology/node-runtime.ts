@@ -17,12 +17,15 @@ import { agentApi, agentRouter } from '../api/agent-api.ts';
 import type { RouteDescription } from '../api/api-router.ts';
 import type { Underlay } from '../vrouter/underlay.ts';
 import { buildConfigStore } from './config-from-topology.ts';
+import { Gateway } from '../gateway/gateway.ts';
+import { gatewayApi } from '../api/gateway-api.ts';
+import { routeTargetFor } from '../model/network-identity.ts';
 import { controlBgpConfig } from './control-bgp-config.ts';
 import { gracefulRestartOf, type Topology } from './topology.ts';
 import { readXmppAuth } from './xmpp-auth.ts';
 import type { LogFn } from '../net/log.ts';
 
-export type NodeKind = 'control-node' | 'compute';
+export type NodeKind = 'control-node' | 'compute' | 'gateway';
 
 export interface RunningNode {
   readonly name: string;
@@ -126,6 +129,36 @@ export async function startCompute(topology: Topology, name: string, underlay: U
   const workloads = topology.workloads.filter((w) => w.compute === name);
   const handler = agentApi(agent, workloads, (router) => mountStanzas(router, name, deps.tap));
   return { name, kind: 'compute', address: spec.address, handler, agent, stop: () => agent.stop() };
+}
+
+export interface RunningGateway extends RunningNode {
+  readonly gateway: Gateway;
+}
+
+/** A simulated gateway (src/gateway): dials its control nodes over BGP, forwards outside traffic into the underlay. */
+export async function startGateway(topology: Topology, name: string, underlay: Underlay, deps: NodeDeps = {}): Promise<RunningGateway> {
+  const spec = (topology.gateways ?? []).find((g) => g.name === name);
+  if (!spec) throw new Error(`topology ${topology.name} has no gateway ${name}`);
+  // the config store numbers networks in file order from 1 (config-from-topology.ts), which fixes their targets
+  const routeTargets = spec.networks.map((network) => routeTargetFor(topology.asn, topology.networks.findIndex((n) => n.name === network) + 1));
+  const gateway = new Gateway({
+    name,
+    address: spec.address,
+    asn: spec.asn,
+    peers: spec.controlNodes.map((control) => {
+      const node = topology.controlNodes.find((c) => c.name === control)!;
+      return { name: node.name, address: node.address, port: node.bgpPort, asn: topology.asn };
+    }),
+    routeTargets,
+    maxPaths: spec.maxPaths,
+    hash: spec.hash,
+    buckets: spec.buckets,
+    underlay,
+    holdTime: topology.holdTimeSeconds,
+    log: deps.log,
+  });
+  await gateway.start();
+  return { name, kind: 'gateway', address: spec.address, handler: gatewayApi(gateway), gateway, stop: () => gateway.stop() };
 }
 
 /**

@@ -19,13 +19,34 @@ export interface RawTopology {
   controlNodes: { name: string; address: string; xmppPort?: number; bgpPort?: number; routerId?: string; clusterId?: string; xmppAuth?: NodeXmppAuth }[];
   computes: { name: string; address: string; external?: boolean; xmppServers?: string[]; xmppAuth?: NodeXmppAuth }[];
   networks: { name: string; subnets: string[]; hashFields?: HashField[] }[];
-  workloads?: { name: string; compute: string; network: string; address?: string; mac?: string; hashFields?: HashField[] }[];
+  workloads?: {
+    name: string;
+    compute: string;
+    network: string;
+    address?: string;
+    mac?: string;
+    hashFields?: HashField[];
+    allowedAddressPairs?: { prefix: string; mode?: 'active-standby' | 'active-active' }[];
+  }[];
   loadBalancers?: RawLoadBalancer[];
   bgpPeers?: { name: string; address: string; port?: number; asn: number; families?: BgpFamily[]; localAddress?: string; holdTime?: number; passive?: boolean }[];
   /** kube-manager's networks and node → compute map (src/k8s/k8s-settings.ts). */
   k8s?: RawK8sSection;
   /** Networks connected for routing: each imports the others' route targets (src/model/network-policy.ts). */
   networkPolicies?: { name: string; networks: string[]; rules?: PolicyRule[] }[];
+  sharedVips?: { name: string; network: string; address: string; workloads: string[] }[];
+  floatingIpPools?: { name: string; network: string }[];
+  floatingIps?: { name: string; pool: string; address?: string; loadBalancer?: string; sharedVip?: string }[];
+  gateways?: {
+    name: string;
+    address: string;
+    asn?: number;
+    networks: string[];
+    maxPaths?: number;
+    hash?: 'stateless' | 'resilient';
+    buckets?: number;
+    controlNodes?: string[];
+  }[];
   /** Graceful restart knobs, Contrail's names (src/topology/topology.ts GracefulRestartSpec). */
   gracefulRestart?: Partial<GracefulRestartSpec>;
   /** XMPP over TLS (src/topology/xmpp-auth.ts). */

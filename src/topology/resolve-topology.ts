@@ -2,6 +2,7 @@ import { HASH_FIELDS } from '../net/hash-fields.ts';
 import { Ipam } from '../model/ipam.ts';
 import { ipv4ToBytes, isLoopback, parseIpv4Address, parseIpv4Subnet } from '../net/ipv4.ts';
 import type { RawTopology } from './raw-topology.ts';
+import { resolveNorthSouth } from './resolve-north-south.ts';
 import { DEFAULT_GRACEFUL_RESTART } from './topology.ts';
 import { nodeXmppAuth, xmppAuthProblems, type XmppAuthFiles } from './xmpp-auth.ts';
 import { k8sSectionProblems, k8sSettings } from '../k8s/k8s-settings.ts';
@@ -169,6 +170,18 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     }
   });
 
+  const northSouth = resolveNorthSouth(raw, {
+    fail,
+    checkNode,
+    networkExists,
+    reserve: (network, address, owner, path) => void reserve(ipams.get(network), address, owner, path, fail),
+    hasWorkload: (name) => workloadNames.has(name),
+    workloadNetwork: (name) => rawWorkloads.find((w) => w.name === name)?.network,
+    hasLoadBalancer: (name) => lbNames.has(name),
+    controlNodes: controlNames,
+    asn: raw.asn ?? DEFAULT_ASN,
+  });
+
   const allocated = new Map<string, string>();
   const allocate = (network: string, owner: string, path: string): string => {
     const ipam = ipams.get(network);
@@ -195,7 +208,11 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
       const owner = used.claim(mac, workload.name);
       if (owner !== undefined) fail(`${path}.mac`, `${mac} is already used by ${owner} in ${workload.network}`);
     }
-    return { name: workload.name, compute: workload.compute, network: workload.network, address, mac, ...(workload.hashFields ? { hashFields: workload.hashFields } : {}) };
+    return {
+      name: workload.name, compute: workload.compute, network: workload.network, address, mac,
+      ...(workload.hashFields ? { hashFields: workload.hashFields } : {}),
+      ...(workload.allowedAddressPairs ? { allowedAddressPairs: workload.allowedAddressPairs.map((pair) => ({ prefix: pair.prefix, mode: pair.mode ?? 'active-standby' })) } : {}),
+    };
   });
 
   const objectNames = { listener: new FirstUse(), pool: new FirstUse(), member: new FirstUse() };
@@ -289,6 +306,7 @@ export function resolveTopology(raw: RawTopology): { topology?: Topology; errors
     bgpPeers,
     ...(raw.k8s ? { k8s: k8sSettings(raw.k8s) } : {}),
     networkPolicies,
+    ...northSouth,
     ...(raw.gracefulRestart ? { gracefulRestart: { ...DEFAULT_GRACEFUL_RESTART, ...raw.gracefulRestart } } : {}),
   };
   return { topology, errors, warnings };

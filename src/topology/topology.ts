@@ -21,6 +21,11 @@ export interface Topology {
   /** Present when the file has a `k8s` section (kube-manager uses its defaults otherwise). */
   readonly k8s?: K8sSettings;
   readonly networkPolicies: readonly NetworkPolicySpec[];
+  /** North-south (src/topology/resolve-north-south.ts); absent in topologies without them. */
+  readonly sharedVips?: readonly SharedVipSpec[];
+  readonly floatingIpPools?: readonly FloatingIpPoolTopology[];
+  readonly floatingIps?: readonly FloatingIpTopology[];
+  readonly gateways?: readonly GatewaySpec[];
   /** Present when the file has a `gracefulRestart` section; gracefulRestartOf fills the defaults. */
   readonly gracefulRestart?: GracefulRestartSpec;
 }
@@ -46,6 +51,40 @@ export const DEFAULT_GRACEFUL_RESTART: GracefulRestartSpec = {
 
 export function gracefulRestartOf(topology: Pick<Topology, 'gracefulRestart'>): GracefulRestartSpec {
   return { ...DEFAULT_GRACEFUL_RESTART, ...topology.gracefulRestart };
+}
+
+/** One address on several workloads' interfaces: an active-active instance-ip (docs/protocol.md §7.2). */
+export interface SharedVipSpec {
+  readonly name: string;
+  readonly network: string;
+  readonly address: string;
+  readonly workloads: readonly string[];
+}
+
+export interface FloatingIpPoolTopology {
+  readonly name: string;
+  readonly network: string;
+}
+
+export interface FloatingIpTopology {
+  readonly name: string;
+  readonly pool: string;
+  readonly address?: string;
+  /** associated with a native LB's VIP or with a shared VIP (at most one) */
+  readonly loadBalancer?: string;
+  readonly sharedVip?: string;
+}
+
+export interface GatewaySpec {
+  readonly name: string;
+  readonly address: string;
+  readonly asn: number;
+  readonly networks: readonly string[];
+  readonly maxPaths: number;
+  readonly hash: 'stateless' | 'resilient';
+  readonly buckets: number;
+  /** the control nodes it peers with */
+  readonly controlNodes: readonly string[];
 }
 
 export type Encapsulation = 'MPLSoGRE' | 'MPLSoUDP' | 'VXLAN';
@@ -85,6 +124,7 @@ export interface WorkloadSpec {
   readonly address: string;
   readonly mac: string;
   readonly hashFields?: readonly HashField[];
+  readonly allowedAddressPairs?: readonly { readonly prefix: string; readonly mode: 'active-standby' | 'active-active' }[];
 }
 
 export interface LoadBalancerTopology {

@@ -48,7 +48,10 @@ export interface AgentPlan {
   instances: Map<string, string>;
   /** routeKey → the route to publish. */
   exports: Map<string, PlannedExport>;
-  /** `fip:<name>` (also its label key) → the composite of a floating-ip with several local L3-active VMIs. */
+  /**
+   * `fip:<name>` (also its label key) → the composite of a floating-ip with several local L3-active VMIs;
+   * `shared:<instance>:<prefix>` → the same for a shared address several local VMIs hold.
+   */
   composites: Map<string, PlannedComposite>;
   /** `fip:<name>` → the floating-ip's local L3-active VMIs, sorted (one or more). */
   localMembers: Map<string, string[]>;
@@ -127,6 +130,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
     serviceInstances: [],
   };
 
+  const sharedHolders = new Map<string, { network: PlanNetwork; prefix: string; vmis: PlanInterface[] }>();
   for (const vmi of config.interfaces) {
     const network = networks.get(vmi.network);
     if (!network) {
@@ -139,6 +143,12 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
     const prefix = `${vmi.address}/32`;
     if (!l3Inactive.has(vmi.name)) {
       addExport(plan, network, vmi, prefix, labelKey);
+      for (const shared of vmi.sharedAddresses ?? []) {
+        const key = routeKey(network.routingInstance, shared);
+        const holders = sharedHolders.get(key) ?? { network, prefix: shared, vmis: [] };
+        holders.vmis.push(vmi);
+        sharedHolders.set(key, holders);
+      }
     }
     const floatingIps = config.floatingIps
       .filter((f) => f.interfaces.includes(vmi.name) && networks.has(f.network))
@@ -149,6 +159,7 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
         portMappingsEnable: f.portMappingsEnable,
         portMappings: f.portMappings.map((m) => ({ protocol: m.protocol, srcPort: m.srcPort, dstPort: m.dstPort })),
         direction: f.direction,
+        ...(f.fixedIp === undefined ? {} : { fixedIp: f.fixedIp }),
       }));
     plan.interfaces.push({
       name: vmi.name,
@@ -159,7 +170,24 @@ export function planAgent(config: AgentConfig, l3Inactive: ReadonlySet<string> =
       virtualNetwork: network.name,
       hashFields: vmi.hashFields ?? network.hashFields,
       floatingIps,
+      ...(vmi.sharedAddresses === undefined ? {} : { sharedAddresses: [...vmi.sharedAddresses] }),
     });
+  }
+
+  // docs/protocol.md §7.2: a shared (active-active) address goes out with its VMI's own label, so every
+  // compute holding it adds one path (own RD, own label) and the ECMP is built remotely; several local
+  // VMIs holding it share a local composite, as a floating-ip's do
+  for (const [key, { network, prefix, vmis }] of sharedHolders) {
+    if (vmis.length === 1) {
+      addExport(plan, network, vmis[0], prefix, `vmi:${vmis[0].name}`);
+      continue;
+    }
+    const compositeKey = `shared:${key.replace('\u0000', ':')}`;
+    const names = vmis.map((v) => v.name).sort();
+    plan.localMembers.set(compositeKey, names);
+    plan.composites.set(compositeKey, { instance: network.routingInstance, prefix, interfaces: names });
+    labelKeys.add(compositeKey);
+    addExport(plan, network, vmis.find((v) => v.name === names[0])!, prefix, compositeKey);
   }
 
   // docs/protocol.md §7.2: the VIP/32 is published once per compute, in the FIP's network: with the member's

@@ -10,7 +10,7 @@ import { pickSlot } from './composite-slots.ts';
 import { ecmpHash, maskFields, mod64 } from './ecmp-hash.ts';
 import { mappingKey } from './floating-ip-nat.ts';
 import { FLAG_DNAT, FLAG_ECMP, FLAG_REVERSE, FLAG_SNAT, NO_SLOT, type FlowTable, keyWord0, keyWord3 } from './flow-table.ts';
-import type { InterfaceTable, LocalFip, LocalInterface } from './interfaces.ts';
+import { isSharedAddress, type InterfaceTable, type LocalFip, type LocalInterface } from './interfaces.ts';
 import { describeLocalComposite, type LocalComposite, type LocalComposites } from './local-composite.ts';
 import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import { layer4Valid, packetProblem } from './packet.ts';
@@ -385,10 +385,12 @@ export class Forwarder {
     const src = ipv4ToInt(p.src);
     const dst = ipv4ToInt(p.dst);
     let fip: LocalFip | undefined;
-    if (dst !== ifc.ipInt) {
+    if (dst !== ifc.ipInt && !isSharedAddress(ifc, dst)) {
       fip = ifc.fips.find((f) => f.addressInt === dst && f.ingress);
-      if (fip === undefined) return this.dropped('not-for-interface', `${p.dst} is neither the address nor an ingress floating-ip of ${ifc.spec.name}`, trace);
+      if (fip === undefined) return this.dropped('not-for-interface', `${p.dst} is neither an address nor an ingress floating-ip of ${ifc.spec.name}`, trace);
     }
+    // the workload answers from the address the packet reached it on: its own, a shared one, or a FIP's fixed ip
+    const natTarget = fip === undefined ? dst : fip.fixedIpInt >= 0 ? fip.fixedIpInt : ifc.ipInt;
     const vrfId = fip?.vrfId ?? ifc.vrfId;
     const k0 = keyWord0(vrfId, 1, p.proto);
     const k3 = keyWord3(p.sport, p.dport);
@@ -417,7 +419,7 @@ export class Forwarder {
       }
       const rev = t.partner[fi];
       const hint: ReplyHint = { snat: (t.flags[rev] & FLAG_SNAT) !== 0 ? { ip: t.natIp[rev], port: t.natPort[rev] } : null, routeVrfId: t.routeVrf[rev] };
-      return this.deliver(ifc, out, nat, !reverse, hint, trace);
+      return this.deliver(ifc, out, nat, !reverse, hint, trace, 'existing');
     }
     let out = p;
     let nat: NatRewrite | undefined;
@@ -430,18 +432,18 @@ export class Forwarder {
         }
         dport = mapped;
       }
-      out = { ...p, dst: ifc.spec.ip, dport };
+      out = { ...p, dst: intToIpv4(natTarget), dport };
       nat = { kind: 'dnat', from: { ip: p.dst, port: p.dport }, to: { ip: out.dst, port: out.dport } };
       if (trace !== undefined) this.step(trace, 'nat', `floating-ip ${fip.address}${fip.portMappingsEnable ? ' port-mapped' : ''}: DNAT ${p.dst}:${p.dport} -> ${out.dst}:${out.dport}`);
     }
     if (trace === undefined) {
       const rk0 = keyWord0(ifc.vrfId, 0, p.proto);
       const rk3 = keyWord3(out.dport, p.sport);
-      let f = t.insertPair(k0, src, dst, k3, rk0, ifc.ipInt, src, rk3, now);
+      let f = t.insertPair(k0, src, dst, k3, rk0, natTarget, src, rk3, now);
       if (f < 0 && now >= this.nextFullSweepAt) {
         this.nextFullSweepAt = now + Math.min(1000, this.o.agingMs);
         this.o.tallies.aged += t.sweep(now, this.o.agingMs);
-        f = t.insertPair(k0, src, dst, k3, rk0, ifc.ipInt, src, rk3, now);
+        f = t.insertPair(k0, src, dst, k3, rk0, natTarget, src, rk3, now);
       }
       if (f < 0) return this.dropped('flow-table-full', `flow table full (${t.size}/${t.capacity} entries)`, trace);
       const r = t.partner[f];
@@ -451,7 +453,7 @@ export class Forwarder {
       t.routeVrf[r] = vrfId;
       if (fip !== undefined) {
         t.flags[f] |= FLAG_DNAT;
-        t.natIp[f] = ifc.ipInt;
+        t.natIp[f] = natTarget;
         t.natPort[f] = out.dport;
         t.flags[r] |= FLAG_SNAT;
         t.natIp[r] = dst;
@@ -460,13 +462,15 @@ export class Forwarder {
       this.o.tallies.created++;
     }
     const hint: ReplyHint = { snat: fip !== undefined ? { ip: dst, port: p.dport } : null, routeVrfId: vrfId };
-    return this.deliver(ifc, out, nat, true, hint, trace);
+    return this.deliver(ifc, out, nat, true, hint, trace, 'new');
   }
 
-  private deliver(ifc: LocalInterface, out: Packet, nat: NatRewrite | undefined, answer: boolean, hint: ReplyHint, trace: TraceStep[] | undefined): ForwardResult {
+  private deliver(
+    ifc: LocalInterface, out: Packet, nat: NatRewrite | undefined, answer: boolean, hint: ReplyHint, trace: TraceStep[] | undefined, flow: 'new' | 'existing',
+  ): ForwardResult {
     if (trace !== undefined) this.step(trace, 'deliver', `to ${ifc.spec.name}: ${formatPacket(out)}`);
     if (trace === undefined) this.o.tallies.delivered++;
-    const result: ForwardResult = { delivered: true, node: this.o.name, interface: ifc.spec.name, packet: out, hops: [this.o.name] };
+    const result: ForwardResult = { delivered: true, node: this.o.name, interface: ifc.spec.name, packet: out, hops: [this.o.name], flow };
     if (nat !== undefined) result.nat = [nat];
     const proxy = answer && replyDepth === 0 && this.o.proxies?.isProxyInterface(ifc.spec.name) === true ? this.o.proxies : undefined;
     if (proxy !== undefined) {

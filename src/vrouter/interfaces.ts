@@ -15,6 +15,8 @@ export interface FloatingIpSpec {
   portMappingsEnable: boolean;
   portMappings: PortMappingSpec[];
   direction: 'ingress' | 'egress' | 'both';
+  /** Translate to this address instead of the interface's own (a pool FIP associated with a shared VIP). */
+  fixedIp?: string;
 }
 
 export interface LocalInterfaceSpec {
@@ -26,6 +28,8 @@ export interface LocalInterfaceSpec {
   virtualNetwork: string;
   hashFields?: HashField[];
   floatingIps: FloatingIpSpec[];
+  /** Further prefixes delivered to this interface without NAT (a shared active-active VIP, allowed-address-pairs). */
+  sharedAddresses?: string[];
 }
 
 export interface LocalFip {
@@ -36,6 +40,8 @@ export interface LocalFip {
   portMappingsEnable: boolean;
   portMap: Map<number, number>;
   ingress: boolean;
+  /** The DNAT target; -1: the interface's own address. */
+  fixedIpInt: number;
 }
 
 export interface LocalInterface {
@@ -45,6 +51,29 @@ export interface LocalInterface {
   vrfId: number;
   hashMask: number | undefined;
   fips: LocalFip[];
+  /** sharedAddresses as [network, prefix length] */
+  shared: [net: number, plen: number][];
+}
+
+/** Whether `dst` is one of the interface's shared prefixes. */
+export function isSharedAddress(ifc: LocalInterface, dst: number): boolean {
+  for (const [net, plen] of ifc.shared) {
+    const mask = plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
+    if (((dst & mask) >>> 0) === net) return true;
+  }
+  return false;
+}
+
+function parseShared(prefixes: readonly string[]): [number, number][] | string {
+  const out: [number, number][] = [];
+  for (const prefix of prefixes) {
+    const [address, length] = String(prefix).split('/');
+    const net = ipv4ToInt(address);
+    const plen = length === undefined ? 32 : Number(length);
+    if (net < 0 || !Number.isInteger(plen) || plen < 0 || plen > 32) return `sharedAddresses: ${String(prefix)} is not an IPv4 prefix`;
+    out.push([net, plen]);
+  }
+  return out;
 }
 
 /** What is wrong with a label this compute hands out (an interface's or a local composite's), or undefined. */
@@ -84,6 +113,10 @@ export class InterfaceTable {
     if (composite !== undefined) return `label ${spec.label} is already used by the local composite for ${composite}`;
     if (spec.hashFields !== undefined && (!Array.isArray(spec.hashFields) || fieldMask(spec.hashFields) === undefined)) return 'hashFields has an unknown field';
     if (!Array.isArray(spec.floatingIps)) return 'floatingIps is not a list';
+    if (spec.sharedAddresses !== undefined) {
+      const shared = Array.isArray(spec.sharedAddresses) ? parseShared(spec.sharedAddresses) : 'sharedAddresses is not a list';
+      if (typeof shared === 'string') return shared;
+    }
     const fips: LocalFip[] = [];
     for (const [i, f] of spec.floatingIps.entries()) {
       const addressInt = ipv4ToInt(f?.address);
@@ -92,9 +125,11 @@ export class InterfaceTable {
       if (!['ingress', 'egress', 'both'].includes(f.direction)) return `floatingIps[${i}].direction ${String(f.direction)} is not ingress, egress or both`;
       const portMap = buildPortMap(f.portMappings);
       if (typeof portMap === 'string') return `floatingIps[${i}].${portMap}`;
+      const fixedIpInt = f.fixedIp === undefined ? -1 : ipv4ToInt(f.fixedIp);
+      if (f.fixedIp !== undefined && fixedIpInt < 0) return `floatingIps[${i}].fixedIp ${String(f.fixedIp)} is not an IPv4 address`;
       fips.push({
         address: f.address, addressInt, vrf: f.vrf, vrfId: vrfs.id(f.vrf), portMappingsEnable: f.portMappingsEnable === true,
-        portMap, ingress: f.direction !== 'egress',
+        portMap, ingress: f.direction !== 'egress', fixedIpInt,
       });
     }
     return fips;
@@ -105,11 +140,16 @@ export class InterfaceTable {
     const existing = this.byName.get(spec.name);
     const ifc: LocalInterface = {
       id: existing?.id ?? this.nextId++,
-      spec: { ...spec, floatingIps: spec.floatingIps.map((f) => ({ ...f, portMappings: [...f.portMappings] })) },
+      spec: {
+        ...spec,
+        floatingIps: spec.floatingIps.map((f) => ({ ...f, portMappings: [...f.portMappings] })),
+        ...(spec.sharedAddresses === undefined ? {} : { sharedAddresses: [...spec.sharedAddresses] }),
+      },
       ipInt: ipv4ToInt(spec.ip),
       vrfId,
       hashMask: spec.hashFields === undefined ? undefined : fieldMask(spec.hashFields),
       fips,
+      shared: parseShared(spec.sharedAddresses ?? []) as [number, number][],
     };
     if (existing !== undefined && existing.spec.label !== spec.label) this.byLabel.delete(existing.spec.label);
     this.byId.set(ifc.id, ifc);
@@ -125,9 +165,11 @@ export class InterfaceTable {
   }
 }
 
-/** The /32 routes an interface installs: its own address, and each ingress floating-ip in the FIP's VRF. */
+/** The /32 routes an interface installs: its own address, its shared /32s, and each ingress floating-ip in the FIP's VRF. */
 export function localRoutesOf(ifc: LocalInterface): Map<string, [vrf: string, address: number]> {
   const routes = new Map<string, [string, number]>([[`${ifc.spec.vrf}|${ifc.ipInt}`, [ifc.spec.vrf, ifc.ipInt]]]);
   for (const fip of ifc.fips) if (fip.ingress) routes.set(`${fip.vrf}|${fip.addressInt}`, [fip.vrf, fip.addressInt]);
+  // a shared /32 is reached locally like the interface's own address (wider prefixes only through the control node)
+  for (const [net, plen] of ifc.shared) if (plen === 32) routes.set(`${ifc.spec.vrf}|${net}`, [ifc.spec.vrf, net]);
   return routes;
 }

@@ -55,6 +55,11 @@ export interface ForwardResult {
   hops: string[];
   /** the receiving workload's automatic reply, when echo is on */
   reply?: ForwardResult;
+  /**
+   * Delivered: whether the receiving compute already held a flow entry for the connection. A packet
+   * that arrives mid-connection at a compute with none (its gateway re-hashed it) is a broken connection.
+   */
+  flow?: 'new' | 'existing';
   /** delivered to a haproxy (docs/protocol.md §8.4): its connection to the server */
   proxied?: ProxiedLeg;
   /** handed to an asynchronous underlay: the outcome is reported by the underlay, not here */

@@ -12,7 +12,7 @@ import type { CompositeView, FlowShare, LiveView, MemberView, NodeState, Session
 
 interface NodeSummary {
   name: string;
-  kind: 'control-node' | 'compute';
+  kind: 'control-node' | 'compute' | 'gateway';
   address: string;
   alive: boolean;
   status: {
@@ -219,7 +219,7 @@ function liveElements(
   sessions: readonly SessionView[],
   members: readonly (MemberRef & { view: MemberView })[],
 ): CyElement[] {
-  const dead = new Set(nodes.filter((n) => !n.alive).map((n) => nodeId(n.kind, n.name)));
+  const dead = new Set(nodes.filter((n) => !n.alive).map((n) => nodeId(n.kind === 'gateway' ? 'bgp-peer' : n.kind, n.name)));
   const state = new Map(sessions.map((s) => [s.edgeId, s]));
   const out: CyElement[] = base.map((e) => {
     const id = String(e.data.id);

@@ -6,7 +6,7 @@ export type SessionState = 'up' | 'down' | 'connecting';
 
 export interface NodeState {
   readonly name: string;
-  readonly kind: 'control-node' | 'compute';
+  readonly kind: 'control-node' | 'compute' | 'gateway';
   readonly address: string;
   readonly alive: boolean;
 }

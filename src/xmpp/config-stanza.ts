@@ -13,8 +13,9 @@
 //       <virtual-network name routing-instance vn-index route-target [hash-fields]/>
 //       <virtual-machine-interface name network address mac [hash-fields]>
 //         <service-health-check-ref name/>            (0..n: the checks that probe this VMI)
+//         <shared-address prefix/>                    (0..n: further instance-ips, active-active allowed-address-pairs)
 //       </virtual-machine-interface>
-//       <floating-ip name address network direction port-mappings-enable maglev>
+//       <floating-ip name address network direction port-mappings-enable maglev [fixed-ip]>
 //         <port-mapping protocol src-port dst-port/>  <vmi-ref name/>
 //       </floating-ip>
 //       <service-health-check name type="link-local" monitor-type="PING|HTTP" delay timeout max-retries [url-path]/>
@@ -49,6 +50,11 @@ export interface ConfigInterface {
   hashFields?: HashField[];
   /** Names of the service-health-checks that probe this VMI (docs/protocol.md §8.2 step 5); absent or empty: none. */
   healthChecks?: string[];
+  /**
+   * Further prefixes the VMI answers on, published with its own label (docs/protocol.md §7.2): its other
+   * instance-ips (a shared active-active VIP among them) and its active-active allowed-address-pairs.
+   */
+  sharedAddresses?: string[];
 }
 
 /** docs/protocol.md §8.2 step 5 / §7.2: a link-local service-health-check as the agent needs it. */
@@ -81,6 +87,8 @@ export interface ConfigFloatingIp {
   /** Local VMIs only: the control node sends each agent the refs that concern it. */
   interfaces: string[];
   maglev: boolean;
+  /** The address a pool FIP translates to (its associated instance-ip); absent: each VMI's own address. */
+  fixedIp?: string;
 }
 
 export interface AgentConfig {
@@ -132,18 +140,21 @@ export function encodeAgentConfig(agentName: string, config: AgentConfig): strin
   for (const i of config.interfaces) {
     const head = `<virtual-machine-interface${attr('name', i.name)}${attr('network', i.network)}${attr('address', i.address)}${attr('mac', i.mac)}${fieldsAttr(i.hashFields)}`;
     const refs = i.healthChecks ?? [];
-    if (refs.length === 0) {
+    const shared = i.sharedAddresses ?? [];
+    if (refs.length === 0 && shared.length === 0) {
       parts.push(`${head}/>`);
     } else {
       parts.push(`${head}>`);
       for (const ref of refs) parts.push(`<service-health-check-ref${attr('name', ref)}/>`);
+      for (const prefix of shared) parts.push(`<shared-address${attr('prefix', prefix)}/>`);
       parts.push('</virtual-machine-interface>');
     }
   }
   for (const f of config.floatingIps) {
     parts.push(
       `<floating-ip${attr('name', f.name)}${attr('address', f.address)}${attr('network', f.network)}` +
-        `${attr('direction', f.direction)}${attr('port-mappings-enable', f.portMappingsEnable)}${attr('maglev', f.maglev)}>`,
+        `${attr('direction', f.direction)}${attr('port-mappings-enable', f.portMappingsEnable)}${attr('maglev', f.maglev)}` +
+        `${f.fixedIp === undefined ? '' : attr('fixed-ip', f.fixedIp)}>`,
     );
     for (const m of f.portMappings) {
       parts.push(`<port-mapping${attr('protocol', m.protocol)}${attr('src-port', m.srcPort)}${attr('dst-port', m.dstPort)}/>`);
@@ -226,10 +237,13 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
         });
         break;
       case 'virtual-machine-interface': {
-        const refs = el.getChildElements().map((ref) => {
-          if (ref.name !== 'service-health-check-ref') throw new ConfigDecodeError(`<virtual-machine-interface> has unknown child <${ref.name}>`);
-          return required(ref, 'name');
-        });
+        const refs: string[] = [];
+        const shared: string[] = [];
+        for (const child of el.getChildElements()) {
+          if (child.name === 'service-health-check-ref') refs.push(required(child, 'name'));
+          else if (child.name === 'shared-address') shared.push(required(child, 'prefix'));
+          else throw new ConfigDecodeError(`<virtual-machine-interface> has unknown child <${child.name}>`);
+        }
         result.interfaces.push({
           name: required(el, 'name'),
           network: required(el, 'network'),
@@ -237,6 +251,7 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
           mac: required(el, 'mac'),
           hashFields: hashFields(el),
           ...(refs.length > 0 ? { healthChecks: refs } : {}),
+          ...(shared.length > 0 ? { sharedAddresses: shared } : {}),
         });
         break;
       }
@@ -268,6 +283,7 @@ export function decodeAgentConfig(message: Element | string): AgentConfig {
             dstPort: integer(m, 'dst-port', 0, 65535),
           })),
           interfaces: el.getChildren('vmi-ref').map((r) => required(r, 'name')),
+          ...(typeof el.attrs['fixed-ip'] === 'string' ? { fixedIp: el.attrs['fixed-ip'] as string } : {}),
         });
         break;
       case 'service-instance':

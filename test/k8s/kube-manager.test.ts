@@ -138,7 +138,7 @@ describe('kube-manager', () => {
     expect(store.get('virtual-machine-interface', 'ns-user-1__webserver-7c7c458cc5-4xkxh')).to.not.equal(undefined);
   });
 
-  it('skips headless and ExternalName services with a note; a LoadBalancer service gets its ClusterIP LB and a refusal for the external IP', async () => {
+  it('skips headless and ExternalName services with a note; a LoadBalancer service with no floating-ip pool gets its ClusterIP LB and a note', async () => {
     const { store, manager } = setup();
     const svc = (name: string, spec: Record<string, unknown>, status?: unknown): unknown => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ns1' }, spec, ...(status ? { status } : {}) });
     const results = await manager.apply(
@@ -160,8 +160,42 @@ describe('kube-manager', () => {
       'created Service ns1/front',
     ]);
     expect(results[2].notes).to.include('nodePort 30080 is not simulated (the cluster IP is)');
-    expect(results[2].notes.join('\n')).to.match(/external IP 192\.0\.2\.10 as a floating IP from the public pool is refused: floating-IP ECMP \(issue #13\)/);
+    expect(results[2].notes.join('\n')).to.match(/no floating-ip pool exists, so no external IP is given/);
     expect(store.list('loadbalancer').map((lb) => [lb.name, lb.vipAddress])).to.deep.equal([['ns1-front', '10.96.1.1']]);
+  });
+
+  it('gives a LoadBalancer service an external IP from the public pool, associated with its VIP, and takes it back', async () => {
+    const { store, manager } = setup();
+    store.createVirtualNetwork({ name: 'default-domain:admin:public', subnets: ['192.0.2.0/24'] });
+    store.createFloatingIpPool({ name: 'public-pool', virtualNetwork: 'default-domain:admin:public' });
+    await manager.apply(parseManifests(manifest('service-web-clusterip.yaml')));
+    let version = 1000;
+    const service = (type: string, extra: Record<string, unknown> = {}, status?: unknown) =>
+      JSON.stringify({
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'service-web-clusterip', namespace: 'ns-user-1', resourceVersion: String(version++) },
+        spec: { type, clusterIP: '10.96.0.88', ports: [{ port: 8888, targetPort: 80 }], ...extra }, ...(status ? { status } : {}),
+      });
+    const [auto] = await manager.apply(parseManifests(service('LoadBalancer')));
+    const fip = store.get('floating-ip', `${LB}-external`);
+    expect(fip).to.include({ address: '192.0.2.2', pool: 'public-pool', virtualNetwork: 'default-domain:admin:public', loadBalancer: LB });
+    expect(fip?.portMappings).to.deep.equal([{ protocol: 'TCP', srcPort: 8888, dstPort: 80 }]);
+    // it follows the VIP to the members' VMIs, as the native driver does for the VIP's own floating-ip
+    expect(fip?.virtualMachineInterfaces).to.include.members(['ns-user-1__webserver-7c7c458cc5-4xkxh', 'ns-user-1__webserver-7c7c458cc5-9vqtw']);
+    expect(auto.notes).to.include(`external IP 192.0.2.2 (floating-ip ${LB}-external from pool public-pool)`);
+    // spec.loadBalancerIP (or status.loadBalancer.ingress) is honoured: the floating IP is made again on that address
+    await manager.apply(parseManifests(service('LoadBalancer', { loadBalancerIP: '192.0.2.50' })));
+    expect(store.get('floating-ip', `${LB}-external`)?.address).to.equal('192.0.2.50');
+    await manager.apply(parseManifests(service('LoadBalancer', {}, { loadBalancer: { ingress: [{ ip: '192.0.2.60' }] } })));
+    expect(store.get('floating-ip', `${LB}-external`)?.address).to.equal('192.0.2.60');
+    // back to ClusterIP: the external IP goes, the load balancer stays
+    await manager.apply(parseManifests(service('ClusterIP')));
+    expect(store.get('floating-ip', `${LB}-external`)).to.equal(undefined);
+    expect(store.get('loadbalancer', LB)).to.not.equal(undefined);
+    await manager.apply(parseManifests(service('LoadBalancer', { loadBalancerIP: '192.0.2.70' })));
+    const [deleted] = await manager.apply(parseManifests(JSON.stringify({ type: 'DELETED', object: JSON.parse(service('LoadBalancer')) })));
+    expect(deleted.config).to.include(`delete floating-ip ${LB}-external`);
+    expect(store.list('floating-ip').filter((f) => f.pool !== undefined)).to.deep.equal([]);
+    expect(store.get('loadbalancer', LB)).to.equal(undefined);
   });
 
   it('places a pod once its node can be mapped to a compute (Node InternalIP), and reports why until then', async () => {

@@ -32,7 +32,7 @@ function demoStore(): ConfigStore {
 interface FipView {
   name: string;
   address: string;
-  parent: string;
+  parent: string | undefined;
   direction: string;
   enable: boolean;
   mappings: string[];

@@ -271,7 +271,7 @@ describe('model/config store', () => {
       lbWithPool(store);
       const snapshot = store.snapshot();
       expect(JSON.parse(JSON.stringify(snapshot))).to.deep.equal(snapshot);
-      expect(Object.keys(snapshot.objects)).to.have.length(10);
+      expect(Object.keys(snapshot.objects)).to.have.length(11);
       expect(snapshot.objects['virtual-machine-interface'].map((v) => v.name)).to.deep.equal(['web-a', 'lb1-vip']);
     });
 

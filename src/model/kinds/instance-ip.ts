@@ -1,6 +1,7 @@
 /**
- * instance-ip: an address of a VMI, allocated from (or reserved in) its network's IPAM, and its mode.
- * The IPAM reservations are undone with the transaction. Does not own the IPAM itself
+ * instance-ip: an address of one VMI, or in mode active-active of several (a shared VIP, as Avi's
+ * scale-out places it on each service engine's port), allocated from (or reserved in) their network's
+ * IPAM, and its mode. The IPAM reservations are undone with the transaction. Does not own the IPAM itself
  * (virtual-network.ts) nor floating-ips made on top of an instance-ip (floating-ip.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -10,10 +11,14 @@ import type { Ipam } from '../ipam.ts';
 import { INSTANCE_IP_MODES, type InstanceIp, type InstanceIpMode } from '../objects.ts';
 import type { KindContext, KindRules } from './kind-context.ts';
 import { ipamOf } from './virtual-network.ts';
+import { VIP_OWNER } from './vip-interface.ts';
 
 export interface InstanceIpSpec {
   name: string;
-  virtualMachineInterface: string;
+  /** the VMI holding the address; or give `virtualMachineInterfaces` */
+  virtualMachineInterface?: string;
+  /** several VMIs sharing the address (needs mode active-active) */
+  virtualMachineInterfaces?: string[];
   /** default: the lowest free address of the VMI's network */
   address?: string;
   mode?: InstanceIpMode;
@@ -23,21 +28,53 @@ export const instanceIpRules: KindRules<'instance-ip'> = {
   kind: 'instance-ip',
   refsOf: (iip) => [
     { kind: 'virtual-network', name: iip.virtualNetwork },
-    { kind: 'virtual-machine-interface', name: iip.virtualMachineInterface },
+    ...instanceIpInterfaces(iip).map((name) => ({ kind: 'virtual-machine-interface' as const, name })),
   ],
 };
+
+/** Every VMI holding the address (one, or several for a shared active-active address). */
+export function instanceIpInterfaces(iip: InstanceIp): readonly string[] {
+  return iip.virtualMachineInterfaces ?? [iip.virtualMachineInterface];
+}
+
+/** The VMIs of a spec or patch, checked: they exist, share one network, and more than one needs active-active. */
+function checkedInterfaces(context: KindContext, check: FieldChecks, name: string, names: string[], mode: InstanceIpMode, network?: string): { vmis: string[]; network: string } {
+  if (names.length === 0) check.fail('virtualMachineInterfaces', 'needs at least one virtual-machine-interface');
+  if (new Set(names).size !== names.length) check.fail('virtualMachineInterfaces', 'names a virtual-machine-interface twice');
+  if (names.length > 1 && mode !== 'active-active') check.fail('mode', `is ${mode}: an address on several interfaces needs mode active-active`);
+  let vn = network;
+  names.forEach((vmiName, index) => {
+    const field = names.length === 1 ? 'virtualMachineInterface' : `virtualMachineInterfaces[${index}]`;
+    const vmi = context.mustExist('instance-ip', name, field, 'virtual-machine-interface', vmiName);
+    const owner = context.side(VIP_OWNER).get(vmiName);
+    if (owner !== undefined && names.length > 1) check.fail(field, `${vmiName} is the VIP interface of loadbalancer ${owner}; a VIP is shared through the load balancer's members, not its interface`);
+    vn ??= vmi.virtualNetwork;
+    if (vmi.virtualNetwork !== vn) check.fail(field, `${vmiName} is in ${vmi.virtualNetwork}, not in ${vn} where the address is`);
+  });
+  return { vmis: names, network: vn as string };
+}
+
+function withInterfaces(iip: Omit<InstanceIp, 'virtualMachineInterface' | 'virtualMachineInterfaces'>, vmis: readonly string[]): InstanceIp {
+  return { ...iip, virtualMachineInterface: vmis[0], ...(vmis.length > 1 ? { virtualMachineInterfaces: [...vmis] } : {}) };
+}
 
 export function createInstanceIp(context: KindContext, spec: InstanceIpSpec): InstanceIp {
   const check = new FieldChecks('instance-ip', String(spec?.name));
   const name = check.name(spec.name);
   context.mustBeNew('instance-ip', name);
-  const vmiName = check.name(spec.virtualMachineInterface, 'virtualMachineInterface');
-  const vmi = context.mustExist('instance-ip', name, 'virtualMachineInterface', 'virtual-machine-interface', vmiName);
   const mode = spec.mode === undefined ? 'active-standby' : check.oneOf(spec.mode, INSTANCE_IP_MODES, 'mode');
-  const ipam = ipamOf(context, vmi.virtualNetwork) as Ipam;
+  const names =
+    spec.virtualMachineInterfaces !== undefined
+      ? check.names(spec.virtualMachineInterfaces, 'virtualMachineInterfaces')
+      : [check.name(spec.virtualMachineInterface, 'virtualMachineInterface')];
+  if (spec.virtualMachineInterfaces !== undefined && spec.virtualMachineInterface !== undefined) {
+    check.fail('virtualMachineInterface', 'give virtualMachineInterface or virtualMachineInterfaces, not both');
+  }
+  const { vmis, network } = checkedInterfaces(context, check, name, names, mode);
+  const ipam = ipamOf(context, network) as Ipam;
   let address: string;
   if (spec.address === undefined) {
-    address = ipam.nextFree() ?? check.fail('address', `no free address left in ${vmi.virtualNetwork} (${ipam.subnets.join(', ')})`);
+    address = ipam.nextFree() ?? check.fail('address', `no free address left in ${network} (${ipam.subnets.join(', ')})`);
   } else {
     address = check.address(spec.address, 'address');
     const problem = ipam.problemWith(address);
@@ -45,15 +82,25 @@ export function createInstanceIp(context: KindContext, spec: InstanceIpSpec): In
   }
   ipam.reserve(address, `instance-ip ${name}`);
   context.onUndo(() => ipam.release(address));
-  const iip: InstanceIp = { kind: 'instance-ip', uuid: randomUUID(), name, address, mode, virtualNetwork: vmi.virtualNetwork, virtualMachineInterface: vmiName };
+  const iip = withInterfaces({ kind: 'instance-ip', uuid: randomUUID(), name, address, mode, virtualNetwork: network }, vmis);
   context.put(iip);
   return iip;
 }
 
-export function updateInstanceIp(context: KindContext, name: string, patch: { mode?: InstanceIpMode }): InstanceIp {
+export interface InstanceIpPatch {
+  mode?: InstanceIpMode;
+  /** the new set of VMIs sharing the address: scale-out adds one, scale-in removes one */
+  virtualMachineInterfaces?: string[];
+}
+
+export function updateInstanceIp(context: KindContext, name: string, patch: InstanceIpPatch): InstanceIp {
   const iip = context.existing('instance-ip', name);
   const check = new FieldChecks('instance-ip', name);
-  const updated: InstanceIp = { ...iip, mode: patch.mode === undefined ? iip.mode : check.oneOf(patch.mode, INSTANCE_IP_MODES, 'mode') };
+  const mode = patch.mode === undefined ? iip.mode : check.oneOf(patch.mode, INSTANCE_IP_MODES, 'mode');
+  const names = patch.virtualMachineInterfaces === undefined ? [...instanceIpInterfaces(iip)] : check.names(patch.virtualMachineInterfaces, 'virtualMachineInterfaces');
+  const { vmis } = checkedInterfaces(context, check, name, names, mode, iip.virtualNetwork);
+  const { virtualMachineInterface: _first, virtualMachineInterfaces: _all, ...rest } = iip;
+  const updated = withInterfaces({ ...rest, mode }, vmis);
   context.put(updated);
   return updated;
 }
@@ -62,6 +109,8 @@ export function deleteInstanceIp(context: KindContext, name: string): void {
   const iip = context.existing('instance-ip', name);
   const child = context.list('floating-ip').find((fip) => fip.userCreated && fip.parentInstanceIp === name);
   if (child) throw new ConfigError('instance-ip', name, `floating-ip ${child.name} is its child; delete it first`, undefined, 'conflict');
+  const associated = context.list('floating-ip').find((fip) => fip.fixedInstanceIp === name);
+  if (associated) throw new ConfigError('instance-ip', name, `floating-ip ${associated.name} is associated with it; dissociate it first`, undefined, 'conflict');
   context.refuseIfUsed('instance-ip', name);
   const ipam = ipamOf(context, iip.virtualNetwork);
   const owner = ipam?.ownerOf(iip.address);

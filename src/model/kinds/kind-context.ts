@@ -45,7 +45,7 @@ export class KindContext {
 
   /** Instance-ips of a VMI, in creation order. */
   instanceIpsOf(vmi: string): InstanceIp[] {
-    return this.list('instance-ip').filter((iip) => iip.virtualMachineInterface === vmi);
+    return this.list('instance-ip').filter((iip) => (iip.virtualMachineInterfaces ?? [iip.virtualMachineInterface]).includes(vmi));
   }
 
   put(object: ConfigObject): void {

@@ -6,6 +6,7 @@
 import type { ConfigKind, ConfigObject } from '../objects.ts';
 import type { HeldRef } from '../store/reference-graph.ts';
 import { floatingIpRules } from './floating-ip.ts';
+import { floatingIpPoolRules } from './floating-ip-pool.ts';
 import { healthMonitorRules } from './health-monitor.ts';
 import { instanceIpRules } from './instance-ip.ts';
 import type { ConfigRef, KindContext, KindRules } from './kind-context.ts';
@@ -21,6 +22,7 @@ export const KIND_RULES: { readonly [K in ConfigKind]: KindRules<K> } = {
   'virtual-network': virtualNetworkRules,
   'virtual-machine-interface': virtualMachineInterfaceRules,
   'instance-ip': instanceIpRules,
+  'floating-ip-pool': floatingIpPoolRules,
   'floating-ip': floatingIpRules,
   loadbalancer: loadBalancerRules,
   'loadbalancer-listener': listenerRules,
