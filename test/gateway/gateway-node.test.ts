@@ -94,8 +94,12 @@ describe('gateway/node in a simulation', function () {
   });
 
   it('answers bad requests with one clear line', async () => {
-    expect((await call('PATCH', '/api/nodes/gw-1/hash', { mode: 'random' })).body.error).to.equal('mode must be one of stateless, resilient');
-    expect((await call('POST', '/api/traffic', { from: 'gw-1', to: '10.1.11.9' })).body.error).to.match(/give the destination port/);
+    const badMode = await call('PATCH', '/api/nodes/gw-1/hash', { mode: 'random' });
+    expect(badMode.status).to.equal(400);
+    expect(badMode.body.error).to.deep.include({ code: 'bad-request', message: 'mode must be one of stateless, resilient' });
+    const noPort = await call('POST', '/api/traffic', { from: 'gw-1', to: '10.1.11.9' });
+    expect(noPort.status).to.equal(400);
+    expect(noPort.body.error.message).to.match(/give the destination port/);
     const dropped = (await call('POST', '/api/traffic', { from: 'gw-1', to: '10.9.9.9:80', count: 3 })).body.report;
     expect(dropped.dropped).to.deep.equal({ 'no-route': 3 });
   });
