@@ -81,6 +81,7 @@ export const TRAFFIC_BODY: JsonSchema = {
     sourcePorts: { enum: ['sequential', 'random'] },
     seed: { type: 'integer', minimum: 0, maximum: 0xffffffff },
     firstSourcePort: { type: 'integer', minimum: 1, maximum: 65535 },
+    firstSource: ref('ipv4', 'runs from a gateway: the first outside source address (default 198.51.100.1)'),
   },
 };
 export const TRACE_BODY: JsonSchema = {

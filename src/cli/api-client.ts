@@ -25,7 +25,11 @@ export function apiErrorMessage(body: unknown, status: number): string {
   if (typeof error === 'string') return error;
   if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
     const { message, path } = error as { message: string; path?: unknown };
-    return typeof path === 'string' && path !== '' && !message.includes(path) ? `${path}: ${message}` : message;
+    // A field path (body.port, query.direction) helps unless the message names the field already; the
+    // request path (/hash) only repeats what the user typed.
+    const field = typeof path === 'string' && /^(body|query)\b/.test(path) ? path : '';
+    const named = field !== '' && (message.includes(field) || message.includes(`${field.split('.').pop()}:`));
+    return field !== '' && !named ? `${field}: ${message}` : message;
   }
   return `HTTP ${status}`;
 }
