@@ -19,30 +19,27 @@ export interface EncodedVpnNlri {
   starts: Uint32Array;
 }
 
+/** Encodes every item with `write` into one buffer: item i is bytes[starts[i], starts[i + 1]). */
+function encodeNlriList<T>(items: readonly T[], write: (bytes: Buffer, offset: number, item: T) => number): EncodedVpnNlri {
+  const bytes = Buffer.allocUnsafe(items.length * MAX_VPN_NLRI_LENGTH);
+  const starts = new Uint32Array(items.length + 1);
+  let offset = 0;
+  for (let i = 0; i < items.length; i++) {
+    starts[i] = offset;
+    offset += write(bytes, offset, items[i]!);
+  }
+  starts[items.length] = offset;
+  return { bytes, starts };
+}
+
 /** Encodes every route's reach NLRI; throws RangeError (bad label, RD or prefix) before anything is returned. */
 export function encodeVpnNlriList(routes: readonly VpnNlri[]): EncodedVpnNlri {
-  const bytes = Buffer.allocUnsafe(routes.length * MAX_VPN_NLRI_LENGTH);
-  const starts = new Uint32Array(routes.length + 1);
-  let offset = 0;
-  for (let i = 0; i < routes.length; i++) {
-    starts[i] = offset;
-    offset += writeVpnReach(bytes, offset, routes[i]!);
-  }
-  starts[routes.length] = offset;
-  return { bytes, starts };
+  return encodeNlriList(routes, writeVpnReach);
 }
 
 /** Withdraw NLRI of a list of keys (label field 0x800000), encoded once; RangeError on a bad RD or prefix. */
 export function encodeVpnWithdrawList(keys: readonly { rd: string; prefix: string }[]): EncodedVpnNlri {
-  const bytes = Buffer.allocUnsafe(keys.length * MAX_VPN_NLRI_LENGTH);
-  const starts = new Uint32Array(keys.length + 1);
-  let offset = 0;
-  for (let i = 0; i < keys.length; i++) {
-    starts[i] = offset;
-    offset += writeVpnWithdraw(bytes, offset, keys[i]!);
-  }
-  starts[keys.length] = offset;
-  return { bytes, starts };
+  return encodeNlriList(keys, writeVpnWithdraw);
 }
 
 /**

@@ -1,30 +1,10 @@
 // The `ecmpsim` command as users run it: a real process of bin/ecmpsim.js.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin/ecmpsim.js');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function ecmpsim(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+import { ecmpsim, startUp, stopUp } from './support/run-cli.ts';
 
 describe('ecmpsim CLI', function () {
   this.timeout(60_000);
@@ -74,16 +54,7 @@ describe('ecmpsim CLI', function () {
     let api: string;
 
     before(async () => {
-      up = spawn(process.execPath, [BIN, 'up', 'topologies/six-compute.json', '--port', '0'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-      api = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        up.stdout!.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = out.match(/API at (http:\/\/[^\s]+)\/api/);
-          if (m) resolve(m[1]);
-        });
-        up.once('exit', (code) => reject(new Error(`up exited early with ${code}`)));
-      });
+      ({ up, api } = await startUp('topologies/six-compute.json'));
       // Agents are up once the VIP is a 2-way composite on the client's compute.
       for (let i = 0; i < 50; i++) {
         const r = await ecmpsim(['--api', api, 'fib', 'compute-1', '--json']);
@@ -93,10 +64,7 @@ describe('ecmpsim CLI', function () {
     });
 
     after(async () => {
-      if (up && up.exitCode === null) {
-        up.kill('SIGTERM');
-        await once(up, 'exit');
-      }
+      if (up) await stopUp(up);
     });
 
     it('lists the nodes, routes and FIB', async () => {
@@ -178,9 +146,7 @@ describe('ecmpsim CLI', function () {
     });
 
     it('stops cleanly on SIGTERM', async () => {
-      up.kill('SIGTERM');
-      const [code] = (await once(up, 'exit')) as [number | null];
-      expect(code).to.equal(0);
+      expect(await stopUp(up)).to.equal(0);
     });
   });
 

@@ -1,23 +1,8 @@
 // The north-south verbs against `ecmpsim up topologies/north-south.json`: a gateway's table, outside
 // traffic through it, scaling a shared VIP, and one-line refusals.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin/ecmpsim.js');
-
-async function ecmpsim(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+import type { ChildProcess } from 'node:child_process';
+import { ecmpsim, startUp, stopUp } from './support/run-cli.ts';
 
 describe('ecmpsim CLI: north-south verbs', function () {
   this.timeout(60_000);
@@ -25,16 +10,7 @@ describe('ecmpsim CLI: north-south verbs', function () {
   let api: string;
 
   before(async () => {
-    up = spawn(process.execPath, [BIN, 'up', 'topologies/north-south.json', '--port', '0'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    api = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      up.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = out.match(/API at (http:\/\/[^\s]+)\/api/);
-        if (m) resolve(m[1]);
-      });
-      up.once('exit', (code) => reject(new Error(`up exited early with ${code}`)));
-    });
+    ({ up, api } = await startUp('topologies/north-south.json'));
     for (let i = 0; i < 100; i++) {
       const r = await ecmpsim(['--api', api, 'gateway-routes', 'gw-1']);
       if (r.stdout.includes('10.1.11.9/32  2 path(s)')) break;
@@ -43,10 +19,7 @@ describe('ecmpsim CLI: north-south verbs', function () {
   });
 
   after(async () => {
-    if (up && up.exitCode === null) {
-      up.kill('SIGTERM');
-      await once(up, 'exit');
-    }
+    if (up) await stopUp(up);
   });
 
   it('shows the gateway in the node list and its table with one path per member compute', async () => {

@@ -1,27 +1,16 @@
 // `ecmpsim compare` on a topology where clients share computes with members (127.3.x, run under the
 // shared test lock): both providers over real XMPP, the same connections and events.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparisonHtml, comparisonJson, comparisonTable } from '../../src/compare/compare-report.ts';
 import { compareProviders, METRIC_KEYS, type Comparison } from '../../src/compare/compare.ts';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
+import { ecmpsim } from '../cli/support/run-cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = path.join(ROOT, 'test/compare/fixtures/shared-compute.json');
 const FLOWS = 300;
-
-async function ecmpsim(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ecmpsim.js'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 describe('compare: native vs proxy load balancer', function () {
   this.timeout(120_000);

@@ -2,27 +2,18 @@
 // test lock): v1 pool, members, health monitor, VIP; the generated haproxy.cfg; a client connection
 // that ends at the active haproxy and reaches a member from the pool-side address.
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
 import type { ForwardResult } from '../../src/vrouter/packet.ts';
+import { ROOT, ecmpsim as run, type CliResult } from '../cli/support/run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-async function ecmpsim(api: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ecmpsim.js'), '--api', api, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+/** The CLI as a process against the simulation at `api`. */
+const ecmpsim = (api: string, args: string[]): Promise<CliResult> => run(['--api', api, ...args]);
 
 describe('proxy load balancer through the CLI (LBaaS v1 workflow)', function () {
   this.timeout(60_000);

@@ -111,23 +111,8 @@ function createPoolFloatingIp(context: KindContext, check: FieldChecks, name: st
   const fields = floatingIpFields(context, check, spec, undefined);
   ipam.reserve(address, `floating-ip ${name}`);
   context.onUndo(() => ipam.release(address));
-  const fip: FloatingIp = {
-    kind: 'floating-ip',
-    uuid: randomUUID(),
-    name,
-    address,
-    virtualNetwork: pool.virtualNetwork,
-    pool: poolName,
-    ...(fixedInstanceIp === undefined ? {} : { fixedInstanceIp }),
-    direction: fields.direction,
-    portMappingsEnable: fields.portMappingsEnable,
-    portMappings: fields.portMappings,
-    virtualMachineInterfaces: fields.refs,
-    userCreated: true,
-  };
-  context.side(USER_FIP_REFS).set(name, fields.refs);
-  context.put(fip);
-  return fip;
+  const origin = { address, virtualNetwork: pool.virtualNetwork, pool: poolName, ...(fixedInstanceIp === undefined ? {} : { fixedInstanceIp }) };
+  return putUserFloatingIp(context, name, origin, fields);
 }
 
 export function createFloatingIp(context: KindContext, spec: FloatingIpSpec): FloatingIp {
@@ -139,13 +124,21 @@ export function createFloatingIp(context: KindContext, spec: FloatingIpSpec): Fl
   const parentName = check.name(spec.instanceIp, 'instanceIp');
   const parent = context.mustExist('floating-ip', name, 'instanceIp', 'instance-ip', parentName);
   const fields = floatingIpFields(context, check, spec, undefined);
+  return putUserFloatingIp(context, name, { address: parent.address, virtualNetwork: parent.virtualNetwork, parentInstanceIp: parentName }, fields);
+}
+
+/** Stores a FIP the user made (on an instance-ip or from a pool) with its checked fields and attachments. */
+function putUserFloatingIp(
+  context: KindContext,
+  name: string,
+  origin: Pick<FloatingIp, 'address' | 'virtualNetwork' | 'parentInstanceIp' | 'pool' | 'fixedInstanceIp'>,
+  fields: ReturnType<typeof floatingIpFields>,
+): FloatingIp {
   const fip: FloatingIp = {
     kind: 'floating-ip',
     uuid: randomUUID(),
     name,
-    address: parent.address,
-    virtualNetwork: parent.virtualNetwork,
-    parentInstanceIp: parentName,
+    ...origin,
     direction: fields.direction,
     portMappingsEnable: fields.portMappingsEnable,
     portMappings: fields.portMappings,
