@@ -26,6 +26,10 @@ export default defineScenario({
     if (needs.length > 0 || !(topology.gateways ?? []).some((g) => g.name === 'gw-1') || !(topology.sharedVips ?? []).some((v) => v.name === 'vs2-vip')) {
       throw new ScenarioRefused(`topology ${topology.name} lacks seed 002's service engines, shared VIP vs2-vip or gateway gw-1 (see topologies/north-south.json)`);
     }
+    // where the SEs and the client run, from the topology (names are seed 002's, places are the topology's)
+    const addressOf = new Map(topology.computes.map((c) => [c.name, c.address]));
+    const computeOf = (workload: string): string => topology.workloads.find((w) => w.name === workload)!.compute;
+    const [se1Compute, spareCompute, clientCompute] = [computeOf(SE1), computeOf('avi-se-third'), computeOf('client')];
     const gatewayPaths = async (prefix: string): Promise<GatewayRoute['paths']> =>
       (await sim.request<GatewayRoute[]>('GET', '/api/nodes/gw-1/routes')).find((r) => r.prefix === prefix)?.paths ?? [];
     const scale = async (ses: string[]) => {
@@ -34,13 +38,13 @@ export default defineScenario({
     };
 
     sim.step(`vs2: VIP ${VIP} on ${SE1} only`);
-    await sim.expectVipMembers(VIP, { 'compute-4': 1 });
-    sim.check('the client compute reaches the VIP through compute-1', (await sim.nextHops('compute-4', VIP)).join() === '127.4.20.1');
+    await sim.expectVipMembers(VIP, { [clientCompute]: 1 });
+    sim.check(`the client compute reaches the VIP through ${se1Compute}`, (await sim.nextHops(clientCompute, VIP)).join() === addressOf.get(se1Compute));
     await sim.eventually('gw-1 holds the floating IP with 1 path', () => gatewayPaths(`${FIP}/32`), (p) => p.length === 1, { timeoutMs: 15_000 });
 
     sim.step(`scaleout virtualservice vs2: the VIP goes on ${SE2}'s port as well (active-active)`);
     await scale([SE1, SE2]);
-    await sim.expectVipMembers(VIP, { 'compute-4': 2, 'compute-3': 2 });
+    await sim.expectVipMembers(VIP, { [clientCompute]: 2, [spareCompute]: 2 });
     const routes = (await sim.controlRoutes('control-1', { vrf: 'default-domain:avi:data-vn', prefix: `${VIP}/32` })) as ControlRoute[];
     const paths = routes[0]?.paths ?? [];
     sim.check('control-1 has 2 ECMP paths for the VIP', paths.length === 2 && paths.every((p) => p.multipath), `${paths.length} paths`);
@@ -59,10 +63,10 @@ export default defineScenario({
 
     sim.step('scale in: the VIP leaves the second SE');
     await scale([SE1]);
-    await sim.expectVipMembers(VIP, { 'compute-4': 1 });
+    await sim.expectVipMembers(VIP, { [clientCompute]: 1 });
     await sim.eventually('gw-1 is back to 1 path for the floating IP', () => gatewayPaths(`${FIP}/32`), (p) => p.length === 1, { timeoutMs: 15_000 });
     const resent = await flows.resend();
-    const fromSurvivor = resent.movedFrom?.[`compute-1/${SE1}`] ?? 0;
+    const fromSurvivor = resent.movedFrom?.[`${se1Compute}/${SE1}`] ?? 0;
     sim.check(`no connection on ${SE1} moved (flow table)`, fromSurvivor === 0, `${resent.moved ?? 0} moved, of them ${fromSurvivor} from ${SE1}`);
     sim.check('every connection now lands on the remaining SE', resent.members.length === 1 && resent.delivered === FLOWS, describeShares(resent));
   },

@@ -14,7 +14,6 @@ const FLOWS = 3_000;
 
 interface GatewayRound { delivered: number; moved?: number; broken?: number; movedBetweenSurvivors?: number; members: { member: string; flows: number }[] }
 interface GatewayRoute { prefix: string; paths: { nextHop: string }[] }
-const COMPUTE_OF: Record<string, string> = { 'avi-se-czpey': '127.4.20.1', 'avi-se-pnjbb': '127.4.20.2', 'avi-se-third': '127.4.20.3' };
 
 export default defineScenario({
   name: 'north-south',
@@ -27,11 +26,15 @@ export default defineScenario({
     if (needs.length > 0 || !(topology.gateways ?? []).some((g) => g.name === 'gw-1') || !(topology.sharedVips ?? []).some((v) => v.name === 'vs2-vip')) {
       throw new ScenarioRefused(`topology ${topology.name} lacks seed 002's service engines, shared VIP vs2-vip or gateway gw-1 (see topologies/north-south.json)`);
     }
+    // where each SE and the client run, from the topology (names are seed 002's, places are the topology's)
+    const addressOf = new Map(topology.computes.map((c) => [c.name, c.address]));
+    const computeOf = (workload: string): string => topology.workloads.find((w) => w.name === workload)!.compute;
+    const clientCompute = computeOf('client');
     const table: string[] = [];
     const setSes = async (ses: string[]) => {
       await sim.request('PATCH', '/api/config/instance-ip/vs2-vip', { virtualMachineInterfaces: ses });
-      const wanted = ses.map((se) => COMPUTE_OF[se]).sort().join(' ');
-      await sim.eventually(`compute-4 reaches ${VIP} through ${wanted}`, async () => (await sim.nextHops('compute-4', VIP)).filter((a) => a !== null).sort().join(' '), wanted);
+      const wanted = ses.map((se) => addressOf.get(computeOf(se))).sort().join(' ');
+      await sim.eventually(`${clientCompute} reaches ${VIP} through ${wanted}`, async () => (await sim.nextHops(clientCompute, VIP)).filter((a) => a !== null).sort().join(' '), wanted);
       await sim.eventually(`gw-1 reaches ${FIP} through ${wanted}`, async () => ((await sim.request<GatewayRoute[]>('GET', '/api/nodes/gw-1/routes')).find((r) => r.prefix === `${FIP}/32`)?.paths ?? []).map((p) => p.nextHop).sort().join(' '), wanted, { timeoutMs: 15_000 });
     };
 
