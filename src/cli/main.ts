@@ -4,7 +4,7 @@
 // usage or an API/runtime error (commander's usage errors included). No stack trace reaches a user
 // unless asked for with --log-level debug.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isLoopback } from '../net/ipv4.ts';
 import { loadTopologyFile, formatTopologyError, type Topology, type TopologyError } from '../topology/loader.ts';
@@ -161,6 +161,14 @@ program
   .argument('<files...>', 'topology files (.json, .yaml or .yml)')
   .option('--json', 'print the result as JSON')
   .action(async (files: string[], o: { json?: boolean }) => {
+    // A file that cannot be read is a usage error (exit 2), not an invalid topology (exit 1).
+    for (const file of files) {
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (e) {
+        throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
     let failed = false;
     const results = [];
     for (const file of files) {

@@ -28,6 +28,7 @@ describe('ecmpsim usage errors', function () {
     ['an unknown option', ['nodes', '--frob'], /unknown option '--frob'/],
     ['a missing required option', ['trace', '--to', '30.30.30.100:80'], /--from <workload>' not specified/],
     ['completion fish', ['completion', 'fish'], /fish/],
+    ['validate a file that does not exist', ['validate', 'topologies/no-such-file.json'], /cannot read topologies\/no-such-file\.json: ENOENT/],
   ];
   for (const [what, args, message] of cases) {
     it(`${what}: one line, exit 2`, async () => {
