@@ -2,51 +2,28 @@
 // (ConnectRetryTimer, IdleHoldTimer), the TCP connections in flight, OPEN validation, collision detection
 // (RFC 4271 §6.8) and the negotiated session once Established. One handler per state decides what an event
 // does there; every transition and every session end carries a typed reason (status text derives from it).
+// What OPENs say and negotiate is ./open-negotiation.ts's; this module decides when they are sent and checked.
 // It owns no routes: UPDATEs go to the hooks untouched, and what is sent over the session is the
 // Adj-RIB-Out's business (./adj-rib-in.ts, ./adj-rib-out.ts, composed in ./peer.ts).
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { BgpConnection, OPEN_HOLD_SECONDS } from './connection.ts';
-import { ALL_FAMILIES, type FamilyName, familyCode, familyName } from './families.ts';
-import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { BgpMessage, OpenMessage } from './messages.ts';
-import { BgpProtocolError, CeaseSubcode, ErrorCode, OpenSubcode } from './protocol-error.ts';
+import { BgpProtocolError, CeaseSubcode, ErrorCode } from './protocol-error.ts';
 import type { DecodedUpdate } from './update-message.ts';
-import { type LocalGracefulRestart, type PeerGracefulRestart, localCapabilities, negotiateGracefulRestart } from './graceful-restart-capability.ts';
+import { type EstablishedSession, type OpenConfig, collisionLoser, localOpen, negotiateSession, validateOpen } from './open-negotiation.ts';
 import { type FsmEvent, type PeerReason, type PeerState, type PeerTransition, describeReason, endEvent } from './peer-fsm-vocabulary.ts';
 
 export type { FsmEvent, PeerReason, PeerState, PeerTransition };
 export { describeReason };
 
-/** The negotiated session while Established. */
-export interface EstablishedSession {
-  readonly connection: BgpConnection;
-  readonly open: OpenMessage;
-  /** Negotiated hold time, seconds. */
-  readonly holdTime: number;
-  readonly families: readonly FamilyName[];
-  readonly fourOctetAs: boolean;
-  readonly routeRefresh: boolean;
-  /** Both OPENs carried the GR capability: what the peer's promises (docs/protocol.md §6.7). */
-  readonly gracefulRestart?: PeerGracefulRestart;
-}
-
-export interface FsmConfig {
+export interface FsmConfig extends OpenConfig {
   address: string;
   port: number;
-  asn: number;
-  localAsn: number;
-  localRouterId: string;
   /** Source address of active connects. */
   localAddress?: string;
   passive: boolean;
-  /** Proposed hold time, seconds. */
-  holdTime: number;
-  /** Families offered in OPEN. */
-  families: readonly FamilyName[];
   connectRetryMs: number;
   idleHoldMs: number;
-  /** Offer graceful restart (and LLGR with a long-lived stale time) for every offered family. */
-  gracefulRestart?: LocalGracefulRestart;
 }
 
 /** Message counters the FSM keeps (the composition adds its own to the same object). */
@@ -342,7 +319,7 @@ export class PeerFsm {
 
   /** @internal The peer's OPEN in OpenSent: validate, resolve collisions, answer with KEEPALIVE. */
   onOpen(connection: BgpConnection, open: OpenMessage): void {
-    const invalid = this.validateOpen(open);
+    const invalid = validateOpen(open, this.config);
     if (invalid) {
       this.sendNotification(connection, 'open-rejected', invalid);
       return;
@@ -356,7 +333,7 @@ export class PeerFsm {
         return;
       }
       if (other.phase !== 'openconfirm') continue;
-      const loser = this.collisionLoser(connection, other, open.routerId);
+      const loser = collisionLoser(connection, other, this.config.localRouterId, open.routerId);
       this.closeWith(loser, { kind: 'collision', resolution: 'lost' }, { code: ErrorCode.cease, subcode: CeaseSubcode.connectionCollisionResolution });
       if (loser === connection) return;
     }
@@ -372,12 +349,6 @@ export class PeerFsm {
   /** @internal KEEPALIVE in OpenConfirm: the session is up; every other connection loses. */
   onEstablished(connection: BgpConnection): void {
     const open = this.opens.get(connection)!;
-    const offered = this.config.families;
-    // RFC 4760 §8: a peer that sends no multiprotocol capability speaks IPv4 unicast only.
-    const theirs = open.capabilities.multiprotocol.length > 0
-      ? open.capabilities.multiprotocol.map((f) => familyName(f.afi, f.safi)).filter((f): f is FamilyName => f !== undefined)
-      : ['inet' as const];
-    const families = ALL_FAMILIES.filter((f) => offered.includes(f) && theirs.includes(f));
     for (const other of [...this.connections]) {
       if (other !== connection) {
         this.closeWith(other, { kind: 'collision', resolution: 'other-established' },
@@ -386,12 +357,7 @@ export class PeerFsm {
     }
     connection.phase = 'established';
     this.clearRetry();
-    const gracefulRestart = negotiateGracefulRestart(this.restartCapabilities(), open.capabilities, families);
-    const session: EstablishedSession = {
-      connection, open, families, fourOctetAs: connection.fourOctetAs, routeRefresh: open.capabilities.routeRefresh,
-      holdTime: Math.min(open.holdTime, this.config.holdTime),
-      ...(gracefulRestart && { gracefulRestart }),
-    };
+    const session = negotiateSession(connection, open, this.config, this.restarting());
     this.sessionValue = session;
     this.counters.establishedTransitions++;
     this.establishedAt = new Date();
@@ -401,31 +367,6 @@ export class PeerFsm {
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────────────
-
-  private validateOpen(open: OpenMessage): BgpProtocolError | undefined {
-    if (open.version !== 4) return new BgpProtocolError(ErrorCode.open, OpenSubcode.unsupportedVersion, `BGP version ${open.version}`, Buffer.of(0, 4));
-    const remoteAs = open.capabilities.fourOctetAs ?? open.myAs;
-    if (remoteAs !== this.config.asn) {
-      return new BgpProtocolError(ErrorCode.open, OpenSubcode.badPeerAs, `peer AS ${remoteAs}, expected ${this.config.asn}`);
-    }
-    if (open.holdTime === 1 || open.holdTime === 2) {
-      return new BgpProtocolError(ErrorCode.open, OpenSubcode.unacceptableHoldTime, `hold time ${open.holdTime}`);
-    }
-    const ibgp = this.config.asn === this.config.localAsn;
-    if (open.routerId === '0.0.0.0' || (ibgp && open.routerId === this.config.localRouterId)) {
-      return new BgpProtocolError(ErrorCode.open, OpenSubcode.badBgpIdentifier, `BGP identifier ${open.routerId}`);
-    }
-    return undefined;
-  }
-
-  /** RFC 4271 §6.8: the lower identifier's own connection goes; same direction: the older one goes. */
-  private collisionLoser(a: BgpConnection, b: BgpConnection, remoteId: string): BgpConnection {
-    if (a.direction === b.direction) return b;
-    const localWins = ipv4ToNumber(this.config.localRouterId) > ipv4ToNumber(remoteId);
-    const outgoing = a.direction === 'outgoing' ? a : b;
-    const incoming = a === outgoing ? b : a;
-    return localWins ? incoming : outgoing;
-  }
 
   private scheduleRetry(delayMs: number, kind: 'idle-hold' | 'connect-retry'): void {
     this.clearRetry();
@@ -469,23 +410,13 @@ export class PeerFsm {
     if (bytes[18] === 3) this.counters.notificationsOut++;
   }
 
-  /**
-   * The GR capabilities of our OPEN. R (restarting) on every OPEN until a first session came up since start:
-   * a control node that starts may be coming back from a crash its peers are still helping with.
-   */
-  private restartCapabilities(): ReturnType<typeof localCapabilities> | Record<string, never> {
-    const gr = this.config.gracefulRestart;
-    return gr ? localCapabilities(gr, this.config.families, this.counters.establishedTransitions === 0) : {};
+  /** R in our GR capability until a first session came up since start (see localOpen). */
+  private restarting(): boolean {
+    return this.counters.establishedTransitions === 0;
   }
 
   private sendOpen(connection: BgpConnection): void {
-    connection.send({
-      type: 'open', asn: this.config.localAsn, holdTime: this.config.holdTime, routerId: this.config.localRouterId,
-      capabilities: {
-        multiprotocol: this.config.families.map(familyCode), routeRefresh: true, fourOctetAs: this.config.localAsn,
-        ...this.restartCapabilities(), other: [],
-      },
-    });
+    connection.send(localOpen(this.config, this.restarting()));
     connection.armHold(OPEN_HOLD_SECONDS);
   }
 

@@ -10,9 +10,8 @@ import { AdjRibOut, type OutSession } from './adj-rib-out.ts';
 import { type FamilyName, familyCode, familyName } from './families.ts';
 import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import type { RouteTargetNlri } from './nlri.ts';
-import {
-  type EstablishedSession, type FsmEvent, type PeerReason, type PeerState, type PeerTransition, PeerFsm, describeReason,
-} from './peer-fsm.ts';
+import type { EstablishedSession } from './open-negotiation.ts';
+import { type FsmEvent, type PeerReason, type PeerState, type PeerTransition, PeerFsm, describeReason } from './peer-fsm.ts';
 import type { LocalGracefulRestart, PeerGracefulRestart } from './graceful-restart-capability.ts';
 import { CeaseSubcode } from './protocol-error.ts';
 import { type InetRoute, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, isEmptyRouteUpdate } from './routes.ts';

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { type Server, type Socket, createServer } from 'node:net';
 import type { BgpConnection } from '../../src/bgp/connection.ts';
+import type { EstablishedSession } from '../../src/bgp/open-negotiation.ts';
 import {
-  type EstablishedSession, type FsmConfig, type FsmCounters, type PeerReason, type PeerTransition, PeerFsm, describeReason,
+  type FsmConfig, type FsmCounters, type PeerReason, type PeerTransition, PeerFsm, describeReason,
 } from '../../src/bgp/peer-fsm.ts';
 import type { DecodedUpdate } from '../../src/bgp/update-message.ts';
 import { ScriptedPeer, eventually, loopbackBlock } from './harness.ts';
