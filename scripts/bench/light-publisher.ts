@@ -1,15 +1,12 @@
 // A load-generating XMPP peer lighter than a VrouterAgent: it speaks the Contrail dialect with the real
-// codec (stanza-codec.ts encoders, stream-framer.ts framing) over node:net, from its own 127.x source
+// codec (stanza-encoder.ts encoders, stream-framer.ts framing) over node:net, from its own 127.x source
 // address, but keeps no FIB. It counts the <item>s and <retract>s it receives by scanning the framed
 // stanzas instead of decoding them, so a thousand of them fit in one process next to each other.
 import net from 'node:net';
 import { once } from 'node:events';
 import {
-  KEEPALIVE,
-  encodeAgentStreamOpen,
-  encodeRoutePublish,
-  encodeSubscribe,
-} from '../../src/xmpp/stanza-codec.ts';
+  KEEPALIVE, encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe,
+} from '../../src/xmpp/stanza-encoder.ts';
 import { makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { StreamFramer } from '../../src/xmpp/stream-framer.ts';
 

@@ -3,7 +3,8 @@
 // pathFromItem, as AgentChannel does). process.cpuUsage, not wall time: the machine is shared.
 // Usage: node --expose-gc --import tsx scripts/bench/xmpp-ingest-micro.ts [pairs]  (--expose-gc adds bytes retained)
 import { StreamFramer } from '../../src/xmpp/stream-framer.ts';
-import { decodeAgentStanza, encodeRoutePublish, isStanzaError, type AgentStanza } from '../../src/xmpp/stanza-codec.ts';
+import { encodeRoutePublish } from '../../src/xmpp/stanza-encoder.ts';
+import { decodeAgentStanza, isStanzaError, type AgentStanza } from '../../src/xmpp/stanza-decoder.ts';
 import { Rib } from '../../src/rib/index.ts';
 import { pathFromItem } from '../../src/control/agent-channel.ts';
 import type { PeerRef } from '../../src/rib/index.ts';

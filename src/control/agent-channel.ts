@@ -3,7 +3,7 @@
 // the session's own identity (the stream header's `from`), never to a stanza's `from`, so no agent can
 // touch another agent's paths.
 import type { XmppServerSession } from '../xmpp/server.ts';
-import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-codec.ts';
+import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-decoder.ts';
 import { hashFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { virtualRouterNode } from '../xmpp/config-stanza.ts';
 import { medForXmppPath, type PathInput, type PeerRef } from '../rib/index.ts';

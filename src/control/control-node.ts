@@ -2,7 +2,7 @@
 // agents and, through ./bgp-routing.ts, BGP to other control nodes and gateways.
 import { EventEmitter } from 'node:events';
 import { XmppServer, type XmppServerSession } from '../xmpp/server.ts';
-import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-codec.ts';
+import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-encoder.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import type { XmppTlsMaterial } from '../xmpp/starttls.ts';

@@ -6,7 +6,9 @@
 // Back-pressure: messages go out one at a time while a subscriber's socket takes them; once it is full,
 // what that subscriber has not been sent is held as the set of its prefixes (a reference to the RIB's
 // current state, never a copy of bytes per agent), and sent as the then-current items when it drains.
-import { MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRetractElements, encodeRouteItem, routeMessageFrame } from '../xmpp/stanza-codec.ts';
+import {
+  MAX_ITEMS_PER_MESSAGE, MAX_RETRACTS_PER_MESSAGE, encodeRetractElements, encodeRouteItem, routeMessageFrame,
+} from '../xmpp/stanza-encoder.ts';
 import { loadBalanceFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import type { AgentRouteItem } from './agent-items.ts';
 import type { AgentChannel } from './agent-channel.ts';

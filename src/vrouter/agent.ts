@@ -6,7 +6,7 @@
 // the service-health-check probes (./health-probes.ts), and the data plane (./vrouter.ts).
 import { EventEmitter } from 'node:events';
 import { XmppAgentClient } from '../xmpp/agent-client.ts';
-import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-codec.ts';
+import { decodeControlStanza, isStanzaError } from '../xmpp/stanza-decoder.ts';
 import { sharedEntryCache } from '../xmpp/entry-cache.ts';
 import { decodeAgentConfig, encodeConfigSubscribe, ConfigDecodeError, type AgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';

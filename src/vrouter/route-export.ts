@@ -4,12 +4,8 @@
 // changes. What to publish comes from the plan (./agent-plan.ts); the session itself and what comes back are
 // the agent's (./agent.ts, ./received-routes.ts).
 import {
-  CONTROL_NODE_JID,
-  encodeEndOfRib,
-  encodeRoutePublish,
-  encodeSubscribe,
-  encodeUnsubscribe,
-} from '../xmpp/stanza-codec.ts';
+  CONTROL_NODE_JID, encodeEndOfRib, encodeRoutePublish, encodeSubscribe, encodeUnsubscribe,
+} from '../xmpp/stanza-encoder.ts';
 import type { LoadBalanceField, XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { splitRouteKey } from './agent-plan.ts';
 

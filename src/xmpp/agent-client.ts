@@ -22,7 +22,7 @@ import reconnect, { type Reconnect } from '@xmpp/reconnect';
 import middleware, { type MiddlewareApi } from '@xmpp/middleware';
 import { Element, parse as parseLtx } from 'ltx';
 import type { StanzaObserver } from './stanza-observer.ts';
-import { CONTROL_NODE_JID, KEEPALIVE, STREAM_CLOSE, encodeAgentStreamOpen } from './stanza-codec.ts';
+import { CONTROL_NODE_JID, KEEPALIVE, STREAM_CLOSE, encodeAgentStreamOpen } from './stanza-encoder.ts';
 import { StreamFramer, splitStanzas } from './stream-framer.ts';
 import { DEFAULT_HOLD_TIME_SECONDS, DEFAULT_MAX_STANZA_BYTES } from './server.ts';
 

@@ -27,7 +27,7 @@
 // service-health-check-ref names a service-health-check of the same document.
 import { parse, escapeXML, type Element } from 'ltx';
 import { HASH_FIELDS, isHashField, type HashField } from '../net/hash-fields.ts';
-import { CONTROL_NODE_JID } from './stanza-codec.ts';
+import { CONTROL_NODE_JID } from './stanza-encoder.ts';
 import { decodeServiceInstance, encodeServiceInstance, ServiceInstanceDecodeError, type ConfigServiceInstance } from './config-service-instance.ts';
 
 export type { ConfigServiceInstance };

@@ -2,7 +2,7 @@
 // receive the same <entry> text for a route (the control node encodes it once per VRF); with the cache the
 // first agent decodes it and the others share that decoded, immutable entry, so the entry's memory is paid
 // once per process instead of once per agent (docs/architecture.md, "Scale"). Not here: the decoding itself
-// (./route-entry.ts) or the stanza around the entry (./stanza-codec.ts).
+// (./route-entry.ts) or the stanza around the entry (./stanza-decoder.ts).
 import type { XmppRouteEntry } from './route-entry.ts';
 
 /** How many leading characters of an entry's text index it: the NLRI (prefix) and the start of the first next hop. */

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { certificateMismatch, certificateNotTrusted, parseCertificateBundle, encodeProceed, encodeStartTlsFeatures, encodeTlsFailure, findStartTls, type XmppTlsMaterial } from './starttls.ts';
 import type { StanzaObserver } from './stanza-observer.ts';
-import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-codec.ts';
+import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-encoder.ts';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from './stream-framer.ts';
 
 export interface XmppServerOptions {

@@ -1,7 +1,6 @@
 // One-line descriptions of stanzas for the tap and the CLI: what kind, which VRF, which prefixes.
-import {
-  CONTROL_NODE_JID, decodeAgentStanza, decodeControlStanza, isStanzaError,
-} from './stanza-codec.ts';
+import { CONTROL_NODE_JID } from './stanza-encoder.ts';
+import { decodeAgentStanza, decodeControlStanza, isStanzaError } from './stanza-decoder.ts';
 import { readOpenTag } from './xml-text.ts';
 
 export interface StanzaSummary { summary: string; vrf?: string; prefixes?: string[] }

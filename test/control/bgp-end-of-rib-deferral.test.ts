@@ -2,7 +2,7 @@
 // expects on it are back (docs/protocol.md §6.7, RFC 4724 §4.1), or until end-of-rib-timeout: a peer
 // helping with our restart must not sweep the routes of agents that have not reconnected yet.
 import { expect } from 'chai';
-import { CONTROL_NODE_JID, encodeEndOfRib, encodeSubscribe } from '../../src/xmpp/stanza-codec.ts';
+import { CONTROL_NODE_JID, encodeEndOfRib, encodeSubscribe } from '../../src/xmpp/stanza-encoder.ts';
 import { eventually } from '../bgp/harness.ts';
 import { RawAgent, VRF } from './raw-agent.ts';
 import { ASN, scriptedSetup, type ScriptedSetup } from './bgp-scripted-setup.ts';

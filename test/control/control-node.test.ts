@@ -4,7 +4,9 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { once } from 'node:events';
 import { ControlNode } from '../../src/control/control-node.ts';
-import { encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe, encodeUnsubscribe } from '../../src/xmpp/stanza-codec.ts';
+import {
+  encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe, encodeUnsubscribe,
+} from '../../src/xmpp/stanza-encoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { RawAgent, VRF, defaultConfigControlNode, route, until } from './raw-agent.ts';
 

@@ -4,7 +4,7 @@
 // the restart time is swept, or with a long-lived restart time first loses against fresh paths.
 import { expect } from 'chai';
 import type { ControlNode } from '../../src/control/control-node.ts';
-import { encodeEndOfRib, CONTROL_NODE_JID } from '../../src/xmpp/stanza-codec.ts';
+import { encodeEndOfRib, CONTROL_NODE_JID } from '../../src/xmpp/stanza-encoder.ts';
 import { RawAgent, VRF, defaultConfigControlNode, route, until } from './raw-agent.ts';
 
 const CONTROL = '127.6.20.1';

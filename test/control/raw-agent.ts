@@ -2,7 +2,7 @@
 // that need to misbehave (or to stop reading) in ways a real agent never would.
 import net from 'node:net';
 import { once } from 'node:events';
-import { encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe } from '../../src/xmpp/stanza-codec.ts';
+import { encodeAgentStreamOpen, encodeRoutePublish, encodeSubscribe } from '../../src/xmpp/stanza-encoder.ts';
 import { makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { ControlNode, type ControlNodeOptions } from '../../src/control/control-node.ts';
 import { configSource } from '../../src/control/config-source.ts';

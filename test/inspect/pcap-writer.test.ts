@@ -9,7 +9,7 @@ import type { StanzaRecord } from '../../src/inspect/stanza-tap.ts';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import type { Topology } from '../../src/topology/topology.ts';
-import { CONTROL_NODE_JID, encodeAgentStreamOpen, encodeSubscribe } from '../../src/xmpp/stanza-codec.ts';
+import { CONTROL_NODE_JID, encodeAgentStreamOpen, encodeSubscribe } from '../../src/xmpp/stanza-encoder.ts';
 import { freePort, interopBlock, requireBinaries, run } from '../interop/bgp-daemons.ts';
 
 interface Frame {

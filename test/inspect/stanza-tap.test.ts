@@ -5,9 +5,8 @@ import { expect } from 'chai';
 import { StanzaTap, type StanzaRecord } from '../../src/inspect/stanza-tap.ts';
 import { prettyXml } from '../../src/inspect/xml-pretty.ts';
 import {
-  CONTROL_NODE_JID, encodeAgentStreamOpen, encodeEndOfRib, encodeRouteItems, encodeRoutePublish, encodeRouteRetract,
-  encodeSubscribe,
-} from '../../src/xmpp/stanza-codec.ts';
+  CONTROL_NODE_JID, encodeAgentStreamOpen, encodeEndOfRib, encodeRouteItems, encodeRoutePublish, encodeRouteRetract, encodeSubscribe,
+} from '../../src/xmpp/stanza-encoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { splitStanzas } from '../../src/xmpp/stream-framer.ts';
 

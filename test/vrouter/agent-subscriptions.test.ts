@@ -8,7 +8,7 @@ import { nativeDriverHook } from '../../src/lbaas/native-driver.ts';
 import { ConfigStore } from '../../src/model/config-store.ts';
 import { VrouterAgent } from '../../src/vrouter/agent.ts';
 import { InProcessUnderlay } from '../../src/vrouter/underlay.ts';
-import { encodeRouteItems } from '../../src/xmpp/stanza-codec.ts';
+import { encodeRouteItems } from '../../src/xmpp/stanza-encoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 
 const VN = 'default-domain:demo:svc-vn';

@@ -3,9 +3,9 @@ import { expect } from 'chai';
 import { XmppAgentClient, contrailReconnectDelayMs, type AgentClientOptions } from '../../src/xmpp/agent-client.ts';
 import { XmppServer, type XmppServerSession } from '../../src/xmpp/server.ts';
 import {
-  decodeControlStanza, encodeAgentStreamOpen, encodeRouteItems, encodeServerStreamOpen, encodeSubscribe,
-  isStanzaError,
-} from '../../src/xmpp/stanza-codec.ts';
+  encodeAgentStreamOpen, encodeRouteItems, encodeServerStreamOpen, encodeSubscribe,
+} from '../../src/xmpp/stanza-encoder.ts';
+import { decodeControlStanza, isStanzaError } from '../../src/xmpp/stanza-decoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { StanzaTap } from '../../src/inspect/stanza-tap.ts';
 import { RawPeer, once, sleep } from './raw-peer.ts';

@@ -6,7 +6,9 @@ import { parse, type Element } from 'ltx';
 import { loadTopologyFile } from '../../src/topology/loader.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { TOPOLOGIES_DIR } from '../../src/scenario/runner.ts';
-import { decodeAgentStanza, decodeControlStanza, isStanzaError, validateAgentRoute } from '../../src/xmpp/stanza-codec.ts';
+import {
+  decodeAgentStanza, decodeControlStanza, isStanzaError, validateAgentRoute,
+} from '../../src/xmpp/stanza-decoder.ts';
 import { unicastItemsSchema, type XsdStructure } from './xsd-structure.ts';
 import { sleep } from './raw-peer.ts';
 

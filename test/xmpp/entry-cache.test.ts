@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { EntryCache, ownString } from '../../src/xmpp/entry-cache.ts';
-import { decodeControlStanza, encodeRouteItems, isStanzaError } from '../../src/xmpp/stanza-codec.ts';
+import { encodeRouteItems } from '../../src/xmpp/stanza-encoder.ts';
+import { decodeControlStanza, isStanzaError } from '../../src/xmpp/stanza-decoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 
 const VRF = 'default-domain:scale:vn:vn';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { KnownTag, readKnownTag, readOpenTag } from '../../src/xmpp/xml-text.ts';
-import { decodeAgentStanza, decodeAgentStanzaFull, encodeRoutePublish } from '../../src/xmpp/stanza-codec.ts';
+import { encodeRoutePublish } from '../../src/xmpp/stanza-encoder.ts';
+import { decodeAgentStanza, decodeAgentStanzaFull } from '../../src/xmpp/stanza-decoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 
 const KNOWN = ['type', 'from', 'to', 'id', 'node', 'xmlns'] as const;

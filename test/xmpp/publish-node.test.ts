@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { parsePublishNode } from '../../src/xmpp/stanza-codec.ts';
+import { parsePublishNode } from '../../src/xmpp/stanza-decoder.ts';
 
 // docs/protocol.md §3.2 read off the node's slash-separated parts, the plain way: parsePublishNode scans slash positions
 // instead and must agree with this on every input, errors included.

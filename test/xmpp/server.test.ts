@@ -4,9 +4,9 @@ import {
   XmppServer, type XmppServerOptions, type XmppServerSession,
 } from '../../src/xmpp/server.ts';
 import {
-  decodeAgentStanza, encodeAgentStreamOpen, encodeServerStreamOpen, encodeRoutePublish, encodeSubscribe,
-  isStanzaError, type AgentStanza,
-} from '../../src/xmpp/stanza-codec.ts';
+  encodeAgentStreamOpen, encodeServerStreamOpen, encodeRoutePublish, encodeSubscribe,
+} from '../../src/xmpp/stanza-encoder.ts';
+import { decodeAgentStanza, isStanzaError, type AgentStanza } from '../../src/xmpp/stanza-decoder.ts';
 import { makeNextHop, makeRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { splitStanzas } from '../../src/xmpp/stream-framer.ts';
 import { StanzaTap } from '../../src/inspect/stanza-tap.ts';

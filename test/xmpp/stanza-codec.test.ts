@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  CONTROL_NODE_JID, decodeAgentStanza, decodeAgentStanzaFull, decodeControlStanza, decodeControlStanzaFull,
-  encodeAgentStreamOpen, encodeEndOfRib, encodeRoutePublish, encodeRouteItems, encodeRouteRetract,
-  encodeServerStreamOpen, encodeSubscribe, encodeUnsubscribe, isStanzaError, validateAgentRoute,
-  type AgentStanza, type ControlStanza, type StanzaError,
-} from '../../src/xmpp/stanza-codec.ts';
+  CONTROL_NODE_JID, encodeAgentStreamOpen, encodeEndOfRib, encodeRoutePublish, encodeRouteItems, encodeRouteRetract, encodeServerStreamOpen, encodeSubscribe, encodeUnsubscribe,
+} from '../../src/xmpp/stanza-encoder.ts';
+import {
+  decodeAgentStanza, decodeAgentStanzaFull, decodeControlStanza, decodeControlStanzaFull, isStanzaError, validateAgentRoute, type AgentStanza, type ControlStanza, type StanzaError,
+} from '../../src/xmpp/stanza-decoder.ts';
 import { LOAD_BALANCE_FIELDS, makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { splitStanzas } from '../../src/xmpp/stream-framer.ts';
 

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
-import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-codec.ts';
+import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-encoder.ts';
 import { promisify } from 'node:util';
 import { XmppServer, type XmppServerSession } from '../../src/xmpp/server.ts';
 import { XmppAgentClient } from '../../src/xmpp/agent-client.ts';

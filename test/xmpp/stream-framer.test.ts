@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from '../../src/xmpp/stream-framer.ts';
-import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-codec.ts';
+import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-encoder.ts';
 import { entryFromString, NOT_FAST } from '../../src/xmpp/route-entry.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');

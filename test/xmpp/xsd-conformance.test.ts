@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { parse, type Element } from 'ltx';
 import { unicastItemsSchema, type XsdStructure } from './xsd-structure.ts';
-import { encodeRoutePublish, encodeRouteItems } from '../../src/xmpp/stanza-codec.ts';
+import { encodeRoutePublish, encodeRouteItems } from '../../src/xmpp/stanza-encoder.ts';
 import { LOAD_BALANCE_FIELDS, makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 import { splitStanzas } from '../../src/xmpp/stream-framer.ts';
 
