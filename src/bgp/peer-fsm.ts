@@ -1,16 +1,18 @@
 // The RFC 4271 finite state machine of one configured BGP neighbour: connect attempts and their timers
 // (ConnectRetryTimer, IdleHoldTimer), the TCP connections in flight, OPEN validation, collision detection
 // (RFC 4271 §6.8) and the negotiated session once Established. One handler per state decides what an event
-// does there; every transition and every session end carries a typed reason (status text derives from it).
+// does there (./peer-fsm-states.ts); every transition and every session end carries a typed reason (status
+// text derives from it).
 // What OPENs say and negotiate is ./open-negotiation.ts's; this module decides when they are sent and checked.
 // It owns no routes: UPDATEs go to the hooks untouched, and what is sent over the session is the
 // Adj-RIB-Out's business (./adj-rib-in.ts, ./adj-rib-out.ts, composed in ./peer.ts).
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { BgpConnection, OPEN_HOLD_SECONDS } from './connection.ts';
-import type { BgpMessage, OpenMessage } from './messages.ts';
+import type { OpenMessage } from './messages.ts';
 import { BgpProtocolError, CeaseSubcode, ErrorCode } from './protocol-error.ts';
 import type { DecodedUpdate } from './update-message.ts';
 import { type EstablishedSession, type OpenConfig, collisionLoser, localOpen, negotiateSession, validateOpen } from './open-negotiation.ts';
+import { type ConnectionInput, HANDLERS } from './peer-fsm-states.ts';
 import { type FsmEvent, type PeerReason, type PeerState, type PeerTransition, describeReason, endEvent } from './peer-fsm-vocabulary.ts';
 
 export type { FsmEvent, PeerReason, PeerState, PeerTransition };
@@ -51,109 +53,6 @@ export interface FsmHooks {
   routeRefresh(afi: number, safi: number): void;
   wire(direction: 'in' | 'out', bytes: Buffer, connection: BgpConnection): void;
 }
-
-/** Events that concern the peer as a whole. */
-type PeerInput =
-  | { event: 'manual-start' }
-  | { event: 'retry-timer' }
-  | { event: 'tcp-connected'; socket: Socket }
-  | { event: 'tcp-incoming'; socket: Socket };
-
-/** Events on one connection, handled by the state of that connection (RFC 4271 §6.8 runs one FSM per connection). */
-type ConnectionInput =
-  | { event: 'message'; msg: BgpMessage }
-  | { event: 'protocol-error'; error: BgpProtocolError }
-  | { event: 'hold-timer-expired' };
-
-interface StateHandler {
-  peer(fsm: PeerFsm, input: PeerInput): void;
-  connection?(fsm: PeerFsm, connection: BgpConnection, input: ConnectionInput): void;
-}
-
-/** Idle: stopped, or running and waiting out the IdleHoldTimer. */
-const idle: StateHandler = {
-  peer(fsm, input) {
-    switch (input.event) {
-      case 'manual-start':
-        if (!fsm.running) fsm.begin();
-        return;
-      case 'retry-timer':
-        fsm.connectNow('automatic-start');
-        return;
-      case 'tcp-connected':
-        if (fsm.running) fsm.openOutgoing(input.socket);
-        else fsm.discard(input.socket);
-        return;
-      case 'tcp-incoming':
-        if (fsm.running) fsm.openIncoming(input.socket);
-        else fsm.refuse(input.socket, { kind: 'refused-while-stopped' }, CeaseSubcode.connectionRejected);
-        return;
-    }
-  },
-};
-
-/** Peer events in the states in which a connection may still be opened: Connect, Active, OpenSent, OpenConfirm. */
-const opening: StateHandler['peer'] = (fsm, input) => {
-  switch (input.event) {
-    case 'manual-start': return;
-    case 'retry-timer': fsm.connectNow('connect-retry-expired'); return;
-    case 'tcp-connected': fsm.openOutgoing(input.socket); return;
-    case 'tcp-incoming': fsm.openIncoming(input.socket); return;
-  }
-};
-
-/** Connect: our TCP connect is under way. */
-const connect: StateHandler = { peer: opening };
-
-/** Active: waiting for the peer to connect (passive), or for the ConnectRetryTimer. */
-const active: StateHandler = { peer: opening };
-
-/** OpenSent: our OPEN is out; only the peer's OPEN may come. */
-const opensent: StateHandler = {
-  peer: opening,
-  connection(fsm, connection, input) {
-    if (fsm.commonConnectionEvent(connection, input)) return;
-    if (input.event !== 'message') return;
-    if (input.msg.type === 'open') fsm.onOpen(connection, input.msg);
-    else fsm.fsmError(connection, input.msg.type, 1);
-  },
-};
-
-/** OpenConfirm: OPENs exchanged; the peer's KEEPALIVE completes the session. */
-const openconfirm: StateHandler = {
-  peer: opening,
-  connection(fsm, connection, input) {
-    if (fsm.commonConnectionEvent(connection, input)) return;
-    if (input.event !== 'message') return;
-    if (input.msg.type === 'keepalive') fsm.onEstablished(connection);
-    else fsm.fsmError(connection, input.msg.type, 2);
-  },
-};
-
-/** Established: UPDATEs and ROUTE-REFRESH flow; a second connection from the peer is a collision. */
-const established: StateHandler = {
-  peer(fsm, input) {
-    switch (input.event) {
-      case 'manual-start':
-      case 'retry-timer':
-        return;
-      case 'tcp-connected': fsm.discard(input.socket); return;
-      case 'tcp-incoming':
-        fsm.refuse(input.socket, { kind: 'collision', resolution: 'established-exists' }, CeaseSubcode.connectionCollisionResolution);
-        return;
-    }
-  },
-  connection(fsm, connection, input) {
-    if (fsm.commonConnectionEvent(connection, input)) return;
-    if (input.event !== 'message') return;
-    const { msg } = input;
-    if (msg.type === 'update') fsm.hooks.update(msg);
-    else if (msg.type === 'route-refresh') fsm.hooks.routeRefresh(msg.afi, msg.safi);
-    else if (msg.type === 'open') fsm.fsmError(connection, msg.type, 3);
-  },
-};
-
-const HANDLERS: Readonly<Record<PeerState, StateHandler>> = { idle, connect, active, opensent, openconfirm, established };
 
 /**
  * The FSM over one or more TCP connections of one neighbour. The peer's state is derived from them: the
