@@ -1,5 +1,5 @@
 // The launcher: brings a whole topology up, in one process (every node with its own sockets) or as one OS
-// process per node (`--processes`), and serves the simulation API that the CLI and scenario scripts use.
+// process per node (`--processes`), and serves the simulation API (./simulation-api.ts) that the CLI and scenario scripts use.
 // Nodes never reach into each other: they talk XMPP, BGP and the underlay. The launcher only starts,
 // stops and inspects them, through each node's API handler (a call in-process, HTTP across processes).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,20 +9,18 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ApiError, ApiRouter, remoteHandler, serveApi, type ApiHandler, type ApiRequest, type ApiResponse, type ApiServer, type HttpHook, type RouteDescription } from '../api/api-router.ts';
+import { ApiError, remoteHandler, serveApi, type ApiHandler, type ApiServer, type HttpHook, type RouteDescription } from '../api/api-router.ts';
 import { errorMessage } from '../api/api-error.ts';
 import { DEFAULT_DEADLINE_MS } from '../api/remote-handler.ts';
-import { TRACE_BODY, TRAFFIC_BODY } from '../api/agent-api.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LogFn } from '../net/log.ts';
-import { StanzaTap, type StanzaRecord } from '../inspect/stanza-tap.ts';
+import { StanzaTap } from '../inspect/stanza-tap.ts';
 import { InProcessUnderlay, type Underlay } from '../vrouter/underlay.ts';
-import { nodeRouteCatalog, startCompute, startControlNode, startGateway, STANZA_QUERY, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
+import { nodeRouteCatalog, startCompute, startControlNode, startGateway, type NodeKind, type RunningCompute, type RunningControlNode, type RunningNode } from './node-runtime.ts';
 import { CapacityError, capacityProblem } from './capacity.ts';
 import { AgentThread } from './agent-thread.ts';
 import { nodeUnderlay } from './underlay-choice.ts';
-import { stanzaFilterFromQuery } from '../inspect/stanza-query.ts';
-import { mountK8sApi, type K8sMount } from '../k8s/k8s-api.ts';
+import { SimulationApi, type ConfigWrite, type SimulationApiHost } from './simulation-api.ts';
 import type { Topology } from './topology.ts';
 
 export type LaunchMode = 'in-process' | 'processes';
@@ -72,13 +70,6 @@ interface NodeSlot {
   handler: ApiHandler | null;
 }
 
-interface JournalEntry {
-  method: string;
-  path: string;
-  body: unknown;
-  query: string;
-}
-
 const BIN = fileURLToPath(new URL('../../bin/ecmpsim.js', import.meta.url));
 const CHILD_READY_TIMEOUT_MS = 20_000;
 
@@ -108,11 +99,9 @@ export class Simulation {
   private readonly underlay: Underlay;
   private readonly log: LogFn;
   /** Config writes that succeeded, replayed into a control node that restarts with a fresh store. */
-  private readonly journal: JournalEntry[] = [];
+  private readonly journal: ConfigWrite[] = [];
   private topologyFile: string | undefined;
   private server: ApiServer | null = null;
-  /** Set while `api` is built; its raw hook serves the streaming POST /api/k8s/sync. */
-  private k8sMount: K8sMount | undefined;
   private stopped = false;
   private readonly threads: AgentThread[] = [];
   /** compute name → its thread, fixed at start so that a restart lands in the same one */
@@ -378,7 +367,7 @@ export class Simulation {
 
   /** `hook` answers what is not the JSON API (the web view at `/`); kube-manager's streaming sync comes first. */
   async serve(host = '127.0.0.1', port = 0, hook?: HttpHook, options: { logger?: FastifyBaseLogger } = {}): Promise<string> {
-    const k8s = this.k8sMount;
+    const k8s = this.routes.k8sMount;
     const rawRequests: HttpHook = Object.assign((req: Parameters<HttpHook>[0], res: Parameters<HttpHook>[1]) => (k8s?.rawRequest(req, res) ?? false) || (hook?.(req, res) ?? false), {
       routes: hook?.routes,
     });
@@ -392,7 +381,7 @@ export class Simulation {
     const below = (prefix: string, routes: RouteDescription[]): RouteDescription[] => routes.map((r) => ({ ...r, pattern: `${prefix}${r.pattern}` }));
     const config = nodes.controlNode.filter((r) => r.pattern.startsWith('/config'));
     return [
-      ...this.router.describe(),
+      ...this.routes.router.describe(),
       ...below('/api', config).map((r) => ({ ...r, schema: { ...r.schema, tag: 'config' } })),
       ...below('/api/nodes/:node', nodes.controlNode),
       ...below('/api/nodes/:node', nodes.compute),
@@ -403,172 +392,34 @@ export class Simulation {
     return this.server?.url ?? null;
   }
 
-  private nodeHandler(name: string): ApiHandler {
-    const slot = this.slot(name);
-    if (!slot.handler) throw new ApiError(503, `${name} is down`);
-    return slot.handler;
-  }
+  /** The routes, reaching the nodes through this simulation (./simulation-api.ts). */
+  private readonly routes = new SimulationApi(this.apiHost());
 
-  private firstControlNode(): NodeSlot {
-    const slot = [...this.slots.values()].find((s) => s.kind === 'control-node' && s.handler);
-    if (!slot) throw new ApiError(503, 'no control node is running');
-    return slot;
-  }
+  readonly api: ApiHandler = this.routes.handler;
 
   /** Which compute hosts a workload (traffic and traces start at a workload). */
   computeOf(workload: string): string {
-    const w = this.topology.workloads.find((x) => x.name === workload);
-    if (!w) throw new ApiError(404, `no workload named ${workload}; workloads: ${this.topology.workloads.map((x) => x.name).join(', ')}`);
-    return w.compute;
+    return this.routes.computeOf(workload);
   }
 
-  private async forward(name: string, req: ApiRequest, subPath: string): Promise<ApiResponse> {
-    return this.nodeHandler(name)({ ...req, path: subPath, params: {}, deadlineMs: req.deadlineMs ?? deadlineOf(req, subPath) });
-  }
-
-  private async configWrite(req: ApiRequest): Promise<ApiResponse> {
-    const controls = [...this.slots.values()].filter((s) => s.kind === 'control-node' && s.handler);
-    if (controls.length === 0) throw new ApiError(503, 'no control node is running');
-    const subPath = req.path.replace(/^\/api/, '');
-    // Every control node holds the same config (as each gets it from the config database); they apply
-    // the same deterministic change, so the first answer stands for all.
-    const first = await this.forward(controls[0].name, req, subPath);
-    if (first.status < 300) {
-      for (const other of controls.slice(1)) await this.forward(other.name, req, subPath);
-      this.journal.push({ method: req.method, path: subPath, body: req.body, query: req.query.toString() });
-    }
-    return first;
-  }
-
-  /** One line per node; a node that does not answer within its deadline is listed with why, the others as usual. */
-  private async nodesSummary(): Promise<unknown[]> {
-    return Promise.all(
-      [...this.slots.values()].map(async (slot) => {
-        let status: unknown = null;
-        let error: string | undefined;
-        if (slot.handler) {
-          try {
-            const response = await slot.handler({ method: 'GET', path: '/status', query: new URLSearchParams(), body: undefined, params: {} });
-            status = 'body' in response && response.status < 400 ? response.body : null;
-            if ('body' in response && response.status >= 400) error = errorMessage(response.body, `${slot.name}: status ${response.status}`);
-          } catch (e) {
-            error = e instanceof Error ? e.message : String(e);
-          }
-        }
-        return { name: slot.name, kind: slot.kind, address: slot.address, alive: slot.handler !== null, status, ...(error === undefined ? {} : { error }) };
-      }),
-    );
-  }
-
-  private checkStanzaQuery(query: URLSearchParams): void {
-    const node = query.get('node');
-    if (node !== null && node !== '' && !this.slots.has(node) && !this.topology.computes.some((c) => c.name === node)) {
-      throw new ApiError(400, `query.node: no node named ${node}; nodes: ${[...this.slots.keys()].join(', ')}`, 'invalid-query', 'query.node');
-    }
-  }
-
-  private async stanzas(req: ApiRequest): Promise<ApiResponse> {
-    this.checkStanzaQuery(req.query);
-    const filter = stanzaFilterFromQuery(req.query);
-    const follow = req.query.get('follow') === 'true' || req.query.get('follow') === '1';
-    if (this.mode === 'in-process') {
-      if (follow) return { status: 200, stream: (emit) => this.tap.follow(filter, emit) };
-      return { status: 200, body: this.tap.list(filter) };
-    }
-    const collect = async (): Promise<StanzaRecord[]> => {
-      const all: StanzaRecord[] = [];
-      for (const slot of this.slots.values()) {
-        if (!slot.handler || (filter.node && filter.node !== slot.name)) continue;
-        // A node that does not answer in time is left out of this answer rather than holding it up.
-        const response = await slot.handler({ ...req, path: '/stanzas', params: {} }).catch((e: unknown) => {
-          this.log(`stanzas: ${e instanceof Error ? e.message : String(e)}`, 'warn');
-          return null;
-        });
-        if (response && 'body' in response && Array.isArray(response.body)) all.push(...(response.body as StanzaRecord[]));
-      }
-      return all.sort((a, b) => a.time.localeCompare(b.time));
-    };
-    if (!follow) {
-      const all = await collect();
-      return { status: 200, body: filter.limit ? all.slice(-filter.limit) : all };
-    }
+  private apiHost(): SimulationApiHost {
+    // getters: the API is built while fields initialise, before the constructor has set topology, tap and log
+    const sim = this;
     return {
-      status: 200,
-      stream: (emit) => {
-        const seen = new Set<string>();
-        let active = true;
-        const poll = async (): Promise<void> => {
-          while (active) {
-            for (const r of await collect().catch(() => [])) {
-              const key = `${r.node}|${r.seq}`;
-              if (seen.has(key)) continue;
-              seen.add(key);
-              emit(r);
-            }
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
-        };
-        void poll();
-        return () => {
-          active = false;
-        };
-      },
+      get topology() { return sim.topology; },
+      get mode() { return sim.mode; },
+      get startedAt() { return sim.startedAt; },
+      get tap() { return sim.tap; },
+      get log() { return sim.log; },
+      nodes: () => [...sim.slots.values()],
+      nodeNamed: (name) => sim.slots.get(name),
+      node: (name) => sim.slot(name),
+      kill: (name) => sim.kill(name),
+      restart: (name) => sim.restart(name),
+      recordConfigWrite: (write) => sim.journal.push(write),
     };
   }
 
-  private readonly router: ApiRouter = this.buildRouter();
-
-  readonly api: ApiHandler = this.router.handler;
-
-  private buildRouter(): ApiRouter {
-    const tag = 'simulation';
-    const node = { tag, query: {} };
-    const router = new ApiRouter()
-      .on('GET', '/api', () => ({
-        status: 200,
-        body: {
-          simulation: this.topology.name,
-          mode: this.mode,
-          startedAt: this.startedAt.toISOString(),
-          resources: ['/api/topology', '/api/nodes', '/api/nodes/<node>/…', '/api/stanzas', '/api/config', '/api/traffic', '/api/trace', '/api/openapi.json'],
-        },
-      }), { tag, summary: 'what runs and where to look' })
-      .on('GET', '/api/topology', () => ({ status: 200, body: this.topology }), { tag, summary: 'the resolved topology' })
-      .on('GET', '/api/nodes', async () => ({ status: 200, body: await this.nodesSummary() }), {
-        tag,
-        summary: "every node with its status; a node that does not answer within 2 s is listed with an error naming it",
-      })
-      .on('POST', '/api/nodes/:node/kill', async (req) => {
-        await this.kill(req.params.node);
-        return { status: 200, body: { killed: req.params.node } };
-      }, { ...node, summary: 'end a node abruptly (its sessions drop)' })
-      .on('POST', '/api/nodes/:node/restart', async (req) => {
-        await this.restart(req.params.node);
-        return { status: 200, body: { restarted: req.params.node } };
-      }, { ...node, summary: 'stop a node gracefully (if running) and start it again' })
-      .on('GET', '/api/stanzas', (req) => this.stanzas(req), { tag, summary: 'the stanza log of every node (follow=true: an NDJSON stream)', query: STANZA_QUERY })
-      .on('GET', '/api/config', (req) => this.forward(this.firstControlNode().name, req, '/config'))
-      .on('GET', '/api/config/*rest', (req) => this.forward(this.firstControlNode().name, req, `/config/${req.params.rest}`))
-      .on('POST', '/api/config/*rest', (req) => this.configWrite(req))
-      .on('PATCH', '/api/config/*rest', (req) => this.configWrite(req))
-      .on('DELETE', '/api/config/*rest', (req) => this.configWrite(req))
-      .on('POST', '/api/traffic', (req) => this.workloadRequest(req, '/traffic'), { tag, summary: 'open flows from a workload (on its compute)', body: TRAFFIC_BODY, created: true })
-      .on('POST', '/api/trace', (req) => this.workloadRequest(req, '/trace'), { tag, summary: 'trace one packet from a workload', body: TRACE_BODY });
-    this.k8sMount = mountK8sApi(router, () => ({ topology: this.topology, api: this.api, log: this.log }));
-    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
-      router.on(method, '/api/nodes/:node', (req) => this.forward(req.params.node, req, '/status'), method === 'GET' ? { ...node, summary: "a node's status" } : { hidden: true });
-      router.on(method, '/api/nodes/:node/*rest', (req) => this.forward(req.params.node, req, `/${req.params.rest}`));
-    }
-    return router;
-  }
-
-  private async workloadRequest(req: ApiRequest, subPath: string): Promise<ApiResponse> {
-    const body = req.body as { from?: unknown } | undefined;
-    if (!body || typeof body.from !== 'string') throw new ApiError(400, 'the body needs "from": the name of the workload (or gateway) that sends');
-    // outside clients' traffic starts at a gateway
-    if (subPath === '/traffic' && this.slots.get(body.from)?.kind === 'gateway') return this.forward(body.from, req, subPath);
-    return this.forward(this.computeOf(body.from), req, subPath);
-  }
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -577,11 +428,3 @@ function isLevel(level: unknown): level is (typeof LEVELS)[number] {
   return typeof level === 'string' && (LEVELS as readonly string[]).includes(level);
 }
 
-/** Calls that do real work get longer than the 2 s default: a traffic run, a restart. */
-function deadlineOf(req: ApiRequest, subPath: string): number | undefined {
-  if (/^\/traffic(\/|$)/.test(subPath)) {
-    const count = (req.body as { count?: unknown } | undefined)?.count;
-    return 10_000 + (typeof count === 'number' ? count : 1000) * 5;
-  }
-  return undefined;
-}
