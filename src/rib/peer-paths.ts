@@ -3,7 +3,7 @@
  * stored object and the table holding it, except a BGP peer's primaries in bgp.l3vpn.0, which are only
  * counted. A reflected feed of a million routes would otherwise keep a million-entry map that only peer
  * removal reads; ./rib.ts finds those paths with one walk of bgp.l3vpn.0 instead.
- * Does not own the tables or the paths (./rib.ts does).
+ * Does not own the tables or the paths (./table-store.ts does).
  */
 import type { Path } from './path.ts';
 import type { Table } from './tables.ts';

@@ -2,7 +2,7 @@
  * Which of a peer's paths and route-target memberships an ended session left behind (graceful restart,
  * docs/protocol.md §6.7): marked when the session ends, unmarked as the new session announces them again,
  * and what is still marked goes at the sweep (End-of-RIB or a timer). Only the bookkeeping: the RIB
- * (./rib.ts) owns the tables, does the deleting and rewriting, and the caller owns the timers. Paths are
+ * (./rib.ts on ./table-store.ts) owns the tables, does the deleting and rewriting, and the caller owns the timers. Paths are
  * held by identity, as the RIB's per-peer index holds them: a stored path replaced by a new one is no longer
  * stale. The agent side keeps its own received-route copies in ./stale-sweep.ts.
  */

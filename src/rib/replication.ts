@@ -6,7 +6,7 @@
  *   bgp.l3vpn.0 path (ECMP-eligible, incl. BGP-learned) ──copy──► every other VRF importing one of its RTs
  *
  * Secondaries are never replicated again, which bounds the chain at VRF → VPN → VRF. Storing and
- * deleting the copies (and reporting the change) is the RIB's job (./rib.ts); this module never touches
+ * deleting the copies (and reporting the change) is the RIB's job (./table-store.ts); this module never touches
  * a table.
  */
 import type { Path, PathAttributes } from './path.ts';

@@ -1,7 +1,7 @@
 /**
  * The shapes the RIB stores: tables, routes, routing instances and the change records it reports, plus
  * the naming and slot rules every part of the RIB shares. Owns no behaviour beyond those rules: the
- * mutations live in ./rib.ts, copying between tables in ./replication.ts, the route-target indexes in
+ * mutations live in ./rib.ts (public API) and ./table-store.ts (storing, deleting, change reports), copying between tables in ./replication.ts, the route-target indexes in
  * ./vpn-target-index.ts and what queries return in ./views.ts.
  */
 import type { Path, PathAttributes } from './path.ts';

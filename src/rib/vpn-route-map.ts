@@ -4,7 +4,7 @@
  * and probe a million-entry table, where (RD, prefix) is two lookups of strings already hashed (RDs come
  * in runs of one shared string) in tables of a few thousand. Also answers the plain key-string calls of
  * ./tables.ts's RouteMap, which the RIB makes off the hot paths.
- * Owns nothing but the index: the routes are ./rib.ts's.
+ * Owns nothing but the index: the routes are ./table-store.ts's.
  */
 import type { Route, RouteMap } from './tables.ts';
 

@@ -1,0 +1,258 @@
+/**
+ * The RIB's tables and the one way they change (docs/protocol.md §6): storing a path in its slot,
+ * deleting one, settling replication (./replication.ts) after every mutation and reporting the
+ * (table, prefix) pairs that changed to the listeners. A base class so that ./rib.ts, which owns the
+ * public API (validation, routing instances, peers, graceful restart, RT-constrain, queries), calls
+ * these steps on its hot paths (addVpnPath, removeVpnPath, removePeer) without any extra hop. Does not
+ * validate input, keep routing-instance configuration rules (./tables.ts) or build views (./views.ts).
+ *
+ * Replicated (secondary) paths are derived state: whenever a route's paths change, the set of copies
+ * it should have is recomputed and diffed against the copies it has, so secondaries follow their
+ * primary through change and delete, and re-import on late VRF creation or target changes is the same
+ * code path.
+ */
+import { normalizeAttributes, sameAttributes, samePathContent, type Path, type PathAttributes } from './path.ts';
+import { comparePaths, multipathSet, type PathSelectionOptions } from './path-selection.ts';
+import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
+import { PeerStaleMarks } from './peer-stale-marks.ts';
+import { NO_REPLICAS, NO_TARGETS, VPN_TABLE, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table } from './tables.ts';
+import { PeerPathIndex } from './peer-paths.ts';
+import { VpnRouteMap } from './vpn-route-map.ts';
+import { VpnTargetIndex } from './vpn-target-index.ts';
+
+export abstract class TableStore {
+  protected readonly options: PathSelectionOptions;
+  protected readonly tables = new Map<string, Table>();
+  protected readonly instanceStates = new Map<string, InstanceState>();
+  /** bgp.l3vpn.0's routes by (RD, prefix): the hot paths look routes up without building a key string. */
+  protected readonly vpnRoutes = new VpnRouteMap();
+  protected readonly vpn: Table = { name: VPN_TABLE, routes: this.vpnRoutes };
+  protected readonly targets = new VpnTargetIndex();
+  readonly #replication: ReplicationContext = {
+    vpn: this.vpn,
+    targets: this.targets,
+    instance: (name) => this.instanceStates.get(name),
+  };
+  /** Each peer's paths, for removePeer and peerPathCounts. */
+  protected readonly peerPaths = new PeerPathIndex(this.vpn);
+  /** What ended sessions left behind (graceful restart). */
+  protected readonly stale = new PeerStaleMarks();
+  protected readonly listeners = new Set<ChangeListener>();
+  /** A VPN path's input attrs object → its normalised attributes (see vpnAttributes). */
+  readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
+  #lastVpnAttrs: PathAttributes | null = null;
+  /** table → its routes whose replicas must be recomputed, by route key */
+  #dirty = new Map<Table, Map<string, Route>>();
+  /**
+   * The changes of the current mutation, in first-recorded order, and table name → route key → change
+   * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
+   */
+  #pending: RouteChange[] = [];
+  readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
+  #depth = 0;
+
+  constructor(options: PathSelectionOptions = {}) {
+    this.options = { ...options };
+    this.tables.set(VPN_TABLE, this.vpn);
+  }
+
+  protected sorted(route: Route): Path[] {
+    // One path is its own order: sharing the array spares one per route. Safe because every change to
+    // route.paths resets route.sorted, and the sorted array never leaves the RIB.
+    if (route.sorted === null) route.sorted = route.paths.length <= 1 ? route.paths : [...route.paths].sort((a, b) => comparePaths(a, b, this.options));
+    return route.sorted;
+  }
+
+  protected mutate(work: () => void): RouteChange[] {
+    this.#depth++;
+    let failure: { error: unknown } | undefined;
+    try {
+      work();
+    } catch (error) {
+      failure = { error };
+    }
+    this.#depth--;
+    if (this.#depth > 0) {
+      if (failure) throw failure.error;
+      return [];
+    }
+    // Even when `work` threw part-way, what it did change is replicated and reported.
+    this.drain();
+    const changes = this.#pending;
+    this.#pending = [];
+    this.#pendingKeys.clear();
+    if (changes.length > 0) {
+      // One faulty listener must not keep the others from learning about the change.
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(changes);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
+    if (failure) throw failure.error;
+    return changes;
+  }
+
+  /** Records a change of `key` (unique within the table) unless the mutation already has one. */
+  protected record(key: string, change: RouteChange): void {
+    let keys = this.#pendingKeys.get(change.table);
+    if (keys === undefined) this.#pendingKeys.set(change.table, (keys = new Map()));
+    if (keys.has(key)) return;
+    keys.set(key, change);
+    this.#pending.push(change);
+  }
+
+  #recordRoute(table: Table, route: Route): void {
+    if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;
+    // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
+    let change: RouteChange;
+    if (table.instanceName !== undefined) change = { table: table.name, instance: table.instanceName, prefix: route.prefix };
+    else if (route.rd !== undefined) change = { table: table.name, rd: route.rd, prefix: route.prefix };
+    else change = { table: table.name, prefix: route.prefix };
+    this.record(route.key, change);
+  }
+
+  protected markDirty(table: Table, route: Route): void {
+    let routes = this.#dirty.get(table);
+    if (routes === undefined) this.#dirty.set(table, (routes = new Map()));
+    routes.set(route.key, route);
+  }
+
+  /** The route under `routeKey`; in bgp.l3vpn.0 found by the RD and prefix `of` carries (a path or route stored there). */
+  protected findRoute(table: Table, routeKey: string, of: { rd: string | undefined; prefix: string }): Route | undefined {
+    return table === this.vpn ? this.vpnRoutes.route(of.rd ?? '', of.prefix) : table.routes.get(routeKey);
+  }
+
+  /** Whether this very path object is still stored in the table (not replaced, not deleted). */
+  protected holds(table: Table, path: Path): boolean {
+    return this.findRoute(table, this.routeKeyOf(table, path), path)?.paths.includes(path) === true;
+  }
+
+  /** Where a stored path sits in its table (see putPath's callers). */
+  protected routeKeyOf(table: Table, path: Path): string {
+    return table === this.vpn ? vpnRouteKey(path.rd, path.prefix) : path.prefix;
+  }
+
+  protected markVpnRoutesWithTargets(targets: Iterable<string>): void {
+    // A walk, only when some route carries one of them: importers change with config, routes with every UPDATE.
+    const list = [...targets];
+    if (!this.targets.anyVpnRouteWith(list)) return;
+    for (const route of this.vpn.routes.values()) {
+      for (const rt of list) {
+        if (route.indexedTargets.has(rt)) {
+          this.markDirty(this.vpn, route);
+          break;
+        }
+      }
+    }
+  }
+
+  protected putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
+    let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
+    if (route === undefined) {
+      // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
+      route = { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
+      table.routes.set(routeKey, route);
+      this.#pathStored(table, route, path, undefined);
+      return;
+    }
+    const index = slotIndex(route.paths, path);
+    const previous = index < 0 ? undefined : route.paths[index];
+    if (previous !== undefined && samePathContent(previous, path)) {
+      // Announced again unchanged: the stored object stays, and is fresh again.
+      if (this.stale.active) this.stale.unmarkPath(previous);
+      return;
+    }
+    if (index < 0) route.paths.push(path);
+    else route.paths[index] = path;
+    this.#pathStored(table, route, path, previous);
+  }
+
+  /** The bookkeeping once `path` holds its slot in `route` (replacing `previous`). */
+  #pathStored(table: Table, route: Route, path: Path, previous: Path | undefined): void {
+    route.sorted = null;
+    if (previous !== undefined) {
+      this.peerPaths.remove(table, previous);
+      if (this.stale.active) this.stale.unmarkPath(previous);
+    }
+    this.peerPaths.add(table, path);
+    this.#routeChanged(table, route);
+  }
+
+  /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
+  protected deletePath(table: Table, routeKey: string, slot: Path): void {
+    const route = this.findRoute(table, routeKey, slot);
+    if (route === undefined) return;
+    const index = slotIndex(route.paths, slot);
+    if (index < 0) return;
+    const path = route.paths[index];
+    route.paths.splice(index, 1);
+    route.sorted = null;
+    this.peerPaths.remove(table, path);
+    if (this.stale.active) this.stale.unmarkPath(path);
+    this.#routeChanged(table, route);
+  }
+
+  #routeChanged(table: Table, route: Route): void {
+    this.#recordRoute(table, route);
+    if (table === this.vpn) {
+      this.targets.reindex(route);
+      if (!this.targets.needsVpnSync(route)) return;
+    }
+    this.markDirty(table, route);
+  }
+
+  /**
+   * The normalised form of a VPN path's attrs object, made once per object, and shared with the previous
+   * object's when equal: an UPDATE's routes share one attrs object, and a feed's UPDATEs mostly equal ones.
+   */
+  protected vpnAttributes(attrs: Partial<PathAttributes> | undefined): PathAttributes {
+    if (attrs === undefined) return normalizeAttributes();
+    let normalized = this.#vpnAttrsOf.get(attrs);
+    if (normalized !== undefined) return normalized;
+    normalized = normalizeAttributes(attrs);
+    const last = this.#lastVpnAttrs;
+    if (last !== null && sameAttributes(last, normalized)) normalized = last;
+    else this.#lastVpnAttrs = normalized;
+    this.#vpnAttrsOf.set(attrs, normalized);
+    return normalized;
+  }
+
+  /** Processes dirty routes until replication has settled. */
+  protected drain(): void {
+    while (this.#dirty.size > 0) {
+      // Take the whole set per round: routes dirtied while syncing land in the next round.
+      const round = this.#dirty;
+      this.#dirty = new Map();
+      for (const [table, routes] of round) for (const [routeKey, route] of routes) this.#syncReplicas(table, routeKey, route);
+    }
+  }
+
+  /** Makes the copies of one route's paths match what the replication rules ask for. */
+  #syncReplicas(table: Table, routeKey: string, marked: Route): void {
+    // The route stored under the key now (the marked one, unless it left and another took its place).
+    const route = this.findRoute(table, routeKey, marked);
+    if (route === undefined) return;
+    const chosen = wantedCopies(table, routeKey, multipathSet(this.sorted(route), this.options), this.#replication);
+    const stillWanted = stillWantedTest(route, chosen);
+    for (const location of route.replicas) {
+      if (stillWanted !== null && stillWanted(location)) continue;
+      const target = this.tables.get(location.table);
+      if (target !== undefined) this.deletePath(target, location.routeKey, location.path);
+    }
+    if (chosen.length === 0) {
+      route.replicas = NO_REPLICAS;
+    } else {
+      for (const { target, targetKey, rd, path } of chosen) this.putPath(target, targetKey, path.prefix, rd, path);
+      // map, not push: an exact-size array (see putPath).
+      route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
+    }
+    if (route.paths.length === 0 && this.findRoute(table, routeKey, route) === route) {
+      if (table === this.vpn) this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
+      else table.routes.delete(routeKey);
+      if (table === this.vpn) this.targets.reindex(route);
+    }
+  }
+}
