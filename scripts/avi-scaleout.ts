@@ -4,7 +4,8 @@
 // label and every other compute builds the ECMP composite — no floating-ip, no port translation
 // (docs/protocol.md §7.2). Then scale in. The floating IP 10.1.11.4 from the public pool follows the VIP
 // to both SEs, and the gateway sees one path per SE compute.
-import { defineScenario, describeShares, ScenarioRefused } from '../src/index.ts';
+import { defineScenario, describeShares } from '../src/index.ts';
+import { seed002Places } from './lib/seed-002.ts';
 
 const VIP = '19.1.1.7';
 const FIP = '10.1.11.4';
@@ -20,15 +21,8 @@ export default defineScenario({
   description: 'seed 002: vs2 on one service engine, scaled out to two by a shared active-active VIP, then scaled in: 1, 2, 1 next hops',
   topology: 'north-south.json',
   async run(sim) {
-    // seed 002's names: the service engines, the shared VIP, its floating IP and the gateway
-    const topology = await sim.topology();
-    const needs = ['avi-se-czpey', 'avi-se-pnjbb', 'avi-se-third'].filter((w) => !topology.workloads.some((x) => x.name === w));
-    if (needs.length > 0 || !(topology.gateways ?? []).some((g) => g.name === 'gw-1') || !(topology.sharedVips ?? []).some((v) => v.name === 'vs2-vip')) {
-      throw new ScenarioRefused(`topology ${topology.name} lacks seed 002's service engines, shared VIP vs2-vip or gateway gw-1 (see topologies/north-south.json)`);
-    }
-    // where the SEs and the client run, from the topology (names are seed 002's, places are the topology's)
-    const addressOf = new Map(topology.computes.map((c) => [c.name, c.address]));
-    const computeOf = (workload: string): string => topology.workloads.find((w) => w.name === workload)!.compute;
+    // seed 002's names, placed where the topology puts them
+    const { addressOf, computeOf } = await seed002Places(sim);
     const [se1Compute, spareCompute, clientCompute] = [computeOf(SE1), computeOf('avi-se-third'), computeOf('client')];
     const gatewayPaths = async (prefix: string): Promise<GatewayRoute['paths']> =>
       (await sim.request<GatewayRoute[]>('GET', '/api/nodes/gw-1/routes')).find((r) => r.prefix === prefix)?.paths ?? [];
@@ -39,7 +33,7 @@ export default defineScenario({
 
     sim.step(`vs2: VIP ${VIP} on ${SE1} only`);
     await sim.expectVipMembers(VIP, { [clientCompute]: 1 });
-    sim.check(`the client compute reaches the VIP through ${se1Compute}`, (await sim.nextHops(clientCompute, VIP)).join() === addressOf.get(se1Compute));
+    sim.check(`the client compute reaches the VIP through ${se1Compute}`, (await sim.nextHops(clientCompute, VIP)).join() === addressOf(se1Compute));
     await sim.eventually('gw-1 holds the floating IP with 1 path', () => gatewayPaths(`${FIP}/32`), (p) => p.length === 1, { timeoutMs: 15_000 });
 
     sim.step(`scaleout virtualservice vs2: the VIP goes on ${SE2}'s port as well (active-active)`);

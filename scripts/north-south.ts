@@ -5,7 +5,8 @@
 // there: broken (a real service engine answers it with a reset). East-west connections from a client
 // inside the network to the VIP go through the client's vRouter, whose flow table pins them: none
 // moves except those whose member left. Events: scale out 2 → 3 service engines, scale in 3 → 2.
-import { defineScenario, describeShares, ScenarioRefused } from '../src/index.ts';
+import { defineScenario, describeShares } from '../src/index.ts';
+import { seed002Places } from './lib/seed-002.ts';
 
 const VIP = '19.1.1.7';
 const FIP = '10.1.11.4';
@@ -20,20 +21,13 @@ export default defineScenario({
   description: 'scale-out and scale-in under north-south traffic through a gateway (stateless vs resilient hash) next to east-west traffic',
   topology: 'north-south.json',
   async run(sim) {
-    // seed 002's names: the service engines, the shared VIP, its floating IP and the gateway
-    const topology = await sim.topology();
-    const needs = ['avi-se-czpey', 'avi-se-pnjbb', 'avi-se-third'].filter((w) => !topology.workloads.some((x) => x.name === w));
-    if (needs.length > 0 || !(topology.gateways ?? []).some((g) => g.name === 'gw-1') || !(topology.sharedVips ?? []).some((v) => v.name === 'vs2-vip')) {
-      throw new ScenarioRefused(`topology ${topology.name} lacks seed 002's service engines, shared VIP vs2-vip or gateway gw-1 (see topologies/north-south.json)`);
-    }
-    // where each SE and the client run, from the topology (names are seed 002's, places are the topology's)
-    const addressOf = new Map(topology.computes.map((c) => [c.name, c.address]));
-    const computeOf = (workload: string): string => topology.workloads.find((w) => w.name === workload)!.compute;
+    // seed 002's names, placed where the topology puts them
+    const { addressOf, computeOf } = await seed002Places(sim);
     const clientCompute = computeOf('client');
     const table: string[] = [];
     const setSes = async (ses: string[]) => {
       await sim.request('PATCH', '/api/config/instance-ip/vs2-vip', { virtualMachineInterfaces: ses });
-      const wanted = ses.map((se) => addressOf.get(computeOf(se))).sort().join(' ');
+      const wanted = ses.map((se) => addressOf(computeOf(se))).sort().join(' ');
       await sim.eventually(`${clientCompute} reaches ${VIP} through ${wanted}`, async () => (await sim.nextHops(clientCompute, VIP)).filter((a) => a !== null).sort().join(' '), wanted);
       await sim.eventually(`gw-1 reaches ${FIP} through ${wanted}`, async () => ((await sim.request<GatewayRoute[]>('GET', '/api/nodes/gw-1/routes')).find((r) => r.prefix === `${FIP}/32`)?.paths ?? []).map((p) => p.nextHop).sort().join(' '), wanted, { timeoutMs: 15_000 });
     };
