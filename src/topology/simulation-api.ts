@@ -117,7 +117,7 @@ export class SimulationApi {
 
   private checkStanzaQuery(query: URLSearchParams): void {
     const node = query.get('node');
-    if (node !== null && node !== '' && !this.host.nodeNamed(node) !== undefined && !this.host.topology.computes.some((c) => c.name === node)) {
+    if (node !== null && node !== '' && this.host.nodeNamed(node) === undefined && !this.host.topology.computes.some((c) => c.name === node)) {
       throw new ApiError(400, `query.node: no node named ${node}; nodes: ${this.host.nodes().map((n) => n.name).join(', ')}`, 'invalid-query', 'query.node');
     }
   }
