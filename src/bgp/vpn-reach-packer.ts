@@ -59,21 +59,8 @@ export function packVpnWithdraw(nlri: EncodedVpnNlri, room: number): Buffer[] {
     const extended = value > 0xff;
     const attributes = (extended ? 4 : 3) + value;
     const total = HEADER_LENGTH + BODY_LENGTH_FIELDS + attributes;
-    const out = Buffer.allocUnsafe(total);
-    out.fill(0xff, 0, 16);
-    out.writeUInt16BE(total, 16);
-    out[18] = MessageType.update;
-    out.writeUInt16BE(0, 19);
-    out.writeUInt16BE(attributes, 21);
-    let at = 23;
-    out[at++] = AttrFlag.optional | (extended ? AttrFlag.extendedLength : 0);
-    out[at++] = AttrType.mpUnreach;
-    if (extended) {
-      out.writeUInt16BE(value, at);
-      at += 2;
-    } else out[at++] = value;
-    out.writeUInt16BE(AFI_IPV4, at);
-    out[at + 2] = SAFI_MPLS_VPN;
+    const out = updateHeader(total, attributes);
+    let at = mpAttributeHeader(out, 23, AttrType.mpUnreach, value);
     at += 3;
     bytes.copy(out, at, starts[first]!, starts[end]!);
     messages.push(out);
@@ -139,22 +126,8 @@ function vpnReachMessage(
 ): Buffer {
   const total = vpnReachMessageLength(block, nlriLength);
   const value = MP_REACH_FIXED + nlriLength;
-  const extended = value > 0xff;
-  const out = Buffer.allocUnsafe(total);
-  out.fill(0xff, 0, 16);
-  out.writeUInt16BE(total, 16);
-  out[18] = MessageType.update;
-  out.writeUInt16BE(0, 19);
-  out.writeUInt16BE(total - HEADER_LENGTH - BODY_LENGTH_FIELDS, 21);
-  let at = 23 + block.before.copy(out, 23);
-  out[at++] = AttrFlag.optional | (extended ? AttrFlag.extendedLength : 0);
-  out[at++] = AttrType.mpReach;
-  if (extended) {
-    out.writeUInt16BE(value, at);
-    at += 2;
-  } else out[at++] = value;
-  out.writeUInt16BE(AFI_IPV4, at);
-  out[at + 2] = SAFI_MPLS_VPN;
+  const out = updateHeader(total, total - HEADER_LENGTH - BODY_LENGTH_FIELDS);
+  let at = mpAttributeHeader(out, 23 + block.before.copy(out, 23), AttrType.mpReach, value);
   out[at + 3] = 12;
   out.fill(0, at + 4, at + 12);
   out.writeUInt32BE(nextHop, at + 12);
@@ -167,4 +140,32 @@ function vpnReachMessage(
   }
   block.after.copy(out, at);
   return out;
+}
+
+/** An UPDATE with no withdrawn routes and `attributes` bytes of path attributes; the caller fills them in. */
+function updateHeader(total: number, attributes: number): Buffer {
+  const out = Buffer.allocUnsafe(total);
+  out.fill(0xff, 0, 16);
+  out.writeUInt16BE(total, 16);
+  out[18] = MessageType.update;
+  out.writeUInt16BE(0, 19);
+  out.writeUInt16BE(attributes, 21);
+  return out;
+}
+
+/**
+ * Writes an MP_REACH/MP_UNREACH attribute's flags, type and length (extended past 255, RFC 4271 §4.3) and
+ * its AFI/SAFI (IPv4, MPLS-labeled VPN) at `at`; returns the offset of the AFI, so the caller's fields follow at +3.
+ */
+function mpAttributeHeader(out: Buffer, at: number, type: number, value: number): number {
+  const extended = value > 0xff;
+  out[at++] = AttrFlag.optional | (extended ? AttrFlag.extendedLength : 0);
+  out[at++] = type;
+  if (extended) {
+    out.writeUInt16BE(value, at);
+    at += 2;
+  } else out[at++] = value;
+  out.writeUInt16BE(AFI_IPV4, at);
+  out[at + 2] = SAFI_MPLS_VPN;
+  return at;
 }
