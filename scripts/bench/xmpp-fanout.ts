@@ -10,7 +10,7 @@
 //                one pool member is added at a time through the config store; per agent, the time until
 //                its FIB holds the VIP composite with the new member: p50/p99.
 // For profiling one part: BENCH_XMPP_AGENTS=1000 (comma-separated sizes) and
-// BENCH_XMPP_PHASES=light|scale-out narrow a run; `node --cpu-prof` then profiles the control node only.
+// BENCH_XMPP_PHASES=light|ingest|scale-out narrow a run (ingest: phase 1 alone); `node --cpu-prof` then profiles the control node only.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -165,7 +165,7 @@ function peakRssMiB(): number | null {
 }
 
 /** Phases 1 and 2 on one control node with N light publishers. */
-async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions): Promise<BenchFigure[]> {
+async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions, ingestOnly = false): Promise<BenchFigure[]> {
   const label = `${n} agents`;
   const groups = Math.ceil(n / sizes.fanGroup);
   const store = new ConfigStore({ asn: ASN, reconcile: nativeDriverHook });
@@ -202,6 +202,10 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
       figure('ingest.ratePerCore', label, total / cpu, 'route items/CPU-s', { target: { op: '>=', value: TARGET_INGEST_PER_CORE } }),
       figure('ingest.cpuSeconds', label, cpu, 's'),
     );
+    if (ingestOnly) {
+      await peers.request({ type: 'light-down' }, 'light-closed');
+      return figures;
+    }
 
     // ---- 2. fan-out ----
     const fanInstances = fanVns.map((vn) => vn.routingInstance);
@@ -397,9 +401,9 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
   const peers = new PeerProcess();
   try {
     for (const n of sizes.agents) {
-      if (phases.includes('light')) {
+      if (phases.includes('light') || phases.includes('ingest')) {
         o.log(`${n} agents: light publishers`);
-        figures.push(...(await lightPhases(n, sizes, peers, o)));
+        figures.push(...(await lightPhases(n, sizes, peers, o, !phases.includes('light'))));
       }
       if (phases.includes('scale-out')) {
         o.log(`${n} agents: real agents, scale-out`);

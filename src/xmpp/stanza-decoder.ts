@@ -1,6 +1,7 @@
 // Decoders of Contrail's XMPP stanzas (docs/protocol.md §2.2, §3, §4) and the control node's checks on a
 // decoded agent publish. Decoders never throw. Decoding tries a string scanner for the fixed shapes peers
-// emit, then falls back to a full ltx parse for anything else.
+// emit (the publish + collection pair first in one pass, ./publish-scanner.ts), then falls back to a full
+// ltx parse for anything else.
 // It does not encode (./stanza-encoder.ts) nor decode the route entry itself (./route-entry.ts).
 import { parse as parseLtx } from 'ltx';
 import type { Element } from 'ltx';
@@ -11,6 +12,7 @@ import {
 } from './route-entry.ts';
 import { KnownTag, readKnownTag, readOpenTag } from './xml-text.ts';
 import { ownString, type EntryCache } from './entry-cache.ts';
+import { scanAgentRouteStanza } from './publish-scanner.ts';
 import { BGP_PEER_RESOURCE, END_OF_RIB_NODE, PUBSUB_NS } from './stanza-encoder.ts';
 
 export interface StanzaError { error: string }
@@ -247,7 +249,7 @@ function closesToEnd(raw: string, p: number, names: readonly string[]): boolean 
 /** Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. */
 export function decodeAgentStanza(raw: string): AgentStanza | StanzaError {
   try {
-    const fast = agentFast(raw);
+    const fast = scanAgentRouteStanza(raw) ?? agentFast(raw);
     if (fast) return fast;
     const el = parseXml(raw);
     if (isStanzaError(el)) return el;
