@@ -398,6 +398,8 @@ export function decodeControlStanza(raw: string, cache?: EntryCache): ControlSta
   }
 }
 
+let lastValidNextHop: string | undefined;
+
 /**
  * The control node's checks on an agent publish (docs/protocol.md §3.2, §5): null when acceptable, else the reason
  * (the caller closes the session). `withdraw` = the pair's collection was a dissociate.
@@ -410,11 +412,16 @@ export function validateAgentRoute(p: { afi: number; safi: number; prefix: strin
   const e = p.entry;
   if (!e) return null;
   if (e.af !== 1) return `publish ${p.prefix}: entry nlri af ${e.af} is not 1`;
-  if (typeof parseIpv4Prefix(e.prefix, 'allow') === 'string') return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
+  // The NLRI almost always spells the node's prefix, checked just above.
+  if (e.prefix !== p.prefix && typeof parseIpv4Prefix(e.prefix, 'allow') === 'string') return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
   if (withdraw) return null;
   if (e.nextHops.length !== 1) return `publish ${p.prefix}: an agent route needs exactly one next-hop, got ${e.nextHops.length}`;
   const nh = e.nextHops[0];
-  if (!isIpv4(nh.address)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+  // An agent's routes share its one next hop: the last address found valid needs no second look.
+  if (nh.address !== lastValidNextHop) {
+    if (!isIpv4(nh.address)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+    lastValidNextHop = nh.address;
+  }
   if (nh.label === 0 || nh.label < 0 || nh.label > ROUTE_LABEL_MAX) return `publish ${p.prefix}: label ${nh.label} outside 1..${ROUTE_LABEL_MAX}`;
   return null;
 }
