@@ -193,9 +193,10 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
     const t0 = process.hrtime.bigint();
     await peers.request({ type: 'publish' }, 'published');
     const tDone = await ingested;
-    const cpu = cpuSeconds(cpu0);
+    const split = process.cpuUsage(cpu0);
+    const cpu = (split.user + split.system) / 1e6;
     const wallS = ms(t0, tDone) / 1000;
-    o.log(`${label}: ingest ${total} routes in ${(wallS * 1000).toFixed(0)} ms, ${cpu.toFixed(2)} CPU-s`);
+    o.log(`${label}: ingest ${total} routes in ${(wallS * 1000).toFixed(0)} ms, ${cpu.toFixed(2)} CPU-s (system ${(split.system / 1e6).toFixed(2)})`);
     figures.push(
       figure('ingest.routes', label, total, 'route items', { note: `${perClient} per publisher, subscribed with no-ribout` }),
       figure('ingest.rate', label, total / wallS, 'route items/s'),
