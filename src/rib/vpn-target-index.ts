@@ -8,8 +8,6 @@
  */
 import { NO_TARGETS, instanceTableName, type Route } from './tables.ts';
 
-const INET_SUFFIX = instanceTableName('');
-
 function addToIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   let set = index.get(key);
   if (set === undefined) index.set(key, (set = new Set()));
@@ -26,13 +24,16 @@ function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
 /** Whether every path of `route` is a copy from the table of the one instance in `importers`. */
 function copiedOnlyFrom(route: Route, importers: ReadonlySet<string>): boolean {
   const [instance] = importers;
-  for (const path of route.paths) {
-    const from = path.replicatedFrom?.table;
-    // `<instance>.inet.0` (./tables.ts instanceTableName), compared without spelling it.
-    if (from === undefined || from.length !== instance.length + INET_SUFFIX.length || !from.startsWith(instance) || !from.endsWith(INET_SUFFIX)) return false;
+  // The table name of the last instance asked about: routes come in runs of one VRF.
+  if (instance !== lastImporter) {
+    lastImporter = instance;
+    lastImporterTable = instanceTableName(instance);
   }
+  for (const path of route.paths) if (path.replicatedFrom?.table !== lastImporterTable) return false;
   return true;
 }
+let lastImporter = '';
+let lastImporterTable = '';
 
 export class VpnTargetIndex {
   /** route target → instances importing it */
