@@ -225,15 +225,15 @@ function sameAttributeSource(a: XmppRouteEntry, an: XmppNextHop, b: XmppRouteEnt
     sameList(a.loadBalance.fields, b.loadBalance.fields);
 }
 
-// The attributes made last, and from what: an instance's items differ in prefix, label and next hop, hardly
-// ever in attributes, so consecutive items (of any agent) share one frozen object, which the RIB then
-// normalises once (Rib.addPath).
-let lastAttrs: { entry: XmppRouteEntry; nh: XmppNextHop; network: { name: string; vnIndex: number }; attrs: PathInput['attrs'] } | null = null;
+// The attributes made last in each VN, and from what: an instance's items differ in prefix, label and next
+// hop, hardly ever in attributes, so consecutive items of a VN (from any agent) share one frozen object,
+// which the RIB then normalises once (Rib.addPath).
+interface MadeAttributes { entry: XmppRouteEntry; nh: XmppNextHop; vnIndex: number; attrs: PathInput['attrs'] }
+const lastAttrs = new Map<string, MadeAttributes>();
 
 function attributesOf(entry: XmppRouteEntry, nh: XmppNextHop, network: { name: string; vnIndex: number }): PathInput['attrs'] {
-  const last = lastAttrs;
-  if (last !== null && last.network.name === network.name && last.network.vnIndex === network.vnIndex &&
-    sameAttributeSource(entry, nh, last.entry, last.nh)) return last.attrs;
+  const last = lastAttrs.get(network.name);
+  if (last !== undefined && last.vnIndex === network.vnIndex && sameAttributeSource(entry, nh, last.entry, last.nh)) return last.attrs;
   const lbDefault = entry.loadBalance.fields.length === 0 && entry.loadBalance.decision !== 'source-bias';
   const attrs = Object.freeze({
     localPref: entry.localPreference,
@@ -257,6 +257,8 @@ function attributesOf(entry: XmppRouteEntry, nh: XmppNextHop, network: { name: s
         decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' as const : 'field-hash' as const,
       }),
   });
-  lastAttrs = { entry, nh, network: { name: network.name, vnIndex: network.vnIndex }, attrs };
+  // Bounded: a VN deleted from the config would otherwise keep its entry.
+  if (lastAttrs.size >= 4096) lastAttrs.clear();
+  lastAttrs.set(network.name, { entry, nh, vnIndex: network.vnIndex, attrs });
   return attrs;
 }
