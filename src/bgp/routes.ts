@@ -30,6 +30,20 @@ export interface InetRoute {
   attrs: PathAttributes;
 }
 
+/**
+ * A peer's received VPN routes as its owner keeps them, when the owner keeps them instead of the peer's
+ * Adj-RIB-In (a control node's RIB holds every one anyway: a second copy per route was a third of its
+ * memory). The Adj-RIB-In then passes VPN reach and withdrawals on without storing them, and answers its
+ * size and view from here. The owner also drops them when a session ends (see BgpPeer's 'down' and
+ * 'restarting'); the Adj-RIB-In's end-of-session withdrawal has no VPN routes to list.
+ */
+export interface OwnerKeptVpnRoutes {
+  /** How many VPN routes the owner holds from this peer. */
+  count(): number;
+  /** Those routes, as received (the Adj-RIB-In view). */
+  routes(): VpnRoute[];
+}
+
 /** What one UPDATE from a peer changed in its Adj-RIB-In. */
 export interface RouteUpdate {
   reach: VpnRoute[];

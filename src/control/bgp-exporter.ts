@@ -29,8 +29,12 @@ export interface ExporterIdentity {
 export class BgpExporter {
   private readonly ctx: ExportContext;
   private readonly originated = new Map<string, RouteTargetRoute>();
-  /** VPN routes changed since the last export. */
-  private readonly pendingVpn = new VpnRouteTable<VpnKey>();
+  /**
+   * VPN routes changed since the last export: the RIB's own change records, in order. A route changed twice in
+   * one turn is decided twice, which costs less than a set of keys for every route of a feed; the Adj-RIB-Out
+   * sends an unchanged route once and withdraws an absent one never.
+   */
+  private pendingVpn: VpnKey[] = [];
   private membershipChanged = false;
   private exportTimer: NodeJS.Immediate | null = null;
   /** The last interestedPeers answer of the current export pass (memberships do not change during one). */
@@ -61,7 +65,7 @@ export class BgpExporter {
   stop(): void {
     if (this.exportTimer !== null) clearImmediate(this.exportTimer);
     this.exportTimer = null;
-    this.pendingVpn.clear();
+    this.pendingVpn = [];
   }
 
   /**
@@ -71,19 +75,19 @@ export class BgpExporter {
    */
   onRibChanges(changes: readonly RouteChange[]): void {
     for (const c of changes) {
-      if (c.table === VPN_TABLE && c.rd !== undefined) this.pendingVpn.set({ rd: c.rd, prefix: c.prefix });
+      if (c.table === VPN_TABLE && isVpnChange(c)) this.pendingVpn.push(c);
       else if (c.table === RTARGET_TABLE) this.membershipChanged = true;
     }
-    if (this.exportTimer === null && (this.pendingVpn.size > 0 || this.membershipChanged)) {
+    if (this.exportTimer === null && (this.pendingVpn.length > 0 || this.membershipChanged)) {
       this.exportTimer = setImmediate(() => this.flushExports());
     }
   }
 
   private flushExports(): void {
     this.exportTimer = null;
-    const pending = [...this.pendingVpn.values()];
+    const pending = this.pendingVpn;
     const membershipChanged = this.membershipChanged;
-    this.pendingVpn.clear();
+    this.pendingVpn = [];
     this.membershipChanged = false;
     try {
       // A new or lost membership changes what RT-constrained peers may receive: re-decide every route.
@@ -220,6 +224,11 @@ export class BgpExporter {
       }
     }
   }
+}
+
+/** A change of bgp.l3vpn.0 carries its RD: it is the (RD, prefix) key export needs, without a copy. */
+function isVpnChange(c: RouteChange): c is RouteChange & VpnKey {
+  return c.rd !== undefined;
 }
 
 function sameTargets(a: readonly string[], b: readonly string[]): boolean {

@@ -4,7 +4,9 @@
 // from peers come in through ./bgp-importer.ts.
 // It does not know the topology: the node runtime derives the peers and passes a ControlBgpConfig.
 import { type BgpPeer, type PeerConfig, type PeerReason, type PeerState, describeReason } from '../bgp/peer.ts';
-import type { RouteUpdate } from '../bgp/routes.ts';
+import type { OwnerKeptVpnRoutes, RouteUpdate, VpnRoute } from '../bgp/routes.ts';
+import type { PeerGracefulRestart } from '../bgp/graceful-restart-capability.ts';
+import { bgpRouteDistinguisher, toBgpAttributes } from './bgp-attributes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
 import { BgpExporter } from './bgp-exporter.ts';
 import { EndOfRibDeferral } from './bgp-end-of-rib-deferral.ts';
@@ -100,6 +102,21 @@ export async function attachBgp(
   return routing;
 }
 
+/** A peer's received VPN routes as the RIB holds them (its Adj-RIB-In view), for ../bgp/peer.ts. */
+function ribKeptVpnRoutes(control: ControlNode, peerName: string, asn: number): OwnerKeptVpnRoutes {
+  return {
+    count: () => control.rib.vpnPathCount(peerName),
+    routes: () => control.rib.vpnPathsOf(peerName).map((path): VpnRoute => ({
+      rd: bgpRouteDistinguisher(path.rd), prefix: path.prefix, label: path.label, nextHop: path.nextHop,
+      attrs: {
+        ...toBgpAttributes(path.attrs, asn),
+        ...(path.attrs.originatorId !== undefined && { originatorId: path.attrs.originatorId }),
+        clusterList: [...path.attrs.clusterList],
+      },
+    })),
+  };
+}
+
 /** A control node with no BGP neighbour listens for nothing. */
 class IdleBgp implements BgpAttachment {
   constructor(private readonly config: ControlBgpConfig) {}
@@ -145,7 +162,11 @@ class BgpRouting implements BgpAttachment {
     this.restarts = gr?.helper ? new BgpRestartHelper(control.rib, gr, log) : undefined;
     this.deferral = gr && new EndOfRibDeferral(control, this.speaker, gr.expectedAgents ?? [], gr.endOfRibTimeout, log);
     for (const p of config.peers) {
-      const peer = this.speaker.addPeer({ ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS });
+      const peer = this.speaker.addPeer({
+        ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS,
+        // The RIB holds every VPN route a peer sends: the peer's Adj-RIB-In keeps no second copy.
+        vpnRoutesIn: ribKeptVpnRoutes(control, p.name, asn),
+      });
       this.records.set(peer.name, { peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null });
     }
     this.exporter = new BgpExporter(control, this.speaker, this.records, { asn, clusterId: this.clusterId, address: listen.address }, log);
@@ -154,7 +175,7 @@ class BgpRouting implements BgpAttachment {
 
   async start(): Promise<void> {
     this.speaker.on('peer-established', (peer) => this.onEstablished(peer));
-    this.speaker.on('peer-restarting', (peer, gr) => this.restarts?.sessionLost(peer.name, gr));
+    this.speaker.on('peer-restarting', (peer, gr) => this.onRestarting(peer, gr));
     this.speaker.on('peer-down', (peer, _text, reason) => this.onDown(peer, reason));
     this.speaker.on('end-of-rib', (peer, family) => this.restarts?.endOfRib(peer.name, family));
     this.speaker.on('update', (peer, u) => this.onUpdate(peer, u));
@@ -245,6 +266,12 @@ class BgpRouting implements BgpAttachment {
     this.restarts?.sessionUp(peer.name, peer.gracefulRestart);
     // RT-constraint now follows what was negotiated rather than what was configured.
     this.exporter.exportAll(record);
+  }
+
+  private onRestarting(peer: BgpPeer, gr: PeerGracefulRestart): void {
+    // The Adj-RIB-In withdraws the families graceful restart does not keep; VPN routes it leaves to the RIB.
+    if (!gr.families.includes('inet-vpn')) this.control.rib.removePeerVpnPaths(peer.name);
+    this.restarts?.sessionLost(peer.name, gr);
   }
 
   private onDown(peer: BgpPeer, reason: PeerReason): void {

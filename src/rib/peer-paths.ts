@@ -52,6 +52,11 @@ export class PeerPathIndex {
     return this.#vpnPrimaries.has(peer);
   }
 
+  /** How many primary paths the peer has in bgp.l3vpn.0. */
+  vpnPrimaryCount(peer: string): number {
+    return this.#vpnPrimaries.get(peer) ?? 0;
+  }
+
   peerNames(): string[] {
     return [...new Set([...this.#byPeer.keys(), ...this.#vpnPrimaries.keys()])];
   }

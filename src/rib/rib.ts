@@ -20,9 +20,9 @@ import {
   RTARGET_TABLE,
   checkInstanceConfig,
   instanceTableName,
-  vpnRouteKey,
   type ChangeListener,
   type InstanceState,
+  type Route,
   type RouteChange,
   type RoutingInstanceConfig,
   type Table,
@@ -147,7 +147,8 @@ export class Rib extends TableStore {
    */
   addVpnPath(input: PathInput): RouteChange[] {
     const path = makePathWithAttributes(input, this.vpnAttributes(input.attrs));
-    return this.mutate(() => this.putPath(this.vpn, vpnRouteKey(path.rd, path.prefix), path.prefix, path.rd, path));
+    // bgp.l3vpn.0 finds routes by RD and prefix and spells no key out (./vpn-route-map.ts).
+    return this.mutate(() => this.putPath(this.vpn, '', path.prefix, path.rd, path));
   }
 
   removeVpnPath(rd: string, prefix: string, peerName: string): RouteChange[] {
@@ -162,7 +163,7 @@ export class Rib extends TableStore {
     return this.mutate(() => {
       for (let i = route.paths.length - 1; i >= 0; i--) {
         const path = route.paths[i];
-        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deletePath(this.vpn, route.key, path);
+        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deleteFromRoute(this.vpn, route, path);
       }
     });
   }
@@ -177,15 +178,38 @@ export class Rib extends TableStore {
         const routeKey = this.routeKeyOf(table, path);
         if (this.findRoute(table, routeKey, path)?.paths.includes(path) === true) this.deletePath(table, routeKey, path);
       }
-      if (this.peerPaths.hasVpnPrimaries(peerName)) {
-        const found: [string, Path][] = [];
-        for (const route of this.vpn.routes.values()) {
-          for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route.key, path]);
-        }
-        for (const [routeKey, path] of found) this.deletePath(this.vpn, routeKey, path);
-      }
+      for (const [route, path] of this.#vpnPrimariesOf(peerName)) this.deleteFromRoute(this.vpn, route, path);
       for (const prefix of this.#memberships.removePeer(peerName)) this.record(prefix, { table: RTARGET_TABLE, prefix });
     });
+  }
+
+  /**
+   * The peer's own paths in bgp.l3vpn.0 go (its copies with them): a BGP session ended and graceful restart
+   * keeps its other families but not this one (docs/protocol.md §6.7).
+   */
+  removePeerVpnPaths(peerName: string): RouteChange[] {
+    return this.mutate(() => {
+      for (const [route, path] of this.#vpnPrimariesOf(peerName)) this.deleteFromRoute(this.vpn, route, path);
+    });
+  }
+
+  /** The peer's own paths in bgp.l3vpn.0 (BGP's Adj-RIB-In view of the routes it sent): the RIB's objects. */
+  vpnPathsOf(peerName: string): Path[] {
+    return this.#vpnPrimariesOf(peerName).map(([, path]) => path);
+  }
+
+  /** How many paths the peer has in bgp.l3vpn.0 (not counting copies). */
+  vpnPathCount(peerName: string): number {
+    return this.peerPaths.vpnPrimaryCount(peerName);
+  }
+
+  #vpnPrimariesOf(peerName: string): [Route, Path][] {
+    const found: [Route, Path][] = [];
+    if (!this.peerPaths.hasVpnPrimaries(peerName)) return found;
+    for (const route of this.vpn.routes.values()) {
+      for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route, path]);
+    }
+    return found;
   }
 
   // ───────────────────────── graceful restart (docs/protocol.md §6.7) ─────────────────────────

@@ -18,6 +18,7 @@ import { PeerStaleMarks } from './peer-stale-marks.ts';
 import { NO_REPLICAS, NO_TARGETS, VPN_TABLE, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table } from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
+import { RdPrefixMap } from '../net/rd-prefix-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
 
 export abstract class TableStore {
@@ -41,14 +42,16 @@ export abstract class TableStore {
   /** A VPN path's input attrs object → its normalised attributes (see vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
   #lastVpnAttrs: PathAttributes | null = null;
-  /** table → its routes whose replicas must be recomputed, by route key */
-  #dirty = new Map<Table, Map<string, Route>>();
+  /** table → its routes whose replicas must be recomputed */
+  #dirty = new Map<Table, Set<Route>>();
   /**
    * The changes of the current mutation, in first-recorded order, and table name → route key → change
    * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
    */
   #pending: RouteChange[] = [];
   readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
+  /** The same for bgp.l3vpn.0, by (RD, prefix): its route keys are not stored (./vpn-route-map.ts). */
+  readonly #pendingVpn = new RdPrefixMap<RouteChange>();
   #depth = 0;
 
   constructor(options: PathSelectionOptions = {}) {
@@ -81,6 +84,7 @@ export abstract class TableStore {
     const changes = this.#pending;
     this.#pending = [];
     this.#pendingKeys.clear();
+    this.#pendingVpn.clear();
     if (changes.length > 0) {
       // One faulty listener must not keep the others from learning about the change.
       for (const listener of [...this.listeners]) {
@@ -105,6 +109,14 @@ export abstract class TableStore {
   }
 
   #recordRoute(table: Table, route: Route): void {
+    if (table === this.vpn) {
+      const rd = route.rd ?? '';
+      if (this.#pendingVpn.get(rd, route.prefix) !== undefined) return;
+      const change: RouteChange = { table: table.name, rd, prefix: route.prefix };
+      this.#pendingVpn.set(rd, route.prefix, change);
+      this.#pending.push(change);
+      return;
+    }
     if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;
     // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
     let change: RouteChange;
@@ -116,8 +128,8 @@ export abstract class TableStore {
 
   protected markDirty(table: Table, route: Route): void {
     let routes = this.#dirty.get(table);
-    if (routes === undefined) this.#dirty.set(table, (routes = new Map()));
-    routes.set(route.key, route);
+    if (routes === undefined) this.#dirty.set(table, (routes = new Set()));
+    routes.add(route);
   }
 
   /** The route under `routeKey`; in bgp.l3vpn.0 found by the RD and prefix `of` carries (a path or route stored there). */
@@ -153,7 +165,9 @@ export abstract class TableStore {
     let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
     if (route === undefined) {
       // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
-      route = { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
+      route = table === this.vpn
+        ? VpnRouteMap.newRoute(rd ?? '', prefix, path)
+        : { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
       table.routes.set(routeKey, route);
       this.#pathStored(table, route, path, undefined);
       return;
@@ -184,7 +198,11 @@ export abstract class TableStore {
   /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
   protected deletePath(table: Table, routeKey: string, slot: Path): void {
     const route = this.findRoute(table, routeKey, slot);
-    if (route === undefined) return;
+    if (route !== undefined) this.deleteFromRoute(table, route, slot);
+  }
+
+  /** deletePath for a caller that holds the route (stored in `table`). */
+  protected deleteFromRoute(table: Table, route: Route, slot: Path): void {
     const index = slotIndex(route.paths, slot);
     if (index < 0) return;
     const path = route.paths[index];
@@ -226,7 +244,7 @@ export abstract class TableStore {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
-      for (const [table, routes] of round) for (const [routeKey, route] of routes) this.#syncReplicas(table, routeKey, route);
+      for (const [table, routes] of round) for (const route of routes) this.#syncReplicas(table, route.key, route);
     }
   }
 
