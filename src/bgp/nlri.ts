@@ -154,7 +154,7 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     if (remaining < 64) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for a route distinguisher`);
     remaining -= 64;
     if (remaining > 32) throw invalidNlri(`VPN-IPv4 NLRI length ${bits}: IPv4 prefix of ${remaining} bits`);
-    if (lastRdAt < 0 || bytes.compare(bytes, lastRdAt, lastRdAt + RD_LENGTH, cursor, cursor + RD_LENGTH) !== 0) {
+    if (lastRdAt < 0 || !sameBytes(bytes, lastRdAt, cursor, RD_LENGTH)) {
       lastRd = decodeRd(bytes, cursor);
       lastRdAt = cursor;
     }
@@ -164,6 +164,12 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     off = end;
   }
   return out;
+}
+
+/** bytes[a, a + n) equals bytes[b, b + n): a loop, cheaper than Buffer.compare's call for 8 bytes. */
+function sameBytes(bytes: Buffer, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 export function encodeRouteTargetNlri(items: readonly RouteTargetNlri[]): Buffer {

@@ -18,7 +18,6 @@ import { PeerStaleMarks } from './peer-stale-marks.ts';
 import { NO_REPLICAS, NO_TARGETS, VPN_TABLE, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table } from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
-import { RdPrefixMap } from '../net/rd-prefix-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
 
 export abstract class TableStore {
@@ -50,8 +49,11 @@ export abstract class TableStore {
    */
   #pending: RouteChange[] = [];
   readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
-  /** The same for bgp.l3vpn.0, by (RD, prefix): its route keys are not stored (./vpn-route-map.ts). */
-  readonly #pendingVpn = new RdPrefixMap<RouteChange>();
+  /**
+   * Numbers the top-level mutations: a bgp.l3vpn.0 route records the one it was last reported in
+   * (`Route.changeMark`), which de-duplicates its changes without a lookup (its key is not stored).
+   */
+  #mutation = 1;
   #depth = 0;
 
   constructor(options: PathSelectionOptions = {}) {
@@ -84,7 +86,7 @@ export abstract class TableStore {
     const changes = this.#pending;
     this.#pending = [];
     this.#pendingKeys.clear();
-    this.#pendingVpn.clear();
+    this.#mutation++;
     if (changes.length > 0) {
       // One faulty listener must not keep the others from learning about the change.
       for (const listener of [...this.listeners]) {
@@ -110,11 +112,9 @@ export abstract class TableStore {
 
   #recordRoute(table: Table, route: Route): void {
     if (table === this.vpn) {
-      const rd = route.rd ?? '';
-      if (this.#pendingVpn.get(rd, route.prefix) !== undefined) return;
-      const change: RouteChange = { table: table.name, rd, prefix: route.prefix };
-      this.#pendingVpn.set(rd, route.prefix, change);
-      this.#pending.push(change);
+      if (route.changeMark === this.#mutation) return;
+      route.changeMark = this.#mutation;
+      this.#pending.push({ table: table.name, rd: route.rd ?? '', prefix: route.prefix });
       return;
     }
     if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;
@@ -244,16 +244,18 @@ export abstract class TableStore {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
-      for (const [table, routes] of round) for (const route of routes) this.#syncReplicas(table, route.key, route);
+      for (const [table, routes] of round) for (const route of routes) this.#syncReplicas(table, route);
     }
   }
 
   /** Makes the copies of one route's paths match what the replication rules ask for. */
-  #syncReplicas(table: Table, routeKey: string, marked: Route): void {
+  #syncReplicas(table: Table, marked: Route): void {
     // The route stored under the key now (the marked one, unless it left and another took its place).
-    const route = this.findRoute(table, routeKey, marked);
+    const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.key);
     if (route === undefined) return;
-    const chosen = wantedCopies(table, routeKey, multipathSet(this.sorted(route), this.options), this.#replication);
+    const eligible = multipathSet(this.sorted(route), this.options);
+    // A bgp.l3vpn.0 route's key is spelled out only when there is something to copy (./vpn-route-map.ts).
+    const chosen = eligible.length === 0 ? [] : wantedCopies(table, route.key, eligible, this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
     for (const location of route.replicas) {
       if (stillWanted !== null && stillWanted(location)) continue;
@@ -267,9 +269,10 @@ export abstract class TableStore {
       // map, not push: an exact-size array (see putPath).
       route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
     }
-    if (route.paths.length === 0 && this.findRoute(table, routeKey, route) === route) {
+    // Replication writes other tables only (VRF → VPN → VRF), so `route` is still the one stored here.
+    if (route.paths.length === 0) {
       if (table === this.vpn) this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
-      else table.routes.delete(routeKey);
+      else table.routes.delete(route.key);
       if (table === this.vpn) this.targets.reindex(route);
     }
   }

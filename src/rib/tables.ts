@@ -49,6 +49,8 @@ export interface Route {
   replicas: readonly PathLocation[];
   /** VPN routes only: route targets indexed by VpnTargetIndex. NO_TARGETS until the first one. */
   indexedTargets: ReadonlySet<string>;
+  /** VPN routes only: the RIB mutation whose changes last reported this route (./table-store.ts). */
+  changeMark?: number;
 }
 
 // Most routes never get a copy (VPN routes whose only importer is their origin) and VRF routes never

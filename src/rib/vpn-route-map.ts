@@ -16,6 +16,7 @@ class VpnRoute implements Route {
   sorted: Path[] | null = null;
   replicas: readonly PathLocation[] = NO_REPLICAS;
   indexedTargets: ReadonlySet<string> = NO_TARGETS;
+  changeMark = 0;
 
   constructor(readonly rd: string, readonly prefix: string, readonly paths: Path[]) {}
 
