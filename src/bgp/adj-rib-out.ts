@@ -74,6 +74,8 @@ export class AdjRibOut {
   }
 
   withdrawVpn(keys: readonly VpnKey[]): void {
+    // A peer that was sent nothing (the feed's own source, split horizon) has nothing to withdraw.
+    if (this.vpn.size === 0) return;
     const gone = keys.filter((k) => this.vpn.delete(k));
     const session = this.session;
     if (gone.length === 0 || session === undefined || !this.negotiated('inet-vpn')) return;

@@ -1,4 +1,4 @@
-import { requireIpv4Prefix, intToIpv4, prefixMask } from '../net/ipv4.ts';
+import { hostPrefixKey, requireIpv4Prefix, intToIpv4, prefixMask } from '../net/ipv4.ts';
 import { MPLS_LABEL_MAX } from '../net/labels.ts';
 import { BgpProtocolError, ErrorCode, UpdateSubcode } from './protocol-error.ts';
 import { RD_LENGTH, decodeRd, encodeRd } from './route-distinguisher.ts';
@@ -100,7 +100,9 @@ export function writeVpnWithdraw(out: Buffer, offset: number, key: { rd: string;
 }
 
 function writeVpn(out: Buffer, offset: number, route: { rd: string; prefix: string }, field: number): number {
-  const { address, length } = requireIpv4Prefix(route.prefix);
+  // A host route (nearly every one) is read without the general parser's result object.
+  const host = hostPrefixKey(route.prefix);
+  const { address, length } = host === undefined ? requireIpv4Prefix(route.prefix) : { address: host >>> 0, length: 32 };
   const rd = cachedRd(route.rd);
   out[offset] = 24 + 64 + length;
   out[offset + 1] = (field >>> 16) & 0xff;

@@ -217,6 +217,12 @@ export abstract class TableStore {
     this.#recordRoute(table, route);
     if (table === this.vpn) {
       this.targets.reindex(route);
+      if (route.paths.length === 0 && route.replicas.length === 0) {
+        // The last path went and nothing was copied from it (a withdrawn reflected route): it leaves now,
+        // without a re-sync that would find it again only to delete it.
+        this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
+        return;
+      }
       if (!this.targets.needsVpnSync(route)) return;
     }
     this.markDirty(table, route);
