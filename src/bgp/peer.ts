@@ -15,7 +15,7 @@ import { type FsmEvent, type PeerReason, type PeerState, type PeerTransition, Pe
 import type { LocalGracefulRestart, PeerGracefulRestart } from './graceful-restart-capability.ts';
 import { CeaseSubcode } from './protocol-error.ts';
 import {
-  type InetRoute, type OwnerKeptVpnRoutes, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, isEmptyRouteUpdate,
+  type InetRoute, type OwnerKeptVpnOut, type OwnerKeptVpnRoutes, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, isEmptyRouteUpdate,
 } from './routes.ts';
 import type { DecodedUpdate } from './update-message.ts';
 
@@ -43,6 +43,8 @@ export interface PeerConfig {
   idleHoldMs?: number;
   /** The owner keeps the peer's received VPN routes (./routes.ts OwnerKeptVpnRoutes); default the Adj-RIB-In does. */
   vpnRoutesIn?: OwnerKeptVpnRoutes;
+  /** The owner keeps what VPN routes the peer is sent (./routes.ts OwnerKeptVpnOut); default the Adj-RIB-Out does. */
+  vpnRoutesOut?: OwnerKeptVpnOut;
 }
 
 /** What the peer needs to know about the local speaker. */
@@ -153,7 +155,7 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     this.asn = config.asn;
     this.name = config.name ?? config.address;
     this.ribIn = new AdjRibIn(this.isIbgp, config.vpnRoutesIn);
-    this.ribOut = new AdjRibOut({ localAsn: local.asn, isIbgp: this.isIbgp });
+    this.ribOut = new AdjRibOut({ localAsn: local.asn, isIbgp: this.isIbgp }, config.vpnRoutesOut);
     const localAddress = config.localAddress ?? local.localAddress;
     this.fsm = new PeerFsm({
       address: this.address, port: this.port, asn: this.asn, localAsn: local.asn, localRouterId: local.routerId,

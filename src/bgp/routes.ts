@@ -44,6 +44,22 @@ export interface OwnerKeptVpnRoutes {
   routes(): VpnRoute[];
 }
 
+/**
+ * The VPN part of a peer's Adj-RIB-Out as its owner keeps it, when the owner knows what the peer is to have
+ * without a table of its own (a control node marks each RIB route with the peers it went to, and derives the
+ * routes from its export policy). The Adj-RIB-Out then sends what it is given, stores nothing per route, and
+ * asks the owner for its size, its view and the table a new session gets. The owner must then advertise only
+ * what it means to send and withdraw only what it advertised.
+ */
+export interface OwnerKeptVpnOut {
+  /** How many VPN routes the peer is to have. */
+  count(): number;
+  /** Those routes as they go out now (a view: nothing changes). */
+  routes(): VpnRoute[];
+  /** A session came up or asked for a refresh: what it gets, decided afresh (the owner's marks follow). */
+  table(): VpnRoute[];
+}
+
 /** What one UPDATE from a peer changed in its Adj-RIB-In. */
 export interface RouteUpdate {
   reach: VpnRoute[];

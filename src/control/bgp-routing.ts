@@ -4,7 +4,7 @@
 // from peers come in through ./bgp-importer.ts.
 // It does not know the topology: the node runtime derives the peers and passes a ControlBgpConfig.
 import { type BgpPeer, type PeerConfig, type PeerReason, type PeerState, describeReason } from '../bgp/peer.ts';
-import type { OwnerKeptVpnRoutes, RouteUpdate, VpnRoute } from '../bgp/routes.ts';
+import type { OwnerKeptVpnOut, OwnerKeptVpnRoutes, RouteUpdate, VpnRoute } from '../bgp/routes.ts';
 import type { PeerGracefulRestart } from '../bgp/graceful-restart-capability.ts';
 import { bgpRouteDistinguisher, toBgpAttributes } from './bgp-attributes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
@@ -12,7 +12,7 @@ import { BgpExporter } from './bgp-exporter.ts';
 import { EndOfRibDeferral } from './bgp-end-of-rib-deferral.ts';
 import { BgpRestartHelper, type GracefulRestartSettings, type PeerRestartStatus } from './bgp-graceful-restart.ts';
 import { BgpImporter } from './bgp-importer.ts';
-import type { PeerRecord } from './bgp-peer-record.ts';
+import { EXPORT_MARK_PEERS, type PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
 import type { LogFn } from '../net/log.ts';
 
@@ -162,15 +162,31 @@ class BgpRouting implements BgpAttachment {
     this.restarts = gr?.helper ? new BgpRestartHelper(control.rib, gr, log) : undefined;
     this.deferral = gr && new EndOfRibDeferral(control, this.speaker, gr.expectedAgents ?? [], gr.endOfRibTimeout, log);
     for (const p of config.peers) {
+      const exportBit = this.records.size < EXPORT_MARK_PEERS ? 1 << this.records.size : 0;
       const peer = this.speaker.addPeer({
         ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS,
         // The RIB holds every VPN route a peer sends: the peer's Adj-RIB-In keeps no second copy.
         vpnRoutesIn: ribKeptVpnRoutes(control, p.name, asn),
+        // And what it is sent is a mark on each RIB route: its Adj-RIB-Out keeps no table either.
+        ...(exportBit !== 0 && { vpnRoutesOut: this.markedVpnRoutesOut(p.name) }),
       });
-      this.records.set(peer.name, { peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null });
+      this.records.set(peer.name, {
+        peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null,
+        exportBit, exportedCount: 0,
+      });
     }
     this.exporter = new BgpExporter(control, this.speaker, this.records, { asn, clusterId: this.clusterId, address: listen.address }, log);
     this.importer = new BgpImporter(control, { asn, routerId, clusterId: this.clusterId }, (record) => this.exporter.exportAll(record), log);
+  }
+
+  /** A marking peer's Adj-RIB-Out, kept by the exporter (../bgp/routes.ts OwnerKeptVpnOut); called before the exporter exists. */
+  private markedVpnRoutesOut(name: string): OwnerKeptVpnOut {
+    const record = () => this.records.get(name)!;
+    return {
+      count: () => record().exportedCount,
+      routes: () => this.exporter.markedRoutes(record()),
+      table: () => this.exporter.sessionTable(record()),
+    };
   }
 
   async start(): Promise<void> {

@@ -26,11 +26,15 @@ import {
   type RouteChange,
   type RoutingInstanceConfig,
   type Table,
+  type VpnExportEntry,
 } from './tables.ts';
+import { VpnRouteMap } from './vpn-route-map.ts';
 import { TableStore } from './table-store.ts';
 import { instanceView, routeView, type InstanceView, type PeerPathCount, type RouteView } from './views.ts';
 
-export { RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig } from './tables.ts';
+export {
+  RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig, type VpnExportEntry,
+} from './tables.ts';
 export type { InstanceView, PathView, PeerPathCount, RouteView } from './views.ts';
 
 export class Rib extends TableStore {
@@ -315,6 +319,17 @@ export class Rib extends TableStore {
     if (route === undefined) return undefined;
     const best = this.sorted(route)[0];
     return best !== undefined && best.attrs.feasible ? best : undefined;
+  }
+
+  /** bestVpnPath of a route BGP export holds (a change's `entry`); undefined also once the route has left the table. */
+  bestVpnPathOf(entry: VpnExportEntry): Path | undefined {
+    const best = this.sorted(VpnRouteMap.routeOf(entry))[0];
+    return best !== undefined && best.attrs.feasible ? best : undefined;
+  }
+
+  /** Every route of bgp.l3vpn.0 as BGP export holds them, unordered. */
+  vpnEntries(): IterableIterator<VpnExportEntry> {
+    return this.vpnRoutes.values() as IterableIterator<Route & VpnExportEntry>;
   }
 
   /** The fq-name of the virtual network with this index, when an instance here belongs to it. */

@@ -15,7 +15,10 @@ import { normalizeAttributes, sameAttributes, samePathContent, type Path, type P
 import { comparePaths, multipathSet, type PathSelectionOptions } from './path-selection.ts';
 import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { PeerStaleMarks } from './peer-stale-marks.ts';
-import { NO_REPLICAS, NO_TARGETS, VPN_TABLE, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table } from './tables.ts';
+import {
+  NO_REPLICAS, NO_TARGETS, VPN_TABLE, VpnRouteChange, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table,
+  type VpnExportEntry,
+} from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
@@ -114,7 +117,7 @@ export abstract class TableStore {
     if (table === this.vpn) {
       if (route.changeMark === this.#mutation) return;
       route.changeMark = this.#mutation;
-      this.#pending.push({ table: table.name, rd: route.rd ?? '', prefix: route.prefix });
+      this.#pending.push(new VpnRouteChange(route as Route & VpnExportEntry));
       return;
     }
     if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;

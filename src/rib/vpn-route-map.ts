@@ -8,15 +8,16 @@
  * Owns nothing but the index: the routes are ./table-store.ts's.
  */
 import type { Path } from './path.ts';
-import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type PathLocation, type Route, type RouteMap } from './tables.ts';
+import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type PathLocation, type Route, type RouteMap, type VpnExportEntry } from './tables.ts';
 import { RdPrefixMap } from '../net/rd-prefix-map.ts';
 
 /** A bgp.l3vpn.0 route: its key is derived from RD and prefix on demand instead of stored. */
-class VpnRoute implements Route {
+class VpnRoute implements Route, VpnExportEntry {
   sorted: Path[] | null = null;
   replicas: readonly PathLocation[] = NO_REPLICAS;
   indexedTargets: ReadonlySet<string> = NO_TARGETS;
   changeMark = 0;
+  exportMarks = 0;
 
   constructor(readonly rd: string, readonly prefix: string, readonly paths: Path[]) {}
 
@@ -33,8 +34,13 @@ export class VpnRouteMap implements RouteMap {
   }
 
   /** A new route holding `path` (not stored yet: see set). */
-  static newRoute(rd: string, prefix: string, path: Path): Route {
+  static newRoute(rd: string, prefix: string, path: Path): Route & VpnExportEntry {
     return new VpnRoute(rd, prefix, [path]);
+  }
+
+  /** The route behind an export entry (every entry is one of these routes). */
+  static routeOf(entry: VpnExportEntry): Route {
+    return entry as VpnRoute;
   }
 
   /** The route of (rd, prefix): the call the hot paths make. */
