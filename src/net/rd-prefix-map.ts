@@ -15,21 +15,35 @@ interface RdEntries<V> {
 export class RdPrefixMap<V> {
   readonly #byRd = new Map<string, RdEntries<V>>();
   #size = 0;
+  /** The RD of the last lookup and its entries: routes come in runs of one RD (undefined entries: none stored). */
+  #lastRd: string | null = null;
+  #lastEntries: RdEntries<V> | undefined = undefined;
+
+  #entriesOf(rd: string): RdEntries<V> | undefined {
+    if (rd === this.#lastRd) return this.#lastEntries;
+    const entries = this.#byRd.get(rd);
+    this.#lastRd = rd;
+    this.#lastEntries = entries;
+    return entries;
+  }
 
   get size(): number {
     return this.#size;
   }
 
   get(rd: string, prefix: string): V | undefined {
-    const entries = this.#byRd.get(rd);
+    const entries = this.#entriesOf(rd);
     if (entries === undefined) return undefined;
     const host = hostPrefixKey(prefix);
     return host === undefined ? entries.other?.get(prefix) : entries.hosts.get(host);
   }
 
   set(rd: string, prefix: string, value: V): void {
-    let entries = this.#byRd.get(rd);
-    if (entries === undefined) this.#byRd.set(rd, (entries = { hosts: new Map(), other: null }));
+    let entries = this.#entriesOf(rd);
+    if (entries === undefined) {
+      this.#byRd.set(rd, (entries = { hosts: new Map(), other: null }));
+      this.#lastEntries = entries;
+    }
     const host = hostPrefixKey(prefix);
     if (host !== undefined) {
       const before = entries.hosts.size;
@@ -44,18 +58,23 @@ export class RdPrefixMap<V> {
   }
 
   delete(rd: string, prefix: string): boolean {
-    const entries = this.#byRd.get(rd);
+    const entries = this.#entriesOf(rd);
     if (entries === undefined) return false;
     const host = hostPrefixKey(prefix);
     if (!(host === undefined ? entries.other?.delete(prefix) === true : entries.hosts.delete(host))) return false;
     this.#size--;
-    if (entries.hosts.size === 0 && (entries.other === null || entries.other.size === 0)) this.#byRd.delete(rd);
+    if (entries.hosts.size === 0 && (entries.other === null || entries.other.size === 0)) {
+      this.#byRd.delete(rd);
+      this.#lastEntries = undefined;
+    }
     return true;
   }
 
   clear(): void {
     this.#byRd.clear();
     this.#size = 0;
+    this.#lastRd = null;
+    this.#lastEntries = undefined;
   }
 
   /** Grouped by RD in the order RDs were first stored; within one, host routes first. */
