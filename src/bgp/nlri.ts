@@ -9,6 +9,8 @@ export interface VpnNlri {
   rd: string;
   prefix: string;
   label: number;
+  /** See ./routes.ts VpnKey.hostKey. */
+  readonly hostKey?: number | undefined;
 }
 
 /**
@@ -95,13 +97,13 @@ export function writeVpnReach(out: Buffer, offset: number, route: VpnNlri): numb
 }
 
 /** Writes one withdraw NLRI (label field 0x800000) at `offset`; see writeVpnReach. */
-export function writeVpnWithdraw(out: Buffer, offset: number, key: { rd: string; prefix: string }): number {
+export function writeVpnWithdraw(out: Buffer, offset: number, key: { rd: string; prefix: string; readonly hostKey?: number | undefined }): number {
   return writeVpn(out, offset, key, WITHDRAW_LABEL_FIELD);
 }
 
-function writeVpn(out: Buffer, offset: number, route: { rd: string; prefix: string }, field: number): number {
-  // A host route (nearly every one) is read without the general parser's result object.
-  const host = hostPrefixKey(route.prefix);
+function writeVpn(out: Buffer, offset: number, route: { rd: string; prefix: string; readonly hostKey?: number | undefined }, field: number): number {
+  // A host route (nearly every one) is read without the general parser's result object, or its text at all.
+  const host = route.hostKey ?? hostPrefixKey(route.prefix);
   const { address, length } = host === undefined ? requireIpv4Prefix(route.prefix) : { address: host >>> 0, length: 32 };
   const rd = cachedRd(route.rd);
   out[offset] = 24 + 64 + length;
@@ -162,10 +164,29 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     }
     const rd = lastRd;
     cursor += RD_LENGTH;
-    out.push({ rd, prefix: readPrefix(bytes, cursor, remaining), label: withdraw ? 0 : label });
+    const prefix = readPrefix(bytes, cursor, remaining);
+    if (withdraw && remaining === 32) out.push(new WithdrawnHost(rd, prefix, bytes.readInt32BE(cursor)));
+    else out.push({ rd, prefix, label: withdraw ? 0 : label });
     off = end;
   }
   return out;
+}
+
+/**
+ * A withdrawn /32 as decoded, with its address as a number (hostPrefixKey) for the tables that look it up:
+ * private behind a getter, so that it still reads, prints and compares as { rd, prefix, label }.
+ */
+class WithdrawnHost implements VpnNlri {
+  readonly label = 0;
+  readonly #host: number;
+
+  constructor(readonly rd: string, readonly prefix: string, host: number) {
+    this.#host = host;
+  }
+
+  get hostKey(): number {
+    return this.#host;
+  }
 }
 
 /** bytes[a, a + n) equals bytes[b, b + n): a loop, cheaper than Buffer.compare's call for 8 bytes. */

@@ -15,6 +15,8 @@ export interface VpnRoute {
 export interface VpnKey {
   rd: string;
   prefix: string;
+  /** A /32's address as ../net/ipv4.ts hostPrefixKey gives it, when the holder has it: spares reading `prefix`. */
+  readonly hostKey?: number | undefined;
 }
 
 /** An RT-constraint route (AFI 1 / SAFI 132, RFC 4684): the advertiser's interest in a route target. */

@@ -38,6 +38,11 @@ export class RdPrefixMap<V> {
     return host === undefined ? entries.other?.get(prefix) : entries.hosts.get(host);
   }
 
+  /** get of a /32 by its hostPrefixKey: for a caller that has the address as a number (no prefix text to read). */
+  getHost(rd: string, host: number): V | undefined {
+    return this.#entriesOf(rd)?.hosts.get(host);
+  }
+
   set(rd: string, prefix: string, value: V): void {
     let entries = this.#entriesOf(rd);
     if (entries === undefined) {
@@ -57,10 +62,10 @@ export class RdPrefixMap<V> {
     this.#size += other.size - before;
   }
 
-  delete(rd: string, prefix: string): boolean {
+  /** `host`: the prefix's hostPrefixKey when the caller has it (spares reading the text again). */
+  delete(rd: string, prefix: string, host: number | undefined = hostPrefixKey(prefix)): boolean {
     const entries = this.#entriesOf(rd);
     if (entries === undefined) return false;
-    const host = hostPrefixKey(prefix);
     if (!(host === undefined ? entries.other?.delete(prefix) === true : entries.hosts.delete(host))) return false;
     this.#size--;
     if (entries.hosts.size === 0 && (entries.other === null || entries.other.size === 0)) {

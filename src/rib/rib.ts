@@ -164,6 +164,24 @@ export class Rib extends TableStore {
       checkIpv4Prefix(prefix);
       if (route === undefined) return [];
     }
+    return this.#removeVpnPathOf(route, peerName);
+  }
+
+  /**
+   * removeVpnPath of a /32 given as its address (../net/ipv4.ts hostPrefixKey), as BGP decodes a withdrawal:
+   * no prefix text is made or read.
+   */
+  removeVpnHostPath(rd: string, host: number, peerName: string): RouteChange[] {
+    if (!Number.isInteger(host) || host < -0x80000000 || host > 0x7fffffff) throw new RibError(`invalid host route key ${String(host)}`);
+    const route = this.vpnRoutes.hostRoute(rd, host);
+    if (route === undefined) {
+      checkRouteDistinguisher(rd);
+      return [];
+    }
+    return this.#removeVpnPathOf(route, peerName);
+  }
+
+  #removeVpnPathOf(route: Route, peerName: string): RouteChange[] {
     return this.mutate(() => {
       for (let i = route.paths.length - 1; i >= 0; i--) {
         const path = route.paths[i];

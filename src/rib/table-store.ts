@@ -223,7 +223,7 @@ export abstract class TableStore {
       if (route.paths.length === 0 && route.replicas.length === 0) {
         // The last path went and nothing was copied from it (a withdrawn reflected route): it leaves now,
         // without a re-sync that would find it again only to delete it.
-        this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
+        this.vpnRoutes.deleteStored(route);
         return;
       }
       if (!this.targets.needsVpnSync(route)) return;

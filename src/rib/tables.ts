@@ -43,6 +43,8 @@ export interface RouteChange {
 export interface VpnExportEntry {
   readonly rd: string;
   readonly prefix: string;
+  /** The prefix's ../net/ipv4.ts hostPrefixKey, for a /32. */
+  readonly hostKey: number | undefined;
   exportMarks: number;
 }
 

@@ -10,16 +10,21 @@
 import type { Path } from './path.ts';
 import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type PathLocation, type Route, type RouteMap, type VpnExportEntry } from './tables.ts';
 import { RdPrefixMap } from '../net/rd-prefix-map.ts';
+import { hostPrefixKey } from '../net/ipv4.ts';
 
 /** A bgp.l3vpn.0 route: its key is derived from RD and prefix on demand instead of stored. */
 class VpnRoute implements Route, VpnExportEntry {
+  /** The prefix's hostPrefixKey (undefined unless a /32): read once, for every later lookup and its withdraw NLRI. */
+  readonly hostKey: number | undefined;
   sorted: Path[] | null = null;
   replicas: readonly PathLocation[] = NO_REPLICAS;
   indexedTargets: ReadonlySet<string> = NO_TARGETS;
   changeMark = 0;
   exportMarks = 0;
 
-  constructor(readonly rd: string, readonly prefix: string, readonly paths: Path[]) {}
+  constructor(readonly rd: string, readonly prefix: string, readonly paths: Path[]) {
+    this.hostKey = hostPrefixKey(prefix);
+  }
 
   get key(): string {
     return vpnRouteKey(this.rd, this.prefix);
@@ -48,6 +53,11 @@ export class VpnRouteMap implements RouteMap {
     return this.#routes.get(rd, prefix);
   }
 
+  /** The /32 route of (rd, address as hostPrefixKey). */
+  hostRoute(rd: string, host: number): Route | undefined {
+    return this.#routes.getHost(rd, host);
+  }
+
   get(key: string): Route | undefined {
     const [rd, prefix] = splitKey(key);
     return this.route(rd, prefix);
@@ -66,6 +76,11 @@ export class VpnRouteMap implements RouteMap {
 
   deleteRoute(rd: string, prefix: string): boolean {
     return this.#routes.delete(rd, prefix);
+  }
+
+  /** Deletes the route stored under its own RD and prefix. */
+  deleteStored(route: Route): boolean {
+    return this.#routes.delete(route.rd ?? '', route.prefix, (route as Partial<VpnRoute>).hostKey);
   }
 
   values(): IterableIterator<Route> {
