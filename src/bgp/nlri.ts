@@ -75,13 +75,20 @@ export function checkLabel(label: number): number {
 const rdCache = new Map<string, Buffer>();
 const RD_CACHE_LIMIT = 4096;
 
+/** The last RD encoded: routes come in runs of one RD. */
+let lastEncodedRd = '';
+let lastRdBytes: Buffer | undefined;
+
 function cachedRd(rd: string): Buffer {
+  if (rd === lastEncodedRd && lastRdBytes !== undefined) return lastRdBytes;
   let bytes = rdCache.get(rd);
   if (bytes === undefined) {
     bytes = encodeRd(rd);
     if (rdCache.size >= RD_CACHE_LIMIT) rdCache.clear();
     rdCache.set(rd, bytes);
   }
+  lastEncodedRd = rd;
+  lastRdBytes = bytes;
   return bytes;
 }
 

@@ -182,12 +182,19 @@ export class Rib extends TableStore {
   }
 
   #removeVpnPathOf(route: Route, peerName: string): RouteChange[] {
-    return this.mutate(() => {
-      for (let i = route.paths.length - 1; i >= 0; i--) {
-        const path = route.paths[i];
-        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deleteFromRoute(this.vpn, route, path);
-      }
-    });
+    // BGP ingest withdraws inside one batch per UPDATE: a million withdrawals need no closure each.
+    if (this.mutating) {
+      this.#deleteVpnPathsOf(route, peerName);
+      return [];
+    }
+    return this.mutate(() => this.#deleteVpnPathsOf(route, peerName));
+  }
+
+  #deleteVpnPathsOf(route: Route, peerName: string): void {
+    for (let i = route.paths.length - 1; i >= 0; i--) {
+      const path = route.paths[i];
+      if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deleteFromRoute(this.vpn, route, path);
+    }
   }
 
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (docs/protocol.md §6.7). */

@@ -71,6 +71,11 @@ export abstract class TableStore {
     return route.sorted;
   }
 
+  /** Inside a mutation (a batch): a change needs no mutate of its own, hence no closure per route. */
+  protected get mutating(): boolean {
+    return this.#depth > 0;
+  }
+
   protected mutate(work: () => void): RouteChange[] {
     this.#depth++;
     let failure: { error: unknown } | undefined;
