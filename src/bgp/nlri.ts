@@ -171,28 +171,36 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     }
     const rd = lastRd;
     cursor += RD_LENGTH;
-    const prefix = readPrefix(bytes, cursor, remaining);
-    if (withdraw && remaining === 32) out.push(new WithdrawnHost(rd, prefix, bytes.readInt32BE(cursor)));
-    else out.push({ rd, prefix, label: withdraw ? 0 : label });
+    if (withdraw && remaining === 32) out.push(new WithdrawnHost(rd, bytes.readInt32BE(cursor)));
+    else out.push({ rd, prefix: readPrefix(bytes, cursor, remaining), label: withdraw ? 0 : label });
     off = end;
   }
   return out;
 }
 
 /**
- * A withdrawn /32 as decoded, with its address as a number (hostPrefixKey) for the tables that look it up:
- * private behind a getter, so that it still reads, prints and compares as { rd, prefix, label }.
+ * A withdrawn /32 as decoded: its address as a number (hostPrefixKey) for the tables that look it up, and its
+ * prefix text made only when something reads it (a withdrawal of a million routes needs none of them).
  */
 class WithdrawnHost implements VpnNlri {
   readonly label = 0;
   readonly #host: number;
+  #prefix: string | undefined = undefined;
 
-  constructor(readonly rd: string, readonly prefix: string, host: number) {
+  constructor(readonly rd: string, host: number) {
     this.#host = host;
+  }
+
+  get prefix(): string {
+    return (this.#prefix ??= `${intToIpv4(this.#host >>> 0)}/32`);
   }
 
   get hostKey(): number {
     return this.#host;
+  }
+
+  toJSON(): VpnNlri {
+    return { rd: this.rd, prefix: this.prefix, label: 0 };
   }
 }
 
