@@ -72,6 +72,8 @@ export class BgpExporter {
         return names;
       },
     };
+    // Marks left by an earlier exporter on this RIB (BGP attached again) would claim sends this one never made.
+    for (const e of control.rib.vpnEntries()) e.exportMarks = 0;
   }
 
   /** Drops what is pending (the node stops). */
