@@ -1,6 +1,7 @@
 // The Adj-RIB-In of one BGP neighbour (RFC 4271 §3.2): the routes it advertised, per family, as decoded
 // UPDATEs change them, with RFC 7606 treat-as-withdraw and the iBGP/eBGP LOCAL_PREF rules applied on the way
-// in. Reading an UPDATE yields what it changed (a RouteUpdate) or the End-of-RIB it marks.
+// in. Reading an UPDATE yields what it changed (a RouteUpdate) or the End-of-RIB it marks. Its VPN routes may
+// be kept by its owner instead (./routes.ts OwnerKeptVpnRoutes): it then passes them on without a copy.
 // It does not select routes, apply policy or talk to the network: the session (./peer-fsm.ts) hands it
 // UPDATEs, and the caller of ./peer.ts decides what the changes mean.
 import type { FamilyName } from './families.ts';

@@ -1,7 +1,8 @@
 // The Adj-RIB-Out of one BGP neighbour (RFC 4271 §3.2): the routes we want it to have, per family, and the
 // UPDATEs that carry them: only changed routes are sent, packed by attribute set and next hop, split to fit
 // the message size, with the iBGP/eBGP export rules of RFC 4271 §5.1 applied. It is the desired state and
-// survives session resets; a new session gets it in full, then End-of-RIB (RFC 4724).
+// survives session resets; a new session gets it in full, then End-of-RIB (RFC 4724). Its VPN routes may be
+// kept by its owner instead (./routes.ts OwnerKeptVpnOut): it then stores none and sends what it is given.
 // It does not decide which routes a peer gets (the caller's policy) nor run the session (./peer-fsm.ts).
 import type { FamilyName } from './families.ts';
 import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
