@@ -1,5 +1,5 @@
 // The export side of a control node's BGP: which VPN paths of bgp.l3vpn.0 go to which neighbour, when. RIB
-// changes are noted as they happen and exported once per turn; a neighbour that does not keep up gets its
+// changes are noted as they happen and exported once per turn (sooner when one read brings thousands); a neighbour that does not keep up gets its
 // changes as a backlog once its socket drains; a new membership or session re-decides everything for the
 // peers concerned. Also originates the RTarget routes of the local routing instances (docs/protocol.md §6.6).
 // What a neighbour was sent is kept as one bit per neighbour on each RIB route (VpnExportEntry), not as a
