@@ -11,6 +11,8 @@
 //                its FIB holds the VIP composite with the new member: p50/p99.
 // For profiling one part: BENCH_XMPP_AGENTS=1000 (comma-separated sizes) and
 // BENCH_XMPP_PHASES=light|ingest|scale-out narrow a run (ingest: phase 1 alone); `node --cpu-prof` then profiles the control node only.
+// Each agent count runs in a child process of its own (./xmpp-size.ts) on a fresh control node, so no size
+// inherits another's heap or JIT state; the child gets this process's Node flags (so `--cpu-prof` reaches it).
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +27,7 @@ import { figure, percentile, type BenchFigure, type BenchOptions, type BenchSect
 import type { Endpoint, PeerCommand, PeerReply } from './xmpp-peers-protocol.ts';
 
 const PEERS_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'xmpp-peers.ts');
+const SIZE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'xmpp-size.ts');
 const CONTROL_ADDRESS = '127.1.0.1';
 const ASN = 64512;
 
@@ -394,31 +397,56 @@ function sizesFromEnvironment(base: Sizes): Sizes {
   return { ...base, ...(agents && agents.length > 0 ? { agents } : {}), ...(fanRoutes !== undefined ? { fanRoutesPerAgent: fanRoutes } : {}) };
 }
 
+/** One agent count, every phase asked for, on a fresh control node: the body of ./xmpp-size.ts. */
+export async function runSize(n: number, o: BenchOptions, phases: string): Promise<BenchFigure[]> {
+  const sizes = sizesFromEnvironment(o.quick ? QUICK : FULL);
+  const figures: BenchFigure[] = [];
+  const peers = new PeerProcess();
+  try {
+    if (phases.includes('light') || phases.includes('ingest')) {
+      o.log(`${n} agents: light publishers`);
+      figures.push(...(await lightPhases(n, sizes, peers, o, !phases.includes('light'))));
+    }
+    if (phases.includes('scale-out')) {
+      o.log(`${n} agents: real agents, scale-out`);
+      figures.push(...(await scaleOutPhase(n, sizes, peers, o)));
+    }
+  } finally {
+    await peers.close();
+  }
+  return figures;
+}
+
+/** Runs runSize in a child process (this process's Node flags, so `--cpu-prof` profiles each size's control node). */
+function sizeInChild(n: number, o: BenchOptions, phases: string): Promise<BenchFigure[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(SIZE_ENTRY, [String(n), o.quick ? 'quick' : 'full', phases], { execArgv: process.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let figures: BenchFigure[] | null = null;
+    let failure: string | null = null;
+    child.on('message', (m: { type: 'log'; line: string } | { type: 'figures'; figures: BenchFigure[] } | { type: 'error'; message: string }) => {
+      if (m.type === 'log') o.log(m.line);
+      else if (m.type === 'figures') figures = m.figures;
+      else failure = m.message;
+    });
+    child.on('exit', (code, signal) => {
+      if (figures) resolve(figures);
+      else reject(new Error(`xmpp bench, ${n} agents: ${failure ?? `child exited (${signal ?? code})`}`));
+    });
+  });
+}
+
 export async function run(o: BenchOptions): Promise<BenchSection> {
   const sizes = sizesFromEnvironment(o.quick ? QUICK : FULL);
   const phases = process.env.BENCH_XMPP_PHASES ?? 'light,scale-out';
   const figures: BenchFigure[] = [];
   const notes: string[] = [
-    'The control node runs in the benchmark process; every peer runs in one forked process, so CPU and RSS are the control node\'s and the two sides use different cores.',
+    'The control node runs in a child process of the benchmark, one per agent count; that size\'s peers run in one process forked by it, so CPU and RSS are the control node\'s and the two sides use different cores.',
     'Ingest and fan-out use light publishers (real stanza codec and framer over node:net, no FIB, received items counted by scanning); scale-out uses full VrouterAgents.',
     'Each peer connects from its own 127.2.x.y address to the control node on 127.1.0.1; real TCP over loopback.',
     'Scale-out latency is measured from the config write (store.createMember) to the moment each agent programs the VIP composite into its vRouter (observed at Vrouter.setRoute).',
   ];
-  const peers = new PeerProcess();
-  try {
-    for (const n of sizes.agents) {
-      if (phases.includes('light') || phases.includes('ingest')) {
-        o.log(`${n} agents: light publishers`);
-        figures.push(...(await lightPhases(n, sizes, peers, o, !phases.includes('light'))));
-      }
-      if (phases.includes('scale-out')) {
-        o.log(`${n} agents: real agents, scale-out`);
-        figures.push(...(await scaleOutPhase(n, sizes, peers, o)));
-      }
-    }
-  } finally {
-    await peers.close();
-  }
+  notes.push('Each agent count runs against a fresh control node in its own child process (./xmpp-size.ts), with its own peer process: no size inherits another\'s heap or JIT state, so every ingest figure is a cold one (no warm-up; the measured window starts with the first published route).');
+  for (const n of sizes.agents) figures.push(...(await sizeInChild(n, o, phases)));
   return {
     name: 'xmpp',
     title: 'XMPP fan-out: control-node ingest, reflection and scale-out convergence',
