@@ -79,12 +79,21 @@ export class RouteReflection {
    */
   private readonly encoded = new Map<string, Map<string, Buffer | null>>();
   private scheduled = false;
+  /**
+   * instance → whether some subscriber takes its routes (not all `<no-ribout>`), remembered until the next
+   * flush or walk: a receiver only ever appears through a subscribe, which walks. A change of an instance
+   * nobody receives is then not even kept as dirty.
+   */
+  private readonly receiving = new Map<string, boolean>();
   counters = { itemsSent: 0, retractsSent: 0, messagesSent: 0, heldBack: 0 };
 
   constructor(private readonly source: ReflectionSource) {}
 
   changed(instance: string, prefix: string): void {
     this.encoded.get(instance)?.delete(prefix);
+    let receiving = this.receiving.get(instance);
+    if (receiving === undefined) this.receiving.set(instance, (receiving = this.receivers(instance, this.source.subscribers(instance)).length > 0));
+    if (!receiving) return;
     let prefixes = this.dirty.get(instance);
     if (!prefixes) this.dirty.set(instance, (prefixes = new Set()));
     prefixes.add(prefix);
@@ -97,6 +106,7 @@ export class RouteReflection {
   /** Sends what changed since the last flush; safe to call at any time. */
   flush(): void {
     this.scheduled = false;
+    this.receiving.clear();
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const [instance, prefixes] of dirty) {
@@ -110,6 +120,7 @@ export class RouteReflection {
 
   /** docs/protocol.md §3.1: after a subscribe, the agent gets every current route of the instance. */
   walk(channel: AgentChannel, instance: string): void {
+    this.receiving.delete(instance);
     const receivers = this.receivers(instance, [channel]);
     if (receivers.length === 0) return;
     // A walk tells what exists: prefixes without a feasible path are not retracted.

@@ -13,12 +13,18 @@ import type { Path, PathAttributes } from './path.ts';
 import { VPN_TABLE, sameSlot, vpnRouteKey, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
 import type { VpnTargetIndex } from './vpn-target-index.ts';
 
-/** A copy replication wants stored: `path` in `target`'s route `targetKey`. */
-export interface WantedCopy {
+/**
+ * A copy replication wants stored: `path` in `target`'s route `targetKey`. It is also the PathLocation the
+ * source route keeps for it (`table`, `routeKey`): no second object and array per route once stored.
+ */
+export interface WantedCopy extends PathLocation {
   readonly target: Table;
   readonly targetKey: string;
   readonly rd: string | undefined;
-  readonly path: Path;
+}
+
+function wantedCopy(target: Table, targetKey: string, rd: string | undefined, path: Path): WantedCopy {
+  return { table: target.name, routeKey: targetKey, path, target, targetKey, rd };
 }
 
 /** What replication reads of the RIB. */
@@ -68,7 +74,7 @@ export function wantedCopies(source: Table, routeKey: string, eligible: readonly
     for (const path of eligible) {
       if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
       const copy = copyOf(path, copyAttrs(instance, path.attrs), { table: source.name, routeKey });
-      wanted.push({ target: ctx.vpn, targetKey: vpnRouteKey(path.rd, path.prefix), rd: path.rd, path: copy });
+      wanted.push(wantedCopy(ctx.vpn, vpnRouteKey(path.rd, path.prefix), path.rd, copy));
     }
   } else if (source === ctx.vpn) {
     for (const path of eligible) {
@@ -76,7 +82,7 @@ export function wantedCopies(source: Table, routeKey: string, eligible: readonly
         const target = ctx.instance(name)!.table;
         if (target.name === path.replicatedFrom?.table) continue;
         // One object per place it is stored: the RIB's per-peer index is keyed by the stored object.
-        wanted.push({ target, targetKey: path.prefix, rd: undefined, path: copyOf(path, path.attrs, { table: VPN_TABLE, routeKey }) });
+        wanted.push(wantedCopy(target, path.prefix, undefined, copyOf(path, path.attrs, { table: VPN_TABLE, routeKey })));
       }
     }
   }

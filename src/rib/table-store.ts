@@ -280,8 +280,8 @@ export abstract class TableStore {
       route.replicas = NO_REPLICAS;
     } else {
       for (const { target, targetKey, rd, path } of chosen) this.putPath(target, targetKey, path.prefix, rd, path);
-      // map, not push: an exact-size array (see putPath).
-      route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
+      // A wanted copy is its own location, and `chosen` a fresh exact-size array (./replication.ts).
+      route.replicas = chosen;
     }
     // Replication writes other tables only (VRF → VPN → VRF), so `route` is still the one stored here.
     if (route.paths.length === 0) {
