@@ -107,8 +107,8 @@ export interface Path {
   readonly label: number;
   readonly nextHop: string;
   readonly attrs: PathAttributes;
-  /** Set on replicated (secondary) paths: the table and route the primary lives in. */
-  readonly replicatedFrom?: { readonly table: string; readonly routeKey: string };
+  /** Set on replicated (secondary) paths: the table the primary lives in (one shared object per table). */
+  readonly replicatedFrom?: { readonly table: string };
 }
 
 const UINT32_MAX = 4294967295;
@@ -266,8 +266,13 @@ function checkPathInput(input: PathInput): void {
   }
 }
 
+// The last RD given and its own copy: an agent's (or an UPDATE's) paths share one RD string, so they keep
+// sharing one once stored, instead of a copy per path.
+let lastRd = { given: '', own: '' };
+
 function storedPath(input: PathInput, attrs: PathAttributes): Path {
-  return { peer: input.peer, rd: ownString(input.rd), prefix: ownString(input.prefix), label: input.label, nextHop: ownString(input.nextHop), attrs };
+  if (input.rd !== lastRd.given) lastRd = { given: input.rd, own: ownString(input.rd) };
+  return { peer: input.peer, rd: lastRd.own, prefix: ownString(input.prefix), label: input.label, nextHop: ownString(input.nextHop), attrs };
 }
 
 /**

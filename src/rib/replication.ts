@@ -10,7 +10,7 @@
  * a table.
  */
 import type { Path, PathAttributes } from './path.ts';
-import { VPN_TABLE, sameSlot, vpnRouteKey, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
+import { VPN_TABLE, sameSlot, type CopySource, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
 import type { VpnTargetIndex } from './vpn-target-index.ts';
 
 /**
@@ -47,9 +47,24 @@ function copyKey(table: string, routeKey: string, path: Path): string {
  * A replicated path. Spelled out rather than spread: a spread of a stored path gave every copy its own
  * hidden class (~125 B each, one per route).
  */
-function copyOf(path: Path, attrs: PathAttributes, replicatedFrom: { table: string; routeKey: string }): Path {
+function copyOf(path: Path, attrs: PathAttributes, replicatedFrom: CopySource): Path {
   return { peer: path.peer, rd: path.rd, prefix: path.prefix, label: path.label, nextHop: path.nextHop, attrs, replicatedFrom };
 }
+
+/** One frozen `replicatedFrom` per source table, shared by all its copies (a copy names its table, not its route). */
+const sources = new Map<string, CopySource>();
+
+function sourceOf(table: string): CopySource {
+  let source = sources.get(table);
+  if (source === undefined) sources.set(table, (source = Object.freeze({ table })));
+  return source;
+}
+
+/**
+ * Where a bgp.l3vpn.0 copy sits, as its source route's location records it: that table finds routes by the
+ * path's RD and prefix (./vpn-route-map.ts), so no `<rd>:<prefix>` key is spelled for it.
+ */
+const VPN_LOCATION_KEY = '';
 
 /** A VRF path's attributes as its bgp.l3vpn.0 copy carries them (docs/protocol.md §6.1), shared while source and config stay. */
 function copyAttrs(instance: InstanceState, from: PathAttributes): PathAttributes {
@@ -67,14 +82,14 @@ function copyAttrs(instance: InstanceState, from: PathAttributes): PathAttribute
  * The copies `eligible` (the route's ECMP set, from `source`) should have, one per target slot, the last
  * wanted winning, in first-wanted order.
  */
-export function wantedCopies(source: Table, routeKey: string, eligible: readonly Path[], ctx: ReplicationContext): WantedCopy[] {
+export function wantedCopies(source: Table, eligible: readonly Path[], ctx: ReplicationContext): WantedCopy[] {
   const wanted: WantedCopy[] = [];
   const instance = source.instanceName === undefined ? undefined : ctx.instance(source.instanceName);
   if (instance !== undefined) {
     for (const path of eligible) {
       if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
-      const copy = copyOf(path, copyAttrs(instance, path.attrs), { table: source.name, routeKey });
-      wanted.push(wantedCopy(ctx.vpn, vpnRouteKey(path.rd, path.prefix), path.rd, copy));
+      const copy = copyOf(path, copyAttrs(instance, path.attrs), sourceOf(source.name));
+      wanted.push(wantedCopy(ctx.vpn, VPN_LOCATION_KEY, path.rd, copy));
     }
   } else if (source === ctx.vpn) {
     for (const path of eligible) {
@@ -82,11 +97,12 @@ export function wantedCopies(source: Table, routeKey: string, eligible: readonly
         const target = ctx.instance(name)!.table;
         if (target.name === path.replicatedFrom?.table) continue;
         // One object per place it is stored: the RIB's per-peer index is keyed by the stored object.
-        wanted.push(wantedCopy(target, path.prefix, undefined, copyOf(path, path.attrs, { table: VPN_TABLE, routeKey })));
+        wanted.push(wantedCopy(target, path.prefix, undefined, copyOf(path, path.attrs, sourceOf(VPN_TABLE))));
       }
     }
   }
-  return distinctCopies(wanted);
+  // An exact-size array: the source route keeps it as its replica locations (a pushed one reserves 17 slots).
+  return distinctCopies(wanted).slice();
 }
 
 function sameCopy(a: WantedCopy, b: WantedCopy): boolean {

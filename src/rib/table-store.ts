@@ -268,8 +268,7 @@ export abstract class TableStore {
     const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.key);
     if (route === undefined) return;
     const eligible = multipathSet(this.sorted(route), this.options);
-    // A bgp.l3vpn.0 route's key is spelled out only when there is something to copy (./vpn-route-map.ts).
-    const chosen = eligible.length === 0 ? [] : wantedCopies(table, route.key, eligible, this.#replication);
+    const chosen = eligible.length === 0 ? [] : wantedCopies(table, eligible, this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
     for (const location of route.replicas) {
       if (stillWanted !== null && stillWanted(location)) continue;

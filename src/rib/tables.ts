@@ -125,8 +125,14 @@ export interface InstanceState {
   lastCopyAttrs: { from: PathAttributes; config: RoutingInstanceConfig; attrs: PathAttributes } | null;
 }
 
+/** A copy's `replicatedFrom`: the table its primary lives in. */
+export interface CopySource {
+  readonly table: string;
+}
+
 export interface PathLocation {
   readonly table: string;
+  /** The route's key in that table ('' in bgp.l3vpn.0, which finds a route by its path's RD and prefix). */
   readonly routeKey: string;
   /** The copy stored there; its slot (sameSlot) is what identifies it in that route. */
   readonly path: Path;

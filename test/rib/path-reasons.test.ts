@@ -43,7 +43,7 @@ const rows: Row[] = [
   {
     step: 'origin-table',
     winner: agentPath(1),
-    loser: { ...agentPath(1), replicatedFrom: { table: 'bgp.l3vpn.0', routeKey: 'x' } },
+    loser: { ...agentPath(1), replicatedFrom: { table: 'bgp.l3vpn.0' } },
     detail: 'primary < bgp.l3vpn.0',
   },
 ];
