@@ -43,6 +43,13 @@ describe('stream framer (docs/protocol.md §2.1)', () => {
     expect(evs.slice(1).map((e) => (e as { raw: string }).raw)).to.deep.equal(['<iq type="set"><x>a</x></iq  >', '<message to="a"><b/></message\n>']);
   });
 
+  it('skips near-miss close tags and waits inside a close tag split by the segment boundary', () => {
+    const stanza = '<iq type="set"><iqx/></iqx></iq\tx></iq \n\t >';
+    const whole = feed([HEADER + stanza]);
+    expect(whole.slice(1).map((e) => (e as { raw: string }).raw)).to.deep.equal([stanza]);
+    for (let cut = 1; cut < stanza.length; cut++) expect(feed([HEADER + stanza.slice(0, cut), stanza.slice(cut)])).to.deep.equal(whole);
+  });
+
   it('accepts <?xml version="1.0"?> before the header, rejects the single-quoted one', () => {
     expect(kinds(feed(['<?xml version="1.0"?>' + HEADER]))).to.deep.equal(['header']);
     const bad = feed(["<?xml version='1.0'?>" + HEADER]);
