@@ -98,6 +98,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       holdTimeSeconds: options.holdTimeSeconds,
       tap: options.tap,
       log: (line) => this.log(line),
+      segmentScope: (work) => void this.rib.batch(work),
       ...(options.xmppTls ? { tls: options.xmppTls } : {}),
       acceptPeer: allowed
         ? (peer, remote) => {

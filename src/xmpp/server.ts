@@ -22,6 +22,11 @@ export interface XmppServerOptions {
   acceptPeer?: (peerName: string, remoteAddress: string) => string | null;
   tap?: StanzaObserver;
   log?: (line: string) => void;
+  /**
+   * Runs the handling of one received segment's stanzas, when it holds more than one: the control node makes
+   * it one RIB batch, so that a segment's routes are replicated and reported once, not once per route.
+   */
+  segmentScope?: (work: () => void) => void;
   /** xmpp_auth_enable: STARTTLS required, client certificates checked against this CA (docs/protocol.md §2.3). */
   tls?: XmppTlsMaterial;
 }
@@ -180,6 +185,17 @@ export class XmppServerSession extends EventEmitter {
       this.close(`framing failed: ${(e as Error).message}`);
       return;
     }
+    const scope = this.server.segmentScope;
+    if (scope === undefined || events.length < 2) return this.onEvents(events);
+    try {
+      scope(() => this.onEvents(events));
+    } catch (e) {
+      // What the scope does after the stanzas (the RIB's change listeners) failed: bad input for this session only.
+      this.close(`stanza handler failed: ${(e as Error).message}`);
+    }
+  }
+
+  private onEvents(events: FrameEvent[]): void {
     // Keepalives and stanzas restart the hold timer; every event of a chunk arrives at the same moment, so
     // once per chunk is the same timer at a fraction of the cost (a refresh re-inserts it in the timer list).
     let heard = false;
@@ -369,6 +385,11 @@ export class XmppServer extends EventEmitter {
   /** @internal */
   log(line: string): void {
     this.opts.log?.(line);
+  }
+
+  /** @internal see XmppServerOptions.segmentScope */
+  get segmentScope(): ((work: () => void) => void) | undefined {
+    return this.opts.segmentScope;
   }
 
   /** @internal Whether tapRecord records anything. */
