@@ -69,7 +69,10 @@ function xmppTable(s: BenchSection): string[] {
     '',
     `| figure | ${sizes.join(' | ')} | target |`,
     `|---|${sizes.map(() => '---:').join('|')}|---|`,
-    row('ingest, route items per CPU-second', (c) => fmt(f.value('ingest.ratePerCore', c)), met(f.get('ingest.ratePerCore', last))),
+    row('ingest, route items per CPU-second (cold: a fresh control node)', (c) => fmt(f.value('ingest.ratePerCore', c)), met(f.get('ingest.ratePerCore', last))),
+    ...(f.cases('ingest.ratePerCoreWarm').length > 0
+      ? [row('ingest, after a declared JIT warm-up (not counted)', (c) => fmt(f.value('ingest.ratePerCoreWarm', c)), met(f.get('ingest.ratePerCoreWarm', last)))]
+      : []),
     row('fan-out: items delivered', (c) => fmt(f.value('fanout.itemsDelivered', c))),
     row('fan-out: publish → every subscriber has every item', (c) => `${fmt((f.value('fanout.allDeliveredMs', c) ?? NaN) / 1000)} s`),
     row('fan-out: control-node CPU', (c) => `${fmt(f.value('fanout.cpuSeconds', c))} s`, met(f.get('fanout.cpuSeconds', first))),

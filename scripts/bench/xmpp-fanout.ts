@@ -13,6 +13,8 @@
 // BENCH_XMPP_PHASES=light|ingest|scale-out narrow a run (ingest: phase 1 alone); `node --cpu-prof` then profiles the control node only.
 // Each agent count runs in a child process of its own (./xmpp-size.ts) on a fresh control node, so no size
 // inherits another's heap or JIT state; the child gets this process's Node flags (so `--cpu-prof` reaches it).
+// Before it, another fresh child measures the same ingest after a declared JIT warm-up (ingest.*Warm; the
+// cold ingest.* figure stays the one of record); BENCH_XMPP_WARM=0 skips that child.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,11 +34,15 @@ const CONTROL_ADDRESS = '127.1.0.1';
 const ASN = 64512;
 
 const TARGET_INGEST_PER_CORE = 100_000;
+/** The phase a size's first child runs: ingest alone, after a warm-up (see lightPhases). */
+const WARM_PHASE = 'ingest-warm';
 const TARGET_CONVERGENCE_P99_MS = 250;
 
 interface Sizes {
   agents: number[];
   ingestRoutesTotal: number;
+  /** Items published and stored before the warm ingest window (ingest.*Warm), not counted. */
+  ingestWarmupItems: number;
   /** Item deliveries in the fan-out (each publisher publishes its share): 1M at 100 agents is issue 15's case, 10,000 items per VRF. */
   fanDeliveries: number;
   /** Set by BENCH_XMPP_FAN_ROUTES: routes per publisher whatever the VRF size. */
@@ -47,8 +53,8 @@ interface Sizes {
   realAgentsMax: number;
 }
 
-const FULL: Sizes = { agents: [100, 500, 1000], ingestRoutesTotal: 100_000, fanDeliveries: 1_000_000, fanGroup: 100, scaleOutEvents: 20, realAgentsMax: 250 };
-const QUICK: Sizes = { agents: [50], ingestRoutesTotal: 10_000, fanDeliveries: 12_500, fanGroup: 50, scaleOutEvents: 5, realAgentsMax: 50 };
+const FULL: Sizes = { agents: [100, 500, 1000], ingestRoutesTotal: 100_000, ingestWarmupItems: 20_000, fanDeliveries: 1_000_000, fanGroup: 100, scaleOutEvents: 20, realAgentsMax: 250 };
+const QUICK: Sizes = { agents: [50], ingestRoutesTotal: 10_000, ingestWarmupItems: 2_000, fanDeliveries: 12_500, fanGroup: 50, scaleOutEvents: 5, realAgentsMax: 50 };
 
 const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
@@ -172,13 +178,17 @@ function peakRssMiB(): number | null {
   }
 }
 
-/** Phases 1 and 2 on one control node with N light publishers. */
-async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions, ingestOnly = false): Promise<BenchFigure[]> {
+/**
+ * Phases 1 and 2 on one control node with N light publishers. With `warmupItems`, phase 1 alone, after those
+ * items were published into another VRF and stored (not measured): the figures are named `…Warm`.
+ */
+async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: BenchOptions, ingestOnly = false, warmupItems = 0): Promise<BenchFigure[]> {
   const label = `${n} agents`;
   const groups = Math.ceil(n / sizes.fanGroup);
   const store = new ConfigStore({ asn: ASN, reconcile: nativeDriverHook });
   store.batch(() => {
     store.createVirtualNetwork({ name: 'default-domain:bench:ingest', subnets: ['172.16.0.0/24'] });
+    if (warmupItems > 0) store.createVirtualNetwork({ name: 'default-domain:bench:warmup', subnets: ['172.18.0.0/24'] });
     for (let g = 0; g < groups; g++) store.createVirtualNetwork({ name: `default-domain:bench:fan-${g}`, subnets: [`172.17.${g}.0/24`] });
   });
   const ingestVn = store.get('virtual-network', 'default-domain:bench:ingest')!;
@@ -189,6 +199,18 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
   const figures: BenchFigure[] = [];
   try {
     await peers.request({ type: 'light-up', count: n, server }, 'light-ready');
+
+    if (warmupItems > 0) {
+      // JIT warm-up, not measured: the same path (frame, decode, validate, store) for another VRF's routes.
+      const warmVn = store.get('virtual-network', 'default-domain:bench:warmup')!;
+      const perWarm = Math.max(1, Math.ceil(warmupItems / n));
+      await peers.request({ type: 'subscribe', instances: [warmVn.routingInstance], noRibout: true }, 'subscribed');
+      await peers.request({ type: 'prepare', instances: [warmVn.routingInstance], routesPerClient: perWarm, firstOctet: 12, virtualNetwork: warmVn.name }, 'prepared');
+      const warmed = waitForTableRoutes(control, warmVn.routingInstance, perWarm * n);
+      await peers.request({ type: 'publish' }, 'published');
+      await warmed;
+      o.log(`${label}: warm-up of ${perWarm * n} routes stored (not measured)`);
+    }
 
     // ---- 1. ingest (no-ribout: the control node only decodes, validates and stores) ----
     const perClient = Math.max(1, Math.floor(sizes.ingestRoutesTotal / n));
@@ -204,12 +226,14 @@ async function lightPhases(n: number, sizes: Sizes, peers: PeerProcess, o: Bench
     const split = process.cpuUsage(cpu0);
     const cpu = (split.user + split.system) / 1e6;
     const wallS = ms(t0, tDone) / 1000;
-    o.log(`${label}: ingest ${total} routes in ${(wallS * 1000).toFixed(0)} ms, ${cpu.toFixed(2)} CPU-s (system ${(split.system / 1e6).toFixed(2)})`);
+    const warm = warmupItems > 0 ? 'Warm' : '';
+    o.log(`${label}: ingest ${total} routes${warm ? ' (warm)' : ''} in ${(wallS * 1000).toFixed(0)} ms, ${cpu.toFixed(2)} CPU-s (system ${(split.system / 1e6).toFixed(2)})`);
+    const how = warm ? `after a warm-up of ${warmupItems} items into another VRF (not counted)` : 'cold: the first routes this control node stores';
     figures.push(
-      figure('ingest.routes', label, total, 'route items', { note: `${perClient} per publisher, subscribed with no-ribout` }),
-      figure('ingest.rate', label, total / wallS, 'route items/s'),
-      figure('ingest.ratePerCore', label, total / cpu, 'route items/CPU-s', { target: { op: '>=', value: TARGET_INGEST_PER_CORE } }),
-      figure('ingest.cpuSeconds', label, cpu, 's'),
+      figure(`ingest.routes${warm}`, label, total, 'route items', { note: `${perClient} per publisher, subscribed with no-ribout; ${how}` }),
+      figure(`ingest.rate${warm}`, label, total / wallS, 'route items/s'),
+      figure(`ingest.ratePerCore${warm}`, label, total / cpu, 'route items/CPU-s', { target: { op: '>=', value: TARGET_INGEST_PER_CORE } }),
+      figure(`ingest.cpuSeconds${warm}`, label, cpu, 's'),
     );
     if (ingestOnly) {
       await peers.request({ type: 'light-down' }, 'light-closed');
@@ -403,7 +427,10 @@ export async function runSize(n: number, o: BenchOptions, phases: string): Promi
   const figures: BenchFigure[] = [];
   const peers = new PeerProcess();
   try {
-    if (phases.includes('light') || phases.includes('ingest')) {
+    if (phases === WARM_PHASE) {
+      o.log(`${n} agents: light publishers, ingest after a warm-up`);
+      figures.push(...(await lightPhases(n, sizes, peers, o, true, sizes.ingestWarmupItems)));
+    } else if (phases.includes('light') || phases.includes('ingest')) {
       o.log(`${n} agents: light publishers`);
       figures.push(...(await lightPhases(n, sizes, peers, o, !phases.includes('light'))));
     }
@@ -446,7 +473,12 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
     'Scale-out latency is measured from the config write (store.createMember) to the moment each agent programs the VIP composite into its vRouter (observed at Vrouter.setRoute).',
   ];
   notes.push('Each agent count runs against a fresh control node in its own child process (./xmpp-size.ts), with its own peer process: no size inherits another\'s heap or JIT state, so every ingest figure is a cold one (no warm-up; the measured window starts with the first published route).');
-  for (const n of sizes.agents) figures.push(...(await sizeInChild(n, o, phases)));
+  const warmup = (phases.includes('light') || phases.includes('ingest')) && process.env.BENCH_XMPP_WARM !== '0';
+  if (warmup) notes.push(`ingest.*Warm: the same ingest on another fresh control node, after a JIT warm-up of ${sizes.ingestWarmupItems} items published by the same agents into another VRF and stored before the measured window (not counted); ingest.* is the cold figure.`);
+  for (const n of sizes.agents) {
+    if (warmup) figures.push(...(await sizeInChild(n, o, WARM_PHASE)));
+    figures.push(...(await sizeInChild(n, o, phases)));
+  }
   return {
     name: 'xmpp',
     title: 'XMPP fan-out: control-node ingest, reflection and scale-out convergence',
