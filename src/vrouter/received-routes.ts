@@ -60,6 +60,31 @@ function programmedOf(entry: XmppRouteEntry): Programmed {
   return p;
 }
 
+/**
+ * instance → prefix → routeKey(instance, prefix), one string per route for all the agents of the process (or
+ * worker thread): the instance and prefix strings of shared entries are the same objects each time, so two
+ * map lookups replace building and hashing a new key per received item. Starts over past KEY_LIMIT keys.
+ */
+const routeKeys = new Map<string, Map<string, string>>();
+let routeKeyCount = 0;
+const KEY_LIMIT = 1 << 20;
+
+function sharedRouteKey(instance: string, prefix: string): string {
+  let byPrefix = routeKeys.get(instance);
+  if (byPrefix === undefined) {
+    if (routeKeyCount >= KEY_LIMIT) { routeKeys.clear(); routeKeyCount = 0; }
+    routeKeys.set(instance, (byPrefix = new Map()));
+  }
+  let key = byPrefix.get(prefix);
+  if (key === undefined) {
+    if (routeKeyCount >= KEY_LIMIT) { routeKeys.clear(); routeKeyCount = 0; routeKeys.set(instance, byPrefix); byPrefix.clear(); }
+    key = sharedEntryCache.name(routeKey(instance, prefix));
+    byPrefix.set(prefix, key);
+    routeKeyCount++;
+  }
+  return key;
+}
+
 export class ReceivedRoutes {
   /** source = index of the control node in `sessions`; key = routeKey(instance, prefix). */
   private readonly tables = new StaleSweep<number, string, XmppRouteEntry>();
@@ -67,14 +92,15 @@ export class ReceivedRoutes {
   constructor(private readonly options: ReceivedRoutesOptions) {}
 
   learn(source: number, instance: string, entry: XmppRouteEntry): void {
-    // one key string per route for all the process's agents, not one per agent
-    this.tables.refresh(source, sharedEntryCache.name(routeKey(instance, entry.prefix)), entry);
-    this.refresh(instance, entry.prefix);
+    const key = sharedRouteKey(instance, entry.prefix);
+    this.tables.refresh(source, key, entry);
+    this.refresh(instance, entry.prefix, key);
   }
 
   unlearn(source: number, instance: string, prefix: string): void {
-    this.tables.withdraw(source, routeKey(instance, prefix));
-    this.refresh(instance, prefix);
+    const key = routeKey(instance, prefix);
+    this.tables.withdraw(source, key);
+    this.refresh(instance, prefix, key);
   }
 
   /**
@@ -159,8 +185,7 @@ export class ReceivedRoutes {
   }
 
   /** The route the FIB uses: the most trusted control node's entry, in configured order on a tie. */
-  private effectiveEntry(instance: string, prefix: string): XmppRouteEntry | undefined {
-    const key = routeKey(instance, prefix);
+  private effectiveEntry(key: string): XmppRouteEntry | undefined {
     let best: { rank: number; entry: XmppRouteEntry } | undefined;
     for (let source = 0; source < this.options.sessions.length; source++) {
       const candidate = this.sourceEntry(source, key);
@@ -169,8 +194,8 @@ export class ReceivedRoutes {
     return best?.entry;
   }
 
-  private refresh(instance: string, prefix: string): void {
-    const entry = this.effectiveEntry(instance, prefix);
+  private refresh(instance: string, prefix: string, key = routeKey(instance, prefix)): void {
+    const entry = this.effectiveEntry(key);
     const programmed = entry === undefined ? undefined : programmedOf(entry);
     if (programmed === undefined || programmed.nextHops.length === 0) {
       this.options.vrouter.deleteRoute(instance, prefix);

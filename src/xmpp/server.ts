@@ -139,8 +139,13 @@ export class XmppServerSession extends EventEmitter {
    */
   sendParts(parts: readonly (string | Buffer)[], stanzas: number): boolean {
     if (this.state !== 'established') return false;
-    // The tap sees stanzas one by one: join and go the ordinary way.
-    if (this.server.tapping) return this.send(parts.map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join(''));
+    // The tap sees stanzas one by one, as text: a shared Buffer part is decoded once for all the sessions
+    // it goes to in a row (the bytes still go to the socket by reference).
+    if (this.server.tapping) {
+      const text = parts.map(partText).join('');
+      if (stanzas === 1) this.server.tapRecord(this.peerName, 'out', text);
+      else for (const one of splitStanzas(text)) this.server.tapRecord(this.peerName, 'out', one);
+    }
     this.counters.out += stanzas;
     let open = true;
     this.socket.cork();
@@ -399,4 +404,17 @@ export class XmppServer extends EventEmitter {
     if (this.byName.get(s.peerName) === s) this.byName.delete(s.peerName);
     if (wasEstablished) this.emit('session-closed', s, reason);
   }
+}
+
+/** The last Buffer part decoded for the tap, and its text: the same message body goes to many sessions in a row. */
+let lastPart: Buffer | undefined;
+let lastPartText = '';
+
+function partText(part: string | Buffer): string {
+  if (typeof part === 'string') return part;
+  if (part !== lastPart) {
+    lastPart = part;
+    lastPartText = part.toString('utf8');
+  }
+  return lastPartText;
 }
