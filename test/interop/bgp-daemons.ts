@@ -145,6 +145,10 @@ export function gobgpdConfig(o: {
   asn: number; address: string; port: number; neighbor: string; neighborPort: number; importTarget?: string;
   /** Graceful restart (helper and restarting speaker) for both families, with this restart time in seconds. */
   gracefulRestartTime?: number;
+  /** The importing VRF's name (default `svc`). */
+  vrfName?: string;
+  /** Keep every path of a prefix (use-multiple-paths), as a gateway doing ECMP does. */
+  multipath?: boolean;
 }): string {
   // GoBGP lists a family in its GR capability only with mp-graceful-restart on it.
   const mpGr = o.gracefulRestartTime === undefined ? '' : `
@@ -158,7 +162,7 @@ export function gobgpdConfig(o: {
     ? `
 [[vrfs]]
   [vrfs.config]
-    name = "svc"
+    name = "${o.vrfName ?? 'svc'}"
     id = 1
     rd = "10.0.0.254:1"
     import-rt-list = ["${o.importTarget}"]
@@ -170,7 +174,9 @@ export function gobgpdConfig(o: {
   as = ${o.asn}
   router-id = "10.0.0.254"
   port = ${o.port}
-  local-address-list = ["${o.address}"]
+  local-address-list = ["${o.address}"]${o.multipath ? `
+[global.use-multiple-paths.config]
+  enabled = true` : ''}
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "${o.neighbor}"

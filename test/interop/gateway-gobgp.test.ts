@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { ScenarioContext } from '../../src/scenario/scenario.ts';
 import { Simulation } from '../../src/topology/launcher.ts';
 import { validateTopology } from '../../src/topology/loader.ts';
-import { Daemon, TempDir, eventually, freePort, requireBinaries, run } from './bgp-daemons.ts';
+import { Daemon, TempDir, eventually, freePort, gobgpdConfig, requireBinaries, run } from './bgp-daemons.ts';
 
 const ASN = 64512;
 const VN = 'default-domain:demo:svc-vn';
@@ -22,43 +22,6 @@ const SHARED_FIP = '10.1.11.4/32';
 interface GobgpPath {
   nlri: { prefix: string; labels: number[]; rd: { type: number; admin: string | number; assigned: number } };
   attrs: { type: number; value?: unknown; nexthop?: string }[];
-}
-
-function gatewayConfig(o: { address: string; port: number; neighbor: string; neighborPort: number }): string {
-  return `
-[global.config]
-  as = ${ASN}
-  router-id = "10.0.0.254"
-  port = ${o.port}
-  local-address-list = ["${o.address}"]
-[global.use-multiple-paths.config]
-  enabled = true
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${o.neighbor}"
-    peer-as = ${ASN}
-  [neighbors.transport.config]
-    local-address = "${o.address}"
-    remote-port = ${o.neighborPort}
-    passive-mode = true
-  [neighbors.timers.config]
-    hold-time = 90
-    keepalive-interval = 30
-    idle-hold-time-after-reset = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "rtc"
-[[vrfs]]
-  [vrfs.config]
-    name = "public"
-    id = 1
-    rd = "10.0.0.254:1"
-    import-rt-list = ["${PUBLIC_TARGET}"]
-    export-rt-list = ["${PUBLIC_TARGET}"]
-`;
 }
 
 describe('interop: gobgpd as the gateway, holding floating IPs as one VPNv4 route per member compute', function () {
@@ -82,7 +45,10 @@ describe('interop: gobgpd as the gateway, holding floating IPs as one VPNv4 rout
   before(async function () {
     requireBinaries(this, ['gobgpd', 'gobgp'], 'gobgpd');
     ports = { bgp: await freePort(control), xmpp: await freePort(control), gobgp: await freePort(gateway), api: await freePort() };
-    writeFileSync(dir.file('gobgpd.toml'), gatewayConfig({ address: gateway, port: ports.gobgp, neighbor: control, neighborPort: ports.bgp }));
+    writeFileSync(dir.file('gobgpd.toml'), gobgpdConfig({
+      asn: ASN, address: gateway, port: ports.gobgp, neighbor: control, neighborPort: ports.bgp,
+      importTarget: PUBLIC_TARGET, vrfName: 'public', multipath: true,
+    }));
     gobgpd = new Daemon('gobgpd', 'gobgpd', ['-f', dir.file('gobgpd.toml'), '-p', `--api-hosts=127.0.0.1:${ports.api}`, '--pprof-disable'], dir.file('gobgpd.log'));
     await eventually(() => gobgp('global').then(() => true), 'gobgpd API up');
     const loaded = validateTopology({
