@@ -202,7 +202,8 @@ export class CompositeNextHops {
   setControlRoute(vrf: string, prefix: string, nextHops: RemoteNextHop[], o: { loadBalanceFields?: HashField[]; maglev?: boolean }): ChangeResult {
     const tallies = this.o.tallies;
     if (typeof vrf !== 'string' || vrf.length === 0) return tallies.reject(`route ${String(prefix)}: vrf must be a non-empty string`);
-    if (!this.o.vrfs.available(vrf)) return tallies.reject(`route ${String(prefix)}: no room for another VRF (${MAX_VRFS})`);
+    const knownVrf = this.o.vrfs.idOf(vrf);
+    if (knownVrf === undefined && !this.o.vrfs.available(vrf)) return tallies.reject(`route ${String(prefix)}: no room for another VRF (${MAX_VRFS})`);
     const parsed = parsePrefixOnce(prefix);
     if (typeof parsed === 'string') return tallies.reject(`route in ${vrf}: ${parsed}`);
     if (!Array.isArray(nextHops)) return tallies.reject(`route ${prefix} in ${vrf}: next-hops is not a list`);
@@ -222,7 +223,7 @@ export class CompositeNextHops {
       return { ok: true, warnings };
     }
     const control = this.sharedControl(checked, lbMask, o.maglev);
-    const fib = this.o.vrfs.fibFor(this.o.vrfs.id(vrf));
+    const fib = this.o.vrfs.fibFor(knownVrf ?? this.o.vrfs.id(vrf));
     const stored = fib.peek(parsed.net, parsed.plen);
     if ((stored === undefined || !('id' in stored)) && this.deferrable(control)) {
       if (stored === undefined) this.deferredCount++;

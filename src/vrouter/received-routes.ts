@@ -171,27 +171,33 @@ export class ReceivedRoutes {
   }
 
   /**
-   * What one control node contributes for a route and how much to trust it: a synced session's entry (0), a
-   * session still re-learning its table (1: its older entry stays in force until End-of-RIB, so that a
-   * control node coming back with a partial table does not shrink ECMP sets), a lost session's (2).
+   * The route the FIB uses: the most trusted control node's entry, in configured order on a tie. Trust: a
+   * synced session's entry (0), a session still re-learning its table (1: its older entry stays in force
+   * until End-of-RIB, so that a control node coming back with a partial table does not shrink ECMP sets), a
+   * lost session's (2). Runs for every received item: no object per source.
    */
-  private sourceEntry(source: number, key: string): { rank: number; entry: XmppRouteEntry } | undefined {
-    const session = this.options.sessions[source];
-    const fresh = this.tables.fresh(source, key);
-    if (session.established && session.synced) return fresh ? { rank: 0, entry: fresh } : undefined;
-    const entry = this.tables.stale(source, key) ?? fresh;
-    if (!entry) return undefined;
-    return { rank: session.established ? 1 : 2, entry };
-  }
-
-  /** The route the FIB uses: the most trusted control node's entry, in configured order on a tie. */
   private effectiveEntry(key: string): XmppRouteEntry | undefined {
-    let best: { rank: number; entry: XmppRouteEntry } | undefined;
-    for (let source = 0; source < this.options.sessions.length; source++) {
-      const candidate = this.sourceEntry(source, key);
-      if (candidate && (!best || candidate.rank < best.rank)) best = candidate;
+    let best: XmppRouteEntry | undefined;
+    let bestRank = 3;
+    const sessions = this.options.sessions;
+    for (let source = 0; source < sessions.length; source++) {
+      const session = sessions[source]!;
+      const fresh = this.tables.fresh(source, key);
+      let entry: XmppRouteEntry | undefined;
+      let rank: number;
+      if (session.established && session.synced) {
+        entry = fresh;
+        rank = 0;
+      } else {
+        entry = this.tables.stale(source, key) ?? fresh;
+        rank = session.established ? 1 : 2;
+      }
+      if (entry !== undefined && rank < bestRank) {
+        best = entry;
+        bestRank = rank;
+      }
     }
-    return best?.entry;
+    return best;
   }
 
   private refresh(instance: string, prefix: string, key = routeKey(instance, prefix)): void {
