@@ -63,12 +63,22 @@ const PUMP_SLICE = MAX_ITEMS_PER_MESSAGE;
  */
 const SEND_WINDOW_BYTES = 256 * 1024;
 /**
+ * What all subscribers' windows may hold together: with thousands of subscribers the window shrinks (to
+ * MIN_WINDOW_BYTES at least, one message) so that agents falling behind during a table dump cost tens of MB,
+ * not 256 KiB each of bodies encoded for them alone (a backlog is sent per subscriber as it drains).
+ */
+const SEND_BUDGET_BYTES = 64 * 2 ** 20;
+const MIN_WINDOW_BYTES = 32 * 1024;
+/**
  * Consecutive messages to one subscriber go to its socket in one write of about this many bytes at most: one
  * system call and one read at the agent for several messages, while the window above still bounds what waits.
  */
 const WRITE_BATCH_BYTES = 64 * 1024;
 
-interface WalkChunk { items: Buffer[]; body: Buffer }
+/** A message body and the encoded items it was joined from (the same Buffers, in order). */
+interface Body { items: Buffer[]; body: Buffer }
+/** Bodies kept for reuse (between this and twice as many), oldest out: a 2,000-route table is 63 of them. */
+const MAX_BODIES = 256;
 
 export class RouteReflection {
   private readonly dirty = new Map<string, Set<string>>();
@@ -87,13 +97,18 @@ export class RouteReflection {
    */
   private readonly encoded = new Map<string, Map<string, Buffer | null>>();
   /**
-   * instance → the message bodies of the last table walk, by message index: the next walk (another agent
-   * subscribing) writes the same Buffers when a message's items are the same encoded items.
+   * Message bodies by their first item: a body whose items are the same encoded Buffers is written again
+   * rather than joined again. Table walks (one per subscribing agent) cut the table at the same places, and so
+   * does the backlog of an agent that fell behind during one (it resumes at a message boundary), so thousands
+   * of agents share the bodies of one table instead of each getting copies made for it alone.
    */
-  private readonly walkChunks = new Map<string, WalkChunk[]>();
+  private readonly bodies = new Map<Buffer, Body[]>();
+  private readonly bodyOrder: Body[] = [];
   /** channel → instance → its message frame as UTF-8 (only the opening tag names the agent). */
   private readonly frames = new WeakMap<AgentChannel, Map<string, [Buffer, Buffer]>>();
   private scheduled = false;
+  /** The send window per subscriber, from the most subscribers an instance had at a flush. */
+  private window = SEND_WINDOW_BYTES;
   counters = { itemsSent: 0, retractsSent: 0, messagesSent: 0, heldBack: 0, writes: 0 };
 
   constructor(private readonly source: ReflectionSource) {}
@@ -121,6 +136,7 @@ export class RouteReflection {
         if (!this.hasHeld(instance)) this.forget(instance);
         continue;
       }
+      this.window = Math.max(MIN_WINDOW_BYTES, Math.min(SEND_WINDOW_BYTES, Math.floor(SEND_BUDGET_BYTES / receivers.length)));
       this.deliver(receivers, instance, [...prefixes], true);
     }
   }
@@ -179,23 +195,33 @@ export class RouteReflection {
   /** Nobody listens to the instance any more: its encodings go (they come back on the next subscribe). */
   private forget(instance: string): void {
     this.encoded.delete(instance);
-    this.walkChunks.delete(instance);
   }
 
-  /** The body of a walk's message `m`: the previous walk's Buffer when its items are the same. */
-  private walkBody(instance: string, m: number, items: Buffer[], from: number, to: number): Buffer {
-    let chunks = this.walkChunks.get(instance);
-    if (!chunks) this.walkChunks.set(instance, (chunks = []));
-    const known = chunks[m];
-    if (known !== undefined && known.items.length === to - from) {
-      let same = true;
-      for (let i = from; i < to && same; i++) same = known.items[i - from] === items[i];
-      if (same) return known.body;
+  /** The body of items[from, to): one joined before from the same Buffers, or a new one kept for the next. */
+  private itemsBody(items: readonly Buffer[], from: number, to: number): Buffer {
+    const first = items[from]!;
+    const known = this.bodies.get(first);
+    if (known !== undefined) {
+      for (const b of known) {
+        if (b.items.length !== to - from) continue;
+        let same = true;
+        for (let i = from + 1; i < to && same; i++) same = b.items[i - from] === items[i];
+        if (same) return b.body;
+      }
     }
     const parts = items.slice(from, to);
-    const body = Buffer.concat(parts);
-    chunks[m] = { items: parts, body };
-    return body;
+    const body: Body = { items: parts, body: Buffer.concat(parts) };
+    if (known === undefined) this.bodies.set(first, [body]);
+    else known.push(body);
+    this.bodyOrder.push(body);
+    if (this.bodyOrder.length > 2 * MAX_BODIES) {
+      for (const old of this.bodyOrder.splice(0, MAX_BODIES)) {
+        const list = this.bodies.get(old.items[0]!)!;
+        list.splice(list.indexOf(old), 1);
+        if (list.length === 0) this.bodies.delete(old.items[0]!);
+      }
+    }
+    return body.body;
   }
 
   private frameFor(channel: AgentChannel, instance: string): [Buffer, Buffer] {
@@ -241,7 +267,7 @@ export class RouteReflection {
         const [from, to] = range(m);
         b = bodies[m] = m >= itemMessages
           ? Buffer.from(encodeRetractElements(retracted.slice(from, to)), 'utf8')
-          : retract ? Buffer.concat(items.slice(from, to)) : this.walkBody(instance, m, items, from, to);
+          : this.itemsBody(items, from, to);
       }
       return b;
     };
@@ -252,7 +278,7 @@ export class RouteReflection {
       while (m < total) {
         // one write of several messages, up to WRITE_BATCH_BYTES and never past the window by more than one message
         const messages: Buffer[][] = [];
-        const limit = Math.min(WRITE_BATCH_BYTES, SEND_WINDOW_BYTES - session.unsentBytes);
+        const limit = Math.min(WRITE_BATCH_BYTES, this.window - session.unsentBytes);
         let bytes = 0;
         const first = m;
         while (m < total && (m === first || bytes < limit)) {
@@ -268,7 +294,7 @@ export class RouteReflection {
         this.counters.messagesSent += m - first;
         this.counters.writes++;
         // false: above the socket's high-water mark, or closed (then there is nothing to hold either).
-        if (session.sendStanzas(messages) || !(session.closed || session.unsentBytes >= SEND_WINDOW_BYTES)) continue;
+        if (session.sendStanzas(messages) || !(session.closed || session.unsentBytes >= this.window)) continue;
         if (session.closed || m >= total) break;
         const held = this.block(channel);
         // What this channel has not been sent: the rest of the items, then every retract not yet sent.
