@@ -1,11 +1,12 @@
 // The Adj-RIB-In of one BGP neighbour (RFC 4271 §3.2): the routes it advertised, per family, as decoded
 // UPDATEs change them, with RFC 7606 treat-as-withdraw and the iBGP/eBGP LOCAL_PREF rules applied on the way
-// in. Reading an UPDATE yields what it changed (a RouteUpdate) or the End-of-RIB it marks.
+// in. Reading an UPDATE yields what it changed (a RouteUpdate) or the End-of-RIB it marks. Its VPN routes may
+// be kept by its owner instead (./routes.ts OwnerKeptVpnRoutes): it then passes them on without a copy.
 // It does not select routes, apply policy or talk to the network: the session (./peer-fsm.ts) hands it
 // UPDATEs, and the caller of ./peer.ts decides what the changes mean.
 import type { FamilyName } from './families.ts';
 import {
-  type InetRoute, type RouteTargetRoute, type RouteUpdate, type VpnRoute, emptyRouteUpdate, routeTargetKey,
+  type InetRoute, type OwnerKeptVpnRoutes, type RouteTargetRoute, type RouteUpdate, type VpnRoute, emptyRouteUpdate, routeTargetKey,
 } from './routes.ts';
 import type { DecodedUpdate, MpNlri } from './update-message.ts';
 import { VpnRouteTable } from './vpn-route-table.ts';
@@ -26,15 +27,22 @@ export class AdjRibIn {
   private readonly rt = new Map<string, RouteTargetRoute>();
   private readonly inet = new Map<string, InetRoute>();
 
-  /** `isIbgp` decides the LOCAL_PREF rule (RFC 4271 §5.1.5). */
-  constructor(private readonly isIbgp: boolean) {}
+  /** Whether the owner-kept VPN routes belong to the current session (none are listed once it ended). */
+  private ownerKeptLive = false;
+
+  /**
+   * `isIbgp` decides the LOCAL_PREF rule (RFC 4271 §5.1.5). With `ownerKept`, VPN routes are passed on and not
+   * stored here (see OwnerKeptVpnRoutes); a withdrawal is then passed on whether or not the route was known.
+   */
+  constructor(private readonly isIbgp: boolean, private readonly ownerKept?: OwnerKeptVpnRoutes) {}
 
   get size(): number {
-    return this.vpn.size + this.rt.size + this.inet.size;
+    return this.vpn.size + this.rt.size + this.inet.size + (this.ownerKept !== undefined && this.ownerKeptLive ? this.ownerKept.count() : 0);
   }
 
   routes(): AdjRibRoutes {
-    return { vpn: [...this.vpn.values()], routeTargets: [...this.rt.values()], inet: [...this.inet.values()] };
+    const vpn = this.ownerKept === undefined ? [...this.vpn.values()] : this.ownerKeptLive ? this.ownerKept.routes() : [];
+    return { vpn, routeTargets: [...this.rt.values()], inet: [...this.inet.values()] };
   }
 
   /**
@@ -49,6 +57,7 @@ export class AdjRibIn {
     let withdrawAll = msg.treatAsWithdraw;
     if (attrs && this.isIbgp && attrs.localPref === undefined && (msg.nlri?.length || msg.mpReach)) withdrawAll = true;
     if (attrs && !this.isIbgp) delete attrs.localPref;
+    this.ownerKeptLive = true;
     const u = emptyRouteUpdate();
     for (const p of msg.withdrawn ?? []) this.withdrawInet(p, u);
     if (msg.mpUnreach) this.applyWithdrawNlri(msg.mpUnreach, u);
@@ -66,9 +75,10 @@ export class AdjRibIn {
       const { nextHop, nlri } = msg.mpReach;
       if (withdrawAll) this.applyWithdrawNlri(nlri, u);
       else if (nlri.family === 'inet-vpn' && negotiated.includes('inet-vpn')) {
+        const store = this.ownerKept === undefined;
         for (const n of nlri.routes) {
           const route: VpnRoute = { rd: n.rd, prefix: n.prefix, label: n.label, nextHop, attrs };
-          this.vpn.set(route);
+          if (store) this.vpn.set(route);
           u.reach.push(route);
         }
       } else if (nlri.family === 'route-target' && negotiated.includes('route-target')) {
@@ -97,6 +107,7 @@ export class AdjRibIn {
     this.vpn.clear();
     this.rt.clear();
     this.inet.clear();
+    this.ownerKeptLive = false;
     return u;
   }
 
@@ -107,7 +118,9 @@ export class AdjRibIn {
   private applyWithdrawNlri(nlri: MpNlri, u: RouteUpdate): void {
     switch (nlri.family) {
       case 'inet-vpn':
-        for (const n of nlri.routes) if (this.vpn.delete(n)) u.withdraw.push({ rd: n.rd, prefix: n.prefix });
+        // Owner-kept: the decoded NLRI objects are the keys (their label field is not read by anyone).
+        if (this.ownerKept !== undefined) for (const n of nlri.routes) u.withdraw.push(n);
+        else for (const n of nlri.routes) if (this.vpn.delete(n)) u.withdraw.push({ rd: n.rd, prefix: n.prefix });
         return;
       case 'route-target':
         for (const n of nlri.targets) if (this.rt.delete(routeTargetKey(n))) u.rtWithdraw.push(n);

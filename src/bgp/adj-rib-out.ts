@@ -1,14 +1,15 @@
 // The Adj-RIB-Out of one BGP neighbour (RFC 4271 §3.2): the routes we want it to have, per family, and the
 // UPDATEs that carry them: only changed routes are sent, packed by attribute set and next hop, split to fit
 // the message size, with the iBGP/eBGP export rules of RFC 4271 §5.1 applied. It is the desired state and
-// survives session resets; a new session gets it in full, then End-of-RIB (RFC 4724).
+// survives session resets; a new session gets it in full, then End-of-RIB (RFC 4724). Its VPN routes may be
+// kept by its owner instead (./routes.ts OwnerKeptVpnOut): it then stores none and sends what it is given.
 // It does not decide which routes a peer gets (the caller's policy) nor run the session (./peer-fsm.ts).
 import type { FamilyName } from './families.ts';
 import { requireIpv4 as ipv4ToNumber } from '../net/ipv4.ts';
 import { MAX_MESSAGE_LENGTH, type OutgoingMessage, encodeMessage } from './messages.ts';
 import type { RouteTargetNlri } from './nlri.ts';
 import type { PathAttributes } from './path-attributes.ts';
-import { type InetRoute, type RouteTargetRoute, type VpnKey, type VpnRoute, routeTargetKey } from './routes.ts';
+import { type InetRoute, type OwnerKeptVpnOut, type RouteTargetRoute, type VpnKey, type VpnRoute, routeTargetKey } from './routes.ts';
 import { type MpNlri, type UpdateParts, encodeUpdateBody } from './update-message.ts';
 import {
   type AttributeBlock, type EncodedVpnNlri, encodeAttributeBlock, encodeVpnNlriList, encodeVpnWithdrawList, packVpnReach, packVpnWithdraw,
@@ -45,14 +46,16 @@ export class AdjRibOut {
   /** Exported attributes as this session encodes them, by the stored routes' attribute objects (never mutated). */
   private attributeBlocks = new WeakMap<PathAttributes, AttributeBlock>();
 
-  constructor(private readonly identity: ExportIdentity) {}
+  /** With `ownerKept`, the VPN routes are the owner's to keep (see OwnerKeptVpnOut). */
+  constructor(private readonly identity: ExportIdentity, private readonly ownerKept?: OwnerKeptVpnOut) {}
 
   get size(): number {
-    return this.vpn.size + this.rt.size + this.inet.size;
+    return (this.ownerKept?.count() ?? this.vpn.size) + this.rt.size + this.inet.size;
   }
 
   routes(): AdjRibRoutes {
-    return { vpn: [...this.vpn.values()], routeTargets: [...this.rt.values()], inet: [...this.inet.values()] };
+    const vpn = this.ownerKept?.routes() ?? [...this.vpn.values()];
+    return { vpn, routeTargets: [...this.rt.values()], inet: [...this.inet.values()] };
   }
 
   /** A session came up (sends nothing yet: see sendFamily) or went down (undefined). */
@@ -69,12 +72,15 @@ export class AdjRibOut {
     // The wire encoding of the NLRI is the validation, and is what gets sent.
     const nlri = encodeVpnNlriList(routes);
     checkVpnRoutesFit(routes, nlri);
-    const changed = storeChanged(this.vpn, routes, sameVpnRoute);
+    // Owner-kept: the owner sends what changed; there is nothing here to compare with.
+    const changed = this.ownerKept === undefined ? storeChanged(this.vpn, routes, sameVpnRoute) : routes.map((_, i) => i);
     if (this.negotiated('inet-vpn')) this.sendVpnReach(routes, nlri, changed);
   }
 
   withdrawVpn(keys: readonly VpnKey[]): void {
-    const gone = keys.filter((k) => this.vpn.delete(k));
+    // A peer that was sent nothing (the feed's own source, split horizon) has nothing to withdraw.
+    if (this.ownerKept === undefined && this.vpn.size === 0) return;
+    const gone = this.ownerKept === undefined ? keys.filter((k) => this.vpn.delete(k)) : keys;
     const session = this.session;
     if (gone.length === 0 || session === undefined || !this.negotiated('inet-vpn')) return;
     // Encoded once into one buffer and packed by actual size: no UpdateParts or buffer per route.
@@ -108,7 +114,7 @@ export class AdjRibOut {
   /** The whole table of one family, then (unless the caller holds it back) End-of-RIB (RFC 4724). */
   sendFamily(family: FamilyName, endOfRib = true): void {
     if (family === 'inet-vpn') {
-      const routes = [...this.vpn.values()];
+      const routes = this.ownerKept?.table() ?? [...this.vpn.values()];
       this.sendVpnReach(routes, encodeVpnNlriList(routes), routes.map((_, i) => i));
     }
     if (family === 'route-target') this.sendRouteTargetReach([...this.rt.values()]);
@@ -263,6 +269,11 @@ function sameByJson<R>(a: R, b: R): boolean {
 function sameVpnRoute(a: VpnRoute, b: VpnRoute): boolean {
   return a.label === b.label && a.nextHop === b.nextHop && a.rd === b.rd && a.prefix === b.prefix
     && (a.attrs === b.attrs || JSON.stringify(a.attrs) === JSON.stringify(b.attrs));
+}
+
+/** Throws RangeError when one of the routes cannot go on the wire (what advertiseVpn refuses). */
+export function checkVpnRoutes(routes: readonly VpnRoute[]): void {
+  checkVpnRoutesFit(routes, encodeVpnNlriList(routes));
 }
 
 /** Throws RangeError when a route, alone in an UPDATE with its attributes, would not fit; FRAMING_SLACK leaves room for an eBGP AS prepend. */

@@ -1,4 +1,4 @@
-import { requireIpv4Prefix, intToIpv4, prefixMask } from '../net/ipv4.ts';
+import { hostPrefixKey, requireIpv4Prefix, intToIpv4, prefixMask } from '../net/ipv4.ts';
 import { MPLS_LABEL_MAX } from '../net/labels.ts';
 import { BgpProtocolError, ErrorCode, UpdateSubcode } from './protocol-error.ts';
 import { RD_LENGTH, decodeRd, encodeRd } from './route-distinguisher.ts';
@@ -9,6 +9,8 @@ export interface VpnNlri {
   rd: string;
   prefix: string;
   label: number;
+  /** See ./routes.ts VpnKey.hostKey. */
+  readonly hostKey?: number | undefined;
 }
 
 /**
@@ -73,13 +75,20 @@ export function checkLabel(label: number): number {
 const rdCache = new Map<string, Buffer>();
 const RD_CACHE_LIMIT = 4096;
 
+/** The last RD encoded: routes come in runs of one RD. */
+let lastEncodedRd = '';
+let lastRdBytes: Buffer | undefined;
+
 function cachedRd(rd: string): Buffer {
+  if (rd === lastEncodedRd && lastRdBytes !== undefined) return lastRdBytes;
   let bytes = rdCache.get(rd);
   if (bytes === undefined) {
     bytes = encodeRd(rd);
     if (rdCache.size >= RD_CACHE_LIMIT) rdCache.clear();
     rdCache.set(rd, bytes);
   }
+  lastEncodedRd = rd;
+  lastRdBytes = bytes;
   return bytes;
 }
 
@@ -95,12 +104,14 @@ export function writeVpnReach(out: Buffer, offset: number, route: VpnNlri): numb
 }
 
 /** Writes one withdraw NLRI (label field 0x800000) at `offset`; see writeVpnReach. */
-export function writeVpnWithdraw(out: Buffer, offset: number, key: { rd: string; prefix: string }): number {
+export function writeVpnWithdraw(out: Buffer, offset: number, key: { rd: string; prefix: string; readonly hostKey?: number | undefined }): number {
   return writeVpn(out, offset, key, WITHDRAW_LABEL_FIELD);
 }
 
-function writeVpn(out: Buffer, offset: number, route: { rd: string; prefix: string }, field: number): number {
-  const { address, length } = requireIpv4Prefix(route.prefix);
+function writeVpn(out: Buffer, offset: number, route: { rd: string; prefix: string; readonly hostKey?: number | undefined }, field: number): number {
+  // A host route (nearly every one) is read without the general parser's result object, or its text at all.
+  const host = route.hostKey ?? hostPrefixKey(route.prefix);
+  const { address, length } = host === undefined ? requireIpv4Prefix(route.prefix) : { address: host >>> 0, length: 32 };
   const rd = cachedRd(route.rd);
   out[offset] = 24 + 64 + length;
   out[offset + 1] = (field >>> 16) & 0xff;
@@ -154,16 +165,49 @@ export function decodeVpnNlri(bytes: Buffer, withdraw: boolean): VpnNlri[] {
     if (remaining < 64) throw invalidNlri(`VPN-IPv4 NLRI length ${bits} too short for a route distinguisher`);
     remaining -= 64;
     if (remaining > 32) throw invalidNlri(`VPN-IPv4 NLRI length ${bits}: IPv4 prefix of ${remaining} bits`);
-    if (lastRdAt < 0 || bytes.compare(bytes, lastRdAt, lastRdAt + RD_LENGTH, cursor, cursor + RD_LENGTH) !== 0) {
+    if (lastRdAt < 0 || !sameBytes(bytes, lastRdAt, cursor, RD_LENGTH)) {
       lastRd = decodeRd(bytes, cursor);
       lastRdAt = cursor;
     }
     const rd = lastRd;
     cursor += RD_LENGTH;
-    out.push({ rd, prefix: readPrefix(bytes, cursor, remaining), label: withdraw ? 0 : label });
+    if (withdraw && remaining === 32) out.push(new WithdrawnHost(rd, bytes.readInt32BE(cursor)));
+    else out.push({ rd, prefix: readPrefix(bytes, cursor, remaining), label: withdraw ? 0 : label });
     off = end;
   }
   return out;
+}
+
+/**
+ * A withdrawn /32 as decoded: its address as a number (hostPrefixKey) for the tables that look it up, and its
+ * prefix text made only when something reads it (a withdrawal of a million routes needs none of them).
+ */
+class WithdrawnHost implements VpnNlri {
+  readonly label = 0;
+  readonly #host: number;
+  #prefix: string | undefined = undefined;
+
+  constructor(readonly rd: string, host: number) {
+    this.#host = host;
+  }
+
+  get prefix(): string {
+    return (this.#prefix ??= `${intToIpv4(this.#host >>> 0)}/32`);
+  }
+
+  get hostKey(): number {
+    return this.#host;
+  }
+
+  toJSON(): VpnNlri {
+    return { rd: this.rd, prefix: this.prefix, label: 0 };
+  }
+}
+
+/** bytes[a, a + n) equals bytes[b, b + n): a loop, cheaper than Buffer.compare's call for 8 bytes. */
+function sameBytes(bytes: Buffer, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 export function encodeRouteTargetNlri(items: readonly RouteTargetNlri[]): Buffer {

@@ -14,7 +14,9 @@ import type { EstablishedSession } from './open-negotiation.ts';
 import { type FsmEvent, type PeerReason, type PeerState, type PeerTransition, PeerFsm, describeReason } from './peer-fsm.ts';
 import type { LocalGracefulRestart, PeerGracefulRestart } from './graceful-restart-capability.ts';
 import { CeaseSubcode } from './protocol-error.ts';
-import { type InetRoute, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, isEmptyRouteUpdate } from './routes.ts';
+import {
+  type InetRoute, type OwnerKeptVpnOut, type OwnerKeptVpnRoutes, type RouteTargetRoute, type RouteUpdate, type VpnKey, type VpnRoute, isEmptyRouteUpdate,
+} from './routes.ts';
 import type { DecodedUpdate } from './update-message.ts';
 
 export type { FsmEvent, PeerReason, PeerState, PeerTransition };
@@ -39,6 +41,10 @@ export interface PeerConfig {
   connectRetryMs?: number;
   /** Wait in Idle after a session ends before starting again (automatic restart; default 5 s). */
   idleHoldMs?: number;
+  /** The owner keeps the peer's received VPN routes (./routes.ts OwnerKeptVpnRoutes); default the Adj-RIB-In does. */
+  vpnRoutesIn?: OwnerKeptVpnRoutes;
+  /** The owner keeps what VPN routes the peer is sent (./routes.ts OwnerKeptVpnOut); default the Adj-RIB-Out does. */
+  vpnRoutesOut?: OwnerKeptVpnOut;
 }
 
 /** What the peer needs to know about the local speaker. */
@@ -148,8 +154,8 @@ export class BgpPeer extends EventEmitter<PeerEvents> {
     this.port = config.port ?? DEFAULT_PORT;
     this.asn = config.asn;
     this.name = config.name ?? config.address;
-    this.ribIn = new AdjRibIn(this.isIbgp);
-    this.ribOut = new AdjRibOut({ localAsn: local.asn, isIbgp: this.isIbgp });
+    this.ribIn = new AdjRibIn(this.isIbgp, config.vpnRoutesIn);
+    this.ribOut = new AdjRibOut({ localAsn: local.asn, isIbgp: this.isIbgp }, config.vpnRoutesOut);
     const localAddress = config.localAddress ?? local.localAddress;
     this.fsm = new PeerFsm({
       address: this.address, port: this.port, asn: this.asn, localAsn: local.asn, localRouterId: local.routerId,

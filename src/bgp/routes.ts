@@ -15,6 +15,8 @@ export interface VpnRoute {
 export interface VpnKey {
   rd: string;
   prefix: string;
+  /** A /32's address as ../net/ipv4.ts hostPrefixKey gives it, when the holder has it: spares reading `prefix`. */
+  readonly hostKey?: number | undefined;
 }
 
 /** An RT-constraint route (AFI 1 / SAFI 132, RFC 4684): the advertiser's interest in a route target. */
@@ -28,6 +30,36 @@ export interface InetRoute {
   prefix: string;
   nextHop: string;
   attrs: PathAttributes;
+}
+
+/**
+ * A peer's received VPN routes as its owner keeps them, when the owner keeps them instead of the peer's
+ * Adj-RIB-In (a control node's RIB holds every one anyway: a second copy per route was a third of its
+ * memory). The Adj-RIB-In then passes VPN reach and withdrawals on without storing them, and answers its
+ * size and view from here. The owner also drops them when a session ends (see BgpPeer's 'down' and
+ * 'restarting'); the Adj-RIB-In's end-of-session withdrawal has no VPN routes to list.
+ */
+export interface OwnerKeptVpnRoutes {
+  /** How many VPN routes the owner holds from this peer. */
+  count(): number;
+  /** Those routes, as received (the Adj-RIB-In view). */
+  routes(): VpnRoute[];
+}
+
+/**
+ * The VPN part of a peer's Adj-RIB-Out as its owner keeps it, when the owner knows what the peer is to have
+ * without a table of its own (a control node marks each RIB route with the peers it went to, and derives the
+ * routes from its export policy). The Adj-RIB-Out then sends what it is given, stores nothing per route, and
+ * asks the owner for its size, its view and the table a new session gets. The owner must then advertise only
+ * what it means to send and withdraw only what it advertised.
+ */
+export interface OwnerKeptVpnOut {
+  /** How many VPN routes the peer is to have. */
+  count(): number;
+  /** Those routes as they go out now (a view: nothing changes). */
+  routes(): VpnRoute[];
+  /** A session came up or asked for a refresh: what it gets, decided afresh (the owner's marks follow). */
+  table(): VpnRoute[];
 }
 
 /** What one UPDATE from a peer changed in its Adj-RIB-In. */

@@ -103,6 +103,12 @@ export function fromBgpAttributes(attrs: BgpAttributes): Partial<RibAttributes> 
   };
 }
 
+/** The BGP codec's spelling of a RIB route distinguisher (ribRouteDistinguisher undone). */
+export function bgpRouteDistinguisher(rd: string): string {
+  const m = /^(\d+)L:(\d+)$/.exec(rd);
+  return m ? `${m[1]}:${m[2]}` : rd;
+}
+
 /** The RIB writes 4-byte-ASN RDs as `<asn>L:<n>`; the BGP codec prints them without the L above 65535. */
 export function ribRouteDistinguisher(rd: string): string {
   const m = /^(\d+):(\d+)$/.exec(rd);

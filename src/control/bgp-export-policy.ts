@@ -33,6 +33,18 @@ export type ExportRefusal = 'no-best-path' | 'learned-from-peer' | 'ibgp-split-h
 
 export type ExportDecision = { advertise: VpnRoute } | { refuse: ExportRefusal };
 
+const refusal = (refuse: ExportRefusal): ExportDecision => Object.freeze({ refuse });
+
+/** One frozen decision per refusal: export decides every changed route for every peer, most of a withdraw refused. */
+const REFUSED: { readonly [R in ExportRefusal]: ExportDecision } = {
+  'no-best-path': refusal('no-best-path'),
+  'learned-from-peer': refusal('learned-from-peer'),
+  'ibgp-split-horizon': refusal('ibgp-split-horizon'),
+  originator: refusal('originator'),
+  'rt-constraint': refusal('rt-constraint'),
+  'llgr-stale': refusal('llgr-stale'),
+};
+
 interface Translation {
   asn: number;
   plain: BgpAttributes;
@@ -92,7 +104,7 @@ function bestPath(route: RouteView | undefined): PathView | undefined {
 
 export function exportDecision(route: RouteView | undefined, target: ExportTarget, ctx: ExportContext): ExportDecision {
   const best = bestPath(route);
-  if (!route || !best) return { refuse: 'no-best-path' };
+  if (!route || !best) return REFUSED['no-best-path'];
   return decide(route.rd ?? best.rd, route.prefix, best, target, ctx);
 }
 
@@ -108,15 +120,15 @@ export function exportDecisionForPath(rd: string, prefix: string, best: Exported
 }
 
 function decide(rd: string, prefix: string, best: ExportedPath, target: ExportTarget, ctx: ExportContext): ExportDecision {
-  if (best.peer.name === target.name) return { refuse: 'learned-from-peer' };
-  if (best.attrs.llgrStale && target.longLived !== true) return { refuse: 'llgr-stale' };
+  if (best.peer.name === target.name) return REFUSED['learned-from-peer'];
+  if (best.attrs.llgrStale && target.longLived !== true) return REFUSED['llgr-stale'];
   const t = translation(best.attrs, ctx.asn);
   let attrs = t.plain;
   const learnedOverIbgp = best.peer.kind === 'bgp' && best.peer.isIbgp === true;
   if (learnedOverIbgp && target.isIbgp) {
-    if (ctx.clusterId === null) return { refuse: 'ibgp-split-horizon' };
+    if (ctx.clusterId === null) return REFUSED['ibgp-split-horizon'];
     const originatorId = best.attrs.originatorId ?? best.peer.routerId ?? best.peer.address;
-    if (target.routerId !== undefined && target.routerId === originatorId) return { refuse: 'originator' };
+    if (target.routerId !== undefined && target.routerId === originatorId) return REFUSED['originator'];
     const key = `${originatorId}|${ctx.clusterId}`;
     let reflected = t.reflected.get(key);
     if (reflected === undefined) {
@@ -126,7 +138,7 @@ function decide(rd: string, prefix: string, best: ExportedPath, target: ExportTa
     attrs = reflected;
   }
   if (target.rtConstrained && !target.wantsAllTargets && !ctx.interestedPeers(best.attrs.routeTargets).has(target.name)) {
-    return { refuse: 'rt-constraint' };
+    return REFUSED['rt-constraint'];
   }
   return { advertise: { rd, prefix, label: best.label, nextHop: best.nextHop, attrs } };
 }

@@ -1,16 +1,21 @@
 // The export side of a control node's BGP: which VPN paths of bgp.l3vpn.0 go to which neighbour, when. RIB
-// changes are noted as they happen and exported once per turn; a neighbour that does not keep up gets its
+// changes are noted as they happen and exported once per turn (sooner when one read brings thousands); a neighbour that does not keep up gets its
 // changes as a backlog once its socket drains; a new membership or session re-decides everything for the
 // peers concerned. Also originates the RTarget routes of the local routing instances (docs/protocol.md §6.6).
+// What a neighbour was sent is kept as one bit per neighbour on each RIB route (VpnExportEntry), not as a
+// table per neighbour: its Adj-RIB-Out (../bgp/adj-rib-out.ts) then stores no route (OwnerKeptVpnOut) and
+// gets its view and a new session's table from here. Past EXPORT_MARK_PEERS neighbours, the others' Adj-RIB-Out
+// keeps its own table as before.
 // The per-route decision is ./bgp-export-policy.ts; sessions and Adj-RIB-Out are ../bgp/peer.ts.
 import type { RouteTargetNlri } from '../bgp/nlri.ts';
 import { defaultPathAttributes } from '../bgp/path-attributes.ts';
-import { type RouteTargetRoute, type VpnKey, type VpnRoute, vpnKey } from '../bgp/routes.ts';
+import { checkVpnRoutes } from '../bgp/adj-rib-out.ts';
+import type { RouteTargetRoute, VpnKey, VpnRoute } from '../bgp/routes.ts';
 import type { BgpSpeaker } from '../bgp/speaker.ts';
-import { VpnRouteTable } from '../bgp/vpn-route-table.ts';
-import { RTARGET_TABLE, VPN_TABLE, type RouteChange } from '../rib/index.ts';
+import { RdPrefixMap } from '../net/rd-prefix-map.ts';
+import { RTARGET_TABLE, type RouteChange, type VpnExportEntry } from '../rib/index.ts';
 import { exportDecisionForPath, type ExportContext, type ExportTarget } from './bgp-export-policy.ts';
-import { FULL_TARGET_BITS, type PeerRecord } from './bgp-peer-record.ts';
+import { EXPORT_MARK_PEERS, FULL_TARGET_BITS, type PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
 
 /**
@@ -18,6 +23,14 @@ import type { ControlNode } from './control-node.ts';
  * changes of one route cost nothing) until its socket drains. About 250k routes of packed UPDATEs.
  */
 const SEND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Pending changes at which the export runs as soon as the current read is handled rather than at the end of
+ * the turn. A turn reads up to ~2 MB from one socket (~170k routes of a feed); their change records lived
+ * until the turn's export, long enough for V8 to copy them into the old generation (most of a withdraw's GC
+ * time). 8k routes still fill ~30 UPDATEs per peer.
+ */
+const EXPORT_BATCH_ROUTES = 8192;
 
 export interface ExporterIdentity {
   asn: number;
@@ -29,10 +42,14 @@ export interface ExporterIdentity {
 export class BgpExporter {
   private readonly ctx: ExportContext;
   private readonly originated = new Map<string, RouteTargetRoute>();
-  /** VPN routes changed since the last export. */
-  private readonly pendingVpn = new VpnRouteTable<VpnKey>();
+  /**
+   * VPN routes changed since the last export, each once (the PENDING mark), in the order they changed. Routes
+   * that left the table come too: their marks tell whom to withdraw them from.
+   */
+  private pendingVpn: VpnExportEntry[] = [];
   private membershipChanged = false;
   private exportTimer: NodeJS.Immediate | null = null;
+  private exportTickQueued = false;
   /** The last interestedPeers answer of the current export pass (memberships do not change during one). */
   private lastInterest: { targets: readonly string[]; names: ReadonlySet<string> } | null = null;
 
@@ -55,13 +72,16 @@ export class BgpExporter {
         return names;
       },
     };
+    // Marks left by an earlier exporter on this RIB (BGP attached again) would claim sends this one never made.
+    for (const e of control.rib.vpnEntries()) e.exportMarks = 0;
   }
 
   /** Drops what is pending (the node stops). */
   stop(): void {
     if (this.exportTimer !== null) clearImmediate(this.exportTimer);
     this.exportTimer = null;
-    this.pendingVpn.clear();
+    for (const e of this.pendingVpn) e.exportMarks &= ~PENDING;
+    this.pendingVpn = [];
   }
 
   /**
@@ -71,27 +91,52 @@ export class BgpExporter {
    */
   onRibChanges(changes: readonly RouteChange[]): void {
     for (const c of changes) {
-      if (c.table === VPN_TABLE && c.rd !== undefined) this.pendingVpn.set({ rd: c.rd, prefix: c.prefix });
-      else if (c.table === RTARGET_TABLE) this.membershipChanged = true;
+      const e = c.entry;
+      if (e !== undefined) {
+        if ((e.exportMarks & PENDING) === 0) {
+          e.exportMarks |= PENDING;
+          this.pendingVpn.push(e);
+        }
+      } else if (c.table === RTARGET_TABLE) this.membershipChanged = true;
     }
-    if (this.exportTimer === null && (this.pendingVpn.size > 0 || this.membershipChanged)) {
+    if (this.exportTimer === null && (this.pendingVpn.length > 0 || this.membershipChanged)) {
       this.exportTimer = setImmediate(() => this.flushExports());
+    }
+    if (!this.exportTickQueued && this.pendingVpn.length >= EXPORT_BATCH_ROUTES) {
+      this.exportTickQueued = true;
+      process.nextTick(() => {
+        this.exportTickQueued = false;
+        if (this.exportTimer !== null) this.flushExports();
+      });
     }
   }
 
   private flushExports(): void {
+    if (this.exportTimer !== null) clearImmediate(this.exportTimer);
     this.exportTimer = null;
-    const pending = [...this.pendingVpn.values()];
+    const pending = this.takePending();
     const membershipChanged = this.membershipChanged;
-    this.pendingVpn.clear();
     this.membershipChanged = false;
     try {
       // A new or lost membership changes what RT-constrained peers may receive: re-decide every route.
-      if (membershipChanged) this.exportAll();
-      else this.exportKeys(pending, this.readyRecords(pending));
+      if (membershipChanged) {
+        this.exportEntries(pending, this.allRecords());
+        this.exportAll();
+      } else this.exportEntries(pending, this.readyRecords(pending));
     } catch (e) {
       this.log(`BGP: export failed: ${(e as Error).message}`);
     }
+  }
+
+  private takePending(): VpnExportEntry[] {
+    const pending = this.pendingVpn;
+    this.pendingVpn = [];
+    for (const e of pending) e.exportMarks &= ~PENDING;
+    return pending;
+  }
+
+  private allRecords(): PeerRecord[] {
+    return [...this.records.values()];
   }
 
   private target(record: PeerRecord): ExportTarget {
@@ -107,8 +152,8 @@ export class BgpExporter {
     };
   }
 
-  /** Peers that keep up; the others add `keys` to their backlog and wait for their socket to drain. */
-  private readyRecords(keys: readonly VpnKey[]): PeerRecord[] {
+  /** Peers that keep up; the others add `entries` to their backlog and wait for their socket to drain. */
+  private readyRecords(entries: readonly VpnExportEntry[]): PeerRecord[] {
     const ready: PeerRecord[] = [];
     for (const record of this.records.values()) {
       if (record.backlog === null && record.peer.unsentBytes < SEND_HIGH_WATER_BYTES) {
@@ -116,43 +161,60 @@ export class BgpExporter {
         continue;
       }
       if (record.backlog === null) {
-        const backlog = (record.backlog = new VpnRouteTable());
+        const backlog = (record.backlog = new Set());
         record.peer.onceDrained(() => this.onDrained(record, backlog));
       }
-      for (const k of keys) record.backlog.set(k);
+      for (const e of entries) record.backlog.add(e);
     }
     return ready;
   }
 
-  private onDrained(record: PeerRecord, backlog: VpnRouteTable<VpnKey>): void {
+  private onDrained(record: PeerRecord, backlog: Set<VpnExportEntry>): void {
     // A full re-export (session up or down, membership change) may have replaced this backlog meanwhile.
     if (record.backlog !== backlog) return;
     record.backlog = null;
     try {
-      this.exportKeys([...backlog.values()], [record]);
+      this.exportEntries([...backlog], [record]);
     } catch (e) {
       this.log(`BGP: export failed: ${(e as Error).message}`);
     }
   }
 
-  /** Decides (RD, prefix) for each peer and hands each peer its advertisements and withdrawals in one call each. */
-  private exportKeys(keys: readonly VpnKey[], records: readonly PeerRecord[]): void {
+  /**
+   * Decides each route for each peer and hands each peer its advertisements and withdrawals in one call each.
+   * `all` (a full re-decision): a route a peer was sent and still gets is not sent again; any change of the
+   * route itself came as a change and was sent then.
+   */
+  private exportEntries(entries: readonly VpnExportEntry[], records: readonly PeerRecord[], all = false): void {
+    if (entries.length === 0 || records.length === 0) return;
     this.lastInterest = null;
-    // The best path itself, not a route view: one lookup and no allocation per changed route.
-    const bests = keys.map((k) => this.control.rib.bestVpnPath(k.rd, k.prefix));
+    const rib = this.control.rib;
+    // The best path itself, not a route view: no lookup and no allocation per changed route.
+    const bests = entries.map((e) => rib.bestVpnPathOf(e));
     for (const record of records) {
       const target = this.target(record);
+      const bit = record.exportBit;
       const advertise: VpnRoute[] = [];
+      const advertised: VpnExportEntry[] = [];
       const withdraw: VpnKey[] = [];
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        const decision = exportDecisionForPath(k.rd, k.prefix, bests[i], target, this.ctx);
-        if ('advertise' in decision) advertise.push(decision.advertise);
-        else withdraw.push(keys[i]!);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        const decision = exportDecisionForPath(e.rd, e.prefix, bests[i], target, this.ctx);
+        if (bit === 0) {
+          if ('advertise' in decision) advertise.push(decision.advertise);
+          else withdraw.push(e);
+        } else if ('advertise' in decision) {
+          if (all && (e.exportMarks & bit) !== 0) continue;
+          advertise.push(decision.advertise);
+          advertised.push(e);
+        } else if ((e.exportMarks & bit) !== 0) {
+          unmark(record, e);
+          withdraw.push(e);
+        }
       }
       try {
         if (withdraw.length > 0) record.peer.withdrawVpn(withdraw);
-        if (advertise.length > 0) this.advertise(record, advertise);
+        if (advertise.length > 0) this.advertise(record, advertise, advertised);
       } catch (e) {
         // One peer's failure must not keep the others from their routes.
         this.log(`BGP: export to ${record.peer.name} failed: ${(e as Error).message}`);
@@ -160,34 +222,113 @@ export class BgpExporter {
     }
   }
 
-  private advertise(record: PeerRecord, routes: readonly VpnRoute[]): void {
+  /** Sends `routes` (from `entries`, for a marking peer) and marks what went. */
+  private advertise(record: PeerRecord, routes: readonly VpnRoute[], entries: readonly VpnExportEntry[]): void {
     try {
       record.peer.advertiseVpn(routes);
+      for (const e of entries) mark(record, e);
       return;
     } catch {
-      // advertiseVpn stores nothing when one route is bad: find it, and send the others.
+      // advertiseVpn sends nothing when one route is bad: find it, and send the others.
     }
-    for (const route of routes) {
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      const e = entries[i];
       try {
         record.peer.advertiseVpn([route]);
-      } catch (e) {
+        if (e !== undefined) mark(record, e);
+      } catch (error) {
         // A path the wire cannot carry (a 24-bit VXLAN label, say) must not stop the others.
-        this.log(`BGP: cannot advertise ${route.rd}:${route.prefix} to ${record.peer.name}: ${(e as Error).message}`);
-        record.peer.withdrawVpn([{ rd: route.rd, prefix: route.prefix }]);
+        this.log(`BGP: cannot advertise ${route.rd}:${route.prefix} to ${record.peer.name}: ${(error as Error).message}`);
+        if (e === undefined) record.peer.withdrawVpn([{ rd: route.rd, prefix: route.prefix }]);
+        else if ((e.exportMarks & record.exportBit) !== 0) {
+          unmark(record, e);
+          record.peer.withdrawVpn([e]);
+        }
       }
     }
   }
 
   /** Re-decides every VPN route for the peers (all by default), withdrawing what the RIB no longer has. */
   exportAll(only?: PeerRecord): void {
-    const keys: VpnKey[] = this.control.rib.routes(VPN_TABLE).map((r) => ({ rd: r.rd!, prefix: r.prefix }));
-    const records = only ? [only] : [...this.records.values()];
-    for (const record of records) record.backlog = null;
-    this.exportKeys(keys, records);
-    const present = new Set(keys.map(vpnKey));
+    const records = only ? [only] : this.allRecords();
     for (const record of records) {
-      const stale = record.peer.adjRibOut().vpn.filter((r) => !present.has(vpnKey(r)));
+      const backlog = record.backlog;
+      record.backlog = null;
+      // What waited for a slow socket is decided in full: it may have changed, or left the table.
+      if (backlog !== null) this.exportEntries([...backlog], [record]);
+    }
+    const entries = [...this.control.rib.vpnEntries()];
+    this.exportEntries(entries, records, true);
+    const storing = records.filter((r) => r.exportBit === 0);
+    if (storing.length === 0) return;
+    const present = new RdPrefixMap<true>();
+    for (const e of entries) present.set(e.rd, e.prefix, true);
+    for (const record of storing) {
+      const stale = record.peer.adjRibOut().vpn.filter((r) => present.get(r.rd, r.prefix) === undefined);
       if (stale.length > 0) record.peer.withdrawVpn(stale.map(({ rd, prefix }) => ({ rd, prefix })));
+    }
+  }
+
+  /** What a marking peer was sent, as it goes out now (a view). */
+  markedRoutes(record: PeerRecord): VpnRoute[] {
+    this.lastInterest = null;
+    const rib = this.control.rib;
+    const target = this.target(record);
+    const routes: VpnRoute[] = [];
+    for (const e of rib.vpnEntries()) {
+      if ((e.exportMarks & record.exportBit) === 0) continue;
+      const decision = exportDecisionForPath(e.rd, e.prefix, rib.bestVpnPathOf(e), target, this.ctx);
+      if ('advertise' in decision) routes.push(decision.advertise);
+    }
+    return routes;
+  }
+
+  /**
+   * A marking peer's session came up (or asked for a refresh): every route decided afresh, marks set to match,
+   * and what it gets. Routes the wire cannot carry are left out (and logged).
+   */
+  sessionTable(record: PeerRecord): VpnRoute[] {
+    const { peer, exportBit: bit } = record;
+    // The 'established' listener sets this too, but only after the table went out: reflection needs it now.
+    record.remoteRouterId = peer.status().remoteRouterId;
+    // Routes that left the table while marked are only referenced from the backlog or the pending list.
+    for (const e of record.backlog ?? []) e.exportMarks &= ~bit;
+    for (const e of this.pendingVpn) e.exportMarks &= ~bit;
+    record.backlog = null;
+    this.lastInterest = null;
+    const rib = this.control.rib;
+    const target = this.target(record);
+    const routes: VpnRoute[] = [];
+    const entries: VpnExportEntry[] = [];
+    for (const e of rib.vpnEntries()) {
+      const decision = exportDecisionForPath(e.rd, e.prefix, rib.bestVpnPathOf(e), target, this.ctx);
+      if ('advertise' in decision) {
+        routes.push(decision.advertise);
+        entries.push(e);
+      }
+      e.exportMarks &= ~bit;
+    }
+    record.exportedCount = 0;
+    const sendable = this.sendable(record, routes);
+    for (let i = 0; i < routes.length; i++) if (sendable[i]) mark(record, entries[i]!);
+    return routes.filter((_, i) => sendable[i]);
+  }
+
+  private sendable(record: PeerRecord, routes: readonly VpnRoute[]): boolean[] {
+    try {
+      checkVpnRoutes(routes);
+      return routes.map(() => true);
+    } catch {
+      return routes.map((route) => {
+        try {
+          checkVpnRoutes([route]);
+          return true;
+        } catch (e) {
+          this.log(`BGP: cannot advertise ${route.rd}:${route.prefix} to ${record.peer.name}: ${(e as Error).message}`);
+          return false;
+        }
+      });
     }
   }
 
@@ -220,6 +361,20 @@ export class BgpExporter {
       }
     }
   }
+}
+
+/** Set on a route while it waits in the exporter's pending list; bits below it are peers (EXPORT_MARK_PEERS). */
+const PENDING = 1 << EXPORT_MARK_PEERS;
+
+function mark(record: PeerRecord, e: VpnExportEntry): void {
+  if ((e.exportMarks & record.exportBit) !== 0) return;
+  e.exportMarks |= record.exportBit;
+  record.exportedCount++;
+}
+
+function unmark(record: PeerRecord, e: VpnExportEntry): void {
+  e.exportMarks &= ~record.exportBit;
+  record.exportedCount--;
 }
 
 function sameTargets(a: readonly string[], b: readonly string[]): boolean {

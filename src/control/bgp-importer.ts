@@ -70,7 +70,8 @@ export class BgpImporter {
           rd = ribRouteDistinguisher(key.rd);
         }
         try {
-          rib.removeVpnPath(rd, key.prefix, ref.name);
+          if (key.hostKey !== undefined) rib.removeVpnHostPath(rd, key.hostKey, ref.name);
+          else rib.removeVpnPath(rd, key.prefix, ref.name);
         } catch (e) {
           this.log(`BGP: ignored withdraw of ${key.rd}:${key.prefix} from ${peer.name}: ${(e as Error).message}`);
         }

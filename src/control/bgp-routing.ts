@@ -4,13 +4,15 @@
 // from peers come in through ./bgp-importer.ts.
 // It does not know the topology: the node runtime derives the peers and passes a ControlBgpConfig.
 import { type BgpPeer, type PeerConfig, type PeerReason, type PeerState, describeReason } from '../bgp/peer.ts';
-import type { RouteUpdate } from '../bgp/routes.ts';
+import type { OwnerKeptVpnOut, OwnerKeptVpnRoutes, RouteUpdate, VpnRoute } from '../bgp/routes.ts';
+import type { PeerGracefulRestart } from '../bgp/graceful-restart-capability.ts';
+import { bgpRouteDistinguisher, toBgpAttributes } from './bgp-attributes.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
 import { BgpExporter } from './bgp-exporter.ts';
 import { EndOfRibDeferral } from './bgp-end-of-rib-deferral.ts';
 import { BgpRestartHelper, type GracefulRestartSettings, type PeerRestartStatus } from './bgp-graceful-restart.ts';
 import { BgpImporter } from './bgp-importer.ts';
-import type { PeerRecord } from './bgp-peer-record.ts';
+import { EXPORT_MARK_PEERS, type PeerRecord } from './bgp-peer-record.ts';
 import type { ControlNode } from './control-node.ts';
 import type { LogFn } from '../net/log.ts';
 
@@ -100,6 +102,21 @@ export async function attachBgp(
   return routing;
 }
 
+/** A peer's received VPN routes as the RIB holds them (its Adj-RIB-In view), for ../bgp/peer.ts. */
+function ribKeptVpnRoutes(control: ControlNode, peerName: string, asn: number): OwnerKeptVpnRoutes {
+  return {
+    count: () => control.rib.vpnPathCount(peerName),
+    routes: () => control.rib.vpnPathsOf(peerName).map((path): VpnRoute => ({
+      rd: bgpRouteDistinguisher(path.rd), prefix: path.prefix, label: path.label, nextHop: path.nextHop,
+      attrs: {
+        ...toBgpAttributes(path.attrs, asn),
+        ...(path.attrs.originatorId !== undefined && { originatorId: path.attrs.originatorId }),
+        clusterList: [...path.attrs.clusterList],
+      },
+    })),
+  };
+}
+
 /** A control node with no BGP neighbour listens for nothing. */
 class IdleBgp implements BgpAttachment {
   constructor(private readonly config: ControlBgpConfig) {}
@@ -145,16 +162,36 @@ class BgpRouting implements BgpAttachment {
     this.restarts = gr?.helper ? new BgpRestartHelper(control.rib, gr, log) : undefined;
     this.deferral = gr && new EndOfRibDeferral(control, this.speaker, gr.expectedAgents ?? [], gr.endOfRibTimeout, log);
     for (const p of config.peers) {
-      const peer = this.speaker.addPeer({ ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS });
-      this.records.set(peer.name, { peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null });
+      const exportBit = this.records.size < EXPORT_MARK_PEERS ? 1 << this.records.size : 0;
+      const peer = this.speaker.addPeer({
+        ...p, connectRetryMs: p.connectRetryMs ?? CONNECT_RETRY_MS, idleHoldMs: p.idleHoldMs ?? IDLE_HOLD_MS,
+        // The RIB holds every VPN route a peer sends: the peer's Adj-RIB-In keeps no second copy.
+        vpnRoutesIn: ribKeptVpnRoutes(control, p.name, asn),
+        // And what it is sent is a mark on each RIB route: its Adj-RIB-Out keeps no table either.
+        ...(exportBit !== 0 && { vpnRoutesOut: this.markedVpnRoutesOut(p.name) }),
+      });
+      this.records.set(peer.name, {
+        peer, configuredFamilies: p.families ?? [], wantsAll: new Set(), remoteRouterId: undefined, loopsRejected: 0, backlog: null,
+        exportBit, exportedCount: 0,
+      });
     }
     this.exporter = new BgpExporter(control, this.speaker, this.records, { asn, clusterId: this.clusterId, address: listen.address }, log);
     this.importer = new BgpImporter(control, { asn, routerId, clusterId: this.clusterId }, (record) => this.exporter.exportAll(record), log);
   }
 
+  /** A marking peer's Adj-RIB-Out, kept by the exporter (../bgp/routes.ts OwnerKeptVpnOut); called before the exporter exists. */
+  private markedVpnRoutesOut(name: string): OwnerKeptVpnOut {
+    const record = () => this.records.get(name)!;
+    return {
+      count: () => record().exportedCount,
+      routes: () => this.exporter.markedRoutes(record()),
+      table: () => this.exporter.sessionTable(record()),
+    };
+  }
+
   async start(): Promise<void> {
     this.speaker.on('peer-established', (peer) => this.onEstablished(peer));
-    this.speaker.on('peer-restarting', (peer, gr) => this.restarts?.sessionLost(peer.name, gr));
+    this.speaker.on('peer-restarting', (peer, gr) => this.onRestarting(peer, gr));
     this.speaker.on('peer-down', (peer, _text, reason) => this.onDown(peer, reason));
     this.speaker.on('end-of-rib', (peer, family) => this.restarts?.endOfRib(peer.name, family));
     this.speaker.on('update', (peer, u) => this.onUpdate(peer, u));
@@ -245,6 +282,12 @@ class BgpRouting implements BgpAttachment {
     this.restarts?.sessionUp(peer.name, peer.gracefulRestart);
     // RT-constraint now follows what was negotiated rather than what was configured.
     this.exporter.exportAll(record);
+  }
+
+  private onRestarting(peer: BgpPeer, gr: PeerGracefulRestart): void {
+    // The Adj-RIB-In withdraws the families graceful restart does not keep; VPN routes it leaves to the RIB.
+    if (!gr.families.includes('inet-vpn')) this.control.rib.removePeerVpnPaths(peer.name);
+    this.restarts?.sessionLost(peer.name, gr);
   }
 
   private onDown(peer: BgpPeer, reason: PeerReason): void {

@@ -26,6 +26,7 @@ export {
   instanceTableName,
   type RoutingInstanceConfig,
   type RouteChange,
+  type VpnExportEntry,
   type ChangeListener,
   type RouteView,
   type PathView,

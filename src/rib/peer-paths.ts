@@ -11,8 +11,17 @@ import type { Table } from './tables.ts';
 export class PeerPathIndex {
   /** peer name → its paths (primary or secondary) → the table holding each, BGP VPN primaries excepted */
   readonly #byPeer = new Map<string, Map<Path, Table>>();
-  /** peer name → how many primary paths it has in bgp.l3vpn.0 */
-  readonly #vpnPrimaries = new Map<string, number>();
+  /** peer name → how many primary paths it has in bgp.l3vpn.0 (a counter object: see #vpnCounter) */
+  readonly #vpnPrimaries = new Map<string, { n: number }>();
+  /** The last peer counted and its counter: a feed's paths come from one peer, a million in a row. */
+  #lastVpnPeer: string | null = null;
+  #lastVpnCounter: { n: number } | undefined;
+
+  #vpnCounter(name: string): { n: number } | undefined {
+    if (name === this.#lastVpnPeer) return this.#lastVpnCounter;
+    this.#lastVpnPeer = name;
+    return (this.#lastVpnCounter = this.#vpnPrimaries.get(name));
+  }
 
   constructor(private readonly vpn: Table) {}
 
@@ -20,7 +29,9 @@ export class PeerPathIndex {
   add(table: Table, path: Path): void {
     const name = path.peer.name;
     if (table === this.vpn && path.replicatedFrom === undefined) {
-      this.#vpnPrimaries.set(name, (this.#vpnPrimaries.get(name) ?? 0) + 1);
+      const counter = this.#vpnCounter(name);
+      if (counter !== undefined) counter.n++;
+      else this.#vpnPrimaries.set(name, (this.#lastVpnCounter = { n: 1 }));
       return;
     }
     let locations = this.#byPeer.get(name);
@@ -32,9 +43,11 @@ export class PeerPathIndex {
   remove(table: Table, path: Path): void {
     const name = path.peer.name;
     if (table === this.vpn && path.replicatedFrom === undefined) {
-      const n = (this.#vpnPrimaries.get(name) ?? 0) - 1;
-      if (n > 0) this.#vpnPrimaries.set(name, n);
-      else this.#vpnPrimaries.delete(name);
+      const counter = this.#vpnCounter(name);
+      if (counter === undefined) return;
+      if (--counter.n > 0) return;
+      this.#vpnPrimaries.delete(name);
+      this.#lastVpnCounter = undefined;
       return;
     }
     const locations = this.#byPeer.get(name);
@@ -52,12 +65,17 @@ export class PeerPathIndex {
     return this.#vpnPrimaries.has(peer);
   }
 
+  /** How many primary paths the peer has in bgp.l3vpn.0. */
+  vpnPrimaryCount(peer: string): number {
+    return this.#vpnPrimaries.get(peer)?.n ?? 0;
+  }
+
   peerNames(): string[] {
     return [...new Set([...this.#byPeer.keys(), ...this.#vpnPrimaries.keys()])];
   }
 
   counts(peer: string): { primary: number; secondary: number } {
-    let primary = this.#vpnPrimaries.get(peer) ?? 0;
+    let primary = this.#vpnPrimaries.get(peer)?.n ?? 0;
     let secondary = 0;
     for (const path of this.#byPeer.get(peer)?.keys() ?? []) {
       if (path.replicatedFrom === undefined) primary++;

@@ -20,17 +20,21 @@ import {
   RTARGET_TABLE,
   checkInstanceConfig,
   instanceTableName,
-  vpnRouteKey,
   type ChangeListener,
   type InstanceState,
+  type Route,
   type RouteChange,
   type RoutingInstanceConfig,
   type Table,
+  type VpnExportEntry,
 } from './tables.ts';
+import { VpnRouteMap } from './vpn-route-map.ts';
 import { TableStore } from './table-store.ts';
 import { instanceView, routeView, type InstanceView, type PeerPathCount, type RouteView } from './views.ts';
 
-export { RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig } from './tables.ts';
+export {
+  RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig, type VpnExportEntry,
+} from './tables.ts';
 export type { InstanceView, PathView, PeerPathCount, RouteView } from './views.ts';
 
 export class Rib extends TableStore {
@@ -147,7 +151,8 @@ export class Rib extends TableStore {
    */
   addVpnPath(input: PathInput): RouteChange[] {
     const path = makePathWithAttributes(input, this.vpnAttributes(input.attrs));
-    return this.mutate(() => this.putPath(this.vpn, vpnRouteKey(path.rd, path.prefix), path.prefix, path.rd, path));
+    // bgp.l3vpn.0 finds routes by RD and prefix and spells no key out (./vpn-route-map.ts).
+    return this.mutate(() => this.putPath(this.vpn, '', path.prefix, path.rd, path));
   }
 
   removeVpnPath(rd: string, prefix: string, peerName: string): RouteChange[] {
@@ -159,12 +164,37 @@ export class Rib extends TableStore {
       checkIpv4Prefix(prefix);
       if (route === undefined) return [];
     }
-    return this.mutate(() => {
-      for (let i = route.paths.length - 1; i >= 0; i--) {
-        const path = route.paths[i];
-        if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deletePath(this.vpn, route.key, path);
-      }
-    });
+    return this.#removeVpnPathOf(route, peerName);
+  }
+
+  /**
+   * removeVpnPath of a /32 given as its address (../net/ipv4.ts hostPrefixKey), as BGP decodes a withdrawal:
+   * no prefix text is made or read.
+   */
+  removeVpnHostPath(rd: string, host: number, peerName: string): RouteChange[] {
+    if (!Number.isInteger(host) || host < -0x80000000 || host > 0x7fffffff) throw new RibError(`invalid host route key ${String(host)}`);
+    const route = this.vpnRoutes.hostRoute(rd, host);
+    if (route === undefined) {
+      checkRouteDistinguisher(rd);
+      return [];
+    }
+    return this.#removeVpnPathOf(route, peerName);
+  }
+
+  #removeVpnPathOf(route: Route, peerName: string): RouteChange[] {
+    // BGP ingest withdraws inside one batch per UPDATE: a million withdrawals need no closure each.
+    if (this.mutating) {
+      this.#deleteVpnPathsOf(route, peerName);
+      return [];
+    }
+    return this.mutate(() => this.#deleteVpnPathsOf(route, peerName));
+  }
+
+  #deleteVpnPathsOf(route: Route, peerName: string): void {
+    for (let i = route.paths.length - 1; i >= 0; i--) {
+      const path = route.paths[i];
+      if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deleteFromRoute(this.vpn, route, path);
+    }
   }
 
   /** Everything a peer brought in goes at once: its paths, their copies, its RT memberships (docs/protocol.md §6.7). */
@@ -177,15 +207,38 @@ export class Rib extends TableStore {
         const routeKey = this.routeKeyOf(table, path);
         if (this.findRoute(table, routeKey, path)?.paths.includes(path) === true) this.deletePath(table, routeKey, path);
       }
-      if (this.peerPaths.hasVpnPrimaries(peerName)) {
-        const found: [string, Path][] = [];
-        for (const route of this.vpn.routes.values()) {
-          for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route.key, path]);
-        }
-        for (const [routeKey, path] of found) this.deletePath(this.vpn, routeKey, path);
-      }
+      for (const [route, path] of this.#vpnPrimariesOf(peerName)) this.deleteFromRoute(this.vpn, route, path);
       for (const prefix of this.#memberships.removePeer(peerName)) this.record(prefix, { table: RTARGET_TABLE, prefix });
     });
+  }
+
+  /**
+   * The peer's own paths in bgp.l3vpn.0 go (its copies with them): a BGP session ended and graceful restart
+   * keeps its other families but not this one (docs/protocol.md §6.7).
+   */
+  removePeerVpnPaths(peerName: string): RouteChange[] {
+    return this.mutate(() => {
+      for (const [route, path] of this.#vpnPrimariesOf(peerName)) this.deleteFromRoute(this.vpn, route, path);
+    });
+  }
+
+  /** The peer's own paths in bgp.l3vpn.0 (BGP's Adj-RIB-In view of the routes it sent): the RIB's objects. */
+  vpnPathsOf(peerName: string): Path[] {
+    return this.#vpnPrimariesOf(peerName).map(([, path]) => path);
+  }
+
+  /** How many paths the peer has in bgp.l3vpn.0 (not counting copies). */
+  vpnPathCount(peerName: string): number {
+    return this.peerPaths.vpnPrimaryCount(peerName);
+  }
+
+  #vpnPrimariesOf(peerName: string): [Route, Path][] {
+    const found: [Route, Path][] = [];
+    if (!this.peerPaths.hasVpnPrimaries(peerName)) return found;
+    for (const route of this.vpn.routes.values()) {
+      for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route, path]);
+    }
+    return found;
   }
 
   // ───────────────────────── graceful restart (docs/protocol.md §6.7) ─────────────────────────
@@ -291,6 +344,17 @@ export class Rib extends TableStore {
     if (route === undefined) return undefined;
     const best = this.sorted(route)[0];
     return best !== undefined && best.attrs.feasible ? best : undefined;
+  }
+
+  /** bestVpnPath of a route BGP export holds (a change's `entry`); undefined also once the route has left the table. */
+  bestVpnPathOf(entry: VpnExportEntry): Path | undefined {
+    const best = this.sorted(VpnRouteMap.routeOf(entry))[0];
+    return best !== undefined && best.attrs.feasible ? best : undefined;
+  }
+
+  /** Every route of bgp.l3vpn.0 as BGP export holds them, unordered. */
+  vpnEntries(): IterableIterator<VpnExportEntry> {
+    return this.vpnRoutes.values() as IterableIterator<Route & VpnExportEntry>;
   }
 
   /** The fq-name of the virtual network with this index, when an instance here belongs to it. */

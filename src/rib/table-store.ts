@@ -15,7 +15,10 @@ import { normalizeAttributes, sameAttributes, samePathContent, type Path, type P
 import { comparePaths, multipathSet, type PathSelectionOptions } from './path-selection.ts';
 import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { PeerStaleMarks } from './peer-stale-marks.ts';
-import { NO_REPLICAS, NO_TARGETS, VPN_TABLE, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table } from './tables.ts';
+import {
+  NO_REPLICAS, NO_TARGETS, VPN_TABLE, VpnRouteChange, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table,
+  type VpnExportEntry,
+} from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
@@ -41,14 +44,19 @@ export abstract class TableStore {
   /** A VPN path's input attrs object → its normalised attributes (see vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
   #lastVpnAttrs: PathAttributes | null = null;
-  /** table → its routes whose replicas must be recomputed, by route key */
-  #dirty = new Map<Table, Map<string, Route>>();
+  /** table → its routes whose replicas must be recomputed */
+  #dirty = new Map<Table, Set<Route>>();
   /**
    * The changes of the current mutation, in first-recorded order, and table name → route key → change
    * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
    */
   #pending: RouteChange[] = [];
   readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
+  /**
+   * Numbers the top-level mutations: a bgp.l3vpn.0 route records the one it was last reported in
+   * (`Route.changeMark`), which de-duplicates its changes without a lookup (its key is not stored).
+   */
+  #mutation = 1;
   #depth = 0;
 
   constructor(options: PathSelectionOptions = {}) {
@@ -61,6 +69,11 @@ export abstract class TableStore {
     // route.paths resets route.sorted, and the sorted array never leaves the RIB.
     if (route.sorted === null) route.sorted = route.paths.length <= 1 ? route.paths : [...route.paths].sort((a, b) => comparePaths(a, b, this.options));
     return route.sorted;
+  }
+
+  /** Inside a mutation (a batch): a change needs no mutate of its own, hence no closure per route. */
+  protected get mutating(): boolean {
+    return this.#depth > 0;
   }
 
   protected mutate(work: () => void): RouteChange[] {
@@ -81,6 +94,7 @@ export abstract class TableStore {
     const changes = this.#pending;
     this.#pending = [];
     this.#pendingKeys.clear();
+    this.#mutation++;
     if (changes.length > 0) {
       // One faulty listener must not keep the others from learning about the change.
       for (const listener of [...this.listeners]) {
@@ -105,6 +119,12 @@ export abstract class TableStore {
   }
 
   #recordRoute(table: Table, route: Route): void {
+    if (table === this.vpn) {
+      if (route.changeMark === this.#mutation) return;
+      route.changeMark = this.#mutation;
+      this.#pending.push(new VpnRouteChange(route as Route & VpnExportEntry));
+      return;
+    }
     if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;
     // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
     let change: RouteChange;
@@ -116,8 +136,8 @@ export abstract class TableStore {
 
   protected markDirty(table: Table, route: Route): void {
     let routes = this.#dirty.get(table);
-    if (routes === undefined) this.#dirty.set(table, (routes = new Map()));
-    routes.set(route.key, route);
+    if (routes === undefined) this.#dirty.set(table, (routes = new Set()));
+    routes.add(route);
   }
 
   /** The route under `routeKey`; in bgp.l3vpn.0 found by the RD and prefix `of` carries (a path or route stored there). */
@@ -153,7 +173,9 @@ export abstract class TableStore {
     let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
     if (route === undefined) {
       // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
-      route = { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
+      route = table === this.vpn
+        ? VpnRouteMap.newRoute(rd ?? '', prefix, path)
+        : { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
       table.routes.set(routeKey, route);
       this.#pathStored(table, route, path, undefined);
       return;
@@ -184,7 +206,11 @@ export abstract class TableStore {
   /** Deletes the path in `slot`'s slot (sameSlot), if the route has one. */
   protected deletePath(table: Table, routeKey: string, slot: Path): void {
     const route = this.findRoute(table, routeKey, slot);
-    if (route === undefined) return;
+    if (route !== undefined) this.deleteFromRoute(table, route, slot);
+  }
+
+  /** deletePath for a caller that holds the route (stored in `table`). */
+  protected deleteFromRoute(table: Table, route: Route, slot: Path): void {
     const index = slotIndex(route.paths, slot);
     if (index < 0) return;
     const path = route.paths[index];
@@ -199,6 +225,12 @@ export abstract class TableStore {
     this.#recordRoute(table, route);
     if (table === this.vpn) {
       this.targets.reindex(route);
+      if (route.paths.length === 0 && route.replicas.length === 0) {
+        // The last path went and nothing was copied from it (a withdrawn reflected route): it leaves now,
+        // without a re-sync that would find it again only to delete it.
+        this.vpnRoutes.deleteStored(route);
+        return;
+      }
       if (!this.targets.needsVpnSync(route)) return;
     }
     this.markDirty(table, route);
@@ -226,16 +258,18 @@ export abstract class TableStore {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
-      for (const [table, routes] of round) for (const [routeKey, route] of routes) this.#syncReplicas(table, routeKey, route);
+      for (const [table, routes] of round) for (const route of routes) this.#syncReplicas(table, route);
     }
   }
 
   /** Makes the copies of one route's paths match what the replication rules ask for. */
-  #syncReplicas(table: Table, routeKey: string, marked: Route): void {
+  #syncReplicas(table: Table, marked: Route): void {
     // The route stored under the key now (the marked one, unless it left and another took its place).
-    const route = this.findRoute(table, routeKey, marked);
+    const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.key);
     if (route === undefined) return;
-    const chosen = wantedCopies(table, routeKey, multipathSet(this.sorted(route), this.options), this.#replication);
+    const eligible = multipathSet(this.sorted(route), this.options);
+    // A bgp.l3vpn.0 route's key is spelled out only when there is something to copy (./vpn-route-map.ts).
+    const chosen = eligible.length === 0 ? [] : wantedCopies(table, route.key, eligible, this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
     for (const location of route.replicas) {
       if (stillWanted !== null && stillWanted(location)) continue;
@@ -249,9 +283,10 @@ export abstract class TableStore {
       // map, not push: an exact-size array (see putPath).
       route.replicas = chosen.map(({ target, targetKey, path }) => ({ table: target.name, routeKey: targetKey, path }));
     }
-    if (route.paths.length === 0 && this.findRoute(table, routeKey, route) === route) {
+    // Replication writes other tables only (VRF → VPN → VRF), so `route` is still the one stored here.
+    if (route.paths.length === 0) {
       if (table === this.vpn) this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
-      else table.routes.delete(routeKey);
+      else table.routes.delete(route.key);
       if (table === this.vpn) this.targets.reindex(route);
     }
   }

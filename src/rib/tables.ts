@@ -30,6 +30,43 @@ export interface RouteChange {
   readonly instance?: string;
   readonly rd?: string;
   readonly prefix: string;
+  /** bgp.l3vpn.0 only: the route itself, for BGP export (see VpnExportEntry). */
+  readonly entry?: VpnExportEntry;
+}
+
+/**
+ * A bgp.l3vpn.0 route as the control node's BGP export sees it: its (RD, prefix) and a bit set the exporter
+ * keeps on it, one bit per BGP peer it advertised the route to, so that no peer needs a table entry per route
+ * to know what it was sent. The RIB stores the bits and never reads them; they stay with the route object,
+ * also once it has left the table (its last change still reports it). Best path: Rib.bestVpnPathOf.
+ */
+export interface VpnExportEntry {
+  readonly rd: string;
+  readonly prefix: string;
+  /** The prefix's ../net/ipv4.ts hostPrefixKey, for a /32. */
+  readonly hostKey: number | undefined;
+  exportMarks: number;
+}
+
+/**
+ * A change of bgp.l3vpn.0. The route rides along in a private field behind a getter: a change still reads,
+ * prints and compares as its three fields.
+ */
+export class VpnRouteChange implements RouteChange {
+  readonly table = VPN_TABLE;
+  readonly rd: string;
+  readonly prefix: string;
+  readonly #entry: VpnExportEntry;
+
+  constructor(entry: VpnExportEntry) {
+    this.rd = entry.rd;
+    this.prefix = entry.prefix;
+    this.#entry = entry;
+  }
+
+  get entry(): VpnExportEntry {
+    return this.#entry;
+  }
 }
 
 export type ChangeListener = (changes: readonly RouteChange[]) => void;
@@ -49,6 +86,8 @@ export interface Route {
   replicas: readonly PathLocation[];
   /** VPN routes only: route targets indexed by VpnTargetIndex. NO_TARGETS until the first one. */
   indexedTargets: ReadonlySet<string>;
+  /** VPN routes only: the RIB mutation whose changes last reported this route (./table-store.ts). */
+  changeMark?: number;
 }
 
 // Most routes never get a copy (VPN routes whose only importer is their origin) and VRF routes never

@@ -1,24 +1,61 @@
 /**
- * bgp.l3vpn.0's routes, held as prefixes per route distinguisher. A reflected feed puts a million routes
- * here: one flat map keyed by `<rd>:<prefix>` made every lookup build, flatten and hash a new key string
- * and probe a million-entry table, where (RD, prefix) is two lookups of strings already hashed (RDs come
- * in runs of one shared string) in tables of a few thousand. Also answers the plain key-string calls of
+ * bgp.l3vpn.0's routes by (RD, prefix) (../net/rd-prefix-map.ts): a reflected feed puts a million routes
+ * here, and a flat map keyed by `<rd>:<prefix>` made every lookup build, flatten and hash a new key string,
+ * compare it with the stored one's characters, and kept one such string per route. Here a host route is
+ * found by RD and address as a small integer, and its route key (./tables.ts `Route.key`) is only spelled out
+ * when something asks for it (a replica's origin, an API view). Also answers the plain key-string calls of
  * ./tables.ts's RouteMap, which the RIB makes off the hot paths.
  * Owns nothing but the index: the routes are ./table-store.ts's.
  */
-import type { Route, RouteMap } from './tables.ts';
+import type { Path } from './path.ts';
+import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type PathLocation, type Route, type RouteMap, type VpnExportEntry } from './tables.ts';
+import { RdPrefixMap } from '../net/rd-prefix-map.ts';
+import { hostPrefixKey } from '../net/ipv4.ts';
+
+/** A bgp.l3vpn.0 route: its key is derived from RD and prefix on demand instead of stored. */
+class VpnRoute implements Route, VpnExportEntry {
+  /** The prefix's hostPrefixKey (undefined unless a /32): read once, for every later lookup and its withdraw NLRI. */
+  readonly hostKey: number | undefined;
+  sorted: Path[] | null = null;
+  replicas: readonly PathLocation[] = NO_REPLICAS;
+  indexedTargets: ReadonlySet<string> = NO_TARGETS;
+  changeMark = 0;
+  exportMarks = 0;
+
+  constructor(readonly rd: string, readonly prefix: string, readonly paths: Path[]) {
+    this.hostKey = hostPrefixKey(prefix);
+  }
+
+  get key(): string {
+    return vpnRouteKey(this.rd, this.prefix);
+  }
+}
 
 export class VpnRouteMap implements RouteMap {
-  readonly #byRd = new Map<string, Map<string, Route>>();
-  #size = 0;
+  readonly #routes = new RdPrefixMap<Route>();
 
   get size(): number {
-    return this.#size;
+    return this.#routes.size;
+  }
+
+  /** A new route holding `path` (not stored yet: see set). */
+  static newRoute(rd: string, prefix: string, path: Path): Route & VpnExportEntry {
+    return new VpnRoute(rd, prefix, [path]);
+  }
+
+  /** The route behind an export entry (every entry is one of these routes). */
+  static routeOf(entry: VpnExportEntry): Route {
+    return entry as VpnRoute;
   }
 
   /** The route of (rd, prefix): the call the hot paths make. */
   route(rd: string, prefix: string): Route | undefined {
-    return this.#byRd.get(rd)?.get(prefix);
+    return this.#routes.get(rd, prefix);
+  }
+
+  /** The /32 route of (rd, address as hostPrefixKey). */
+  hostRoute(rd: string, host: number): Route | undefined {
+    return this.#routes.getHost(rd, host);
   }
 
   get(key: string): Route | undefined {
@@ -28,12 +65,7 @@ export class VpnRouteMap implements RouteMap {
 
   /** Stores `route` under its own RD and prefix (the key is `vpnRouteKey` of those). */
   set(_key: string, route: Route): this {
-    const rd = route.rd ?? '';
-    let prefixes = this.#byRd.get(rd);
-    if (prefixes === undefined) this.#byRd.set(rd, (prefixes = new Map()));
-    const before = prefixes.size;
-    prefixes.set(route.prefix, route);
-    this.#size += prefixes.size - before;
+    this.#routes.set(route.rd ?? '', route.prefix, route);
     return this;
   }
 
@@ -43,15 +75,16 @@ export class VpnRouteMap implements RouteMap {
   }
 
   deleteRoute(rd: string, prefix: string): boolean {
-    const prefixes = this.#byRd.get(rd);
-    if (prefixes === undefined || !prefixes.delete(prefix)) return false;
-    if (prefixes.size === 0) this.#byRd.delete(rd);
-    this.#size--;
-    return true;
+    return this.#routes.delete(rd, prefix);
   }
 
-  *values(): IterableIterator<Route> {
-    for (const prefixes of this.#byRd.values()) yield* prefixes.values();
+  /** Deletes the route stored under its own RD and prefix. */
+  deleteStored(route: Route): boolean {
+    return this.#routes.delete(route.rd ?? '', route.prefix, (route as Partial<VpnRoute>).hostKey);
+  }
+
+  values(): IterableIterator<Route> {
+    return this.#routes.values();
   }
 
   *keys(): IterableIterator<string> {

@@ -118,4 +118,22 @@ describe('bgp Adj-RIB-In', () => {
     expect(gone.inetWithdraw).to.deep.equal(['1.1.1.0/24']);
     expect(rib.size).to.equal(0);
   });
+
+  describe('with its VPN routes kept by the owner (OwnerKeptVpnRoutes)', () => {
+    const kept = { count: () => 7, routes: () => [] };
+
+    it('passes VPN routes and every withdrawal on without storing them; counts and lists from the owner while the session lasts', () => {
+      const rib = new AdjRibIn(true, kept);
+      expect(rib.size).to.equal(0);
+      const reached = rib.apply(vpnReach(), ALL);
+      expect(reached.kind === 'changes' && reached.update.reach.map((r) => r.label)).to.deep.equal([17, 18]);
+      expect(rib.size).to.equal(7);
+      // A withdrawal of a route never announced is passed on too: the owner knows what it holds.
+      const gone = rib.apply(update({ mpUnreach: { family: 'inet-vpn', routes: [{ rd: '9.9.9.9:1', prefix: '1.1.1.1/32', label: 0 }] } }), ALL);
+      expect(gone.kind === 'changes' && gone.update.withdraw.map((k) => `${k.rd} ${k.prefix}`)).to.deep.equal(['9.9.9.9:1 1.1.1.1/32']);
+      // The session's end lists no VPN withdrawal (the owner drops them) and the owner's routes are no longer this session's.
+      expect(rib.clear().withdraw).to.deep.equal([]);
+      expect(rib.size).to.equal(0);
+    });
+  });
 });

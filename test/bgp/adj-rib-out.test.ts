@@ -3,7 +3,7 @@ import { AdjRibOut, type OutSession } from '../../src/bgp/adj-rib-out.ts';
 import type { FamilyName } from '../../src/bgp/families.ts';
 import { type BgpMessage, MAX_MESSAGE_LENGTH, type OutgoingMessage, decodeMessage, encodeMessage } from '../../src/bgp/messages.ts';
 import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
-import type { VpnRoute } from '../../src/bgp/routes.ts';
+import type { OwnerKeptVpnOut, VpnRoute } from '../../src/bgp/routes.ts';
 
 type Update = Extract<BgpMessage, { type: 'update' }>;
 
@@ -139,5 +139,46 @@ describe('bgp Adj-RIB-Out', () => {
     rib.advertiseVpn([route(1)]);
     expect(session.messages).to.deep.equal([]);
     expect(rib.size).to.equal(1);
+  });
+
+  describe('with its VPN routes kept by the owner (OwnerKeptVpnOut)', () => {
+    /** An owner that keeps a list of what it means the peer to have. */
+    function owner(routes: VpnRoute[]): OwnerKeptVpnOut & { tables: number } {
+      const o = { tables: 0, count: () => routes.length, routes: () => [...routes], table: () => (o.tables++, [...routes]) };
+      return o;
+    }
+
+    it('stores nothing: sends every route it is given, repeated ones too, and every withdrawal', () => {
+      const rib = new AdjRibOut(IBGP, owner([]));
+      const session = new RecordingSession(['inet-vpn']);
+      rib.attach(session);
+      rib.advertiseVpn([route(1), route(2)]);
+      rib.advertiseVpn([route(1)]);
+      expect(session.reached().map((r) => r.label)).to.deep.equal([17, 18, 17]);
+      rib.withdrawVpn([{ rd: route(3).rd, prefix: route(3).prefix }]);
+      const last = session.messages.at(-1)!;
+      expect(last.mpUnreach?.family === 'inet-vpn' && last.mpUnreach.routes.map((r) => r.rd)).to.deep.equal([route(3).rd]);
+    });
+
+    it('answers size and view from the owner, and gives a new session the owner\'s table, then End-of-RIB', () => {
+      const kept = owner([route(4), route(5)]);
+      const rib = new AdjRibOut(IBGP, kept);
+      expect(rib.size).to.equal(2);
+      expect(rib.routes().vpn.map((r) => r.label)).to.deep.equal([20, 21]);
+      const session = new RecordingSession(['inet-vpn']);
+      rib.attach(session);
+      rib.sendFamily('inet-vpn');
+      expect(kept.tables).to.equal(1);
+      expect(session.reached().map((r) => r.label)).to.deep.equal([20, 21]);
+      expect(session.messages.at(-1)!.mpUnreach).to.deep.equal({ family: 'inet-vpn', routes: [] });
+    });
+
+    it('still refuses, with nothing sent, a batch holding a route the wire cannot carry', () => {
+      const rib = new AdjRibOut(IBGP, owner([]));
+      const session = new RecordingSession(['inet-vpn']);
+      rib.attach(session);
+      expect(() => rib.advertiseVpn([route(1), route(2, 0x100000)])).to.throw(RangeError, /MPLS label/);
+      expect(session.messages).to.have.length(0);
+    });
   });
 });

@@ -27,6 +27,9 @@ const section63Attributes = () => defaultPathAttributes({
   },
 });
 
+/** A decoded NLRI's fields (a withdrawn /32 spells its prefix through a getter). */
+const fields = ({ rd, prefix, label }: { rd: string; prefix: string; label: number }) => ({ rd, prefix, label });
+
 describe('bgp codec', () => {
   describe('docs/protocol.md §6.3 VPN route example', () => {
     it('encodes byte for byte', () => {
@@ -121,7 +124,13 @@ describe('bgp codec', () => {
     it('reads a withdraw with the 0x800000 label field and one with the old label', () => {
       const compat = hex('78 800000 0001 0a00000b 0003 0a0a0064');
       const oldLabel = hex('78 000151 0001 0a00000b 0003 0a0a0064');
-      for (const b of [compat, oldLabel]) expect(decodeVpnNlri(b, true)).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32', label: 0 }]);
+      for (const b of [compat, oldLabel]) expect(decodeVpnNlri(b, true).map(fields)).to.deep.equal([{ rd: '10.0.0.11:3', prefix: '10.10.0.100/32', label: 0 }]);
+    });
+    it('gives a withdrawn /32 its address as a host key (10.10.0.100 → 0x0a0a0064) and spells its prefix on demand', () => {
+      const [key] = decodeVpnNlri(hex('78 800000 0001 0a00000b 0003 0a0a0064'), true);
+      expect(key?.hostKey).to.equal(0x0a0a0064);
+      expect(key?.prefix).to.equal('10.10.0.100/32');
+      expect(JSON.parse(JSON.stringify(key))).to.deep.equal({ rd: '10.0.0.11:3', prefix: '10.10.0.100/32', label: 0 });
     });
     it('rejects a prefix longer than 32 bits', () => {
       expect(() => decodeVpnNlri(hex('79 000111 0001 0a00000b 0003 0a0a0064 00'), false)).to.throw(BgpProtocolError);

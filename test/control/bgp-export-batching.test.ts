@@ -1,7 +1,9 @@
 // How a control node hands RIB changes to its BGP peers: the changes of one turn go out together, packed
 // into few UPDATEs, and one path the wire cannot carry does not hold back the others.
 import { expect } from 'chai';
+import { defaultPathAttributes } from '../../src/bgp/path-attributes.ts';
 import type { BgpSpeaker } from '../../src/bgp/speaker.ts';
+import { VPN_TABLE } from '../../src/rib/index.ts';
 import { medForXmppPath } from '../../src/rib/index.ts';
 import { validateTopology } from '../../src/topology/loader.ts';
 import { startControlNode, type RunningControlNode } from '../../src/topology/node-runtime.ts';
@@ -75,5 +77,28 @@ describe('control node BGP export batching', function () {
     const out = (response as { body: { vpn: { prefix: string }[] } }).body.vpn;
     expect(out).to.have.length(502);
     expect(out.map((r) => r.prefix)).to.not.include('30.30.10.2/32');
+  });
+
+  it('withdraws a path once, from the peer that was sent it, and never sends a peer the withdrawal of its own route', async () => {
+    const withdrawn: string[] = [];
+    gateway.on('update', (_peer, u) => {
+      for (const k of u.withdraw) withdrawn.push(k.prefix);
+    });
+    const peer = gateway.peer(controlAddress)!;
+    const own = { rd: '10.9.9.9:1', prefix: '40.0.0.1/32', label: 100, nextHop: '10.9.9.9', attrs: defaultPathAttributes({ asPath: [{ type: 'sequence', asns: [65001] }] }) };
+    peer.advertiseVpn([own]);
+    await eventually(() => control.control.rib.route(VPN_TABLE, own.prefix, own.rd) !== undefined, 'the gateway\'s route in bgp.l3vpn.0');
+    peer.withdrawVpn([{ rd: own.rd, prefix: own.prefix }]);
+    await eventually(() => control.control.rib.route(VPN_TABLE, own.prefix, own.rd) === undefined, 'the gateway\'s route gone');
+    control.control.rib.removePath(INSTANCE, '30.30.10.1/32', `agent-${COMPUTE}`);
+    await eventually(() => withdrawn.includes('30.30.10.1/32'), 'the withdrawal at the gateway');
+    // Exports leave in order: an echo of the gateway's own withdrawal would have come first.
+    expect(withdrawn).to.deep.equal(['30.30.10.1/32']);
+    // 501 VPN routes (502 sent before, less the one withdrawn) and the VN's RTarget route.
+    expect(control.bgp.status().peers.find((p) => p.name === 'gw')?.prefixesOut).to.equal(502);
+    const response = await control.handler({ method: 'GET', path: '/bgp/adj-rib-out', query: new URLSearchParams({ peer: 'gw' }), body: undefined, params: {} });
+    const out = (response as { body: { vpn: { prefix: string }[] } }).body.vpn.map((r) => r.prefix);
+    expect(out).to.have.length(501);
+    expect(out).to.not.include('30.30.10.1/32');
   });
 });

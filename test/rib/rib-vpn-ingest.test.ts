@@ -37,6 +37,28 @@ describe('rib/rib: BGP VPN ingest (shared attributes, validation, views)', () =>
     expect(shared.localPref).to.equal(100);
   });
 
+  it('removes a /32 given as its address (a decoded BGP withdrawal), low and high addresses alike, and reports the change once', () => {
+    const rib = new Rib();
+    const high: PathInput = { ...route(1, updateAttrs()), prefix: '200.1.2.3/32' };
+    rib.batch(() => {
+      rib.addVpnPath(route(1, updateAttrs()));
+      rib.addVpnPath(high);
+      rib.addVpnPath({ ...route(2, updateAttrs()), prefix: '20.0.0.0/24' });
+    });
+    const changes = rib.batch(() => {
+      rib.removeVpnHostPath('10.1.0.1:1', 0x14000001, GW.name);
+      rib.removeVpnHostPath('10.1.0.1:1', 0xc8010203 | 0, GW.name);
+      rib.removeVpnHostPath('10.1.0.1:1', 0xc8010203 | 0, GW.name);
+      rib.removeVpnHostPath('10.9.9.9:1', 0x14000001, GW.name);
+    });
+    expect(changes).to.deep.equal([
+      { table: VPN_TABLE, rd: '10.1.0.1:1', prefix: '20.0.0.1/32' },
+      { table: VPN_TABLE, rd: '10.1.0.1:1', prefix: '200.1.2.3/32' },
+    ]);
+    expect(rib.routes(VPN_TABLE).map((r) => r.prefix)).to.deep.equal(['20.0.0.0/24']);
+    expect(() => rib.removeVpnHostPath('bad', 1, GW.name)).to.throw(RibError, /route distinguisher/);
+  });
+
   it('keeps distinct attribute sets apart: a different UPDATE gets its own', () => {
     const rib = new Rib();
     rib.addVpnPath(route(1, updateAttrs()));

@@ -277,6 +277,8 @@ export const ours: BgpTarget = {
     const log = createWriteStream(logFile);
     // BENCH_BGP_CPU_PROF=<dir>: a V8 CPU profile of the control node per run, written when it stops.
     const profile = process.env.BENCH_BGP_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_BGP_CPU_PROF)}`] : [];
+    // BENCH_BGP_NODE_FLAGS='--trace-gc …': extra Node/V8 flags for the control node (its output lands in control-node.log; KEEP=1).
+    profile.push(...(process.env.BENCH_BGP_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''));
     const child = spawn(process.execPath, [...profile, path.join(REPO, 'bin/ecmpsim.js'), 'node', 'control-1', '--topology', topologyFile, '--api-port', '0'],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: p.dir });
     const d = new Daemon(child, logFile);
