@@ -77,6 +77,11 @@ const WRITE_BATCH_BYTES = 64 * 1024;
 
 /** A message body and the encoded items it was joined from (the same Buffers, in order). */
 interface Body { items: Buffer[]; body: Buffer }
+/**
+ * Encoded items kept per instance between flushes and walks; a bigger table (routes imported by BGP, say) keeps
+ * them only while a subscriber has a backlog, as each would otherwise cost its encoding for good.
+ */
+const MAX_KEPT_ENCODINGS = 65_536;
 /** Bodies kept for reuse (between this and twice as many), oldest out: a 2,000-route table is 63 of them. */
 const MAX_BODIES = 256;
 
@@ -139,6 +144,13 @@ export class RouteReflection {
       this.window = Math.max(MIN_WINDOW_BYTES, Math.min(SEND_WINDOW_BYTES, Math.floor(SEND_BUDGET_BYTES / receivers.length)));
       this.deliver(receivers, instance, [...prefixes], true);
     }
+    this.trimEncodings();
+  }
+
+  private trimEncodings(): void {
+    for (const [instance, cache] of this.encoded) {
+      if (cache.size > MAX_KEPT_ENCODINGS && !this.hasHeld(instance)) this.encoded.delete(instance);
+    }
   }
 
   /** docs/protocol.md §3.1: after a subscribe, the agent gets every current route of the instance. */
@@ -147,6 +159,7 @@ export class RouteReflection {
     if (receivers.length === 0) return;
     // A walk tells what exists: prefixes without a feasible path are not retracted.
     this.deliver(receivers, instance, [...this.source.prefixes(instance)], false);
+    this.trimEncodings();
   }
 
   /** Changes wait for this channel's socket to drain. */
