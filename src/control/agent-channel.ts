@@ -4,7 +4,7 @@
 // touch another agent's paths.
 import type { XmppServerSession } from '../xmpp/server.ts';
 import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-decoder.ts';
-import { hashFieldOf, type XmppRouteEntry } from '../xmpp/route-entry.ts';
+import { hashFieldOf, type XmppNextHop, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { virtualRouterNode } from '../xmpp/config-stanza.ts';
 import { medForXmppPath, type PathInput, type PeerRef } from '../rib/index.ts';
 
@@ -199,31 +199,66 @@ export function pathFromItem(
   network: { name: string; vnIndex: number },
 ): PathInput {
   const nh = entry.nextHops[0];
+  return { peer, rd: routeDistinguisher(nh.address, instanceId), prefix, label: nh.label, nextHop: nh.address, attrs: attributesOf(entry, nh, network) };
+}
+
+// The last RD spelled: an agent's routes share their next hop and instance-id, so they share one string.
+let lastRd = { address: '', instanceId: -1, rd: '' };
+
+function routeDistinguisher(address: string, instanceId: number): string {
+  if (address !== lastRd.address || instanceId !== lastRd.instanceId) lastRd = { address, instanceId, rd: `${address}:${instanceId}` };
+  return lastRd.rd;
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether two items give a path the same attributes (the fields attributesOf reads). */
+function sameAttributeSource(a: XmppRouteEntry, an: XmppNextHop, b: XmppRouteEntry, bn: XmppNextHop): boolean {
+  return a.localPreference === b.localPreference && a.med === b.med && a.mobility.seqno === b.mobility.seqno &&
+    a.sequenceNumber === b.sequenceNumber && a.mobility.sticky === b.mobility.sticky && an.mac === bn.mac &&
+    a.loadBalance.decision === b.loadBalance.decision && sameList(an.encapsulations, bn.encapsulations) &&
+    sameList(an.tags, bn.tags) && sameList(a.securityGroups, b.securityGroups) && sameList(a.communityTags, b.communityTags) &&
+    sameList(a.loadBalance.fields, b.loadBalance.fields);
+}
+
+// The attributes made last in each VN, and from what: an instance's items differ in prefix, label and next
+// hop, hardly ever in attributes, so consecutive items of a VN (from any agent) share one frozen object,
+// which the RIB then normalises once (Rib.addPath).
+interface MadeAttributes { entry: XmppRouteEntry; nh: XmppNextHop; vnIndex: number; attrs: PathInput['attrs'] }
+const lastAttrs = new Map<string, MadeAttributes>();
+
+function attributesOf(entry: XmppRouteEntry, nh: XmppNextHop, network: { name: string; vnIndex: number }): PathInput['attrs'] {
+  const last = lastAttrs.get(network.name);
+  if (last !== undefined && last.vnIndex === network.vnIndex && sameAttributeSource(entry, nh, last.entry, last.nh)) return last.attrs;
   const lbDefault = entry.loadBalance.fields.length === 0 && entry.loadBalance.decision !== 'source-bias';
-  return {
-    peer,
-    rd: `${nh.address}:${instanceId}`,
-    prefix,
-    label: nh.label,
-    nextHop: nh.address,
-    attrs: {
-      localPref: entry.localPreference,
-      med: medForXmppPath(entry.med, entry.localPreference),
-      origin: 'incomplete',
-      asPath: [],
-      sequence: entry.mobility.seqno || entry.sequenceNumber,
-      sticky: entry.mobility.sticky,
-      encapsulations: nh.encapsulations,
-      // docs/protocol.md §5: the control node ignores the VN an agent sends and uses the instance's.
-      virtualNetwork: network.name,
-      vnIndex: network.vnIndex,
-      securityGroups: entry.securityGroups,
-      communities: entry.communityTags,
-      tags: nh.tags,
-      mac: nh.mac,
-      loadBalance: lbDefault
-        ? undefined
-        : { fields: entry.loadBalance.fields.map(hashFieldOf), decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' : 'field-hash' },
-    },
-  };
+  const attrs = Object.freeze({
+    localPref: entry.localPreference,
+    med: medForXmppPath(entry.med, entry.localPreference),
+    origin: 'incomplete' as const,
+    asPath: Object.freeze([]),
+    sequence: entry.mobility.seqno || entry.sequenceNumber,
+    sticky: entry.mobility.sticky,
+    encapsulations: Object.freeze([...nh.encapsulations]),
+    // docs/protocol.md §5: the control node ignores the VN an agent sends and uses the instance's.
+    virtualNetwork: network.name,
+    vnIndex: network.vnIndex,
+    securityGroups: Object.freeze([...entry.securityGroups]),
+    communities: Object.freeze([...entry.communityTags]),
+    tags: Object.freeze([...nh.tags]),
+    mac: nh.mac,
+    loadBalance: lbDefault
+      ? undefined
+      : Object.freeze({
+        fields: Object.freeze(entry.loadBalance.fields.map(hashFieldOf)),
+        decision: entry.loadBalance.decision === 'source-bias' ? 'source-bias' as const : 'field-hash' as const,
+      }),
+  });
+  // Bounded: a VN deleted from the config would otherwise keep its entry.
+  if (lastAttrs.size >= 4096) lastAttrs.clear();
+  lastAttrs.set(network.name, { entry, nh, vnIndex: network.vnIndex, attrs });
+  return attrs;
 }

@@ -86,6 +86,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
       },
       expectedAgents: options.expectedAgents ?? [],
       send: (channel) => this.sendEndOfRib(channel),
+      groupsOf: (channel) => channel.subscriptions.keys(),
       log: (line) => this.log(line),
     });
     this.gracefulRestart = options.gracefulRestart ? new AgentGracefulRestart(this.rib, options.gracefulRestart, (line) => this.log(line)) : null;
@@ -278,8 +279,12 @@ export class ControlNode extends EventEmitter implements ChannelHost {
 
   /** Routes reflected to a channel still waiting for End-of-RIB restart its quiet time. */
   private noteActivity(changes: readonly RouteChange[]): void {
-    for (const channel of this.endOfRib.waiting()) {
-      if (changes.some((c) => c.instance !== undefined && channel.isSubscribed(c.instance))) this.endOfRib.activity(channel);
+    // Per instance, not per waiting channel: the scheduler applies it to the instance's subscribers.
+    let last: string | undefined;
+    for (const c of changes) {
+      if (c.instance === undefined || c.instance === last) continue;
+      last = c.instance;
+      this.endOfRib.groupActivity(c.instance);
     }
   }
 

@@ -32,6 +32,8 @@ export interface EndOfRibSchedulerOptions<C> {
   expectedAgents: readonly string[];
   /** Sends the marker; false = not now (e.g. routes still held for a full socket), try at the next check. */
   send(channel: C): boolean;
+  /** The groups (routing instances) a channel is in: activity on a group restarts their quiet time. */
+  groupsOf?(channel: C): Iterable<string>;
   log(line: string): void;
   now?: () => number;
 }
@@ -48,6 +50,12 @@ export interface EndOfRibStatus {
 export class EndOfRibScheduler<C extends { readonly name: string }> {
   private readonly pending = new Map<C, Pending>();
   private readonly ready = new Set<string>();
+  /**
+   * When each group last saw activity. Recording it per group rather than per channel keeps a route
+   * change O(1) however many channels wait in its instance (a thousand agents of one VRF made it
+   * O(agents) per route); the check takes a channel's latest group time as its own activity.
+   */
+  private readonly groupActivityAt = new Map<string, number>();
   private readonly expected: ReadonlySet<string>;
   private readonly now: () => number;
   private deferralDeadline: number | null = null;
@@ -84,6 +92,15 @@ export class EndOfRibScheduler<C extends { readonly name: string }> {
     this.ensureTimer();
   }
 
+  /**
+   * Activity in a group (a route of a routing instance changed): every pending channel in the group
+   * (options.groupsOf) restarts its quiet time, as if activity() had been called for each.
+   */
+  groupActivity(group: string): void {
+    if (this.pending.size === 0) return;
+    this.groupActivityAt.set(group, this.now());
+  }
+
   /** Channels whose End-of-RIB is still to come. */
   waiting(): IterableIterator<C> {
     return this.pending.keys();
@@ -111,6 +128,16 @@ export class EndOfRibScheduler<C extends { readonly name: string }> {
     };
   }
 
+  /** The channel's own last activity or its groups' latest, whichever is later (folded into the entry). */
+  private lastActivity(channel: C, entry: Pending): number {
+    if (this.groupActivityAt.size === 0 || this.options.groupsOf === undefined) return entry.lastActivity;
+    for (const group of this.options.groupsOf(channel)) {
+      const at = this.groupActivityAt.get(group);
+      if (at !== undefined && at > entry.lastActivity) entry.lastActivity = at;
+    }
+    return entry.lastActivity;
+  }
+
   private endDeferral(why: string): void {
     this.deferralDeadline = null;
     this.options.log(`End-of-RIB deferral over: ${why}`);
@@ -132,12 +159,16 @@ export class EndOfRibScheduler<C extends { readonly name: string }> {
     for (const [channel, entry] of [...this.pending]) {
       const timedOut = now - entry.since >= timeoutMs;
       if (this.deferring && !timedOut) continue;
-      if (!timedOut && now - entry.lastActivity < quietMs) continue;
+      if (!timedOut && now - this.lastActivity(channel, entry) < quietMs) continue;
       if (this.options.send(channel)) this.pending.delete(channel);
     }
-    if (this.pending.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = null;
+    if (this.pending.size === 0) {
+      // A channel that becomes pending later starts its quiet time then: older group times cannot count.
+      this.groupActivityAt.clear();
+      if (this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
     }
   }
 }

@@ -12,7 +12,7 @@
  * changed and passes the same list to onChange listeners; `batch` merges the lists of many mutations.
  * Invalid input throws RibError before anything is modified.
  */
-import { makePath, makePathWithAttributes, normalizeAttributes, sameAttributes, type Path, type PathInput, type PeerRef } from './path.ts';
+import { makePath, makePathWithAttributes, normalizeAttributes, sameAttributes, type Path, type PathAttributes, type PathInput, type PeerRef } from './path.ts';
 import { multipathSet } from './path-selection.ts';
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher } from './route-syntax.ts';
 import { RouteTargetMembership, membershipPrefix, type MembershipRoute } from './route-target-membership.ts';
@@ -36,6 +36,13 @@ export {
   RTARGET_TABLE, VPN_TABLE, instanceTableName, type ChangeListener, type RouteChange, type RoutingInstanceConfig, type VpnExportEntry,
 } from './tables.ts';
 export type { InstanceView, PathView, PeerPathCount, RouteView } from './views.ts';
+
+/** A frozen XMPP attrs object (`input`, lists frozen too) as it normalised under `config`. */
+interface XmppAttributesMemo {
+  readonly input: Partial<PathAttributes>;
+  readonly config: RoutingInstanceConfig;
+  readonly attrs: PathAttributes;
+}
 
 export class Rib extends TableStore {
   readonly #memberships = new RouteTargetMembership();
@@ -113,10 +120,38 @@ export class Rib extends TableStore {
   /**
    * Adds or replaces the peer's path (per peer and RD) for a prefix in `<instance>.inet.0`. For XMPP
    * peers the origin VN and its index come from the instance: the control node ignores the agent's (docs/protocol.md §5).
-   * The caller applies medForXmppPath to XMPP items first.
+   * The caller applies medForXmppPath to XMPP items first. An XMPP path's attrs object that is frozen (its
+   * lists too) is taken as immutable: the RIB normalises it once and reuses the result for every later path
+   * passed the same object.
    */
   addPath(instance: string, input: PathInput): RouteChange[] {
     const state = this.#requireInstance(instance);
+    const path = this.#xmppAttributesMemo(state, input) ?? this.#newPath(state, input);
+    return this.mutate(() => this.putPath(state.table, path.prefix, path.prefix, undefined, path));
+  }
+
+  /**
+   * An XMPP path whose attrs object is frozen and was normalised before for this instance's config gets
+   * that result without normalising again (the agent channel passes one frozen object for a run of items
+   * with equal attributes). Undefined when there is no such result.
+   */
+  #xmppAttributesMemo(state: InstanceState, input: PathInput): Path | undefined {
+    const attrs = input.attrs;
+    if (attrs === undefined || input.peer.kind !== 'xmpp') return undefined;
+    let memo = this.#lastXmppAttrs;
+    if (memo === null || memo.input !== attrs) {
+      if (!Object.isFrozen(attrs)) return undefined;
+      memo = this.#normalisedXmppAttrs.get(attrs) ?? null;
+      if (memo === null) return undefined;
+      this.#lastXmppAttrs = memo;
+    }
+    return memo.config === state.config ? makePathWithAttributes(input, memo.attrs) : undefined;
+  }
+
+  readonly #normalisedXmppAttrs = new WeakMap<Partial<PathAttributes>, XmppAttributesMemo>();
+  #lastXmppAttrs: XmppAttributesMemo | null = null;
+
+  #newPath(state: InstanceState, input: PathInput): Path {
     const { virtualNetwork, vnIndex } = state.config;
     const made = makePath(input, input.peer.kind === 'xmpp' ? { virtualNetwork, vnIndex } : {});
     const last = state.lastAttrs;
@@ -126,7 +161,11 @@ export class Rib extends TableStore {
     } else {
       state.lastAttrs = made.attrs;
     }
-    return this.mutate(() => this.putPath(state.table, path.prefix, path.prefix, undefined, path));
+    if (input.attrs !== undefined && input.peer.kind === 'xmpp' && Object.isFrozen(input.attrs)) {
+      this.#lastXmppAttrs = { input: input.attrs, config: state.config, attrs: path.attrs };
+      this.#normalisedXmppAttrs.set(input.attrs, this.#lastXmppAttrs);
+    }
+    return path;
   }
 
   /** Removes the peer's path for the prefix in the instance (only the one with `rd` when given). */

@@ -6,7 +6,7 @@
  * million-entry set for targets nobody here imports. Owns the interned target sets VPN routes share.
  * Does not own the tables or decide what gets copied (./replication.ts).
  */
-import { NO_TARGETS, type Route } from './tables.ts';
+import { NO_TARGETS, instanceTableName, type Route } from './tables.ts';
 
 function addToIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   let set = index.get(key);
@@ -20,6 +20,20 @@ function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   set.delete(value);
   if (set.size === 0) index.delete(key);
 }
+
+/** Whether every path of `route` is a copy from the table of the one instance in `importers`. */
+function copiedOnlyFrom(route: Route, importers: ReadonlySet<string>): boolean {
+  const [instance] = importers;
+  // The table name of the last instance asked about: routes come in runs of one VRF.
+  if (instance !== lastImporter) {
+    lastImporter = instance;
+    lastImporterTable = instanceTableName(instance);
+  }
+  for (const path of route.paths) if (path.replicatedFrom?.table !== lastImporterTable) return false;
+  return true;
+}
+let lastImporter = '';
+let lastImporterTable = '';
 
 export class VpnTargetIndex {
   /** route target → instances importing it */
@@ -58,7 +72,14 @@ export class VpnTargetIndex {
    */
   needsVpnSync(route: Route): boolean {
     if (route.paths.length === 0 || route.replicas.length > 0) return true;
-    for (const rt of route.indexedTargets) if (this.#importers.has(rt)) return true;
+    for (const rt of route.indexedTargets) {
+      const importers = this.#importers.get(rt);
+      if (importers === undefined) continue;
+      // An agent's path copied from its VRF carries that VRF's export targets, which the VRF itself usually
+      // imports: replication never copies a path back to its origin, so that importer alone asks for nothing.
+      if (importers.size === 1 && copiedOnlyFrom(route, importers)) continue;
+      return true;
+    }
     return false;
   }
 

@@ -205,20 +205,25 @@ export class XmppServerSession extends EventEmitter {
       this.close(`framing failed: ${(e as Error).message}`);
       return;
     }
+    // Keepalives and stanzas restart the hold timer; every event of a chunk arrives at the same moment, so
+    // once per chunk is the same timer at a fraction of the cost (a refresh re-inserts it in the timer list).
+    let heard = false;
     for (const ev of events) {
       if (this.closed) return;
       switch (ev.type) {
         case 'keepalive':
           this.counters.keepalivesIn++;
-          this.restartHold();
+          heard = true;
           break;
         case 'header':
+          if (heard) this.restartHold();
+          heard = false;
           this.onHeader(ev.raw, ev.attrs);
           break;
         case 'stanza':
           this.counters.in++;
-          this.restartHold();
-          this.server.tapRecord(this.peerName, 'in', ev.raw);
+          heard = true;
+          if (this.server.tapping) this.server.tapRecord(this.peerName, 'in', ev.raw);
           try {
             this.emit('stanza', ev.raw);
           } catch (e) {
@@ -234,6 +239,7 @@ export class XmppServerSession extends EventEmitter {
           break;
       }
     }
+    if (heard && !this.closed) this.restartHold();
   }
 
   private onHeader(raw: string, attrs: Record<string, string>): void {

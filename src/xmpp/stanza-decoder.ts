@@ -1,6 +1,7 @@
 // Decoders of Contrail's XMPP stanzas (docs/protocol.md §2.2, §3, §4) and the control node's checks on a
 // decoded agent publish. Decoders never throw. Decoding tries a string scanner for the fixed shapes peers
-// emit, then falls back to a full ltx parse for anything else.
+// emit (the publish + collection pair first in one pass, ./publish-scanner.ts), then falls back to a full
+// ltx parse for anything else.
 // It does not encode (./stanza-encoder.ts) nor decode the route entry itself (./route-entry.ts).
 import { parse as parseLtx } from 'ltx';
 import type { Element } from 'ltx';
@@ -11,6 +12,7 @@ import {
 } from './route-entry.ts';
 import { KnownTag, readKnownTag, readOpenTag } from './xml-text.ts';
 import { ownString, type EntryCache } from './entry-cache.ts';
+import { scanAgentRouteStanza } from './publish-scanner.ts';
 import { BGP_PEER_RESOURCE, END_OF_RIB_NODE, PUBSUB_NS } from './stanza-encoder.ts';
 
 export interface StanzaError { error: string }
@@ -247,7 +249,7 @@ function closesToEnd(raw: string, p: number, names: readonly string[]): boolean 
 /** Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. */
 export function decodeAgentStanza(raw: string): AgentStanza | StanzaError {
   try {
-    const fast = agentFast(raw);
+    const fast = scanAgentRouteStanza(raw) ?? agentFast(raw);
     if (fast) return fast;
     const el = parseXml(raw);
     if (isStanzaError(el)) return el;
@@ -404,6 +406,8 @@ export function decodeControlStanza(raw: string, cache?: EntryCache): ControlSta
   }
 }
 
+let lastValidNextHop: string | undefined;
+
 /**
  * The control node's checks on an agent publish (docs/protocol.md §3.2, §5): null when acceptable, else the reason
  * (the caller closes the session). `withdraw` = the pair's collection was a dissociate.
@@ -416,11 +420,16 @@ export function validateAgentRoute(p: { afi: number; safi: number; prefix: strin
   const e = p.entry;
   if (!e) return null;
   if (e.af !== 1) return `publish ${p.prefix}: entry nlri af ${e.af} is not 1`;
-  if (typeof parseIpv4Prefix(e.prefix, 'allow') === 'string') return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
+  // The NLRI almost always spells the node's prefix, checked just above.
+  if (e.prefix !== p.prefix && typeof parseIpv4Prefix(e.prefix, 'allow') === 'string') return `publish ${p.prefix}: nlri address ${JSON.stringify(e.prefix)} is not a valid IPv4 prefix`;
   if (withdraw) return null;
   if (e.nextHops.length !== 1) return `publish ${p.prefix}: an agent route needs exactly one next-hop, got ${e.nextHops.length}`;
   const nh = e.nextHops[0];
-  if (!isIpv4(nh.address)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+  // An agent's routes share its one next hop: the last address found valid needs no second look.
+  if (nh.address !== lastValidNextHop) {
+    if (!isIpv4(nh.address)) return `publish ${p.prefix}: next-hop address ${JSON.stringify(nh.address)} is not IPv4`;
+    lastValidNextHop = nh.address;
+  }
   if (nh.label === 0 || nh.label < 0 || nh.label > ROUTE_LABEL_MAX) return `publish ${p.prefix}: label ${nh.label} outside 1..${ROUTE_LABEL_MAX}`;
   return null;
 }

@@ -68,4 +68,37 @@ describe('control/end-of-rib-scheduler', () => {
       s.stop();
     }
   });
+
+  it('activity in a group restarts the quiet time of the pending channels in it, and only theirs', () => {
+    let now = 0;
+    const sent: string[] = [];
+    const groups = new Map<string, string[]>([['compute-1', ['vrf-a']], ['compute-2', ['vrf-b']]]);
+    const s = new EndOfRibScheduler<{ name: string }>({
+      timing: { quietMs: 100, checkMs: 60_000, timeoutMs: 60_000, deferralMs: 0 },
+      expectedAgents: [],
+      send: (channel) => (sent.push(channel.name), true),
+      groupsOf: (channel) => groups.get(channel.name) ?? [],
+      log: () => {},
+      now: () => now,
+    });
+    const check = () => (s as unknown as { check(): void }).check();
+    try {
+      s.activity({ name: 'compute-1' });
+      s.activity({ name: 'compute-2' });
+      now = 80;
+      s.groupActivity('vrf-a');
+      now = 120;
+      check();
+      expect(sent, 'compute-1 heard of vrf-a at 80').to.deep.equal(['compute-2']);
+      now = 179;
+      check();
+      expect(sent).to.deep.equal(['compute-2']);
+      now = 180;
+      check();
+      expect(sent).to.deep.equal(['compute-2', 'compute-1']);
+      expect(s.status().pending).to.equal(0);
+    } finally {
+      s.stop();
+    }
+  });
 });
