@@ -1,6 +1,6 @@
 // The bench's figures as the README's tables: one markdown block from one run's JSON (bench-results/latest.json),
-// with the machine, date, commit and load it was measured at, and every BGP figure side by side with BIRD, FRR
-// and gobgpd as ratios. `run.ts` prints it after each run; alone:
+// with the machine, date, commit and load it was measured at, every BGP figure side by side with BIRD, FRR
+// and gobgpd as ratios, and the scale figures per size (scale.ts). `run.ts` prints it after each run; alone:
 //   node --import tsx scripts/bench/summary.ts [bench-results/latest.json]
 // It reads only the JSON: what a figure means is the module's (xmpp-fanout.ts, bgp.ts, dataplane.ts).
 import { readFileSync } from 'node:fs';
@@ -150,6 +150,47 @@ function dataplaneTable(s: BenchSection): string[] {
   return out;
 }
 
+function mib(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${fmt(value)} MiB`;
+}
+
+function kib(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return value >= 1024 ? `${fmt(value / 1024)} MiB` : `${fmt(value)} KiB`;
+}
+
+function scaleTable(s: BenchSection): string[] {
+  const f = new Figures(s.figures);
+  const sizes = f.cases('converge');
+  if (sizes.length === 0) return [];
+  const threads = [...s.notes].reverse().find((n) => n.includes('main thread'));
+  const out = [
+    `**Scale** (\`--only scale\`, issue 18: N computes with one workload each in one network, a ${String(s.params.members ?? 64)}-member VIP, ` +
+      `in-process${threads === undefined ? '' : `; at the largest size ${threads.replace(/^[^:]*: /, '')}`})`,
+    '',
+    '| computes | converge | peak RSS | per compute | CPU-s | member added → every compute, p50 / p99 |',
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const c of sizes) {
+    const converge = f.value('converge', c);
+    out.push(`| ${c.replace(' computes', '')} | ${converge === null || converge === undefined ? 'not converged' : `${fmt(converge / 1000)} s`} | ` +
+      `${mib(f.value('peakRss', c))} | ${kib(f.value('peakRssPerCompute', c))} | ${fmt(f.value('cpuToConverge', c))} | ` +
+      `${fmt(f.value('memberAdd.p50', c))} / ${fmt(f.value('memberAdd.p99', c))} ms |`);
+  }
+  const targeted = sizes.filter((c) => f.get('converge', c)?.target !== undefined);
+  for (const c of targeted) {
+    const target = (name: string, unit: string, scale = 1): string => {
+      const g = f.get(name, c);
+      if (g?.target === undefined) return '—';
+      const want = `${g.target.op === '<=' ? '≤' : '≥'} ${fmt(g.target.value / scale)} ${unit}`;
+      return g.met === undefined ? want : `${want} — ${g.met ? 'met' : '**missed**'}`;
+    };
+    out.push('', `Targets at ${c}: converge ${target('converge', 's', 1000)}, peak RSS ${target('peakRss', 'MiB')}, per compute ${target('peakRssPerCompute', 'KiB')}.`);
+  }
+  out.push('');
+  return out;
+}
+
 /** The markdown block for the README's "Benchmarks" section. */
 export function summaryMarkdown(r: BenchReport): string {
   const lines = [header(r), ''];
@@ -157,6 +198,7 @@ export function summaryMarkdown(r: BenchReport): string {
     if (s.name === 'xmpp') lines.push(...xmppTable(s));
     if (s.name === 'bgp') lines.push(...bgpTables(s));
     if (s.name === 'dataplane') lines.push(...dataplaneTable(s));
+    if (s.name === 'scale') lines.push(...scaleTable(s));
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -58,6 +58,7 @@ for (const ajv of [bodyAjv, queryAjv]) ajv.addKeyword({ keyword: 'components' })
 
 const compiledBodies = new WeakMap<JsonSchema, ValidateFunction>();
 const compiledQueries = new WeakMap<RouteSchema, ValidateFunction>();
+const compiledQueryTexts = new Map<string, ValidateFunction>();
 
 function compile(ajv: Ajv, schema: JsonSchema): ValidateFunction {
   return ajv.compile({ ...schema, components: { schemas: sharedSchemas() } });
@@ -147,7 +148,10 @@ export function checkQuery(schema: RouteSchema, query: URLSearchParams): void {
   }
   let validate = compiledQueries.get(schema);
   if (!validate) {
-    validate = compile(queryAjv, { type: 'object', properties: declared });
+    // thousands of agents' routers declare the same query: compiled once per text, not once per router
+    const text = JSON.stringify(declared);
+    validate = compiledQueryTexts.get(text);
+    if (!validate) compiledQueryTexts.set(text, (validate = compile(queryAjv, { type: 'object', properties: declared })));
     compiledQueries.set(schema, validate);
   }
   const values: Record<string, string> = {};

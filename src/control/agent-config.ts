@@ -63,16 +63,54 @@ function portProtocol(protocol: string): 'tcp' | 'udp' {
   return protocol.toLowerCase() === 'udp' ? 'udp' : 'tcp';
 }
 
+/**
+ * A view's objects indexed by compute and by VMI, built once per view (the view is rebuilt only after a
+ * change): without it every agent's push scanned every VMI and instance-ip, N² for N computes.
+ */
+interface ViewIndex {
+  /** compute → its VMIs, in view order */
+  interfacesOn: Map<string, VirtualMachineInterface[]>;
+  /** VMI name → the instance-ips naming it, in view order */
+  instanceIpsOf: Map<string, InstanceIp[]>;
+  instanceIpAddress: Map<string, string>;
+  maglevLbs: Set<string>;
+}
+const indexes = new WeakMap<ConfigView, ViewIndex>();
+
+function indexOf(view: ConfigView): ViewIndex {
+  let index = indexes.get(view);
+  if (index !== undefined) return index;
+  index = { interfacesOn: new Map(), instanceIpsOf: new Map(), instanceIpAddress: new Map(), maglevLbs: new Set() };
+  for (const vmi of view.interfaces) {
+    if (vmi.compute === undefined) continue;
+    const list = index.interfacesOn.get(vmi.compute);
+    if (list === undefined) index.interfacesOn.set(vmi.compute, [vmi]);
+    else list.push(vmi);
+  }
+  for (const iip of view.instanceIps) {
+    index.instanceIpAddress.set(iip.name, iip.address);
+    for (const vmi of iip.virtualMachineInterfaces ?? [iip.virtualMachineInterface]) {
+      const list = index.instanceIpsOf.get(vmi);
+      if (list === undefined) index.instanceIpsOf.set(vmi, [iip]);
+      // an instance-ip naming a VMI twice counts once per naming, as the scan over instance-ips did
+      else list.push(iip);
+    }
+  }
+  for (const lb of view.loadBalancers) if (lb.maglev) index.maglevLbs.add(lb.name);
+  indexes.set(view, index);
+  return index;
+}
+
 export function agentConfigFor(compute: string, view: ConfigView, globals: GlobalVrouterConfig, generation: number): AgentConfig {
-  const local = view.interfaces.filter((vmi) => vmi.compute === compute);
+  const index = indexOf(view);
+  const local = index.interfacesOn.get(compute) ?? [];
   const localNames = new Set(local.map((vmi) => vmi.name));
   // the first instance-ip of a VMI is its address; the others (a shared active-active VIP among them)
   // and its active-active allowed-address-pairs are published with its label too (docs/protocol.md §7.2)
   const addressOf = new Map<string, string>();
   const sharedOf = new Map<string, string[]>();
-  for (const iip of view.instanceIps) {
-    for (const vmi of iip.virtualMachineInterfaces ?? [iip.virtualMachineInterface]) {
-      if (!localNames.has(vmi)) continue;
+  for (const vmi of localNames) {
+    for (const iip of index.instanceIpsOf.get(vmi) ?? []) {
       if (!addressOf.has(vmi)) addressOf.set(vmi, iip.address);
       else sharedOf.set(vmi, [...(sharedOf.get(vmi) ?? []), `${iip.address}/32`]);
     }
@@ -82,8 +120,7 @@ export function agentConfigFor(compute: string, view: ConfigView, globals: Globa
       if (pair.mode === 'active-active') sharedOf.set(vmi.name, [...(sharedOf.get(vmi.name) ?? []), pair.prefix]);
     }
   }
-  const instanceIpAddress = new Map(view.instanceIps.map((iip) => [iip.name, iip.address]));
-  const maglevLbs = new Set(view.loadBalancers.filter((lb) => lb.maglev).map((lb) => lb.name));
+  const { instanceIpAddress, maglevLbs } = index;
   const localNetworks = new Set(local.map((vmi) => vmi.virtualNetwork));
   const serviceInstances = serviceInstancesOn(compute, view);
   for (const si of serviceInstances) localNetworks.add(si.vipNetwork).add(si.poolNetwork);

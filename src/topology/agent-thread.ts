@@ -21,6 +21,8 @@ export type ThreadReply =
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** The agents' thread's young generation (semi-spaces together); V8's default on 64 bits is 32 MB at most. */
+const YOUNG_GENERATION_MB = 96;
 const BOOT = new URL('./agent-worker-boot.mjs', import.meta.url);
 
 export class AgentThread {
@@ -30,7 +32,9 @@ export class AgentThread {
   private failed: Error | null = null;
 
   constructor(topology: Topology, private readonly log?: (line: string) => void) {
-    this.worker = new Worker(BOOT, { workerData: { topology } });
+    // A larger young generation: the agents allocate per received message and item, and each scavenge costs
+    // what survives it, not what it frees (docs/architecture.md, "Scale").
+    this.worker = new Worker(BOOT, { workerData: { topology }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.worker.on('message', (reply: ThreadReply) => {
       if (reply.kind === 'log') {
         this.log?.(reply.line);

@@ -39,6 +39,15 @@ export interface Member {
 
 export interface ControlNextHops { nextHops: RemoteNextHop[]; lbMask: number | undefined; maglev: boolean | undefined }
 
+/**
+ * A route from the control node with one remote next hop, stored in the FIB as its (shared) control record
+ * until someone reads the route (a packet, a view): then it becomes a RouteEntry. At thousands of computes
+ * almost every route is one, and most never carry a flow (docs/architecture.md, "Scale").
+ */
+export type DeferredRoute = Readonly<ControlNextHops>;
+/** The VRFs of a vRouter with their FIBs of route entries (some deferred). */
+export type RouteTables = VrfTable<RouteEntry, DeferredRoute>;
+
 export interface RouteEntry {
   /** flows name their route by id: it outlives a rebuild, and a deleted route is simply not found */
   id: number;
@@ -114,6 +123,7 @@ interface CheckedNextHops {
   /** by load-balance mask and Maglev choice; `plain` for neither */
   controls: Map<string, Readonly<ControlNextHops>>;
   plain?: Readonly<ControlNextHops>;
+  notMaglev?: Readonly<ControlNextHops>;
 }
 const checkedLists = new WeakMap<readonly RemoteNextHop[], CheckedNextHops>();
 const membersByNextHop = new WeakMap<RemoteNextHop, { priorities: string; member: Member }>();
@@ -159,7 +169,7 @@ export interface CompositeNextHopsOptions {
   maglevDefault: boolean;
   encapPriorities: readonly string[];
   table: FlowTable;
-  vrfs: VrfTable<RouteEntry>;
+  vrfs: RouteTables;
   interfaces: InterfaceTable;
   localComposites: LocalComposites;
   tallies: VrouterTallies;
@@ -167,15 +177,21 @@ export interface CompositeNextHopsOptions {
 
 export class CompositeNextHops {
   private readonly routes = new Map<number, RouteEntry>();
+  /** routes stored deferred (not in `routes` until materialized) */
+  private deferredCount = 0;
   private nextRouteId = 0;
   private readonly hash = new Uint32Array(2);
   private readonly priorities: string;
 
   constructor(private readonly o: CompositeNextHopsOptions) {
     this.priorities = o.encapPriorities.join(',');
+    o.vrfs.deferWith((vrfId) => ({
+      isDeferred: (value): value is DeferredRoute => !('id' in value),
+      materialize: (net, plen, control) => this.materialize(vrfId, net, plen, control),
+    }));
   }
 
-  get count(): number { return this.routes.size; }
+  get count(): number { return this.routes.size + this.deferredCount; }
 
   route(id: number): RouteEntry | undefined {
     return this.routes.get(id);
@@ -186,7 +202,8 @@ export class CompositeNextHops {
   setControlRoute(vrf: string, prefix: string, nextHops: RemoteNextHop[], o: { loadBalanceFields?: HashField[]; maglev?: boolean }): ChangeResult {
     const tallies = this.o.tallies;
     if (typeof vrf !== 'string' || vrf.length === 0) return tallies.reject(`route ${String(prefix)}: vrf must be a non-empty string`);
-    if (!this.o.vrfs.available(vrf)) return tallies.reject(`route ${String(prefix)}: no room for another VRF (${MAX_VRFS})`);
+    const knownVrf = this.o.vrfs.idOf(vrf);
+    if (knownVrf === undefined && !this.o.vrfs.available(vrf)) return tallies.reject(`route ${String(prefix)}: no room for another VRF (${MAX_VRFS})`);
     const parsed = parsePrefixOnce(prefix);
     if (typeof parsed === 'string') return tallies.reject(`route in ${vrf}: ${parsed}`);
     if (!Array.isArray(nextHops)) return tallies.reject(`route ${prefix} in ${vrf}: next-hops is not a list`);
@@ -205,17 +222,46 @@ export class CompositeNextHops {
       this.deleteControlRoute(vrf, prefix);
       return { ok: true, warnings };
     }
+    const control = this.sharedControl(checked, lbMask, o.maglev);
+    const fib = this.o.vrfs.fibFor(knownVrf ?? this.o.vrfs.id(vrf));
+    const stored = fib.peek(parsed.net, parsed.plen);
+    if ((stored === undefined || !('id' in stored)) && this.deferrable(control)) {
+      if (stored === undefined) this.deferredCount++;
+      fib.set(parsed.net, parsed.plen, control);
+      return { ok: true, warnings };
+    }
     const entry = this.entryFor(vrf, parsed.net, parsed.plen, parsed.text);
-    entry.control = this.sharedControl(checked, lbMask, o.maglev);
+    entry.control = control;
     this.rebuild(entry);
     return { ok: true, warnings };
+  }
+
+  /** A single tunnel to another compute: nothing of this compute (interfaces, composites) enters its entry. */
+  private deferrable(control: DeferredRoute): boolean {
+    return control.nextHops.length === 1 && control.nextHops[0]!.address !== this.o.routerId;
+  }
+
+  /** The entry of a deferred route, built as setControlRoute would have built it. */
+  private materialize(vrfId: number, net: number, plen: number, control: DeferredRoute): RouteEntry {
+    this.deferredCount--;
+    const entry = this.newEntry(this.o.vrfs.nameOf(vrfId)!, vrfId, net, plen, `${intToIpv4(net)}/${plen}`);
+    entry.control = control;
+    this.rebuild(entry);
+    return entry;
   }
 
   deleteControlRoute(vrf: string, prefix: string): ChangeResult {
     const parsed = parsePrefix(prefix);
     if (typeof parsed === 'string') return this.o.tallies.reject(`route delete in ${String(vrf)}: ${parsed}`);
     const vrfId = this.o.vrfs.idOf(vrf);
-    const entry = vrfId === undefined ? undefined : this.o.vrfs.fib(vrfId)?.get(parsed.net, parsed.plen);
+    const fib = vrfId === undefined ? undefined : this.o.vrfs.fib(vrfId);
+    const stored = fib?.peek(parsed.net, parsed.plen);
+    if (stored !== undefined && !('id' in stored)) {
+      fib!.delete(parsed.net, parsed.plen);
+      this.deferredCount--;
+      return { ok: true, warnings: [] };
+    }
+    const entry = stored;
     if (entry === undefined || entry.control === undefined) return { ok: true, warnings: [`${prefix} in ${vrf}: no control-node route to delete`] };
     entry.control = undefined;
     this.rebuild(entry);
@@ -226,6 +272,10 @@ export class CompositeNextHops {
   private sharedControl(checked: CheckedNextHops, lbMask: number | undefined, maglev: boolean | undefined): Readonly<ControlNextHops> {
     if (lbMask === undefined && maglev === undefined) {
       return (checked.plain ??= Object.freeze({ nextHops: checked.usable, lbMask, maglev }));
+    }
+    // what an agent passes for nearly every route: no hash fields of its own, not Maglev
+    if (lbMask === undefined && maglev === false) {
+      return (checked.notMaglev ??= Object.freeze({ nextHops: checked.usable, lbMask, maglev }));
     }
     const key = `${lbMask}|${maglev}`;
     let control = checked.controls.get(key);
@@ -315,15 +365,20 @@ export class CompositeNextHops {
     const fib = this.o.vrfs.fibFor(vrfId);
     let entry = fib.get(net, plen);
     if (entry === undefined) {
-      entry = {
-        id: this.nextRouteId++, vrf, vrfId, net, plen, prefix, control: undefined, localIfIds: NO_LOCAL_IFS, source: 'local',
-        ecmp: false, slots: [], active: NONE_ACTIVE, activeList: NO_ACTIVE_LIST,
-        activeCount: 0, maglev: false, maglevTable: NO_MAGLEV,
-        slotFlows: NO_COUNTERS, slotPackets: NO_COUNTERS, slotBytes: NO_COUNTERS,
-      };
+      entry = this.newEntry(vrf, vrfId, net, plen, prefix);
       fib.set(net, plen, entry);
-      this.routes.set(entry.id, entry);
     }
+    return entry;
+  }
+
+  private newEntry(vrf: string, vrfId: number, net: number, plen: number, prefix: string): RouteEntry {
+    const entry: RouteEntry = {
+      id: this.nextRouteId++, vrf, vrfId, net, plen, prefix, control: undefined, localIfIds: NO_LOCAL_IFS, source: 'local',
+      ecmp: false, slots: [], active: NONE_ACTIVE, activeList: NO_ACTIVE_LIST,
+      activeCount: 0, maglev: false, maglevTable: NO_MAGLEV,
+      slotFlows: NO_COUNTERS, slotPackets: NO_COUNTERS, slotBytes: NO_COUNTERS,
+    };
+    this.routes.set(entry.id, entry);
     return entry;
   }
 

@@ -5,7 +5,7 @@
 // the way back. Owns the flow entries' life (creation, lookup, ageing) and the hash fields in force; not the
 // composite's slots (composite-nh.ts) nor the configuration of interfaces and routes (vrouter.ts).
 import type { VrouterTallies } from './counters.ts';
-import { describeMember, withSlotCounters, type CompositeNextHops, type RouteEntry } from './composite-nh.ts';
+import { describeMember, withSlotCounters, type CompositeNextHops, type RouteEntry, type RouteTables } from './composite-nh.ts';
 import { pickSlot } from './composite-slots.ts';
 import { ecmpHash, maskFields, mod64 } from './ecmp-hash.ts';
 import { mappingKey } from './floating-ip-nat.ts';
@@ -17,7 +17,6 @@ import { layer4Valid, packetProblem } from './packet.ts';
 import type { DropReason, ForwardResult, MemberChoice, NatRewrite, Packet, TraceStep, TraceStepKind } from './packet.ts';
 import type { Underlay } from './underlay.ts';
 import type { ProxyService } from './proxy-service.ts';
-import type { VrfTable } from './vrfs.ts';
 
 /** What a reply must look like when no flow exists yet (trace mode creates none). */
 interface ReplyHint { snat: { ip: number; port: number } | null; routeVrfId: number }
@@ -48,7 +47,7 @@ export interface ForwarderOptions {
   globalMask: number;
   vnMasks: Map<string, number>;
   table: FlowTable;
-  vrfs: VrfTable<RouteEntry>;
+  vrfs: RouteTables;
   nexthops: CompositeNextHops;
   interfaces: InterfaceTable;
   localComposites: LocalComposites;

@@ -96,7 +96,7 @@ export class InterfaceTable {
    * The floating-ips in usable form, or what is wrong with the spec. `compositeOn` names the prefix of a
    * local composite that already holds a label. Creates the ids of VRFs it names (as the vRouter did).
    */
-  validate(spec: LocalInterfaceSpec, vrfs: VrfTable<unknown>, compositeOn: (label: number) => string | undefined): LocalFip[] | string {
+  validate(spec: LocalInterfaceSpec, vrfs: VrfTable<unknown, unknown>, compositeOn: (label: number) => string | undefined): LocalFip[] | string {
     if (spec === null || typeof spec !== 'object') return 'spec is not an object';
     if (typeof spec.name !== 'string' || spec.name.length === 0) return 'name must be a non-empty string';
     if (typeof spec.vrf !== 'string' || spec.vrf.length === 0) return 'vrf must be a non-empty string';

@@ -105,7 +105,7 @@ export class LocalComposites {
    * Activity is recomputed by the caller (`markActive`) together with the routes that expand the composite.
    */
   configure(
-    label: number, vrf: string, prefix: string, interfaceNames: string[], interfaces: InterfaceTable, vrfs: VrfTable<unknown>,
+    label: number, vrf: string, prefix: string, interfaceNames: string[], interfaces: InterfaceTable, vrfs: VrfTable<unknown, unknown>,
   ): { error: string } | { warnings: string[] } {
     const labelProblem = localLabelProblem(label);
     if (labelProblem !== undefined) return { error: `local composite ${labelProblem}` };

@@ -60,6 +60,31 @@ function programmedOf(entry: XmppRouteEntry): Programmed {
   return p;
 }
 
+/**
+ * instance → prefix → routeKey(instance, prefix), one string per route for all the agents of the process (or
+ * worker thread): the instance and prefix strings of shared entries are the same objects each time, so two
+ * map lookups replace building and hashing a new key per received item. Starts over past KEY_LIMIT keys.
+ */
+const routeKeys = new Map<string, Map<string, string>>();
+let routeKeyCount = 0;
+const KEY_LIMIT = 1 << 20;
+
+function sharedRouteKey(instance: string, prefix: string): string {
+  let byPrefix = routeKeys.get(instance);
+  if (byPrefix === undefined) {
+    if (routeKeyCount >= KEY_LIMIT) { routeKeys.clear(); routeKeyCount = 0; }
+    routeKeys.set(instance, (byPrefix = new Map()));
+  }
+  let key = byPrefix.get(prefix);
+  if (key === undefined) {
+    if (routeKeyCount >= KEY_LIMIT) { routeKeys.clear(); routeKeyCount = 0; routeKeys.set(instance, byPrefix); byPrefix.clear(); }
+    key = sharedEntryCache.name(routeKey(instance, prefix));
+    byPrefix.set(prefix, key);
+    routeKeyCount++;
+  }
+  return key;
+}
+
 export class ReceivedRoutes {
   /** source = index of the control node in `sessions`; key = routeKey(instance, prefix). */
   private readonly tables = new StaleSweep<number, string, XmppRouteEntry>();
@@ -67,14 +92,15 @@ export class ReceivedRoutes {
   constructor(private readonly options: ReceivedRoutesOptions) {}
 
   learn(source: number, instance: string, entry: XmppRouteEntry): void {
-    // one key string per route for all the process's agents, not one per agent
-    this.tables.refresh(source, sharedEntryCache.name(routeKey(instance, entry.prefix)), entry);
-    this.refresh(instance, entry.prefix);
+    const key = sharedRouteKey(instance, entry.prefix);
+    this.tables.refresh(source, key, entry);
+    this.refresh(instance, entry.prefix, key);
   }
 
   unlearn(source: number, instance: string, prefix: string): void {
-    this.tables.withdraw(source, routeKey(instance, prefix));
-    this.refresh(instance, prefix);
+    const key = routeKey(instance, prefix);
+    this.tables.withdraw(source, key);
+    this.refresh(instance, prefix, key);
   }
 
   /**
@@ -145,32 +171,37 @@ export class ReceivedRoutes {
   }
 
   /**
-   * What one control node contributes for a route and how much to trust it: a synced session's entry (0), a
-   * session still re-learning its table (1: its older entry stays in force until End-of-RIB, so that a
-   * control node coming back with a partial table does not shrink ECMP sets), a lost session's (2).
+   * The route the FIB uses: the most trusted control node's entry, in configured order on a tie. Trust: a
+   * synced session's entry (0), a session still re-learning its table (1: its older entry stays in force
+   * until End-of-RIB, so that a control node coming back with a partial table does not shrink ECMP sets), a
+   * lost session's (2). Runs for every received item: no object per source.
    */
-  private sourceEntry(source: number, key: string): { rank: number; entry: XmppRouteEntry } | undefined {
-    const session = this.options.sessions[source];
-    const fresh = this.tables.fresh(source, key);
-    if (session.established && session.synced) return fresh ? { rank: 0, entry: fresh } : undefined;
-    const entry = this.tables.stale(source, key) ?? fresh;
-    if (!entry) return undefined;
-    return { rank: session.established ? 1 : 2, entry };
-  }
-
-  /** The route the FIB uses: the most trusted control node's entry, in configured order on a tie. */
-  private effectiveEntry(instance: string, prefix: string): XmppRouteEntry | undefined {
-    const key = routeKey(instance, prefix);
-    let best: { rank: number; entry: XmppRouteEntry } | undefined;
-    for (let source = 0; source < this.options.sessions.length; source++) {
-      const candidate = this.sourceEntry(source, key);
-      if (candidate && (!best || candidate.rank < best.rank)) best = candidate;
+  private effectiveEntry(key: string): XmppRouteEntry | undefined {
+    let best: XmppRouteEntry | undefined;
+    let bestRank = 3;
+    const sessions = this.options.sessions;
+    for (let source = 0; source < sessions.length; source++) {
+      const session = sessions[source]!;
+      const fresh = this.tables.fresh(source, key);
+      let entry: XmppRouteEntry | undefined;
+      let rank: number;
+      if (session.established && session.synced) {
+        entry = fresh;
+        rank = 0;
+      } else {
+        entry = this.tables.stale(source, key) ?? fresh;
+        rank = session.established ? 1 : 2;
+      }
+      if (entry !== undefined && rank < bestRank) {
+        best = entry;
+        bestRank = rank;
+      }
     }
-    return best?.entry;
+    return best;
   }
 
-  private refresh(instance: string, prefix: string): void {
-    const entry = this.effectiveEntry(instance, prefix);
+  private refresh(instance: string, prefix: string, key = routeKey(instance, prefix)): void {
+    const entry = this.effectiveEntry(key);
     const programmed = entry === undefined ? undefined : programmedOf(entry);
     if (programmed === undefined || programmed.nextHops.length === 0) {
       this.options.vrouter.deleteRoute(instance, prefix);

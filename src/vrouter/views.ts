@@ -2,14 +2,13 @@
 // route's composite slots, flows, counters) and the builders that produce them from the live state.
 // Read-only: nothing here changes a table or a counter.
 import type { VrouterTallies } from './counters.ts';
-import type { CompositeNextHops, RouteEntry } from './composite-nh.ts';
+import type { CompositeNextHops, RouteEntry, RouteTables } from './composite-nh.ts';
 import { maskFields } from './ecmp-hash.ts';
 import { FLAG_DNAT, FLAG_ECMP, FLAG_REVERSE, FLAG_SNAT, FLAG_USED, NO_SLOT, type FlowTable } from './flow-table.ts';
 import { viewLocalComposite, type LocalCompositeView, type LocalComposites } from './local-composite.ts';
 import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import type { DropReason } from './packet.ts';
 import type { HashField } from '../net/hash-fields.ts';
-import type { VrfTable } from './vrfs.ts';
 import type { ParsedPrefix } from './vrf-fib.ts';
 
 export interface SlotView {
@@ -81,7 +80,7 @@ export interface VrouterCounters {
  * route. `encapsulation`: the underlay's own, when it carries every tunnel one way (see Underlay.encapsulation).
  */
 export function fibView(
-  vrfs: VrfTable<RouteEntry>, localComposites: LocalComposites, vrf?: string, encapsulation?: string, prefix?: ParsedPrefix,
+  vrfs: RouteTables, localComposites: LocalComposites, vrf?: string, encapsulation?: string, prefix?: ParsedPrefix,
 ): VrfView[] {
   const out: VrfView[] = [];
   for (const [id, name] of vrfs.entries()) {
@@ -128,7 +127,7 @@ export function routeView(e: RouteEntry, encapsulation?: string): RouteView {
 
 /** Flow entries in table order, at most `filter.limit` (default 1000). */
 export function flowViews(
-  t: FlowTable, vrfs: VrfTable<RouteEntry>, nexthops: CompositeNextHops, now: number, filter: FlowFilter = {},
+  t: FlowTable, vrfs: RouteTables, nexthops: CompositeNextHops, now: number, filter: FlowFilter = {},
 ): FlowView[] {
   const limit = filter.limit ?? 1000;
   const ip = filter.ip === undefined ? -1 : ipv4ToInt(filter.ip);

@@ -1,15 +1,21 @@
 // The VRFs of one vRouter: names <-> the ids that flow keys carry (23 bits), and each VRF's FIB.
 // Not here: what a FIB entry holds (composite-nh.ts) or the longest-prefix match itself (vrf-fib.ts).
-import { VrfFib } from './vrf-fib.ts';
+import { VrfFib, type DeferredRoutes } from './vrf-fib.ts';
 
 export const MAX_VRFS = 1 << 23;
 
-export class VrfTable<R> {
+export class VrfTable<R, D = never> {
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
-  private readonly fibs: (VrfFib<R> | undefined)[] = [];
+  private readonly fibs: (VrfFib<R, D> | undefined)[] = [];
+  private deferred: ((vrfId: number) => DeferredRoutes<R, D>) | undefined;
 
   constructor(private readonly owner: string) {}
+
+  /** Deferred routes of every FIB created from now on are materialized by `hooks` (see vrf-fib.ts). */
+  deferWith(hooks: (vrfId: number) => DeferredRoutes<R, D>): void {
+    this.deferred = hooks;
+  }
 
   get count(): number { return this.names.length; }
 
@@ -47,13 +53,13 @@ export class VrfTable<R> {
     return this.names.map((name, id) => [id, name]);
   }
 
-  fib(id: number): VrfFib<R> | undefined {
+  fib(id: number): VrfFib<R, D> | undefined {
     return this.fibs[id];
   }
 
-  fibFor(id: number): VrfFib<R> {
+  fibFor(id: number): VrfFib<R, D> {
     let fib = this.fibs[id];
-    if (fib === undefined) { fib = new VrfFib<R>(); this.fibs[id] = fib; }
+    if (fib === undefined) { fib = new VrfFib<R, D>(this.deferred?.(id)); this.fibs[id] = fib; }
     return fib;
   }
 }

@@ -9,7 +9,7 @@
 // Configuration calls validate here or in the module that owns the input, and never throw on bad input:
 // they return a ChangeResult.
 import { ALL_FIELDS, fieldMask } from './ecmp-hash.ts';
-import { CompositeNextHops, ENCAP_FALLBACK_ORDER, type RemoteNextHop, type RouteEntry } from './composite-nh.ts';
+import { CompositeNextHops, ENCAP_FALLBACK_ORDER, type DeferredRoute, type RemoteNextHop, type RouteEntry, type RouteTables } from './composite-nh.ts';
 import { VrouterTallies, type ChangeResult } from './counters.ts';
 import { DEFAULT_FLOW_TABLE_SIZE, FlowTable } from './flow-table.ts';
 import { Forwarder } from './forwarding.ts';
@@ -67,7 +67,7 @@ export class Vrouter {
   private readonly clock: () => number;
   private readonly table: FlowTable;
   private readonly tallies = new VrouterTallies();
-  private readonly vrfs: VrfTable<RouteEntry>;
+  private readonly vrfs: RouteTables;
   private readonly interfaces = new InterfaceTable();
   private readonly composites = new LocalComposites();
   private readonly nexthops: CompositeNextHops;
@@ -89,7 +89,7 @@ export class Vrouter {
     const vnMasks = new Map<string, number>();
     for (const [vn, fields] of o.vnHashFields ?? []) vnMasks.set(vn, this.requireMask(fields, `vnHashFields[${vn}]`)!);
     this.table = new FlowTable(o.flowTableSize ?? DEFAULT_FLOW_TABLE_SIZE, { preallocate: o.preallocateFlowTable === true });
-    this.vrfs = new VrfTable<RouteEntry>(o.name);
+    this.vrfs = new VrfTable<RouteEntry, DeferredRoute>(o.name);
     const shared = { table: this.table, vrfs: this.vrfs, interfaces: this.interfaces, localComposites: this.composites, tallies: this.tallies };
     this.nexthops = new CompositeNextHops({
       ...shared, routerId: o.routerId, hashRouterId, maglevDefault: o.maglev === true,

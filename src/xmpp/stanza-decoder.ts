@@ -316,6 +316,11 @@ function controlFast(raw: string, cache: EntryCache | undefined): ControlStanza 
   if (cache !== undefined) parsed.instance = cache.name(parsed.instance);
   const bareTo = to.slice(0, to.length - resource.length - 1);
   p = items.end;
+  // a body many agents receive alike (entry-cache.ts): decoded once per process
+  const bodyFrom = p;
+  const bodyTo = cache !== undefined && raw.endsWith(ITEMS_MESSAGE_CLOSE) ? raw.length - ITEMS_MESSAGE_CLOSE.length : -1;
+  const known = bodyTo > bodyFrom ? cache!.lookupBody(raw, bodyFrom, bodyTo) : undefined;
+  if (known !== undefined) return { kind: 'items', to: bareTo, ...parsed, entries: known as XmppRouteEntry[] };
   const entries: XmppRouteEntry[] = [];
   const prefixes: string[] = [];
   for (;;) {
@@ -368,8 +373,11 @@ function controlFast(raw: string, cache: EntryCache | undefined): ControlStanza 
   }
   if (!closesToEnd(raw, p, ['items', 'event', 'message'])) return undefined;
   if (prefixes.length > 0) return { kind: 'retract', to: bareTo, ...parsed, prefixes };
+  if (bodyTo > bodyFrom && p === bodyTo && entries.length > 0) cache!.setBody(ownString(raw.slice(bodyFrom, bodyTo)), entries);
   return { kind: 'items', to: bareTo, ...parsed, entries };
 }
+
+const ITEMS_MESSAGE_CLOSE = '</items></event></message>';
 
 /** decodeAgentStanza without the fast path: the reference behaviour the fast path must agree with. */
 export function decodeAgentStanzaFull(raw: string): AgentStanza | StanzaError {

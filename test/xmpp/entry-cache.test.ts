@@ -32,6 +32,23 @@ describe('xmpp/entry-cache: agents of one process share decoded route entries', 
     expect(a.entries[0]).to.deep.equal(e1);
   });
 
+  it('decodes a message body once: another agent\'s message with the same items gets the same entries', () => {
+    const e1 = entry('10.8.0.16/32', '127.9.0.1', 16);
+    const e2 = entry('10.8.0.17/32', '127.9.0.2', 17);
+    const a = items('compute-1', [e1, e2]);
+    const b = items('compute-2', [e1, e2]);
+    expect(cache.bodyHits).to.equal(1);
+    expect(b.to).to.equal('compute-2');
+    expect(b.instance).to.equal(a.instance);
+    expect(b.entries).to.have.length(2);
+    expect(b.entries[0]).to.equal(a.entries[0]);
+    expect(b.entries[1]).to.equal(a.entries[1]);
+    // one item more is another body: its entries are looked up one by one
+    const c = items('compute-3', [e1, e2, entry('10.8.0.18/32', '127.9.0.3', 18)]);
+    expect(cache.bodyHits).to.equal(1);
+    expect(c.entries[0]).to.equal(a.entries[0]);
+  });
+
   it('a changed entry (another label) is another text: decoded anew', () => {
     const first = items('compute-1', [entry('10.8.0.16/32', '127.9.0.1', 16)]).entries[0];
     const changed = items('compute-1', [entry('10.8.0.16/32', '127.9.0.1', 18)]).entries[0];

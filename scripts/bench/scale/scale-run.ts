@@ -28,6 +28,8 @@ export interface ScaleResult {
   /** config write of a 65th member → each compute's VIP route holds it; the poll sweep bounds the resolution */
   memberAdd: { p50Ms: number; p99Ms: number; maxMs: number; reached: number; sweepMs: number } | null;
   notConverged: string[];
+  /** The control node's reflection counters at convergence (items, messages and socket writes to agents). */
+  reflection?: { itemsSent: number; retractsSent: number; messagesSent: number; writes?: number; heldBack: number };
 }
 
 interface SlotLike { empty: boolean; address?: string }
@@ -101,6 +103,9 @@ export async function measureScale(o: {
     const cpu = process.cpuUsage(cpu0);
     const mem = process.memoryUsage();
     o.log(`converged=${converged} in ${convergeMs === null ? '—' : Math.round(convergeMs)} ms, rss ${Math.round(mem.rss / 2 ** 20)} MiB`);
+    const status = await sim.api({ method: 'GET', path: '/api/nodes/control-1/status', params: {}, body: undefined, query: new URLSearchParams() });
+    const reflection = 'body' in status ? (status.body as { reflection?: ScaleResult['reflection'] }).reflection : undefined;
+    if (reflection) o.log(`reflection: ${JSON.stringify(reflection)}`);
     if (o.heapSnapshot) writeHeapSnapshot(o.heapSnapshot);
     let memberAdd: ScaleResult['memberAdd'] = null;
     if (converged) {
@@ -124,7 +129,7 @@ export async function measureScale(o: {
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       rssAfterConvergeBytes: mem.rss, heapUsedAfterConvergeBytes: mem.heapUsed,
       cpuSecondsToConverge: (cpu.user + cpu.system) / 1e6,
-      memberAdd, notConverged: [...pending].slice(0, 10),
+      memberAdd, notConverged: [...pending].slice(0, 10), reflection,
     };
   } finally {
     await sim.stop();
