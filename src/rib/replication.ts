@@ -10,7 +10,7 @@
  * a table.
  */
 import type { Path, PathAttributes } from './path.ts';
-import { VPN_TABLE, sameSlot, type CopySource, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
+import { VPN_TABLE, replicaCount, sameSlot, type CopySource, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
 import type { VpnTargetIndex } from './vpn-target-index.ts';
 
 /**
@@ -101,8 +101,8 @@ export function wantedCopies(source: Table, eligible: readonly Path[], ctx: Repl
       }
     }
   }
-  // An exact-size array: the source route keeps it as its replica locations (a pushed one reserves 17 slots).
-  return distinctCopies(wanted).slice();
+  // The source route keeps these as its replica locations (./table-store.ts: itself for one, an exact-size copy beyond).
+  return distinctCopies(wanted);
 }
 
 function sameCopy(a: WantedCopy, b: WantedCopy): boolean {
@@ -135,7 +135,7 @@ function distinctCopies(wanted: WantedCopy[]): WantedCopy[] {
  * beyond. null when the route has no copies to test.
  */
 export function stillWantedTest(route: Route, chosen: readonly WantedCopy[]): ((location: PathLocation) => boolean) | null {
-  if (route.replicas.length === 0) return null;
+  if (replicaCount(route) === 0) return null;
   if (chosen.length > LINEAR_REPLICAS) {
     const keys = new Set(chosen.map((w) => copyKey(w.target.name, w.targetKey, w.path)));
     return (location) => keys.has(copyKey(location.table, location.routeKey, location.path));

@@ -27,6 +27,7 @@ import {
   type RoutingInstanceConfig,
   type Table,
   type VpnExportEntry,
+  pathsOf,
 } from './tables.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
 import { TableStore } from './table-store.ts';
@@ -84,7 +85,7 @@ export class Rib extends TableStore {
       this.markVpnRoutesWithTargets(state.config.importTargets);
       this.instanceStates.delete(name);
       for (const route of [...state.table.routes.values()]) {
-        for (const path of [...route.paths]) {
+        for (const path of [...pathsOf(route)]) {
           if (path.replicatedFrom === undefined) this.deletePath(state.table, route.key, path);
         }
       }
@@ -175,7 +176,7 @@ export class Rib extends TableStore {
     return this.mutate(() => {
       const route = state.table.routes.get(prefix);
       if (route === undefined) return;
-      for (const path of [...route.paths]) {
+      for (const path of [...pathsOf(route)]) {
         if (path.peer.name === peerName && path.replicatedFrom === undefined && (rd === undefined || path.rd === rd)) {
           this.deletePath(state.table, prefix, path);
         }
@@ -230,8 +231,14 @@ export class Rib extends TableStore {
   }
 
   #deleteVpnPathsOf(route: Route, peerName: string): void {
-    for (let i = route.paths.length - 1; i >= 0; i--) {
-      const path = route.paths[i];
+    const held = route.held;
+    if (!Array.isArray(held)) {
+      if (held.peer.name === peerName && held.replicatedFrom === undefined) this.deleteFromRoute(this.vpn, route, held);
+      return;
+    }
+    // Backwards: a delete splices the array, or leaves it as it was when the route goes back to one path.
+    for (let i = held.length - 1; i >= 0; i--) {
+      const path = held[i];
       if (path !== undefined && path.peer.name === peerName && path.replicatedFrom === undefined) this.deleteFromRoute(this.vpn, route, path);
     }
   }
@@ -244,7 +251,7 @@ export class Rib extends TableStore {
       for (const [path, table] of this.peerPaths.tracked(peerName)) {
         if (path.replicatedFrom !== undefined) continue;
         const routeKey = this.routeKeyOf(table, path);
-        if (this.findRoute(table, routeKey, path)?.paths.includes(path) === true) this.deletePath(table, routeKey, path);
+        if (this.holds(table, path)) this.deletePath(table, routeKey, path);
       }
       for (const [route, path] of this.#vpnPrimariesOf(peerName)) this.deleteFromRoute(this.vpn, route, path);
       for (const prefix of this.#memberships.removePeer(peerName)) this.record(prefix, { table: RTARGET_TABLE, prefix });
@@ -275,7 +282,7 @@ export class Rib extends TableStore {
     const found: [Route, Path][] = [];
     if (!this.peerPaths.hasVpnPrimaries(peerName)) return found;
     for (const route of this.vpn.routes.values()) {
-      for (const path of route.paths) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route, path]);
+      for (const path of pathsOf(route)) if (path.peer.name === peerName && path.replicatedFrom === undefined) found.push([route, path]);
     }
     return found;
   }
@@ -291,7 +298,7 @@ export class Rib extends TableStore {
     // The index only counts a peer's bgp.l3vpn.0 primaries (./peer-paths.ts): find them with one walk.
     if (this.peerPaths.hasVpnPrimaries(peerName)) {
       for (const route of this.vpn.routes.values()) {
-        for (const p of route.paths) if (p.peer.name === peerName && p.replicatedFrom === undefined) primaries.push([p, this.vpn]);
+        for (const p of pathsOf(route)) if (p.peer.name === peerName && p.replicatedFrom === undefined) primaries.push([p, this.vpn]);
       }
     }
     this.stale.mark(peerName, primaries, this.#memberships.prefixesOf(peerName));
@@ -381,13 +388,13 @@ export class Rib extends TableStore {
   bestVpnPath(rd: string, prefix: string): Path | undefined {
     const route = this.vpnRoutes.route(rd, prefix);
     if (route === undefined) return undefined;
-    const best = this.sorted(route)[0];
+    const best = this.bestOf(route);
     return best !== undefined && best.attrs.feasible ? best : undefined;
   }
 
   /** bestVpnPath of a route BGP export holds (a change's `entry`); undefined also once the route has left the table. */
   bestVpnPathOf(entry: VpnExportEntry): Path | undefined {
-    const best = this.sorted(VpnRouteMap.routeOf(entry))[0];
+    const best = this.bestOf(VpnRouteMap.routeOf(entry));
     return best !== undefined && best.attrs.feasible ? best : undefined;
   }
 

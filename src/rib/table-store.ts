@@ -16,8 +16,8 @@ import { comparePaths, multipathSet, type PathSelectionOptions } from './path-se
 import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { PeerStaleMarks } from './peer-stale-marks.ts';
 import {
-  NO_REPLICAS, NO_TARGETS, VPN_TABLE, VpnRouteChange, slotIndex, vpnRouteKey, type ChangeListener, type InstanceState, type Route, type RouteChange, type Table,
-  type VpnExportEntry,
+  NO_PATHS, NO_REPLICAS, NO_TARGETS, VPN_TABLE, VpnRouteChange, holdsPath, isLocationList, pathCount, replicaCount, sameSlot, slotIndex, vpnRouteKey,
+  type ChangeListener, type InstanceState, type PathLocation, type Route, type RouteChange, type Table, type VpnExportEntry,
 } from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
@@ -64,11 +64,20 @@ export abstract class TableStore {
     this.tables.set(VPN_TABLE, this.vpn);
   }
 
-  protected sorted(route: Route): Path[] {
-    // One path is its own order: sharing the array spares one per route. Safe because every change to
-    // route.paths resets route.sorted, and the sorted array never leaves the RIB.
-    if (route.sorted === null) route.sorted = route.paths.length <= 1 ? route.paths : [...route.paths].sort((a, b) => comparePaths(a, b, this.options));
+  protected sorted(route: Route): readonly Path[] {
+    const held = route.held;
+    // One path is its own order: a short-lived array for the caller, none kept per route.
+    if (!Array.isArray(held)) return [held];
+    if (held.length === 0) return held;
+    // Kept while the paths stay: every change to route.held resets route.sorted; it never leaves the RIB.
+    if (route.sorted === null) route.sorted = [...held].sort((a, b) => comparePaths(a, b, this.options));
     return route.sorted;
+  }
+
+  /** The first path in selection order (undefined when none): one path is its own best, without an array. */
+  protected bestOf(route: Route): Path | undefined {
+    const held = route.held;
+    return Array.isArray(held) ? this.sorted(route)[0] : held;
   }
 
   /** Inside a mutation (a batch): a change needs no mutate of its own, hence no closure per route. */
@@ -147,7 +156,8 @@ export abstract class TableStore {
 
   /** Whether this very path object is still stored in the table (not replaced, not deleted). */
   protected holds(table: Table, path: Path): boolean {
-    return this.findRoute(table, this.routeKeyOf(table, path), path)?.paths.includes(path) === true;
+    const route = this.findRoute(table, this.routeKeyOf(table, path), path);
+    return route !== undefined && holdsPath(route, path);
   }
 
   /** Where a stored path sits in its table (see putPath's callers). */
@@ -172,23 +182,39 @@ export abstract class TableStore {
   protected putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
     let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
     if (route === undefined) {
-      // `[path]`, not `[]` + push: a first push reserves 17 slots, and most routes keep one path.
+      // The path itself, no array: most routes keep one path.
       route = table === this.vpn
         ? VpnRouteMap.newRoute(rd ?? '', prefix, path)
-        : { key: routeKey, prefix, rd, paths: [path], sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
+        : { key: routeKey, prefix, rd, held: path, sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
       table.routes.set(routeKey, route);
       this.#pathStored(table, route, path, undefined);
       return;
     }
-    const index = slotIndex(route.paths, path);
-    const previous = index < 0 ? undefined : route.paths[index];
-    if (previous !== undefined && samePathContent(previous, path)) {
-      // Announced again unchanged: the stored object stays, and is fresh again.
-      if (this.stale.active) this.stale.unmarkPath(previous);
-      return;
+    const held = route.held;
+    let previous: Path | undefined;
+    if (Array.isArray(held)) {
+      const index = slotIndex(held, path);
+      previous = index < 0 ? undefined : held[index];
+      if (previous !== undefined && samePathContent(previous, path)) {
+        // Announced again unchanged: the stored object stays, and is fresh again.
+        if (this.stale.active) this.stale.unmarkPath(previous);
+        return;
+      }
+      if (index >= 0) held[index] = path;
+      else if (held.length === 0) route.held = path;
+      // `[a, b]`, not push: a first push reserves 17 slots.
+      else if (held.length === 1) route.held = [held[0], path];
+      else held.push(path);
+    } else if (sameSlot(held, path)) {
+      previous = held;
+      if (samePathContent(previous, path)) {
+        if (this.stale.active) this.stale.unmarkPath(previous);
+        return;
+      }
+      route.held = path;
+    } else {
+      route.held = [held, path];
     }
-    if (index < 0) route.paths.push(path);
-    else route.paths[index] = path;
     this.#pathStored(table, route, path, previous);
   }
 
@@ -211,10 +237,22 @@ export abstract class TableStore {
 
   /** deletePath for a caller that holds the route (stored in `table`). */
   protected deleteFromRoute(table: Table, route: Route, slot: Path): void {
-    const index = slotIndex(route.paths, slot);
-    if (index < 0) return;
-    const path = route.paths[index];
-    route.paths.splice(index, 1);
+    const held = route.held;
+    let path: Path;
+    if (Array.isArray(held)) {
+      const index = slotIndex(held, slot);
+      if (index < 0) return;
+      path = held[index];
+      // Back to the single path, or to none, without an array; the array itself is left as it was (a
+      // caller walking it backwards, ./rib.ts, still finds the other path where it was).
+      if (held.length === 2) route.held = held[1 - index];
+      else if (held.length === 1) route.held = NO_PATHS;
+      else held.splice(index, 1);
+    } else {
+      if (!sameSlot(held, slot)) return;
+      path = held;
+      route.held = NO_PATHS;
+    }
     route.sorted = null;
     this.peerPaths.remove(table, path);
     if (this.stale.active) this.stale.unmarkPath(path);
@@ -225,7 +263,7 @@ export abstract class TableStore {
     this.#recordRoute(table, route);
     if (table === this.vpn) {
       this.targets.reindex(route);
-      if (route.paths.length === 0 && route.replicas.length === 0) {
+      if (pathCount(route) === 0 && replicaCount(route) === 0) {
         // The last path went and nothing was copied from it (a withdrawn reflected route): it leaves now,
         // without a re-sync that would find it again only to delete it.
         this.vpnRoutes.deleteStored(route);
@@ -270,23 +308,31 @@ export abstract class TableStore {
     const eligible = multipathSet(this.sorted(route), this.options);
     const chosen = eligible.length === 0 ? [] : wantedCopies(table, eligible, this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
-    for (const location of route.replicas) {
-      if (stillWanted !== null && stillWanted(location)) continue;
-      const target = this.tables.get(location.table);
-      if (target !== undefined) this.deletePath(target, location.routeKey, location.path);
+    const had = route.replicas;
+    if (isLocationList(had)) {
+      for (const location of had) this.#dropCopy(location, stillWanted);
+    } else {
+      this.#dropCopy(had, stillWanted);
     }
     if (chosen.length === 0) {
       route.replicas = NO_REPLICAS;
     } else {
       for (const { target, targetKey, rd, path } of chosen) this.putPath(target, targetKey, path.prefix, rd, path);
-      // A wanted copy is its own location, and `chosen` a fresh exact-size array (./replication.ts).
-      route.replicas = chosen;
+      // A wanted copy is its own location: one copy is kept as itself, several as an exact-size array.
+      route.replicas = chosen.length === 1 ? chosen[0] : chosen.slice();
     }
     // Replication writes other tables only (VRF → VPN → VRF), so `route` is still the one stored here.
-    if (route.paths.length === 0) {
+    if (pathCount(route) === 0) {
       if (table === this.vpn) this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
       else table.routes.delete(route.key);
       if (table === this.vpn) this.targets.reindex(route);
     }
+  }
+
+  /** Deletes the copy at `location` unless replication still wants it. */
+  #dropCopy(location: PathLocation, stillWanted: ((location: PathLocation) => boolean) | null): void {
+    if (stillWanted !== null && stillWanted(location)) return;
+    const target = this.tables.get(location.table);
+    if (target !== undefined) this.deletePath(target, location.routeKey, location.path);
   }
 }

@@ -77,13 +77,19 @@ export interface Route {
   readonly prefix: string;
   readonly rd: string | undefined;
   /**
-   * One slot per peer, RD and origin table (see sameSlot). An array, not a Map: a route holds a handful
-   * of paths, and a Map plus a key string per path was most of what a path kept alive.
+   * The route's paths, one slot per peer, RD and origin table (see sameSlot): the path itself while there is
+   * one (most routes: no array each), an array of its own from two on, NO_PATHS when none. Not a Map: a route
+   * holds a handful of paths, and a Map plus a key string per path was most of what a path kept alive.
+   * Read through pathsOf / pathCount / holdsPath; only ./table-store.ts changes it.
    */
-  readonly paths: Path[];
+  held: Path | Path[];
+  /** Selection order, kept for a route with several paths (reset by every change); null otherwise. */
   sorted: Path[] | null;
-  /** Where this route's paths were copied. NO_REPLICAS until the first copy. */
-  replicas: readonly PathLocation[];
+  /**
+   * Where this route's paths were copied: the one location itself (a VRF route's bgp.l3vpn.0 copy), a list
+   * from two on, NO_REPLICAS until the first copy. Read through replicasOf / replicaCount.
+   */
+  replicas: PathLocation | readonly PathLocation[];
   /** VPN routes only: route targets indexed by VpnTargetIndex. NO_TARGETS until the first one. */
   indexedTargets: ReadonlySet<string>;
   /** VPN routes only: the RIB mutation whose changes last reported this route (./table-store.ts). */
@@ -94,6 +100,50 @@ export interface Route {
 // index targets: sharing one empty collection spares two allocations per route.
 export const NO_REPLICAS: readonly PathLocation[] = Object.freeze([]);
 export const NO_TARGETS: ReadonlySet<string> = new Set();
+/** A route with no path (until it leaves its table). Frozen: ./table-store.ts never pushes onto it. */
+export const NO_PATHS: Path[] = Object.freeze([]) as unknown as Path[];
+
+function isPathList(held: Path | readonly Path[]): held is readonly Path[] {
+  return Array.isArray(held);
+}
+
+/** The route's paths as a list: its own array, or a fresh one-element array for a single path. */
+export function pathsOf(route: Route): readonly Path[] {
+  const held = route.held;
+  return isPathList(held) ? held : [held];
+}
+
+export function pathCount(route: Route): number {
+  const held = route.held;
+  return isPathList(held) ? held.length : 1;
+}
+
+/** Whether this very path object is one of the route's. */
+export function holdsPath(route: Route, path: Path): boolean {
+  const held = route.held;
+  return held === path || (isPathList(held) && held.includes(path));
+}
+
+/** The route's single path, or undefined when it has none or several. */
+export function singlePath(route: Route): Path | undefined {
+  const held = route.held;
+  return isPathList(held) ? (held.length === 1 ? held[0] : undefined) : held;
+}
+
+export function isLocationList(replicas: PathLocation | readonly PathLocation[]): replicas is readonly PathLocation[] {
+  return Array.isArray(replicas);
+}
+
+/** The route's copy locations as a list (a fresh one-element array for a single copy). */
+export function replicasOf(route: Route): readonly PathLocation[] {
+  const replicas = route.replicas;
+  return isLocationList(replicas) ? replicas : [replicas];
+}
+
+export function replicaCount(route: Route): number {
+  const replicas = route.replicas;
+  return isLocationList(replicas) ? replicas.length : 1;
+}
 
 export interface Table {
   readonly name: string;

@@ -17,12 +17,12 @@ class VpnRoute implements Route, VpnExportEntry {
   /** The prefix's hostPrefixKey (undefined unless a /32): read once, for every later lookup and its withdraw NLRI. */
   readonly hostKey: number | undefined;
   sorted: Path[] | null = null;
-  replicas: readonly PathLocation[] = NO_REPLICAS;
+  replicas: PathLocation | readonly PathLocation[] = NO_REPLICAS;
   indexedTargets: ReadonlySet<string> = NO_TARGETS;
   changeMark = 0;
   exportMarks = 0;
 
-  constructor(readonly rd: string, readonly prefix: string, readonly paths: Path[]) {
+  constructor(readonly rd: string, readonly prefix: string, public held: Path | Path[]) {
     this.hostKey = hostPrefixKey(prefix);
   }
 
@@ -40,7 +40,7 @@ export class VpnRouteMap implements RouteMap {
 
   /** A new route holding `path` (not stored yet: see set). */
   static newRoute(rd: string, prefix: string, path: Path): Route & VpnExportEntry {
-    return new VpnRoute(rd, prefix, [path]);
+    return new VpnRoute(rd, prefix, path);
   }
 
   /** The route behind an export entry (every entry is one of these routes). */

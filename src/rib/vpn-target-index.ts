@@ -6,7 +6,7 @@
  * million-entry set for targets nobody here imports. Owns the interned target sets VPN routes share.
  * Does not own the tables or decide what gets copied (./replication.ts).
  */
-import { NO_TARGETS, instanceTableName, type Route } from './tables.ts';
+import { NO_TARGETS, instanceTableName, pathCount, pathsOf, replicaCount, singlePath, type Route } from './tables.ts';
 
 function addToIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   let set = index.get(key);
@@ -29,7 +29,9 @@ function copiedOnlyFrom(route: Route, importers: ReadonlySet<string>): boolean {
     lastImporter = instance;
     lastImporterTable = instanceTableName(instance);
   }
-  for (const path of route.paths) if (path.replicatedFrom?.table !== lastImporterTable) return false;
+  const only = singlePath(route);
+  if (only !== undefined) return only.replicatedFrom?.table === lastImporterTable;
+  for (const path of pathsOf(route)) if (path.replicatedFrom?.table !== lastImporterTable) return false;
   return true;
 }
 let lastImporter = '';
@@ -71,7 +73,7 @@ export class VpnTargetIndex {
    * to do. Skipping it is safe because an importer that appears later marks them through this index.
    */
   needsVpnSync(route: Route): boolean {
-    if (route.paths.length === 0 || route.replicas.length > 0) return true;
+    if (pathCount(route) === 0 || replicaCount(route) > 0) return true;
     for (const rt of route.indexedTargets) {
       const importers = this.#importers.get(rt);
       if (importers === undefined) continue;
@@ -93,12 +95,12 @@ export class VpnTargetIndex {
   reindex(route: Route): void {
     const before = route.indexedTargets;
     // A single path's target list (VPN copies share their instance's) maps straight to its interned set.
-    const only = route.paths.length === 1 ? route.paths[0].attrs.routeTargets : undefined;
+    const only = singlePath(route)?.attrs.routeTargets;
     let now: ReadonlySet<string> | undefined = only === undefined ? undefined : this.#targetSetOfList.get(only);
     if (now === before) return;
     if (now === undefined) {
       let found: Set<string> | null = null;
-      for (const path of route.paths) for (const rt of path.attrs.routeTargets) (found ??= new Set()).add(rt);
+      for (const path of pathsOf(route)) for (const rt of path.attrs.routeTargets) (found ??= new Set()).add(rt);
       if (found !== null && found.size === before.size && [...found].every((rt) => before.has(rt))) return;
       now = found === null ? NO_TARGETS : this.#intern(found);
       if (only !== undefined && found !== null) this.#targetSetOfList.set(only, now);
