@@ -3,7 +3,7 @@
 // the session's own identity (the stream header's `from`), never to a stanza's `from`, so no agent can
 // touch another agent's paths.
 import type { XmppServerSession } from '../xmpp/server.ts';
-import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza } from '../xmpp/stanza-decoder.ts';
+import { decodeAgentStanza, isStanzaError, validateAgentRoute, type AgentStanza, type ScannedAgentStanza } from '../xmpp/stanza-decoder.ts';
 import { hashFieldOf, type XmppNextHop, type XmppRouteEntry } from '../xmpp/route-entry.ts';
 import { virtualRouterNode } from '../xmpp/config-stanza.ts';
 import { medForXmppPath, type PathInput, type PeerRef } from '../rib/index.ts';
@@ -62,9 +62,10 @@ export class AgentChannel {
     return this.subscriptions.has(instance);
   }
 
-  receive(raw: string): void {
+  /** One stanza from the agent; `read` is what the session's framer already read it as, if it did. */
+  receive(raw: string, read?: ScannedAgentStanza): void {
     if (this.closed) return;
-    const stanza = decodeAgentStanza(raw);
+    const stanza = decodeAgentStanza(raw, read);
     if (isStanzaError(stanza)) return this.violation(stanza.error);
     // docs/protocol.md §3.2: a publish is held until the next stanza, which must be its collection.
     const held = this.heldPublish;

@@ -6,6 +6,7 @@ import { encodeEndOfRib, CONTROL_NODE_JID } from '../xmpp/stanza-encoder.ts';
 import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import type { XmppTlsMaterial } from '../xmpp/starttls.ts';
+import type { ScannedAgentStanza } from '../xmpp/stanza-decoder.ts';
 import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange } from '../rib/index.ts';
 import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
@@ -215,7 +216,7 @@ export class ControlNode extends EventEmitter implements ChannelHost {
     this.channels.set(channel.name, channel);
     this.log(`agent ${channel.name} up from ${session.remoteAddress}`);
     this.gracefulRestart?.sessionUp(channel.name, session.remoteAddress);
-    session.on('stanza', (raw: string) => channel.receive(raw));
+    session.on('stanza', (raw: string, read?: ScannedAgentStanza) => channel.receive(raw, read));
     session.on('closed', (reason: string) => this.onSessionClosed(channel, reason));
     this.emit('agent-up', channel.name);
   }

@@ -30,11 +30,18 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const leaf = (name: string, value: string): string => `<${name}>${value}</${name}>`;
 const list = (container: string, item: string, value: string): string =>
   `(?:<${container}>((?:<${item}>${value}</${item}>)*)</${container}>|<${container}/>)`;
-const IQ_OPEN = `^<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
+const IQ_OPEN = `<iq type="set" from=""${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
   `<pubsub xmlns="${esc(PUBSUB_NS)}">`;
 
+// Each shape twice: anchored to a framed stanza, and sticky, read at its start inside the received text by
+// the framer (./stream-framer.ts StanzaReader), where the match's end is the stanza's end: no `<` can
+// occur inside a match but the pattern's own tags, so its `</iq>` is the first close tag, the one the
+// framer's scan would have found.
+const anchored = (body: string): RegExp => new RegExp(`^${body}$`);
+const sticky = (body: string): RegExp => new RegExp(body, 'y');
+
 // Group numbers, in order of appearance.
-const PUBLISH = new RegExp(
+const PUBLISH_BODY =
   IQ_OPEN +
   '<publish node="(([0-9]{1,15})/([0-9]{1,15})/([^"<>&/]+)/([^"<>&/]*/[^"<>&/]*))"><item><entry>' + // 3 node, 4 afi, 5 safi, 6 instance, 7 prefix
   '<nlri>' + leaf('af', INT) + leaf('safi', INT) + leaf('address', TEXT) + '</nlri>' + // 8 af, 9 safi, 10 address
@@ -52,14 +59,17 @@ const PUBLISH = new RegExp(
   '<load-balance>' + list('load-balance-fields', 'load-balance-field-list', '[^<>&]*') + // 29
   leaf('load-balance-decision', TEXT) + '</load-balance>' + // 30
   leaf('sub-protocol', TEXT) + // 31
-  '</entry></item></publish></pubsub></iq>$',
-);
-const EMPTY_PUBLISH = new RegExp(
-  IQ_OPEN + '<publish node="(([0-9]{1,15})/([0-9]{1,15})/([^"<>&/]+)/([^"<>&/]*/[^"<>&/]*))"></publish></pubsub></iq>$',
-);
-const COLLECTION = new RegExp(
-  IQ_OPEN + `<collection node="([^"<>&]+)"><(associate|dissociate) node="([^"<>&]+)"/></collection></pubsub></iq>$`, // 3 instance, 4 action, 5 node
-);
+  '</entry></item></publish></pubsub></iq>';
+const EMPTY_PUBLISH_BODY =
+  IQ_OPEN + '<publish node="(([0-9]{1,15})/([0-9]{1,15})/([^"<>&/]+)/([^"<>&/]*/[^"<>&/]*))"></publish></pubsub></iq>';
+// 3 instance, 4 action, 5 node
+const COLLECTION_BODY = IQ_OPEN + `<collection node="([^"<>&]+)"><(associate|dissociate) node="([^"<>&]+)"/></collection></pubsub></iq>`;
+const PUBLISH = anchored(PUBLISH_BODY);
+const EMPTY_PUBLISH = anchored(EMPTY_PUBLISH_BODY);
+const COLLECTION = anchored(COLLECTION_BODY);
+const PUBLISH_AT = sticky(PUBLISH_BODY);
+const EMPTY_PUBLISH_AT = sticky(EMPTY_PUBLISH_BODY);
+const COLLECTION_AT = sticky(COLLECTION_BODY);
 
 /** Keeps the last value seen: an equal new one is replaced by it (shared, hashed once, no stanza kept alive). */
 class Shared {
@@ -116,14 +126,13 @@ const int = (s: string): number => (s === '' ? 0 : Number(s));
 /** The last publish node read: a collection that names it gets the same string (its `===` is then identity). */
 let lastNode = '';
 
-function publish(raw: string): ScannedPublish | undefined {
-  const m = PUBLISH.exec(raw);
-  if (m === null) {
-    const e = EMPTY_PUBLISH.exec(raw);
-    if (e === null) return undefined;
-    lastNode = e[3];
-    return { kind: 'publish', from: FROM.of(e[1]), id: e[2], node: e[3], afi: Number(e[4]), safi: Number(e[5]), instance: INSTANCE.of(e[6]), prefix: e[7], entry: null };
-  }
+function emptyPublish(e: RegExpExecArray): ScannedPublish {
+  lastNode = e[3];
+  return { kind: 'publish', from: FROM.of(e[1]), id: e[2], node: e[3], afi: Number(e[4]), safi: Number(e[5]), instance: INSTANCE.of(e[6]), prefix: e[7], entry: null };
+}
+
+/** The publish of a PUBLISH match; undefined when a value is one the general decoder must report. */
+function publish(m: RegExpExecArray): ScannedPublish | undefined {
   const fields = FIELDS.of(m[29]);
   // An unknown field is the general decoder's error to report.
   for (const name of fields) if (!(LOAD_BALANCE_FIELDS as readonly string[]).includes(name)) return undefined;
@@ -142,9 +151,7 @@ function publish(raw: string): ScannedPublish | undefined {
   return { kind: 'publish', from: FROM.of(m[1]), id: m[2], node: m[3], afi: Number(m[4]), safi: Number(m[5]), instance: INSTANCE.of(m[6]), prefix, entry };
 }
 
-function collection(raw: string): ScannedCollection | undefined {
-  const m = COLLECTION.exec(raw);
-  if (m === null) return undefined;
+function collection(m: RegExpExecArray): ScannedCollection {
   const node = m[5] === lastNode ? lastNode : m[5];
   return { kind: 'collection', from: FROM.of(m[1]), id: m[2], instance: INSTANCE.of(m[3]), action: m[4] as 'associate' | 'dissociate', node };
 }
@@ -156,8 +163,50 @@ const COLLECTION_END = '"/></collection></pubsub></iq>';
  * The publish or collection stanza `raw` (one framed stanza), when it has exactly the shape agents emit;
  * undefined for anything else (the caller decodes it the general way).
  */
-export function scanAgentRouteStanza(raw: string): ScannedPublish | ScannedCollection | undefined {
-  if (raw.endsWith(PUBLISH_END)) return publish(raw);
-  if (raw.endsWith(COLLECTION_END)) return collection(raw);
+export function scanAgentRouteStanza(raw: string): ScannedAgentStanza | undefined {
+  if (raw.endsWith(PUBLISH_END)) {
+    const m = PUBLISH.exec(raw);
+    if (m !== null) return publish(m);
+    const e = EMPTY_PUBLISH.exec(raw);
+    return e === null ? undefined : emptyPublish(e);
+  }
+  if (raw.endsWith(COLLECTION_END)) {
+    const m = COLLECTION.exec(raw);
+    return m === null ? undefined : collection(m);
+  }
   return undefined;
 }
+
+export type ScannedAgentStanza = ScannedPublish | ScannedCollection;
+
+const IQ_SET = '<iq type="set" from="';
+
+/**
+ * scanAgentRouteStanza for the stanza starting at `pos` of the received text, read where it lies (no copy, no
+ * separate search for its end): what it reads as, with its end in `end`; undefined when it is not complete
+ * or not of that shape (the framer then finds its end the usual way, and the decoder reads it).
+ */
+export const agentRouteReader = {
+  end: 0,
+  read(buf: string, pos: number): ScannedAgentStanza | undefined {
+    if (!buf.startsWith(IQ_SET, pos)) return undefined;
+    PUBLISH_AT.lastIndex = pos;
+    const m = PUBLISH_AT.exec(buf);
+    if (m !== null) {
+      const scanned = publish(m);
+      if (scanned !== undefined) this.end = PUBLISH_AT.lastIndex;
+      return scanned;
+    }
+    COLLECTION_AT.lastIndex = pos;
+    const c = COLLECTION_AT.exec(buf);
+    if (c !== null) {
+      this.end = COLLECTION_AT.lastIndex;
+      return collection(c);
+    }
+    EMPTY_PUBLISH_AT.lastIndex = pos;
+    const e = EMPTY_PUBLISH_AT.exec(buf);
+    if (e === null) return undefined;
+    this.end = EMPTY_PUBLISH_AT.lastIndex;
+    return emptyPublish(e);
+  },
+};

@@ -9,6 +9,7 @@ import { certificateMismatch, certificateNotTrusted, parseCertificateBundle, enc
 import type { StanzaObserver } from './stanza-observer.ts';
 import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-encoder.ts';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from './stream-framer.ts';
+import { agentRouteReader } from './publish-scanner.ts';
 
 export interface XmppServerOptions {
   host: string;
@@ -64,7 +65,7 @@ export class XmppServerSession extends EventEmitter {
   constructor(private socket: net.Socket, private readonly server: XmppServer, private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>) {
     super();
     this.remoteAddress = socket.remoteAddress ?? '';
-    this.framer = new StreamFramer(cfg.maxStanzaBytes);
+    this.framer = new StreamFramer(cfg.maxStanzaBytes, true, agentRouteReader);
     socket.setNoDelay(true);
     this.openTimer = setTimeout(() => this.close(`no stream header within ${cfg.openTimeoutMs} ms`), cfg.openTimeoutMs);
     this.listen(socket);
@@ -241,7 +242,9 @@ export class XmppServerSession extends EventEmitter {
           heard = true;
           if (this.server.tapping) this.server.tapRecord(this.peerName, 'in', ev.raw);
           try {
-            this.emit('stanza', ev.raw);
+            // The second argument: the stanza as the framer's reader read it (an agent's publish or
+            // collection of the usual shape), for decodeAgentStanza; undefined otherwise.
+            this.emit('stanza', ev.raw, ev.read);
           } catch (e) {
             // A consumer that throws on a stanza marks it as bad input for this session only.
             this.close(`stanza handler failed: ${(e as Error).message}`);
@@ -321,7 +324,7 @@ export class XmppServerSession extends EventEmitter {
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: true });
     this.socket = secure;
     this.tlsState = 'handshake';
-    this.framer = new StreamFramer(this.cfg.maxStanzaBytes);
+    this.framer = new StreamFramer(this.cfg.maxStanzaBytes, true, agentRouteReader);
     this.listen(secure);
     secure.on('secure', () => this.verifyPeer());
   }

@@ -12,8 +12,10 @@ import {
 } from './route-entry.ts';
 import { KnownTag, readKnownTag, readOpenTag } from './xml-text.ts';
 import { ownString, type EntryCache } from './entry-cache.ts';
-import { scanAgentRouteStanza } from './publish-scanner.ts';
+import { scanAgentRouteStanza, type ScannedAgentStanza } from './publish-scanner.ts';
 import { BGP_PEER_RESOURCE, END_OF_RIB_NODE, PUBSUB_NS } from './stanza-encoder.ts';
+
+export type { ScannedAgentStanza } from './publish-scanner.ts';
 
 export interface StanzaError { error: string }
 export function isStanzaError(x: unknown): x is StanzaError {
@@ -246,8 +248,12 @@ function closesToEnd(raw: string, p: number, names: readonly string[]): boolean 
   return p === raw.length;
 }
 
-/** Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. */
-export function decodeAgentStanza(raw: string): AgentStanza | StanzaError {
+/**
+ * Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. `read`: what
+ * ./publish-scanner.ts already read `raw` as (the server's framer reads it where it lies), if it did.
+ */
+export function decodeAgentStanza(raw: string, read?: ScannedAgentStanza): AgentStanza | StanzaError {
+  if (read !== undefined) return read;
   try {
     const fast = scanAgentRouteStanza(raw) ?? agentFast(raw);
     if (fast) return fast;

@@ -3,10 +3,12 @@
 // or `<message` and end at the first matching close tag. A byte scanner, not an XML parser: the
 // content of a stanza is left to the codec.
 import { StringDecoder } from 'node:string_decoder';
+import type { ScannedAgentStanza } from './publish-scanner.ts';
 
 export type FrameEvent =
   | { type: 'header'; raw: string; attrs: Record<string, string> }
-  | { type: 'stanza'; raw: string }
+  /** `read`: what the framer's StanzaReader read the stanza as, when it did. */
+  | { type: 'stanza'; raw: string; read?: ScannedAgentStanza | undefined }
   | { type: 'keepalive' }
   | { type: 'stream-end' }
   | { type: 'error'; reason: string };
@@ -44,6 +46,16 @@ function closeTagEnd(buf: string, close: string, from: number): number {
   return -(Math.max(from, buf.length - close.length) + 1);
 }
 
+/**
+ * Reads a complete `<iq` stanza of one known shape where it starts in the received text, finding its end in
+ * the same pass (./publish-scanner.ts agentRouteReader): undefined for anything else, which the framer then
+ * cuts the usual way. Its `end` is the position after the stanza, set by a read that returned a value.
+ */
+export interface StanzaReader {
+  read(buf: string, pos: number): ScannedAgentStanza | undefined;
+  readonly end: number;
+}
+
 export class StreamFramer {
   private readonly decoder = new StringDecoder('utf8');
   private buf = '';
@@ -53,7 +65,7 @@ export class StreamFramer {
   /** Where the close-tag search resumes inside an incomplete stanza, so a big stanza is not rescanned. */
   private scanFrom = 0;
 
-  constructor(private readonly maxStanzaBytes: number, expectHeader = true) {
+  constructor(private readonly maxStanzaBytes: number, expectHeader = true, private readonly reader?: StanzaReader) {
     this.headerDone = !expectHeader;
   }
 
@@ -151,6 +163,11 @@ export class StreamFramer {
     if (!(c === 32 || c === 9 || c === 10 || c === 13 || c === 62)) {
       return this.fail(events, `unknown stanza ${JSON.stringify(buf.slice(pos, pos + 40))}`);
     }
+    // A stanza not read at its first attempt (incomplete) is left to the close-tag search from then on.
+    if (kind === 'iq' && this.reader !== undefined && this.scanFrom === 0) {
+      const read = this.reader.read(buf, pos);
+      if (read !== undefined) return this.cut(buf, pos, this.reader.end, events, read);
+    }
     const end = closeTagEnd(buf, STANZA_CLOSE[kind], Math.max(after, this.scanFrom));
     if (end < 0) {
       if (buf.length - pos > this.maxStanzaBytes) {
@@ -159,12 +176,17 @@ export class StreamFramer {
       this.scanFrom = -end - 1;
       return -1;
     }
+    return this.cut(buf, pos, end, events, undefined);
+  }
+
+  /** The stanza [pos, end) as an event, or the error if it is too long. */
+  private cut(buf: string, pos: number, end: number, events: FrameEvent[], read: ScannedAgentStanza | undefined): number {
     this.scanFrom = 0;
     const raw = buf.slice(pos, end);
     if (raw.length > this.maxStanzaBytes && Buffer.byteLength(raw) > this.maxStanzaBytes) {
       return this.fail(events, `stanza of ${Buffer.byteLength(raw)} bytes exceeds ${this.maxStanzaBytes}`);
     }
-    events.push({ type: 'stanza', raw });
+    events.push({ type: 'stanza', raw, read });
     return end;
   }
 }

@@ -2,10 +2,11 @@
 // reads, and decline (so that the general decoder reports the same error as before) everything else.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { scanAgentRouteStanza } from '../../src/xmpp/publish-scanner.ts';
+import { agentRouteReader, scanAgentRouteStanza } from '../../src/xmpp/publish-scanner.ts';
 import { decodeAgentStanza, decodeAgentStanzaFull } from '../../src/xmpp/stanza-decoder.ts';
 import { encodeRoutePublish } from '../../src/xmpp/stanza-encoder.ts';
-import { splitStanzas } from '../../src/xmpp/stream-framer.ts';
+import { StreamFramer, splitStanzas, type FrameEvent } from '../../src/xmpp/stream-framer.ts';
+import { encodeAgentStreamOpen } from '../../src/xmpp/stanza-encoder.ts';
 import { LOAD_BALANCE_FIELDS, makeNextHop, makeRouteEntry, type XmppRouteEntry } from '../../src/xmpp/route-entry.ts';
 
 const VRF = 'default-domain:demo:vn:vn';
@@ -109,5 +110,46 @@ describe('xmpp/publish-scanner', () => {
       const plain = e.nextHops.length === 1 && !/&/.test(JSON.stringify(e));
       if (plain) expect(scanAgentRouteStanza(p)).to.deep.include({ entry: e });
     }), { numRuns: 400 });
+  });
+
+  describe('read by the server\'s framer where the stanza lies (agentRouteReader)', () => {
+    const framed = (stream: Buffer, cuts: number[], reader = true): FrameEvent[] => {
+      const f = new StreamFramer(1 << 20, true, reader ? agentRouteReader : undefined);
+      const bounds = [0, ...cuts, stream.length];
+      return bounds.slice(1).flatMap((end, i) => f.push(stream.subarray(bounds[i], end)));
+    };
+    const [pub, col] = pair(AGENT_ROUTE);
+    const [, dis] = pair(AGENT_ROUTE, { withdraw: true });
+    const empty = pub.replace(/<item>.*<\/item>/, '');
+    const odd = pub.replace('<local-preference>', ' <local-preference>');
+    const stream = Buffer.from(encodeAgentStreamOpen('compute-1') + pub + col + '\n' + empty + dis + odd + col.replace('</iq>', '</iq >') + pub);
+
+    it('cuts the same stanzas as the close-tag search, and hands on what the scanner reads of each', () => {
+      const plain = framed(stream, []);
+      expect(plain.map((e) => e.type === 'stanza' ? e.raw : e.type)).to.deep.equal(framed(stream, [], false).map((e) => e.type === 'stanza' ? e.raw : e.type));
+      const stanzas = plain.filter((e): e is Extract<FrameEvent, { type: 'stanza' }> => e.type === 'stanza');
+      expect(stanzas.map((e) => e.read !== undefined)).to.deep.equal([true, true, true, true, false, false, true]);
+      for (const e of stanzas) expect(e.read).to.deep.equal(e.read === undefined ? undefined : scanAgentRouteStanza(e.raw));
+      for (const e of stanzas) expect(decodeAgentStanza(e.raw, e.read)).to.deep.equal(decodeAgentStanzaFull(e.raw));
+    });
+
+    it('gives the same stanzas for every split of the stream, read or not', () => {
+      const whole = framed(stream, []).map((e) => e.type === 'stanza' ? e.raw : e.type);
+      fc.assert(fc.property(fc.nat(stream.length), fc.nat(stream.length), (a, b) => {
+        const evs = framed(stream, a < b ? [a, b] : [b, a]);
+        expect(evs.map((e) => e.type === 'stanza' ? e.raw : e.type)).to.deep.equal(whole);
+        for (const e of evs) if (e.type === 'stanza') expect(decodeAgentStanza(e.raw, e.read)).to.deep.equal(decodeAgentStanzaFull(e.raw));
+      }), { numRuns: 300 });
+    });
+
+    it('declines a stanza whose value the general decoder must report, which then reports it', () => {
+      const bad = pub.replace('<load-balance-fields/>', '<load-balance-fields><load-balance-field-list>l5-port</load-balance-field-list></load-balance-fields>');
+      expect(bad).to.not.equal(pub);
+      const [, ...evs] = framed(Buffer.from(encodeAgentStreamOpen('compute-1') + bad + col), []);
+      expect(evs.map((e) => e.type === 'stanza' && e.read !== undefined)).to.deep.equal([false, true]);
+      const first = evs[0] as Extract<FrameEvent, { type: 'stanza' }>;
+      expect(first.raw).to.equal(bad);
+      expect(decodeAgentStanza(first.raw, first.read)).to.deep.equal(decodeAgentStanzaFull(bad));
+    });
   });
 });
