@@ -6,6 +6,7 @@
 import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget, ipv4ToNumber } from './route-syntax.ts';
 import type { HashField } from '../net/hash-fields.ts';
 import { ROUTE_LABEL_MAX } from '../net/labels.ts';
+import { ownString } from '../net/own-string.ts';
 
 export type PeerKind = 'xmpp' | 'bgp';
 
@@ -270,19 +271,13 @@ function checkPathInput(input: PathInput): void {
 // sharing one once stored, instead of a copy per path.
 let lastRd = { given: '', own: '' };
 
+// Strings cut out of a received stanza are V8 slices of the whole socket chunk they arrived in (from 13
+// characters on): a stored path holding one kept every chunk alive, ~1.4 KB per route (../net/own-string.ts).
 function storedPath(input: PathInput, attrs: PathAttributes): Path {
   if (input.rd !== lastRd.given) lastRd = { given: input.rd, own: ownString(input.rd) };
   return { peer: input.peer, rd: lastRd.own, prefix: ownString(input.prefix), label: input.label, nextHop: ownString(input.nextHop), attrs };
 }
 
-/**
- * `s` with its own characters. Strings cut out of a received stanza are V8 slices of the whole socket
- * chunk they arrived in (from 13 characters on; shorter ones are copies): a stored path holding one
- * kept every chunk alive, ~1.4 KB per route. Slicing a fresh concatenation flattens it into a new string.
- */
-function ownString(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
-}
 
 /** Same destination and attributes: replacing one by the other changes nothing anyone can see. */
 export function samePathContent(a: Path, b: Path): boolean {
