@@ -15,16 +15,30 @@ import type { VpnTargetIndex } from './vpn-target-index.ts';
 
 /**
  * A copy replication wants stored: `path` in `target`'s route `targetKey`. It is also the PathLocation the
- * source route keeps for it (`table`, `routeKey`): no second object and array per route once stored.
+ * source route keeps for it (`table`, `routeKey`): no second object and array per route once stored. Two
+ * fields, the rest derived: a VRF's table is keyed by prefix, bgp.l3vpn.0 by the path's RD and prefix (its
+ * location key is '', see VPN_LOCATION_KEY), and every VRF route keeps one of these.
  */
-export interface WantedCopy extends PathLocation {
-  readonly target: Table;
-  readonly targetKey: string;
-  readonly rd: string | undefined;
-}
+export class WantedCopy implements PathLocation {
+  constructor(readonly target: Table, readonly path: Path) {}
 
-function wantedCopy(target: Table, targetKey: string, rd: string | undefined, path: Path): WantedCopy {
-  return { table: target.name, routeKey: targetKey, path, target, targetKey, rd };
+  get table(): string {
+    return this.target.name;
+  }
+
+  /** The route's key in `target`: the prefix in a VRF, '' in bgp.l3vpn.0. */
+  get targetKey(): string {
+    return this.target.instanceName === undefined ? VPN_LOCATION_KEY : this.path.prefix;
+  }
+
+  get routeKey(): string {
+    return this.targetKey;
+  }
+
+  /** The RD `target` files the copy under: the path's in bgp.l3vpn.0, none in a VRF. */
+  get rd(): string | undefined {
+    return this.target.instanceName === undefined ? this.path.rd : undefined;
+  }
 }
 
 /** What replication reads of the RIB. */
@@ -89,7 +103,7 @@ export function wantedCopies(source: Table, eligible: readonly Path[], ctx: Repl
     for (const path of eligible) {
       if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;
       const copy = copyOf(path, copyAttrs(instance, path.attrs), sourceOf(source.name));
-      wanted.push(wantedCopy(ctx.vpn, VPN_LOCATION_KEY, path.rd, copy));
+      wanted.push(new WantedCopy(ctx.vpn, copy));
     }
   } else if (source === ctx.vpn) {
     for (const path of eligible) {
@@ -97,7 +111,7 @@ export function wantedCopies(source: Table, eligible: readonly Path[], ctx: Repl
         const target = ctx.instance(name)!.table;
         if (target.name === path.replicatedFrom?.table) continue;
         // One object per place it is stored: the RIB's per-peer index is keyed by the stored object.
-        wanted.push(wantedCopy(target, path.prefix, undefined, copyOf(path, path.attrs, sourceOf(VPN_TABLE))));
+        wanted.push(new WantedCopy(target, copyOf(path, path.attrs, sourceOf(VPN_TABLE))));
       }
     }
   }
