@@ -16,7 +16,7 @@ import { comparePaths, multipathSet, type PathSelectionOptions } from './path-se
 import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { PeerStaleMarks } from './peer-stale-marks.ts';
 import {
-  NO_PATHS, NO_REPLICAS, NO_TARGETS, VPN_TABLE, VpnRouteChange, holdsPath, isLocationList, pathCount, replicaCount, sameSlot, slotIndex, vpnRouteKey,
+  NO_PATHS, NO_REPLICAS, VPN_TABLE, VpnRouteChange, VrfRoute, holdsPath, isLocationList, pathCount, replicaCount, sameSlot, slotIndex, vpnRouteKey,
   type ChangeListener, type InstanceState, type PathLocation, type Route, type RouteChange, type Table, type VpnExportEntry,
 } from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
@@ -185,7 +185,7 @@ export abstract class TableStore {
       // The path itself, no array: most routes keep one path.
       route = table === this.vpn
         ? VpnRouteMap.newRoute(rd ?? '', prefix, path)
-        : { key: routeKey, prefix, rd, held: path, sorted: null, replicas: NO_REPLICAS, indexedTargets: NO_TARGETS };
+        : new VrfRoute(prefix, path);
       table.routes.set(routeKey, route);
       this.#pathStored(table, route, path, undefined);
       return;

@@ -100,6 +100,36 @@ export interface Route {
 // index targets: sharing one empty collection spares two allocations per route.
 export const NO_REPLICAS: readonly PathLocation[] = Object.freeze([]);
 export const NO_TARGETS: ReadonlySet<string> = new Set();
+/**
+ * A VRF table's route: keyed by its prefix, without an RD or an index of targets (both only bgp.l3vpn.0's
+ * routes have), so three fields fewer than a plain route object; every agent route is one of these.
+ */
+export class VrfRoute implements Route {
+  held: Path | Path[];
+  sorted: Path[] | null = null;
+  replicas: PathLocation | readonly PathLocation[] = NO_REPLICAS;
+
+  constructor(readonly prefix: string, path: Path) {
+    this.held = path;
+  }
+
+  get key(): string {
+    return this.prefix;
+  }
+
+  get rd(): undefined {
+    return undefined;
+  }
+
+  get indexedTargets(): ReadonlySet<string> {
+    return NO_TARGETS;
+  }
+
+  set indexedTargets(_targets: ReadonlySet<string>) {
+    throw new Error('a VRF route indexes no route targets');
+  }
+}
+
 /** A route with no path (until it leaves its table). Frozen: ./table-store.ts never pushes onto it. */
 export const NO_PATHS: Path[] = Object.freeze([]) as unknown as Path[];
 
