@@ -305,7 +305,9 @@ export abstract class TableStore {
     // The route stored under the key now (the marked one, unless it left and another took its place).
     const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.key);
     if (route === undefined) return;
-    const eligible = multipathSet(this.sorted(route), this.options);
+    const held = route.held;
+    // One path is its own ECMP set when feasible: no sorted list made for it.
+    const eligible = Array.isArray(held) ? multipathSet(this.sorted(route), this.options) : held.attrs.feasible ? [held] : [];
     const chosen = eligible.length === 0 ? [] : wantedCopies(table, eligible, this.#replication);
     const stillWanted = stillWantedTest(route, chosen);
     const had = route.replicas;
