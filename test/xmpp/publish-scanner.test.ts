@@ -143,7 +143,7 @@ describe('xmpp/publish-scanner', () => {
     });
 
     it('declines a stanza whose value the general decoder must report, which then reports it', () => {
-      const bad = pub.replace('<load-balance-fields/>', '<load-balance-fields><load-balance-field-list>l5-port</load-balance-field-list></load-balance-fields>');
+      const bad = pub.replace('<load-balance-fields/>', '<load-balance-fields><load-balance-field-list>l2-mac</load-balance-field-list></load-balance-fields>');
       expect(bad).to.not.equal(pub);
       const [, ...evs] = framed(Buffer.from(encodeAgentStreamOpen('compute-1') + bad + col), []);
       expect(evs.map((e) => e.type === 'stanza' && e.read !== undefined)).to.deep.equal([false, true]);
