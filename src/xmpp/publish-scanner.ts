@@ -30,7 +30,7 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const leaf = (name: string, value: string): string => `<${name}>${value}</${name}>`;
 const list = (container: string, item: string, value: string): string =>
   `(?:<${container}>((?:<${item}>${value}</${item}>)*)</${container}>|<${container}/>)`;
-const IQ_OPEN = `<iq type="set" from=""${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
+const IQ_OPEN = `<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
   `<pubsub xmlns="${esc(PUBSUB_NS)}">`;
 
 // Each shape twice: anchored to a framed stanza, and sticky, read at its start inside the received text by
