@@ -6,7 +6,7 @@ import { figure, type BenchOptions, type BenchSection } from './bench-section.ts
 import { ecmpHash, ALL_FIELDS } from '../../src/vrouter/ecmp-hash.ts';
 import { MAX_ECMP_MEMBERS } from '../../src/net/ecmp.ts';
 import { pickSlot } from '../../src/vrouter/composite-slots.ts';
-import { maglevTableSize } from '../../src/vrouter/maglev.ts';
+import { MAGLEV_TARGET_ENTRIES_PER_MEMBER, maglevTableSize } from '../../src/vrouter/maglev.ts';
 import { FlowTable, keyWord0, keyWord3 } from '../../src/vrouter/flow-table.ts';
 import { InProcessUnderlay, Vrouter } from '../../src/vrouter/vrouter.ts';
 import { TrafficGenerator, addressRange } from '../../src/vrouter/traffic.ts';
@@ -151,7 +151,7 @@ export async function run(o: BenchOptions): Promise<BenchSection> {
     notes: [
       'Flow table: open addressing, linear probing over interleaved 4-word keys, load <= 0.7; typed arrays only. Preallocated like the kernel table for the targets; simulated computes start small and grow.',
       'Disruption without the flow table is measured by ageing every flow out between rounds, so every tuple is placed again as a new flow.',
-      'Maglev chooses its prime table size from the member count (smallest listed prime >= 250 x N, src/vrouter/maglev.ts); both sides of each measured change use the same size.',
+      `Maglev chooses its prime table size from the member count (smallest listed prime >= ${MAGLEV_TARGET_ENTRIES_PER_MEMBER} x N, src/vrouter/maglev.ts); both sides of each measured change use the same size.`,
     ],
   };
 }

@@ -2,7 +2,8 @@
 // entry, its members (tunnels to other computes, local interfaces, this compute's local composites expanded
 // into their interfaces), the slot-stable placement on every rebuild, the member choice for a flow's hash
 // and the re-evaluation of the flows whose member left. The slot rules themselves (Reorder, PickMember) are
-// in composite-slots.ts; packets and the creation of flows are in forwarding.ts.
+// in composite-slots.ts, the members and their interning in composite-members.ts; packets and the creation
+// of flows are in forwarding.ts.
 import type { ChangeResult, VrouterTallies } from './counters.ts';
 import { MAX_ECMP_MEMBERS } from '../net/ecmp.ts';
 import { pickSlot, reorderSlots } from './composite-slots.ts';
@@ -16,26 +17,7 @@ import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
 import type { HashField } from '../net/hash-fields.ts';
 import { parsePrefix } from './vrf-fib.ts';
 import { MAX_VRFS, type VrfTable } from './vrfs.ts';
-
-export interface RemoteNextHop { address: string; label: number; encapsulations: string[] }
-
-/** Encapsulations known to the vRouter, in the order used when the configured priorities name none of them. */
-export const ENCAP_FALLBACK_ORDER = ['gre', 'udp', 'vxlan', 'native'];
-
-export interface Member {
-  readonly key: string;
-  address: string;
-  label: number;
-  local: boolean;
-  /** local interface id, -1 for a tunnel or an unresolved local label */
-  ifId: number;
-  /** local interface name, also when it is named by a composite but absent */
-  ifName: string | undefined;
-  /** label of the local composite this member was expanded from, -1 when none */
-  composite: number;
-  active: boolean;
-  encap: string;
-}
+import { ENCAP_FALLBACK_ORDER, INTERN_LIMIT, internMember, internNextHop, type Member, type RemoteNextHop } from './composite-members.ts';
 
 export interface ControlNextHops { nextHops: RemoteNextHop[]; lbMask: number | undefined; maglev: boolean | undefined }
 
@@ -97,26 +79,6 @@ export function withSlotCounters(entry: RouteEntry): RouteEntry {
   return entry;
 }
 
-/**
- * Remote members and next hops are immutable values that every agent of a process receives alike (the same
- * compute, label and encapsulation): one frozen copy each, so thousands of agents' FIBs share them. Bounded:
- * the caches start over past INTERN_LIMIT entries (old copies stay valid, they are only no longer shared).
- */
-const INTERN_LIMIT = 1 << 18;
-const remoteMembers = new Map<string, Member>();
-const remoteNextHops = new Map<string, RemoteNextHop>();
-
-function internMember(address: string, label: number, encap: string): Member {
-  const id = `${address}|${label}|${encap}`;
-  let m = remoteMembers.get(id);
-  if (m === undefined) {
-    if (remoteMembers.size >= INTERN_LIMIT) remoteMembers.clear();
-    m = Object.freeze({ key: `${address}|${label}`, address, label, local: false, ifId: -1, ifName: undefined, composite: -1, active: true, encap });
-    remoteMembers.set(id, m);
-  }
-  return m;
-}
-
 /** A next-hop list as checked for a vRouter with these encapsulation priorities: shared by every agent that received it. */
 interface CheckedNextHops {
   priorities: string; usable: RemoteNextHop[]; warnings: string[]; ignored: number;
@@ -138,26 +100,6 @@ function parsePrefixOnce(text: string): ReturnType<typeof parsePrefix> {
     parsedPrefixes.set(text, parsed);
   }
   return parsed;
-}
-
-function internNextHop(address: string, label: number, encapsulations: readonly string[]): RemoteNextHop {
-  const id = `${address}|${label}|${encapsulations.join(',')}`;
-  let nh = remoteNextHops.get(id);
-  if (nh === undefined) {
-    if (remoteNextHops.size >= INTERN_LIMIT) remoteNextHops.clear();
-    nh = Object.freeze({ address, label, encapsulations: Object.freeze([...encapsulations]) as string[] });
-    remoteNextHops.set(id, nh);
-  }
-  return nh;
-}
-
-/** `encapsulation`: the underlay's own, when it carries every tunnel one way (Underlay.encapsulation). */
-export function describeMember(m: Member | null, index: number, encapsulation?: string): string {
-  if (m === null) return `[${index}] empty`;
-  const from = m.composite >= 0 ? ` of local composite ${m.composite}` : '';
-  const unresolved = m.ifName === undefined ? `local${from}, label unresolved` : `local ${m.ifName}${from}, interface absent`;
-  const where = m.local ? (m.ifId >= 0 ? `local ${m.ifName}${from}` : unresolved) : `${encapsulation ?? m.encap} tunnel`;
-  return `[${index}] ${m.address} label ${m.label} (${where}${m.active ? '' : ', inactive'})`;
 }
 
 export interface CompositeNextHopsOptions {

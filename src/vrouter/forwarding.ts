@@ -5,7 +5,8 @@
 // the way back. Owns the flow entries' life (creation, lookup, ageing) and the hash fields in force; not the
 // composite's slots (composite-nh.ts) nor the configuration of interfaces and routes (vrouter.ts).
 import type { VrouterTallies } from './counters.ts';
-import { describeMember, withSlotCounters, type CompositeNextHops, type RouteEntry, type RouteTables } from './composite-nh.ts';
+import { withSlotCounters, type CompositeNextHops, type RouteEntry, type RouteTables } from './composite-nh.ts';
+import { describeMember } from './composite-members.ts';
 import { pickSlot } from './composite-slots.ts';
 import { ecmpHash, maskFields, mod64 } from './ecmp-hash.ts';
 import { mappingKey } from './floating-ip-nat.ts';

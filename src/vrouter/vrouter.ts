@@ -9,7 +9,8 @@
 // Configuration calls validate here or in the module that owns the input, and never throw on bad input:
 // they return a ChangeResult.
 import { ALL_FIELDS, fieldMask } from './ecmp-hash.ts';
-import { CompositeNextHops, ENCAP_FALLBACK_ORDER, type DeferredRoute, type RemoteNextHop, type RouteEntry, type RouteTables } from './composite-nh.ts';
+import { CompositeNextHops, type DeferredRoute, type RouteEntry, type RouteTables } from './composite-nh.ts';
+import { ENCAP_FALLBACK_ORDER, type RemoteNextHop } from './composite-members.ts';
 import { VrouterTallies, type ChangeResult } from './counters.ts';
 import { DEFAULT_FLOW_TABLE_SIZE, FlowTable } from './flow-table.ts';
 import { Forwarder } from './forwarding.ts';
@@ -30,7 +31,7 @@ export type { DropReason, ForwardResult, MemberChoice, NatRewrite, Packet, Trace
 export type { Underlay, UnderlayReceiver } from './underlay.ts';
 export type { LocalCompositeView } from './local-composite.ts';
 export type { FloatingIpSpec, LocalInterfaceSpec } from './interfaces.ts';
-export type { RemoteNextHop } from './composite-nh.ts';
+export type { RemoteNextHop } from './composite-members.ts';
 export type { ChangeResult } from './counters.ts';
 export type { FlowFilter, FlowView, RouteView, SlotView, VrfView, VrouterCounters } from './views.ts';
 export { InProcessUnderlay } from './underlay.ts';

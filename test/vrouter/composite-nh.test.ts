@@ -2,7 +2,8 @@
 // they are, a removed member leaves a hole, a new member takes the first hole, and only the flows of a
 // removed member are placed again.
 import { expect } from 'chai';
-import { CompositeNextHops, withSlotCounters, type RemoteNextHop, type RouteEntry } from '../../src/vrouter/composite-nh.ts';
+import { CompositeNextHops, withSlotCounters, type RouteEntry } from '../../src/vrouter/composite-nh.ts';
+import type { RemoteNextHop } from '../../src/vrouter/composite-members.ts';
 import { VrouterTallies } from '../../src/vrouter/counters.ts';
 import { ALL_FIELDS, ecmpHash } from '../../src/vrouter/ecmp-hash.ts';
 import { FlowTable, keyWord0, keyWord3, NO_SLOT } from '../../src/vrouter/flow-table.ts';
