@@ -133,46 +133,56 @@ export class VrfRoute implements Route {
 /** A route with no path (until it leaves its table). Frozen: ./table-store.ts never pushes onto it. */
 export const NO_PATHS: Path[] = Object.freeze([]) as unknown as Path[];
 
-function isPathList(held: Path | readonly Path[]): held is readonly Path[] {
+/**
+ * A route holds its paths, and its copy locations, alone while there is one and in an array from two on:
+ * most routes have one, and an array each would cost ~56 B per route.
+ */
+type OneOrMany<T> = T | readonly T[];
+
+function isList<T>(held: OneOrMany<T>): held is readonly T[] {
   return Array.isArray(held);
+}
+
+function listOf<T>(held: OneOrMany<T>): readonly T[] {
+  return isList(held) ? held : [held];
+}
+
+function countOf<T>(held: OneOrMany<T>): number {
+  return isList(held) ? held.length : 1;
 }
 
 /** The route's paths as a list: its own array, or a fresh one-element array for a single path. */
 export function pathsOf(route: Route): readonly Path[] {
-  const held = route.held;
-  return isPathList(held) ? held : [held];
+  return listOf(route.held);
 }
 
 export function pathCount(route: Route): number {
-  const held = route.held;
-  return isPathList(held) ? held.length : 1;
+  return countOf(route.held);
 }
 
 /** Whether this very path object is one of the route's. */
 export function holdsPath(route: Route, path: Path): boolean {
   const held = route.held;
-  return held === path || (isPathList(held) && held.includes(path));
+  return held === path || (isList(held) && held.includes(path));
 }
 
 /** The route's single path, or undefined when it has none or several. */
 export function singlePath(route: Route): Path | undefined {
   const held = route.held;
-  return isPathList(held) ? (held.length === 1 ? held[0] : undefined) : held;
+  return isList(held) ? (held.length === 1 ? held[0] : undefined) : held;
 }
 
-export function isLocationList(replicas: PathLocation | readonly PathLocation[]): replicas is readonly PathLocation[] {
-  return Array.isArray(replicas);
+export function isLocationList(replicas: OneOrMany<PathLocation>): replicas is readonly PathLocation[] {
+  return isList(replicas);
 }
 
 /** The route's copy locations as a list (a fresh one-element array for a single copy). */
 export function replicasOf(route: Route): readonly PathLocation[] {
-  const replicas = route.replicas;
-  return isLocationList(replicas) ? replicas : [replicas];
+  return listOf(route.replicas);
 }
 
 export function replicaCount(route: Route): number {
-  const replicas = route.replicas;
-  return isLocationList(replicas) ? replicas.length : 1;
+  return countOf(route.replicas);
 }
 
 export interface Table {

@@ -14,7 +14,7 @@ import { FLAG_DNAT, FLAG_ECMP, FLAG_REVERSE, FLAG_SNAT, NO_SLOT, type FlowTable,
 import { isSharedAddress, type InterfaceTable, type LocalFip, type LocalInterface } from './interfaces.ts';
 import { describeLocalComposite, type LocalComposite, type LocalComposites } from './local-composite.ts';
 import { intToIpv4, ipv4ToInt } from '../net/ipv4.ts';
-import { layer4Valid, packetProblem } from './packet.ts';
+import { formatPacket, layer4Valid, packetProblem } from './packet.ts';
 import type { DropReason, ForwardResult, MemberChoice, NatRewrite, Packet, TraceStep, TraceStepKind } from './packet.ts';
 import type { Underlay } from './underlay.ts';
 import type { ProxyService } from './proxy-service.ts';
@@ -29,10 +29,6 @@ const SWEEP_PER_NEW_FLOW = 4;
  * every vRouter of the process, because the in-process underlay delivers to the next one synchronously.
  */
 let replyDepth = 0;
-
-function formatPacket(p: Packet): string {
-  return `${p.src}:${p.sport} -> ${p.dst}:${p.dport} proto ${p.proto}`;
-}
 
 export interface ForwarderOptions {
   name: string;
@@ -497,5 +493,4 @@ export class Forwarder {
     }
     return result;
   }
-
 }

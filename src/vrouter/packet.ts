@@ -99,3 +99,8 @@ export function packetProblem(p: Packet): string | undefined {
   if (p.bytes !== undefined && (!Number.isFinite(p.bytes) || p.bytes < 0)) return `bytes ${String(p.bytes)} is not a non-negative number`;
   return undefined;
 }
+
+/** A packet's 5-tuple as traces show it. */
+export function formatPacket(p: Packet): string {
+  return `${p.src}:${p.sport} -> ${p.dst}:${p.dport} proto ${p.proto}`;
+}

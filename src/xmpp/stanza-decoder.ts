@@ -254,12 +254,28 @@ function closesToEnd(raw: string, p: number, names: readonly string[]): boolean 
  */
 export function decodeAgentStanza(raw: string, read?: ScannedAgentStanza): AgentStanza | StanzaError {
   if (read !== undefined) return read;
+  return decodeStanza(raw, undefined, agentFastPaths, agentFromElement);
+}
+
+function agentFastPaths(raw: string): AgentStanza | StanzaError | undefined {
+  return scanAgentRouteStanza(raw) ?? agentFast(raw);
+}
+
+/**
+ * The frame both directions share: the shapes the peer emits read in place (`fast`), anything else parsed
+ * as XML and read from the element; whatever throws becomes one error, never an exception.
+ */
+function decodeStanza<T>(
+  raw: string, cache: EntryCache | undefined,
+  fast: (raw: string, cache: EntryCache | undefined) => T | StanzaError | undefined,
+  fromElement: (el: Element) => T | StanzaError,
+): T | StanzaError {
   try {
-    const fast = scanAgentRouteStanza(raw) ?? agentFast(raw);
-    if (fast) return fast;
+    const read = fast(raw, cache);
+    if (read) return read;
     const el = parseXml(raw);
     if (isStanzaError(el)) return el;
-    return agentFromElement(el);
+    return fromElement(el);
   } catch (e) {
     return err(`undecodable stanza: ${(e as Error).message}`);
   }
@@ -395,21 +411,13 @@ export function decodeAgentStanzaFull(raw: string): AgentStanza | StanzaError {
   }
 }
 
-/** Decodes one framed control-node → agent stanza (docs/protocol.md §4). Never throws. */
 /**
- * Decodes a stanza from the control node. With `cache`, route entries whose text was decoded before are
- * shared (the same object for every caller): the caller must not change them.
+ * Decodes one framed control-node → agent stanza (docs/protocol.md §4). Never throws. With `cache`, route
+ * entries whose text was decoded before are shared (the same object for every caller): the caller must not
+ * change them.
  */
 export function decodeControlStanza(raw: string, cache?: EntryCache): ControlStanza | StanzaError {
-  try {
-    const fast = controlFast(raw, cache);
-    if (fast) return fast;
-    const el = parseXml(raw);
-    if (isStanzaError(el)) return el;
-    return controlFromElement(el);
-  } catch (e) {
-    return err(`undecodable stanza: ${(e as Error).message}`);
-  }
+  return decodeStanza(raw, cache, controlFast, controlFromElement);
 }
 
 let lastValidNextHop: string | undefined;
