@@ -30,6 +30,7 @@ import {
   pathsOf,
 } from './tables.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
+import { VrfRouteMap } from './vrf-route-map.ts';
 import { TableStore } from './table-store.ts';
 import { instanceView, routeView, type InstanceView, type PeerPathCount, type RouteView } from './views.ts';
 
@@ -68,7 +69,7 @@ export class Rib extends TableStore {
     const checked = checkInstanceConfig(config);
     if (this.instanceStates.has(checked.name)) throw new RibError(`routing instance ${checked.name} already exists`);
     return this.mutate(() => {
-      const table: Table = { name: instanceTableName(checked.name), instanceName: checked.name, routes: new Map() };
+      const table: Table = { name: instanceTableName(checked.name), instanceName: checked.name, routes: new VrfRouteMap() };
       const state: InstanceState = { config: checked, table, lastAttrs: null, lastCopyAttrs: null };
       this.instanceStates.set(checked.name, state);
       this.tables.set(table.name, table);

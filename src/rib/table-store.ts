@@ -22,6 +22,7 @@ import {
 import { PeerPathIndex } from './peer-paths.ts';
 import { VpnRouteMap } from './vpn-route-map.ts';
 import { VpnTargetIndex } from './vpn-target-index.ts';
+import { hostPrefixKey } from '../net/ipv4.ts';
 
 export abstract class TableStore {
   protected readonly options: PathSelectionOptions;
@@ -180,13 +181,15 @@ export abstract class TableStore {
   }
 
   protected putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
-    let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey);
+    // A VRF's /32 is found by its address as a number (./vrf-route-map.ts), read once here for get and set.
+    const host = table === this.vpn ? undefined : hostPrefixKey(prefix);
+    let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey, host);
     if (route === undefined) {
       // The path itself, no array: most routes keep one path.
       route = table === this.vpn
         ? VpnRouteMap.newRoute(rd ?? '', prefix, path)
         : new VrfRoute(prefix, path);
-      table.routes.set(routeKey, route);
+      table.routes.set(routeKey, route, host);
       this.#pathStored(table, route, path, undefined);
       return;
     }

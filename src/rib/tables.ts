@@ -192,12 +192,15 @@ export interface Table {
   readonly routes: RouteMap;
 }
 
-/** What the RIB asks of a table's routes by key (a Map for VRF tables; ./vpn-route-map.ts for bgp.l3vpn.0). */
+/**
+ * What the RIB asks of a table's routes by key (./vrf-route-map.ts for VRF tables, ./vpn-route-map.ts for
+ * bgp.l3vpn.0). `host`: a VRF route's ../net/ipv4.ts hostPrefixKey when the caller has read it already.
+ */
 export interface RouteMap {
   readonly size: number;
-  get(key: string): Route | undefined;
-  set(key: string, route: Route): unknown;
-  delete(key: string): boolean;
+  get(key: string, host?: number): Route | undefined;
+  set(key: string, route: Route, host?: number): unknown;
+  delete(key: string, host?: number): boolean;
   values(): IterableIterator<Route>;
   keys(): IterableIterator<string>;
 }
