@@ -1,18 +1,33 @@
 /**
- * Which paths each peer put in the RIB, for removing a peer and for the per-peer counts: each path by its
- * stored object and the table holding it, except a BGP peer's primaries in bgp.l3vpn.0, which are only
- * counted. A reflected feed of a million routes would otherwise keep a million-entry map that only peer
- * removal reads; ./rib.ts finds those paths with one walk of bgp.l3vpn.0 instead. Copies (replicated
- * paths) are only counted too: they follow their primary (replication removes them with it), and an agent's
- * route would otherwise cost a second map entry for its bgp.l3vpn.0 copy.
- * Does not own the tables or the paths (./table-store.ts does).
+ * Which paths each peer put in the RIB, for removing a peer and for the per-peer counts. Every count is
+ * exact; the paths themselves are listed only where removal cannot find them otherwise:
+ * - a peer's primaries outside bgp.l3vpn.0 (an agent's VRF paths) in an append-only list per peer, each
+ *   with its table. A path that leaves is only counted down; the list forgets it when it is walked (removal,
+ *   stale marks) or once dead entries outnumber live ones (then the list is filtered, an amortised lookup
+ *   per path that left). An agent's route costs two list slots, not a map entry hashed by the path object.
+ * - a BGP peer's primaries in bgp.l3vpn.0 are only counted: a reflected feed of a million routes would
+ *   otherwise keep a million-entry index that only peer removal reads; ./rib.ts finds them with one walk
+ *   of bgp.l3vpn.0 instead.
+ * - copies (replicated paths) are only counted: they follow their primary (replication removes them with it).
+ * Does not own the tables or the paths (./table-store.ts does), nor decide whether a path is stored: it asks.
  */
 import type { Path } from './path.ts';
 import type { Table } from './tables.ts';
 
+/** A peer's listed primaries: how many are stored, and [path, table] pairs flat (some may have left). */
+interface ListedPaths {
+  live: number;
+  readonly entries: (Path | Table)[];
+}
+
+// Below this many entries a list is never filtered: small peers stay cheap.
+const MIN_FILTERED = 64;
+
 export class PeerPathIndex {
-  /** peer name → its paths (primary or secondary) → the table holding each, BGP VPN primaries excepted */
-  readonly #byPeer = new Map<string, Map<Path, Table>>();
+  /** peer name → its primaries outside bgp.l3vpn.0, listed */
+  readonly #listed = new Map<string, ListedPaths>();
+  #lastListedPeer: string | null = null;
+  #lastListed: ListedPaths | undefined;
   /** peer name → how many primary paths it has in bgp.l3vpn.0 (a counter object: see #vpnCounter) */
   readonly #vpnPrimaries = new Map<string, { n: number }>();
   /** peer name → how many replicated paths (copies) of its paths are stored, in any table */
@@ -23,18 +38,28 @@ export class PeerPathIndex {
   #lastVpnPeer: string | null = null;
   #lastVpnCounter: { n: number } | undefined;
 
+  /** `holds`: whether this very path object is still stored in the table. */
+  constructor(
+    private readonly vpn: Table,
+    private readonly holds: (table: Table, path: Path) => boolean,
+  ) {}
+
   #vpnCounter(name: string): { n: number } | undefined {
     if (name === this.#lastVpnPeer) return this.#lastVpnCounter;
     this.#lastVpnPeer = name;
     return (this.#lastVpnCounter = this.#vpnPrimaries.get(name));
   }
 
-  constructor(private readonly vpn: Table) {}
-
   #copyCounter(name: string): { n: number } | undefined {
     if (name === this.#lastCopyPeer) return this.#lastCopyCounter;
     this.#lastCopyPeer = name;
     return (this.#lastCopyCounter = this.#copies.get(name));
+  }
+
+  #listedOf(name: string): ListedPaths | undefined {
+    if (name === this.#lastListedPeer) return this.#lastListed;
+    this.#lastListedPeer = name;
+    return (this.#lastListed = this.#listed.get(name));
   }
 
   /** `path` now sits in `table`. */
@@ -46,15 +71,19 @@ export class PeerPathIndex {
       else this.#copies.set(name, (this.#lastCopyCounter = { n: 1 }));
       return;
     }
-    if (table === this.vpn && path.replicatedFrom === undefined) {
+    if (table === this.vpn) {
       const counter = this.#vpnCounter(name);
       if (counter !== undefined) counter.n++;
       else this.#vpnPrimaries.set(name, (this.#lastVpnCounter = { n: 1 }));
       return;
     }
-    let locations = this.#byPeer.get(name);
-    if (locations === undefined) this.#byPeer.set(name, (locations = new Map()));
-    locations.set(path, table);
+    const listed = this.#listedOf(name);
+    if (listed === undefined) {
+      this.#listed.set(name, (this.#lastListed = { live: 1, entries: [path, table] }));
+      return;
+    }
+    listed.live++;
+    listed.entries.push(path, table);
   }
 
   /** `path` left `table`. */
@@ -68,7 +97,7 @@ export class PeerPathIndex {
       this.#lastCopyCounter = undefined;
       return;
     }
-    if (table === this.vpn && path.replicatedFrom === undefined) {
+    if (table === this.vpn) {
       const counter = this.#vpnCounter(name);
       if (counter === undefined) return;
       if (--counter.n > 0) return;
@@ -76,14 +105,40 @@ export class PeerPathIndex {
       this.#lastVpnCounter = undefined;
       return;
     }
-    const locations = this.#byPeer.get(name);
-    locations?.delete(path);
-    if (locations?.size === 0) this.#byPeer.delete(name);
+    const listed = this.#listedOf(name);
+    if (listed === undefined) return;
+    if (--listed.live === 0) {
+      this.#listed.delete(name);
+      this.#lastListed = undefined;
+      return;
+    }
+    // Entries are pairs: filter once the dead outnumber the live.
+    if (listed.entries.length > MIN_FILTERED && listed.entries.length > 4 * listed.live) this.#forgetLeft(listed);
   }
 
-  /** The peer's primary paths kept one by one (all but those in bgp.l3vpn.0), with their tables: a copy. */
+  /** Drops the entries of paths no longer stored (in place). */
+  #forgetLeft(listed: ListedPaths): void {
+    const entries = listed.entries;
+    let kept = 0;
+    for (let i = 0; i < entries.length; i += 2) {
+      const path = entries[i] as Path;
+      const table = entries[i + 1] as Table;
+      if (!this.holds(table, path)) continue;
+      entries[kept++] = path;
+      entries[kept++] = table;
+    }
+    entries.length = kept;
+  }
+
+  /** The peer's primary paths stored outside bgp.l3vpn.0, with their tables: a fresh list. */
   tracked(peer: string): [Path, Table][] {
-    return [...(this.#byPeer.get(peer) ?? [])];
+    const listed = this.#listed.get(peer);
+    if (listed === undefined) return [];
+    if (listed.entries.length > 2 * listed.live) this.#forgetLeft(listed);
+    const found: [Path, Table][] = [];
+    const entries = listed.entries;
+    for (let i = 0; i < entries.length; i += 2) found.push([entries[i] as Path, entries[i + 1] as Table]);
+    return found;
   }
 
   /** Whether the peer has primaries in bgp.l3vpn.0 (found by walking that table). */
@@ -97,11 +152,11 @@ export class PeerPathIndex {
   }
 
   peerNames(): string[] {
-    return [...new Set([...this.#byPeer.keys(), ...this.#vpnPrimaries.keys(), ...this.#copies.keys()])];
+    return [...new Set([...this.#listed.keys(), ...this.#vpnPrimaries.keys(), ...this.#copies.keys()])];
   }
 
   counts(peer: string): { primary: number; secondary: number } {
-    const primary = (this.#vpnPrimaries.get(peer)?.n ?? 0) + (this.#byPeer.get(peer)?.size ?? 0);
+    const primary = (this.#vpnPrimaries.get(peer)?.n ?? 0) + (this.#listed.get(peer)?.live ?? 0);
     return { primary, secondary: this.#copies.get(peer)?.n ?? 0 };
   }
 }

@@ -129,6 +129,11 @@ export class Rib extends TableStore {
   addPath(instance: string, input: PathInput): RouteChange[] {
     const state = this.#requireInstance(instance);
     const path = this.#xmppAttributesMemo(state, input) ?? this.#newPath(state, input);
+    // An agent's items arrive inside one batch per received segment: no closure each.
+    if (this.mutating) {
+      this.putPath(state.table, path.prefix, path.prefix, undefined, path);
+      return [];
+    }
     return this.mutate(() => this.putPath(state.table, path.prefix, path.prefix, undefined, path));
   }
 

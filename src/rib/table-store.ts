@@ -38,7 +38,7 @@ export abstract class TableStore {
     instance: (name) => this.instanceStates.get(name),
   };
   /** Each peer's paths, for removePeer and peerPathCounts. */
-  protected readonly peerPaths = new PeerPathIndex(this.vpn);
+  protected readonly peerPaths = new PeerPathIndex(this.vpn, (table, path) => this.holds(table, path));
   /** What ended sessions left behind (graceful restart). */
   protected readonly stale = new PeerStaleMarks();
   protected readonly listeners = new Set<ChangeListener>();
@@ -53,6 +53,8 @@ export abstract class TableStore {
    */
   #pending: RouteChange[] = [];
   readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
+  /** VRF routes reported in this mutation that left their table, by table (see #recordRoute); mostly null. */
+  #departed: Map<Table, Set<string>> | null = null;
   /**
    * Numbers the top-level mutations: a bgp.l3vpn.0 route records the one it was last reported in
    * (`Route.changeMark`), which de-duplicates its changes without a lookup (its key is not stored).
@@ -104,6 +106,7 @@ export abstract class TableStore {
     const changes = this.#pending;
     this.#pending = [];
     this.#pendingKeys.clear();
+    this.#departed = null;
     this.#mutation++;
     if (changes.length > 0) {
       // One faulty listener must not keep the others from learning about the change.
@@ -135,13 +138,28 @@ export abstract class TableStore {
       this.#pending.push(new VpnRouteChange(route as Route & VpnExportEntry));
       return;
     }
+    if (table.instanceName !== undefined) {
+      // A VRF route's changes are de-duplicated by the mark too (no prefix string hashed per change); a route
+      // that left its table and came back as a new object within the mutation is found among the departed.
+      if (route.changeMark === this.#mutation) return;
+      route.changeMark = this.#mutation;
+      if (this.#departed !== null && this.#departed.get(table)?.has(route.prefix) === true) return;
+      // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
+      this.#pending.push({ table: table.name, instance: table.instanceName, prefix: route.prefix });
+      return;
+    }
     if (this.#pendingKeys.get(table.name)?.has(route.key) === true) return;
-    // Only the keys that apply, as before: callers test `'instance' in change` and `rd !== undefined`.
-    let change: RouteChange;
-    if (table.instanceName !== undefined) change = { table: table.name, instance: table.instanceName, prefix: route.prefix };
-    else if (route.rd !== undefined) change = { table: table.name, rd: route.rd, prefix: route.prefix };
-    else change = { table: table.name, prefix: route.prefix };
+    const change: RouteChange = route.rd !== undefined ? { table: table.name, rd: route.rd, prefix: route.prefix } : { table: table.name, prefix: route.prefix };
     this.record(route.key, change);
+  }
+
+  /** A VRF route reported in this mutation leaves its table: a new route under its prefix is no new change. */
+  #departing(table: Table, route: Route): void {
+    if (route.changeMark !== this.#mutation) return;
+    this.#departed ??= new Map();
+    let prefixes = this.#departed.get(table);
+    if (prefixes === undefined) this.#departed.set(table, (prefixes = new Set()));
+    prefixes.add(route.prefix);
   }
 
   protected markDirty(table: Table, route: Route): void {
@@ -306,7 +324,7 @@ export abstract class TableStore {
   /** Makes the copies of one route's paths match what the replication rules ask for. */
   #syncReplicas(table: Table, marked: Route): void {
     // The route stored under the key now (the marked one, unless it left and another took its place).
-    const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.key);
+    const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.prefix);
     if (route === undefined) return;
     const held = route.held;
     // One path is its own ECMP set when feasible: no sorted list made for it.
@@ -329,7 +347,10 @@ export abstract class TableStore {
     // Replication writes other tables only (VRF → VPN → VRF), so `route` is still the one stored here.
     if (pathCount(route) === 0) {
       if (table === this.vpn) this.vpnRoutes.deleteRoute(route.rd ?? '', route.prefix);
-      else table.routes.delete(route.key);
+      else {
+        this.#departing(table, route);
+        table.routes.delete(route.prefix);
+      }
       if (table === this.vpn) this.targets.reindex(route);
     }
   }

@@ -92,7 +92,7 @@ export interface Route {
   replicas: PathLocation | readonly PathLocation[];
   /** VPN routes only: route targets indexed by VpnTargetIndex. NO_TARGETS until the first one. */
   indexedTargets: ReadonlySet<string>;
-  /** VPN routes only: the RIB mutation whose changes last reported this route (./table-store.ts). */
+  /** VRF and VPN routes: the RIB mutation whose changes last reported this route (./table-store.ts). */
   changeMark?: number;
 }
 
@@ -108,6 +108,7 @@ export class VrfRoute implements Route {
   held: Path | Path[];
   sorted: Path[] | null = null;
   replicas: PathLocation | readonly PathLocation[] = NO_REPLICAS;
+  changeMark = 0;
 
   constructor(readonly prefix: string, path: Path) {
     this.held = path;
