@@ -25,8 +25,9 @@ export class RdPrefixMap<V> {
     return this.#size;
   }
 
-  get(rd: string, prefix: string): V | undefined {
-    return this.#entriesOf(rd)?.get(prefix);
+  /** `host`: the prefix's hostPrefixKey when the caller has it (spares reading the text again). */
+  get(rd: string, prefix: string, host?: number): V | undefined {
+    return this.#entriesOf(rd)?.get(prefix, host);
   }
 
   /** get of a /32 by its hostPrefixKey: for a caller that has the address as a number (no prefix text to read). */
@@ -34,13 +35,13 @@ export class RdPrefixMap<V> {
     return this.#entriesOf(rd)?.getHost(host);
   }
 
-  set(rd: string, prefix: string, value: V): void {
+  set(rd: string, prefix: string, value: V, host?: number): void {
     let entries = this.#entriesOf(rd);
     if (entries === undefined) {
       this.#byRd.set(rd, (entries = new PrefixMap()));
       this.#lastEntries = entries;
     }
-    if (entries.set(prefix, value)) this.#size++;
+    if (entries.set(prefix, value, host)) this.#size++;
   }
 
   /** `host`: the prefix's hostPrefixKey when the caller has it (spares reading the text again). */

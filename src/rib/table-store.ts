@@ -199,13 +199,13 @@ export abstract class TableStore {
   }
 
   protected putPath(table: Table, routeKey: string, prefix: string, rd: string | undefined, path: Path): void {
-    // A VRF's /32 is found by its address as a number (./vrf-route-map.ts), read once here for get and set.
-    const host = table === this.vpn ? undefined : hostPrefixKey(prefix);
-    let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix) : table.routes.get(routeKey, host);
+    // A /32 is found by its address as a number (./vrf-route-map.ts, ./vpn-route-map.ts), read once here.
+    const host = hostPrefixKey(prefix);
+    let route = table === this.vpn ? this.vpnRoutes.route(rd ?? '', prefix, host) : table.routes.get(routeKey, host);
     if (route === undefined) {
       // The path itself, no array: most routes keep one path.
       route = table === this.vpn
-        ? VpnRouteMap.newRoute(rd ?? '', prefix, path)
+        ? VpnRouteMap.newRoute(rd ?? '', prefix, path, host)
         : new VrfRoute(prefix, path);
       table.routes.set(routeKey, route, host);
       this.#pathStored(table, route, path, undefined);
@@ -323,8 +323,9 @@ export abstract class TableStore {
 
   /** Makes the copies of one route's paths match what the replication rules ask for. */
   #syncReplicas(table: Table, marked: Route): void {
-    // The route stored under the key now (the marked one, unless it left and another took its place).
-    const route = table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.prefix);
+    // The route stored under the key now: the marked one while it holds a path (a route leaves its table only
+    // once empty, and only the stored route gets paths), else whatever took its place, if anything.
+    const route = pathCount(marked) > 0 ? marked : table === this.vpn ? this.vpnRoutes.route(marked.rd ?? '', marked.prefix) : table.routes.get(marked.prefix);
     if (route === undefined) return;
     const held = route.held;
     // One path is its own ECMP set when feasible: no sorted list made for it.

@@ -10,7 +10,6 @@
 import type { Path } from './path.ts';
 import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type PathLocation, type Route, type RouteMap, type VpnExportEntry } from './tables.ts';
 import { RdPrefixMap } from '../net/rd-prefix-map.ts';
-import { hostPrefixKey } from '../net/ipv4.ts';
 
 /** A bgp.l3vpn.0 route: its key is derived from RD and prefix on demand instead of stored. */
 class VpnRoute implements Route, VpnExportEntry {
@@ -22,8 +21,8 @@ class VpnRoute implements Route, VpnExportEntry {
   changeMark = 0;
   exportMarks = 0;
 
-  constructor(readonly rd: string, readonly prefix: string, public held: Path | Path[]) {
-    this.hostKey = hostPrefixKey(prefix);
+  constructor(readonly rd: string, readonly prefix: string, public held: Path | Path[], host: number | undefined) {
+    this.hostKey = host;
   }
 
   get key(): string {
@@ -38,9 +37,9 @@ export class VpnRouteMap implements RouteMap {
     return this.#routes.size;
   }
 
-  /** A new route holding `path` (not stored yet: see set). */
-  static newRoute(rd: string, prefix: string, path: Path): Route & VpnExportEntry {
-    return new VpnRoute(rd, prefix, path);
+  /** A new route holding `path` (not stored yet: see set); `host`: the prefix's hostPrefixKey, read by the caller. */
+  static newRoute(rd: string, prefix: string, path: Path, host: number | undefined): Route & VpnExportEntry {
+    return new VpnRoute(rd, prefix, path, host);
   }
 
   /** The route behind an export entry (every entry is one of these routes). */
@@ -48,9 +47,9 @@ export class VpnRouteMap implements RouteMap {
     return entry as VpnRoute;
   }
 
-  /** The route of (rd, prefix): the call the hot paths make. */
-  route(rd: string, prefix: string): Route | undefined {
-    return this.#routes.get(rd, prefix);
+  /** The route of (rd, prefix): the call the hot paths make (`host`: the prefix's hostPrefixKey when read already). */
+  route(rd: string, prefix: string, host?: number): Route | undefined {
+    return this.#routes.get(rd, prefix, host);
   }
 
   /** The /32 route of (rd, address as hostPrefixKey). */
@@ -65,7 +64,7 @@ export class VpnRouteMap implements RouteMap {
 
   /** Stores `route` under its own RD and prefix (the key is `vpnRouteKey` of those). */
   set(_key: string, route: Route): this {
-    this.#routes.set(route.rd ?? '', route.prefix, route);
+    this.#routes.set(route.rd ?? '', route.prefix, route, (route as Partial<VpnRoute>).hostKey);
     return this;
   }
 
