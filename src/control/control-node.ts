@@ -7,7 +7,7 @@ import { encodeAgentConfig } from '../xmpp/config-stanza.ts';
 import type { StanzaObserver } from '../xmpp/stanza-observer.ts';
 import type { XmppTlsMaterial } from '../xmpp/starttls.ts';
 import type { ScannedAgentStanza } from '../xmpp/stanza-decoder.ts';
-import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange } from '../rib/index.ts';
+import { Rib, instanceTableName, type PathInput, type PeerRef, type RouteChange, type RoutingInstanceConfig } from '../rib/index.ts';
 import { agentItemOf } from './agent-items.ts';
 import { AgentChannel, type ChannelHost } from './agent-channel.ts';
 import { RouteReflection } from './route-reflection.ts';
@@ -69,6 +69,8 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   private configGeneration = 0;
   private stopConfig: (() => void) | null = null;
   private xmppEndpoint: { address: string; port: number } | null = null;
+  /** The network instanceNetwork gave last, and the instance configuration it came from. */
+  private lastNetwork: { config: RoutingInstanceConfig | null; network: { name: string; vnIndex: number } } = { config: null, network: { name: '', vnIndex: 0 } };
 
   constructor(private readonly options: ControlNodeOptions) {
     super();
@@ -233,9 +235,13 @@ export class ControlNode extends EventEmitter implements ChannelHost {
   }
 
   instanceNetwork(instance: string): { name: string; vnIndex: number } | undefined {
-    const config = this.rib.instance(instance);
-    return config ? { name: config.virtualNetwork, vnIndex: config.vnIndex } : undefined;
+    const config = this.rib.instanceConfig(instance);
+    if (config === undefined) return undefined;
+    // One object per configuration, not per received route (a configuration is replaced, never changed).
+    if (this.lastNetwork.config !== config) this.lastNetwork = { config, network: { name: config.virtualNetwork, vnIndex: config.vnIndex } };
+    return this.lastNetwork.network;
   }
+
 
   addPath(instance: string, path: PathInput): void {
     this.rib.addPath(instance, path);

@@ -7,6 +7,7 @@ import { RibError, checkIpv4Prefix, checkRouteDistinguisher, checkRouteTarget, i
 import type { HashField } from '../net/hash-fields.ts';
 import { ROUTE_LABEL_MAX } from '../net/labels.ts';
 import { ownString } from '../net/own-string.ts';
+import { hostPrefixKey } from '../net/ipv4.ts';
 
 export type PeerKind = 'xmpp' | 'bgp';
 
@@ -254,7 +255,8 @@ function checkPathInput(input: PathInput): void {
   if (input.peer.kind !== 'xmpp' && input.peer.kind !== 'bgp') {
     throw new RibError(`invalid path from '${input.peer.name}': peer kind must be 'xmpp' or 'bgp'`);
   }
-  checkIpv4Prefix(input.prefix);
+  // A canonical a.b.c.d/32 (nearly every path) reads as a host key without the full parser's result object.
+  if (typeof input.prefix !== 'string' || hostPrefixKey(input.prefix) === undefined) checkIpv4Prefix(input.prefix);
   if (input.rd !== lastValidRd) lastValidRd = checkRouteDistinguisher(input.rd);
   if (!Number.isInteger(input.label) || input.label < 0 || input.label > ROUTE_LABEL_MAX) {
     throw new RibError(`invalid label ${String(input.label)} for ${input.prefix}: expected 0..${ROUTE_LABEL_MAX}`);

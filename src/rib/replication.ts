@@ -68,10 +68,14 @@ function copyOf(path: Path, attrs: PathAttributes, replicatedFrom: CopySource): 
 /** One frozen `replicatedFrom` per source table, shared by all its copies (a copy names its table, not its route). */
 const sources = new Map<string, CopySource>();
 
+/** The last one asked for: a batch's routes come from one table. */
+let lastSource: CopySource | null = null;
+
 function sourceOf(table: string): CopySource {
+  if (lastSource !== null && table === lastSource.table) return lastSource;
   let source = sources.get(table);
   if (source === undefined) sources.set(table, (source = Object.freeze({ table })));
-  return source;
+  return (lastSource = source);
 }
 
 /**
@@ -97,8 +101,14 @@ function copyAttrs(instance: InstanceState, from: PathAttributes): PathAttribute
  * wanted winning, in first-wanted order.
  */
 export function wantedCopies(source: Table, eligible: readonly Path[], ctx: ReplicationContext): WantedCopy[] {
-  const wanted: WantedCopy[] = [];
   const instance = source.instanceName === undefined ? undefined : ctx.instance(source.instanceName);
+  if (instance !== undefined && eligible.length === 1) {
+    // An agent's route (one path): its one bgp.l3vpn.0 copy, without a list to de-duplicate.
+    const path = eligible[0];
+    if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') return [];
+    return [new WantedCopy(ctx.vpn, copyOf(path, copyAttrs(instance, path.attrs), sourceOf(source.name)))];
+  }
+  const wanted: WantedCopy[] = [];
   if (instance !== undefined) {
     for (const path of eligible) {
       if (path.replicatedFrom !== undefined || path.peer.kind !== 'xmpp') continue;

@@ -454,6 +454,14 @@ export class Rib extends TableStore {
     return state === undefined ? undefined : instanceView(state);
   }
 
+  /**
+   * The instance's configuration as the RIB holds it, without a view: the control node asks once per
+   * received route. Replaced, never changed, when the instance's targets change; must not be modified.
+   */
+  instanceConfig(name: string): RoutingInstanceConfig | undefined {
+    return this.instanceStates.get(name)?.config;
+  }
+
   /** Path counts per peer, sorted by peer name. */
   peerPathCounts(): PeerPathCount[] {
     const names = new Set([...this.peerPaths.peerNames(), ...this.#memberships.peerNames()]);

@@ -45,8 +45,14 @@ export abstract class TableStore {
   /** A VPN path's input attrs object → its normalised attributes (see vpnAttributes). */
   readonly #vpnAttrsOf = new WeakMap<Partial<PathAttributes>, PathAttributes>();
   #lastVpnAttrs: PathAttributes | null = null;
-  /** table → its routes whose replicas must be recomputed */
-  #dirty = new Map<Table, Set<Route>>();
+  /**
+   * table → its routes whose replicas must be recomputed, in the order marked. A list, not a set: a route
+   * marked twice in a round (rare: its paths changed twice, not one after the other) is synced twice, which
+   * finds nothing more to do the second time. The last table's list is at hand: a batch's routes share one.
+   */
+  #dirty = new Map<Table, Route[]>();
+  #lastDirtyTable: Table | null = null;
+  #lastDirty: Route[] | null = null;
   /**
    * The changes of the current mutation, in first-recorded order, and table name → route key → change
    * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
@@ -163,9 +169,12 @@ export abstract class TableStore {
   }
 
   protected markDirty(table: Table, route: Route): void {
-    let routes = this.#dirty.get(table);
-    if (routes === undefined) this.#dirty.set(table, (routes = new Set()));
-    routes.add(route);
+    let routes = table === this.#lastDirtyTable ? this.#lastDirty : this.#dirty.get(table);
+    if (routes === undefined || routes === null) this.#dirty.set(table, (routes = []));
+    this.#lastDirtyTable = table;
+    this.#lastDirty = routes;
+    // Marked right after its last mark (a route whose paths change one after the other): once is enough.
+    if (routes.length === 0 || routes[routes.length - 1] !== route) routes.push(route);
   }
 
   /** The route under `routeKey`; in bgp.l3vpn.0 found by the RD and prefix `of` carries (a path or route stored there). */
@@ -317,6 +326,8 @@ export abstract class TableStore {
       // Take the whole set per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
+      this.#lastDirtyTable = null;
+      this.#lastDirty = null;
       for (const [table, routes] of round) for (const route of routes) this.#syncReplicas(table, route);
     }
   }

@@ -46,6 +46,9 @@ export class VpnTargetIndex {
   readonly #targetSets = new Map<string, ReadonlySet<string>>();
   /** A target list (VPN copies share their instance's) → its interned set, for reindex. */
   readonly #targetSetOfList = new WeakMap<readonly string[], ReadonlySet<string>>();
+  /** The last list looked up there and its set: a batch's copies share one list. */
+  #lastList: readonly string[] | null = null;
+  #lastSet: ReadonlySet<string> | undefined = undefined;
 
   addImporter(routeTarget: string, instance: string): void {
     addToIndex(this.#importers, routeTarget, instance);
@@ -96,7 +99,8 @@ export class VpnTargetIndex {
     const before = route.indexedTargets;
     // A single path's target list (VPN copies share their instance's) maps straight to its interned set.
     const only = singlePath(route)?.attrs.routeTargets;
-    let now: ReadonlySet<string> | undefined = only === undefined ? undefined : this.#targetSetOfList.get(only);
+    let now: ReadonlySet<string> | undefined =
+      only === undefined ? undefined : only === this.#lastList ? this.#lastSet : this.#targetSetOfList.get(only);
     if (now === before) return;
     if (now === undefined) {
       let found: Set<string> | null = null;
@@ -104,6 +108,10 @@ export class VpnTargetIndex {
       if (found !== null && found.size === before.size && [...found].every((rt) => before.has(rt))) return;
       now = found === null ? NO_TARGETS : this.#intern(found);
       if (only !== undefined && found !== null) this.#targetSetOfList.set(only, now);
+    }
+    if (only !== undefined) {
+      this.#lastList = only;
+      this.#lastSet = now;
     }
     for (const rt of before) if (!now.has(rt)) this.#count(rt, -1);
     for (const rt of now) if (!before.has(rt)) this.#count(rt, 1);
