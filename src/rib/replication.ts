@@ -10,7 +10,7 @@
  * a table.
  */
 import type { Path, PathAttributes } from './path.ts';
-import { VPN_TABLE, replicaCount, sameSlot, type CopySource, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
+import { VPN_LOCATION_KEY, VPN_TABLE, replicaCount, sameSlot, type CopySource, type InstanceState, type PathLocation, type Route, type Table } from './tables.ts';
 import type { VpnTargetIndex } from './vpn-target-index.ts';
 
 /**
@@ -78,11 +78,6 @@ function sourceOf(table: string): CopySource {
   return (lastSource = source);
 }
 
-/**
- * Where a bgp.l3vpn.0 copy sits, as its source route's location records it: that table finds routes by the
- * path's RD and prefix (./vpn-route-map.ts), so no `<rd>:<prefix>` key is spelled for it.
- */
-const VPN_LOCATION_KEY = '';
 
 /** A VRF path's attributes as its bgp.l3vpn.0 copy carries them (docs/protocol.md §6.1), shared while source and config stay. */
 function copyAttrs(instance: InstanceState, from: PathAttributes): PathAttributes {
@@ -127,6 +122,11 @@ export function wantedCopies(source: Table, eligible: readonly Path[], ctx: Repl
   }
   // The source route keeps these as its replica locations (./table-store.ts: itself for one, an exact-size copy beyond).
   return distinctCopies(wanted);
+}
+
+/** What the source route keeps of a lone wanted copy: the copied path alone when it goes to bgp.l3vpn.0 (see Route.replicas). */
+export function keptReplica(wanted: WantedCopy): WantedCopy | Path {
+  return wanted.target.instanceName === undefined ? wanted.path : wanted;
 }
 
 function sameCopy(a: WantedCopy, b: WantedCopy): boolean {

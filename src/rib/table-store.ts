@@ -13,10 +13,10 @@
  */
 import { normalizeAttributes, sameAttributes, samePathContent, type Path, type PathAttributes } from './path.ts';
 import { comparePaths, multipathSet, type PathSelectionOptions } from './path-selection.ts';
-import { stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
+import { keptReplica, stillWantedTest, wantedCopies, type ReplicationContext } from './replication.ts';
 import { PeerStaleMarks } from './peer-stale-marks.ts';
 import {
-  NO_PATHS, NO_REPLICAS, VPN_TABLE, VpnRouteChange, VrfRoute, holdsPath, isLocationList, pathCount, replicaCount, sameSlot, slotIndex, vpnRouteKey,
+  NO_PATHS, NO_REPLICAS, VPN_TABLE, VpnRouteChange, VrfRoute, holdsPath, isLocationList, pathCount, replicaCount, replicaLocation, sameSlot, slotIndex, vpnRouteKey,
   type ChangeListener, type InstanceState, type PathLocation, type Route, type RouteChange, type Table, type VpnExportEntry,
 } from './tables.ts';
 import { PeerPathIndex } from './peer-paths.ts';
@@ -347,14 +347,15 @@ export abstract class TableStore {
     if (isLocationList(had)) {
       for (const location of had) this.#dropCopy(location, stillWanted);
     } else {
-      this.#dropCopy(had, stillWanted);
+      this.#dropCopy(replicaLocation(had), stillWanted);
     }
     if (chosen.length === 0) {
       route.replicas = NO_REPLICAS;
     } else {
       for (const { target, targetKey, rd, path } of chosen) this.putPath(target, targetKey, path.prefix, rd, path);
-      // A wanted copy is its own location: one copy is kept as itself, several as an exact-size array.
-      route.replicas = chosen.length === 1 ? chosen[0] : chosen.slice();
+      // A wanted copy is its own location: one copy is kept as itself (a bgp.l3vpn.0 copy as the copied
+      // path alone), several as an exact-size array.
+      route.replicas = chosen.length === 1 ? keptReplica(chosen[0]) : chosen.slice();
     }
     // Replication writes other tables only (VRF → VPN → VRF), so `route` is still the one stored here.
     if (pathCount(route) === 0) {

@@ -86,10 +86,11 @@ export interface Route {
   /** Selection order, kept for a route with several paths (reset by every change); null otherwise. */
   sorted: Path[] | null;
   /**
-   * Where this route's paths were copied: the one location itself (a VRF route's bgp.l3vpn.0 copy), a list
-   * from two on, NO_REPLICAS until the first copy. Read through replicasOf / replicaCount.
+   * Where this route's paths were copied: the one location itself, a list from two on, NO_REPLICAS until the
+   * first copy. A lone bgp.l3vpn.0 copy (every agent route has one) is kept as the copied path alone: its
+   * location follows from it (see replicaLocation). Read through replicaLocation / replicaCount.
    */
-  replicas: PathLocation | readonly PathLocation[];
+  replicas: Replicas;
   /** VPN routes only: route targets indexed by VpnTargetIndex. NO_TARGETS until the first one. */
   indexedTargets: ReadonlySet<string>;
   /** VRF and VPN routes: the RIB mutation whose changes last reported this route (./table-store.ts). */
@@ -107,7 +108,7 @@ export const NO_TARGETS: ReadonlySet<string> = new Set();
 export class VrfRoute implements Route {
   held: Path | Path[];
   sorted: Path[] | null = null;
-  replicas: PathLocation | readonly PathLocation[] = NO_REPLICAS;
+  replicas: Replicas = NO_REPLICAS;
   changeMark = 0;
 
   constructor(readonly prefix: string, path: Path) {
@@ -173,14 +174,23 @@ export function singlePath(route: Route): Path | undefined {
   return isList(held) ? (held.length === 1 ? held[0] : undefined) : held;
 }
 
-export function isLocationList(replicas: OneOrMany<PathLocation>): replicas is readonly PathLocation[] {
+/** A route's copies: see Route.replicas. */
+export type Replicas = OneOrMany<PathLocation> | Path;
+
+export function isLocationList(replicas: Replicas): replicas is readonly PathLocation[] {
   return isList(replicas);
 }
 
-/** The route's copy locations as a list (a fresh one-element array for a single copy). */
-export function replicasOf(route: Route): readonly PathLocation[] {
-  return listOf(route.replicas);
+/** Where a route's single copy sits: a lone copied path is in bgp.l3vpn.0, under its own RD and prefix. */
+export function replicaLocation(replica: PathLocation | Path): PathLocation {
+  return 'attrs' in replica ? { table: VPN_TABLE, routeKey: VPN_LOCATION_KEY, path: replica } : replica;
 }
+
+/**
+ * A bgp.l3vpn.0 location's route key: that table finds a route by its path's RD and prefix
+ * (./vpn-route-map.ts), so no `<rd>:<prefix>` key is spelled for it.
+ */
+export const VPN_LOCATION_KEY = '';
 
 export function replicaCount(route: Route): number {
   return countOf(route.replicas);

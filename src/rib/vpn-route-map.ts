@@ -8,7 +8,7 @@
  * Owns nothing but the index: the routes are ./table-store.ts's.
  */
 import type { Path } from './path.ts';
-import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type PathLocation, type Route, type RouteMap, type VpnExportEntry } from './tables.ts';
+import { NO_REPLICAS, NO_TARGETS, vpnRouteKey, type Replicas, type Route, type RouteMap, type VpnExportEntry } from './tables.ts';
 import { RdPrefixMap } from '../net/rd-prefix-map.ts';
 
 /** A bgp.l3vpn.0 route: its key is derived from RD and prefix on demand instead of stored. */
@@ -16,7 +16,7 @@ class VpnRoute implements Route, VpnExportEntry {
   /** The prefix's hostPrefixKey (undefined unless a /32): read once, for every later lookup and its withdraw NLRI. */
   readonly hostKey: number | undefined;
   sorted: Path[] | null = null;
-  replicas: PathLocation | readonly PathLocation[] = NO_REPLICAS;
+  replicas: Replicas = NO_REPLICAS;
   indexedTargets: ReadonlySet<string> = NO_TARGETS;
   changeMark = 0;
   exportMarks = 0;
