@@ -21,9 +21,8 @@ function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   if (set.size === 0) index.delete(key);
 }
 
-/** Whether every path of `route` is a copy from the table of the one instance in `importers`. */
-function copiedOnlyFrom(route: Route, importers: ReadonlySet<string>): boolean {
-  const [instance] = importers;
+/** Whether every path of `route` is a copy from the table of `instance`. */
+function copiedOnlyFrom(route: Route, instance: string): boolean {
   // The table name of the last instance asked about: routes come in runs of one VRF.
   if (instance !== lastImporter) {
     lastImporter = instance;
@@ -49,14 +48,30 @@ export class VpnTargetIndex {
   /** The last list looked up there and its set: a batch's copies share one list. */
   #lastList: readonly string[] | null = null;
   #lastSet: ReadonlySet<string> | undefined = undefined;
+  /** A target with one importer and that importer, as #onlyImporter last found them (reset by any importer change). */
+  #lastOnlyTarget: string | null = null;
+  #lastOnlyImporter = '';
 
   addImporter(routeTarget: string, instance: string): void {
     addToIndex(this.#importers, routeTarget, instance);
+    this.#lastOnlyTarget = null;
   }
 
   removeImporter(routeTarget: string, instance: string): void {
     removeFromIndex(this.#importers, routeTarget, instance);
+    this.#lastOnlyTarget = null;
   }
+
+  /** The one instance in `importers` (those of `rt`), remembered until the importers change: no iterator per route. */
+  #onlyImporter(rt: string, importers: ReadonlySet<string>): string {
+    if (rt !== this.#lastOnlyTarget) {
+      const [instance] = importers;
+      this.#lastOnlyTarget = rt;
+      this.#lastOnlyImporter = instance;
+    }
+    return this.#lastOnlyImporter;
+  }
+
 
   /** The instances importing `routeTarget`, or undefined when none does. */
   importersOf(routeTarget: string): ReadonlySet<string> | undefined {
@@ -82,7 +97,7 @@ export class VpnTargetIndex {
       if (importers === undefined) continue;
       // An agent's path copied from its VRF carries that VRF's export targets, which the VRF itself usually
       // imports: replication never copies a path back to its origin, so that importer alone asks for nothing.
-      if (importers.size === 1 && copiedOnlyFrom(route, importers)) continue;
+      if (importers.size === 1 && copiedOnlyFrom(route, this.#onlyImporter(rt, importers))) continue;
       return true;
     }
     return false;
