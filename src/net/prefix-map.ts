@@ -1,13 +1,15 @@
 // Values by IPv4 prefix text: host routes (/32, nearly every route an agent or a Contrail feed brings) by
-// their address as a small integer, other prefixes by their text. A lookup of a /32 reads the text once into
-// that integer (or takes the integer from a caller that has it) instead of hashing a fresh string and
-// comparing it with the stored key's characters. Owns only the index: what the values are is the caller's.
-// Used per RD by ./rd-prefix-map.ts and as a VRF table's routes (../rib/vrf-route-map.ts).
+// their address as a small integer (grouped by /24: ./host-block-map.ts), other prefixes by their text. A
+// lookup of a /32 reads the text once into that integer (or takes the integer from a caller that has it)
+// instead of hashing a fresh string and comparing it with the stored key's characters. Owns only the index:
+// what the values are is the caller's. Used per RD by ./rd-prefix-map.ts and as a VRF table's routes
+// (../rib/vrf-route-map.ts).
+import { HostBlockMap } from './host-block-map.ts';
 import { hostPrefixKey } from './ipv4.ts';
 
 export class PrefixMap<V> {
   /** /32 entries by hostPrefixKey. */
-  readonly #hosts = new Map<number, V>();
+  readonly #hosts = new HostBlockMap<V>();
   /** Every other prefix, by its text; created on first use. */
   #other: Map<string, V> | null = null;
 
@@ -28,9 +30,7 @@ export class PrefixMap<V> {
   /** Stores `value`; returns whether the prefix is new here. */
   set(prefix: string, value: V, host: number | undefined = hostPrefixKey(prefix)): boolean {
     if (host !== undefined) {
-      const before = this.#hosts.size;
-      this.#hosts.set(host, value);
-      return this.#hosts.size !== before;
+      return this.#hosts.set(host, value);
     }
     const other = (this.#other ??= new Map());
     const before = other.size;
@@ -47,13 +47,13 @@ export class PrefixMap<V> {
     this.#other = null;
   }
 
-  /** Host routes first (in the order stored), then the others (in the order stored). */
+  /** Host routes first (by /24, see ./host-block-map.ts), then the others (in the order stored). */
   *values(): IterableIterator<V> {
     yield* this.#hosts.values();
     if (this.#other !== null) yield* this.#other.values();
   }
 
-  /** The /32 entries' values, for a caller that walks many maps (no generator of ours in between). */
+  /** The /32 entries' values, for a caller that walks many maps. */
   hostValues(): IterableIterator<V> {
     return this.#hosts.values();
   }

@@ -63,7 +63,7 @@ export class RdPrefixMap<V> {
     this.#lastEntries = undefined;
   }
 
-  /** Grouped by RD in the order RDs were first stored; within one, host routes first. */
+  /** Grouped by RD in the order RDs were first stored; within one, host routes first (./prefix-map.ts). */
   *values(): IterableIterator<V> {
     for (const entries of this.#byRd.values()) {
       yield* entries.hostValues();
