@@ -15,9 +15,10 @@ import type { VpnTargetIndex } from './vpn-target-index.ts';
 
 /**
  * A copy replication wants stored: `path` in `target`'s route `targetKey`. It is also the PathLocation the
- * source route keeps for it (`table`, `routeKey`): no second object and array per route once stored. Two
- * fields, the rest derived: a VRF's table is keyed by prefix, bgp.l3vpn.0 by the path's RD and prefix (its
- * location key is '', see VPN_LOCATION_KEY), and every VRF route keeps one of these.
+ * source route keeps for it (`table`, `routeKey`): no second object and array per route once stored; a lone
+ * bgp.l3vpn.0 copy (every VRF route's) is kept as its path alone (keptReplica). Two fields, the rest derived:
+ * a VRF's table is keyed by prefix, bgp.l3vpn.0 by the path's RD and prefix (its location key is '', see
+ * VPN_LOCATION_KEY).
  */
 export class WantedCopy implements PathLocation {
   constructor(readonly target: Table, readonly path: Path) {}
@@ -120,7 +121,7 @@ export function wantedCopies(source: Table, eligible: readonly Path[], ctx: Repl
       }
     }
   }
-  // The source route keeps these as its replica locations (./table-store.ts: itself for one, an exact-size copy beyond).
+  // The source route keeps these as its replica locations (./table-store.ts: keptReplica for one, an exact-size copy beyond).
   return distinctCopies(wanted);
 }
 

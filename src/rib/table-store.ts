@@ -54,16 +54,17 @@ export abstract class TableStore {
   #lastDirtyTable: Table | null = null;
   #lastDirty: Route[] | null = null;
   /**
-   * The changes of the current mutation, in first-recorded order, and table name → route key → change
-   * for de-duplication: the route key is already a hashed Map key, so no key string is built per change.
+   * The changes of the current mutation, in first-recorded order, and, for the changes `record` is given
+   * (bgp.rtarget.0's), table name → key → change for de-duplication. VRF and bgp.l3vpn.0 routes are
+   * de-duplicated by their changeMark instead (see #recordRoute).
    */
   #pending: RouteChange[] = [];
   readonly #pendingKeys = new Map<string, Map<string, RouteChange>>();
   /** VRF routes reported in this mutation that left their table, by table (see #recordRoute); mostly null. */
   #departed: Map<Table, Set<string>> | null = null;
   /**
-   * Numbers the top-level mutations: a bgp.l3vpn.0 route records the one it was last reported in
-   * (`Route.changeMark`), which de-duplicates its changes without a lookup (its key is not stored).
+   * Numbers the top-level mutations: a VRF or bgp.l3vpn.0 route records the one it was last reported in
+   * (`Route.changeMark`), which de-duplicates its changes without a lookup (no key string hashed).
    */
   #mutation = 1;
   #depth = 0;
@@ -323,7 +324,7 @@ export abstract class TableStore {
   /** Processes dirty routes until replication has settled. */
   protected drain(): void {
     while (this.#dirty.size > 0) {
-      // Take the whole set per round: routes dirtied while syncing land in the next round.
+      // Take the whole map per round: routes dirtied while syncing land in the next round.
       const round = this.#dirty;
       this.#dirty = new Map();
       this.#lastDirtyTable = null;
