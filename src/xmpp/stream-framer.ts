@@ -48,8 +48,9 @@ function closeTagEnd(buf: string, close: string, from: number): number {
 
 /**
  * Reads a complete `<iq` stanza of one known shape where it starts in the received text, finding its end in
- * the same pass (./publish-scanner.ts agentRouteReader): undefined for anything else, which the framer then
- * cuts the usual way. Its `end` is the position after the stanza, set by a read that returned a value.
+ * the same pass (./agent-route-reader.ts): undefined for anything else, which the framer then cuts the usual
+ * way. Its `end` is the position after the stanza, set by a read that returned a value: it must be the end of
+ * the first close tag after `pos` (a read never reaches past a stanza's own close tag).
  */
 export interface StanzaReader {
   read(buf: string, pos: number): ScannedAgentStanza | undefined;
@@ -163,10 +164,13 @@ export class StreamFramer {
     if (!(c === 32 || c === 9 || c === 10 || c === 13 || c === 62)) {
       return this.fail(events, `unknown stanza ${JSON.stringify(buf.slice(pos, pos + 40))}`);
     }
-    // A stanza not read at its first attempt (incomplete) is left to the close-tag search from then on.
-    if (kind === 'iq' && this.reader !== undefined && this.scanFrom === 0) {
-      const read = this.reader.read(buf, pos);
-      if (read !== undefined) return this.cut(buf, pos, this.reader.end, events, read);
+    // A stanza not read at its first attempt (incomplete) is left to the close-tag search until it is whole,
+    // then read once more.
+    const reader = kind === 'iq' ? this.reader : undefined;
+    const retry = this.scanFrom > 0;
+    if (reader !== undefined && !retry) {
+      const read = reader.read(buf, pos);
+      if (read !== undefined) return this.cut(buf, pos, reader.end, events, read);
     }
     const end = closeTagEnd(buf, STANZA_CLOSE[kind], Math.max(after, this.scanFrom));
     if (end < 0) {
@@ -176,7 +180,9 @@ export class StreamFramer {
       this.scanFrom = -end - 1;
       return -1;
     }
-    return this.cut(buf, pos, end, events, undefined);
+    // A read's end is the first close tag (see StanzaReader), so it is this one.
+    const read = reader !== undefined && retry ? reader.read(buf, pos) : undefined;
+    return this.cut(buf, pos, end, events, read !== undefined && reader!.end === end ? read : undefined);
   }
 
   /** The stanza [pos, end) as an event, or the error if it is too long. */
