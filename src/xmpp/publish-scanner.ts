@@ -24,13 +24,14 @@ export interface ScannedCollection {
 
 // Text without markup or entities, and integers as the general decoder's fast path reads them.
 const TEXT = '([^<>&]*)';
-const INT = '(-?[0-9]{1,15}|)';
-const ATTR = '([^"<>&]*)';
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** An INT group, an attribute value group, and a literal's text as an expression (./agent-route-reader.ts). */
+export const INT = '(-?[0-9]{1,15}|)';
+export const ATTR = '([^"<>&]*)';
+export const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const leaf = (name: string, value: string): string => `<${name}>${value}</${name}>`;
 const list = (container: string, item: string, value: string): string =>
   `(?:<${container}>((?:<${item}>${value}</${item}>)*)</${container}>|<${container}/>)`;
-const IQ_OPEN = `<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
+export const IQ_OPEN = `<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
   `<pubsub xmlns="${esc(PUBSUB_NS)}">`;
 
 // Each shape twice: anchored to a framed stanza, and sticky, read at its start inside the received text by
