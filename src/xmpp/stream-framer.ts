@@ -23,6 +23,8 @@ function isKeepaliveChar(c: number): boolean {
 }
 
 const STANZA_CLOSE = { iq: '</iq', message: '</message' } as const;
+/** How much of a segment finishes the stanza the last one cut (see push): an agent's publish is ~1,100. */
+const HEAD_CHARS = 4096;
 /** What `\s` matches in a regular expression, for the rare close tag with blanks before its `>`. */
 const BLANK = /\s/;
 
@@ -66,17 +68,54 @@ export class StreamFramer {
   /** Where the close-tag search resumes inside an incomplete stanza, so a big stanza is not rescanned. */
   private scanFrom = 0;
 
-  constructor(private readonly maxStanzaBytes: number, expectHeader = true, private readonly reader?: StanzaReader) {
+  /**
+   * `headChars`: how much of a segment finishes a stanza the last one cut (see push); Infinity joins every
+   * segment whole to what was left (the reference behaviour, for tests).
+   */
+  constructor(private readonly maxStanzaBytes: number, expectHeader = true, private readonly reader?: StanzaReader, private readonly headChars = HEAD_CHARS) {
     this.headerDone = !expectHeader;
   }
 
   /** Feeds bytes; returns the events they complete, in order. After an 'error' nothing more is parsed. */
   push(chunk: Buffer | string): FrameEvent[] {
     if (this.failed || this.ended) return [];
-    this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const events: FrameEvent[] = [];
+    const left = this.buf;
+    let buf = left.length === 0 ? text : '';
     let pos = 0;
-    const buf = this.buf;
+    // The stanza cut at the end of the last segment is finished on a join of its start and this segment's
+    // head, and the rest read in this segment's own text: a join of the whole segment would copy it again
+    // (V8 flattens a joined string at its first read). Past the header only, and only while the head cannot
+    // make a difference to a size limit, so that every event and error is the one the whole join gives.
+    const headChars = this.headChars;
+    if (buf === '' && this.headerDone && text.length > headChars && left.length + headChars <= this.maxStanzaBytes) {
+      const head = left + text.slice(0, headChars);
+      const end = this.scan(head, 0, events, true);
+      if (end > left.length) {
+        buf = text;
+        pos = end - left.length;
+      } else if (!this.failed && !this.ended) {
+        // Not finished within the head (nothing was consumed): the whole join, as before.
+        buf = left + text;
+        pos = end;
+      }
+    } else if (buf === '') {
+      buf = left + text;
+    }
+    if (buf !== '' && !this.failed && !this.ended) pos = this.scan(buf, pos, events, false);
+    if (this.failed || this.ended) {
+      this.buf = '';
+    } else {
+      this.buf = pos === 0 ? buf : buf.slice(pos);
+      if (this.scanFrom > 0) this.scanFrom -= pos;
+      if (this.scanFrom < 0) this.scanFrom = 0;
+    }
+    return events;
+  }
+
+  /** Reads `buf` from `pos` (one element only with `once`); returns where it stopped. */
+  private scan(buf: string, pos: number, events: FrameEvent[], once: boolean): number {
     for (;;) {
       const start = pos;
       while (pos < buf.length && isKeepaliveChar(buf.charCodeAt(pos))) pos++;
@@ -94,16 +133,9 @@ export class StreamFramer {
       const r = this.stanza(buf, pos, events);
       if (r < 0) break;
       pos = r;
-      if (this.ended) break;
+      if (this.ended || once) break;
     }
-    if (this.failed || this.ended) {
-      this.buf = '';
-    } else {
-      this.buf = pos === 0 ? buf : buf.slice(pos);
-      if (this.scanFrom > 0) this.scanFrom -= pos;
-      if (this.scanFrom < 0) this.scanFrom = 0;
-    }
-    return events;
+    return pos;
   }
 
   private fail(events: FrameEvent[], reason: string): number {
