@@ -17,8 +17,10 @@ import { ownString } from '../net/own-string.ts';
 interface PairTemplate {
   /** Groups: 1 from, 2 id, 3 node, 4 prefix (also the NLRI address), 5 next-hop address, 6 label. */
   readonly publish: RegExp;
-  /** A collection in the template's instance. Groups: 1 from, 2 id, 3 '' for associate, 4 node. */
+  /** A collection of a node in the template's instance. Groups: 1 from, 2 id, 3 '' for associate, 4 the node after nodeStart. */
   readonly collection: RegExp;
+  /** `afi/safi/instance/`: how the template's publish nodes start. */
+  readonly nodeStart: string;
   readonly afi: number;
   readonly safi: number;
   readonly instance: string;
@@ -31,8 +33,6 @@ const LABEL_CLOSE = '</label>';
 const templates = new Map<string, PairTemplate>();
 const MAX_TEMPLATES = 256;
 
-/** A collection's node: an attribute value, not empty. */
-const NODE = '([^"<>&]+)';
 
 export class AgentRouteReader implements StanzaReader {
   end = 0;
@@ -41,6 +41,9 @@ export class AgentRouteReader implements StanzaReader {
   private template: PairTemplate | null = null;
   /** The node of the session's last publish: its collection gets the very same string. */
   private node = '';
+  /** The prefix of the session's last publish, when a template read it (that template's nodeStart + prefix = node). */
+  private prefix = '';
+  private nodeTemplate: PairTemplate | null = null;
   /** The last next-hop address read: routes of an agent share one string. */
   private nextHop = '';
   /** The last stanza read was a publish: its collection comes next. */
@@ -64,6 +67,7 @@ export class AgentRouteReader implements StanzaReader {
       }
     }
     this.published = false;
+    this.nodeTemplate = null;
     const read = readAgentRouteAt(buf, pos, this.node);
     if (read === undefined) return undefined;
     this.end = read.end;
@@ -85,6 +89,8 @@ export class AgentRouteReader implements StanzaReader {
     const address = m[5] === this.nextHop ? this.nextHop : (this.nextHop = ownString(m[5]));
     const label = m[6];
     this.node = node;
+    this.prefix = prefix;
+    this.nodeTemplate = t;
     return {
       kind: 'publish', from: m[1], id: m[2], node, afi: t.afi, safi: t.safi, instance: t.instance, prefix,
       // An INT group: '' is 0 (as the general decoder reads an empty element).
@@ -96,7 +102,9 @@ export class AgentRouteReader implements StanzaReader {
     this.end = t.collection.lastIndex;
     this.templateReads++;
     this.published = false;
-    const node = m[4] === this.node ? this.node : m[4];
+    // The node of the publish just read (the usual case) compares as its prefix: a short string.
+    const rest = m[4];
+    const node = this.nodeTemplate === t && rest === this.prefix ? this.node : t.nodeStart + rest;
     return { kind: 'collection', from: m[1], id: m[2], instance: t.instance, action: m[3] === undefined ? 'dissociate' : 'associate', node };
   }
 }
@@ -106,8 +114,9 @@ function templateOf(buf: string, pos: number, end: number, m: RegExpExecArray, s
   const g = PUBLISH_GROUPS;
   // No `</label>` comes before the label's own: every value before it is free of `<`.
   const tail = buf.slice(buf.indexOf(LABEL_CLOSE, pos), end);
+  const nodeStart = `${m[g.afi]}/${m[g.safi]}/${m[g.instance]}/`;
   const source = IQ_OPEN +
-    `<publish node="(${esc(`${m[g.afi]}/${m[g.safi]}/${m[g.instance]}/`)}([^"<>&/]*/[^"<>&/]*))"><item><entry>` +
+    `<publish node="(${esc(nodeStart)}([^"<>&/]*/[^"<>&/]*))"><item><entry>` +
     `<nlri><af>${esc(m[g.nlriAf])}</af><safi>${esc(m[g.nlriSafi])}</safi><address>\\4</address></nlri>` +
     `<next-hops><next-hop><af>${esc(m[g.nhAf])}</af><address>([^<>&]*)</address><mac>${esc(m[g.mac])}</mac>` +
     `<label>${INT}${esc(tail)}`;
@@ -118,7 +127,8 @@ function templateOf(buf: string, pos: number, end: number, m: RegExpExecArray, s
   const key = (' ' + source).slice(1);
   const t: PairTemplate = {
     publish: new RegExp(key, 'y'),
-    collection: new RegExp(`${IQ_OPEN}<collection node="${esc(s.instance)}"><(?:associate()|dissociate) node="${NODE}"/></collection></pubsub></iq>`, 'y'),
+    collection: new RegExp(`${IQ_OPEN}<collection node="${esc(s.instance)}"><(?:associate()|dissociate) node="${esc(nodeStart)}([^"<>&]*)"/></collection></pubsub></iq>`, 'y'),
+    nodeStart: (' ' + nodeStart).slice(1),
     afi: s.afi, safi: s.safi, instance: s.instance,
     entry: freshEntry(entry, '', '', 0),
   };
@@ -126,17 +136,22 @@ function templateOf(buf: string, pos: number, end: number, m: RegExpExecArray, s
   return t;
 }
 
+/** A list of its own (most are empty: a literal, not a call). */
+function copy<T>(list: readonly T[]): T[] {
+  return list.length === 0 ? [] : list.slice();
+}
+
 /** A copy of `t` with its own objects and lists, for `prefix` (also the NLRI's), next-hop `address` and `label`. */
 function freshEntry(t: XmppRouteEntry, prefix: string, address: string, label: number): XmppRouteEntry {
   const n = t.nextHops[0];
   const nextHop: XmppNextHop = {
-    af: n.af, address, mac: n.mac, label, vni: n.vni, encapsulations: n.encapsulations.slice(),
-    virtualNetwork: n.virtualNetwork, tags: n.tags.slice(), localSequenceNumber: n.localSequenceNumber,
+    af: n.af, address, mac: n.mac, label, vni: n.vni, encapsulations: copy(n.encapsulations),
+    virtualNetwork: n.virtualNetwork, tags: copy(n.tags), localSequenceNumber: n.localSequenceNumber,
   };
   return {
     af: t.af, safi: t.safi, prefix, nextHops: [nextHop], version: t.version, virtualNetwork: t.virtualNetwork,
     mobility: { seqno: t.mobility.seqno, sticky: t.mobility.sticky }, sequenceNumber: t.sequenceNumber,
-    securityGroups: t.securityGroups.slice(), communityTags: t.communityTags.slice(), localPreference: t.localPreference,
-    med: t.med, loadBalance: { fields: t.loadBalance.fields.slice(), decision: t.loadBalance.decision }, subProtocol: t.subProtocol,
+    securityGroups: copy(t.securityGroups), communityTags: copy(t.communityTags), localPreference: t.localPreference,
+    med: t.med, loadBalance: { fields: copy(t.loadBalance.fields), decision: t.loadBalance.decision }, subProtocol: t.subProtocol,
   };
 }

@@ -19,8 +19,8 @@ const route = (prefix: string, label: number, over: Partial<XmppRouteEntry> = {}
   loadBalance: { fields: [], decision: 'field-hash' }, subProtocol: 'interface', ...over,
 });
 
-const pairText = (entry: XmppRouteEntry, seq: number, o: { from?: string; withdraw?: boolean } = {}): string =>
-  encodeRoutePublish({ from: o.from ?? 'compute-1', instance: VRF, entry, seq, withdraw: o.withdraw });
+const pairText = (entry: XmppRouteEntry, seq: number, o: { from?: string; withdraw?: boolean; instance?: string } = {}): string =>
+  encodeRoutePublish({ from: o.from ?? 'compute-1', instance: o.instance ?? VRF, entry, seq, withdraw: o.withdraw });
 
 type Stanza = Extract<FrameEvent, { type: 'stanza' }>;
 
@@ -57,6 +57,28 @@ describe('xmpp/agent-route-reader', () => {
       expect(c.node).to.equal(p.node);
       expect(p.entry?.nextHops[0].label).to.equal(16 + i / 2);
     }
+  });
+
+  it('shares a template between sessions whose routes differ only in agent, next hop, prefix and label', () => {
+    const stream = (agent: number): string => {
+      let text = encodeAgentStreamOpen(`compute-${agent}`);
+      for (let i = 0; i < 5; i++) {
+        const e = route(`10.${agent}.${i}.3/32`, 16 + i);
+        e.nextHops[0].address = `10.0.0.${agent}`;
+        text += pairText(e, i + 1, { from: `compute-${agent}` });
+      }
+      return text;
+    };
+    const [a, b] = [new AgentRouteReader(), new AgentRouteReader()];
+    const sa = frame(stream(1), [], a);
+    const sb = frame(stream(2), [], b);
+    expectExact(sa);
+    expectExact(sb);
+    expect(a.templateReads).to.equal(9);
+    // The second session reads its first publish by the full expression, which finds the same template.
+    expect(b.templateReads).to.equal(9);
+    expect(sb.map((e) => e.read?.from)).to.deep.equal(Array(10).fill('compute-2'));
+    expect(sb.map((e) => e.read?.kind === 'publish' && e.read.entry?.nextHops[0].address).filter(Boolean)).to.deep.equal(Array(5).fill('10.0.0.2'));
   });
 
   it('hands out entries of their own', () => {
@@ -114,6 +136,8 @@ describe('xmpp/agent-route-reader', () => {
     ['a collection of another node', col.replace('10.1.2.4/32"/>', '10.1.2.5/32"/>')],
     ['a collection of another instance', col.replace(`<collection node="${VRF}"`, `<collection node="${VRF}x"`)],
     ['a collection without its quote', col.replace('32"/></collection>', '32/></collection>')],
+    ['a collection of a node in another instance', col.replace(`node="1/1/${VRF}/`, `node="1/1/${VRF}x/`)],
+    ['a collection of the publish node with safi 4', col.replace('node="1/1/', 'node="1/4/')],
   ];
   for (const [what, edited] of edits) {
     it(`reads ${what} as the expressions and the general decoder do, whole or split`, () => {
@@ -139,13 +163,16 @@ describe('xmpp/agent-route-reader', () => {
       label: fc.integer({ min: -3, max: 0xfffff }),
       lp: fc.constantFrom(100, 200), vn: fc.constantFrom('default-domain:demo:vn', 'a&b'),
       from: fc.constantFrom('compute-1', 'compute-22-with-a-long-name'), withdraw: fc.boolean(),
+      instance: fc.constantFrom(VRF, 'default-domain:demo:other:other'), orphan: fc.nat(9),
     });
     fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 3 }), (runs, cuts) => {
       let text = HEADER;
       runs.forEach((r, i) => {
         const e = route(r.prefix, r.label, { localPreference: r.lp });
         e.nextHops[0].virtualNetwork = r.vn;
-        text += pairText(e, i + 1, { from: r.from, withdraw: r.withdraw });
+        const [p, c] = splitStanzas(pairText(e, i + 1, { from: r.from, withdraw: r.withdraw, instance: r.instance }));
+        // Now and then a collection alone, or a publish without its collection.
+        text += r.orphan === 0 ? c : r.orphan === 1 ? p : p + c;
       });
       const length = Buffer.byteLength(text);
       const whole = frame(text);
