@@ -29,9 +29,12 @@ interface PairTemplate {
 }
 
 const LABEL_CLOSE = '</label>';
+const IQ_CLOSE = '</iq>';
 /** Templates by their publish expression's text: bounded, as agents' attributes change. */
 const templates = new Map<string, PairTemplate>();
 const MAX_TEMPLATES = 256;
+/** The template a session learned last. */
+let lastLearned: PairTemplate | null = null;
 
 
 export class AgentRouteReader implements StanzaReader {
@@ -50,24 +53,25 @@ export class AgentRouteReader implements StanzaReader {
   private published = false;
 
   read(buf: string, pos: number): ScannedAgentStanza | undefined {
-    const t = this.template;
-    if (t !== null) {
-      if (this.published) {
-        t.collection.lastIndex = pos;
-        const c = t.collection.exec(buf);
-        if (c !== null) return this.collection(t, c);
-      }
-      t.publish.lastIndex = pos;
-      const p = t.publish.exec(buf);
-      if (p !== null) return this.publish(t, p);
-      if (!this.published) {
-        t.collection.lastIndex = pos;
-        const c = t.collection.exec(buf);
-        if (c !== null) return this.collection(t, c);
+    const own = this.template;
+    if (own !== null) {
+      const read = this.byTemplate(own, buf, pos);
+      if (read !== undefined) return read;
+    }
+    // A session without a template yet (or whose template no longer fits) tries the one learned last by any
+    // session: agents of a network publish alike, so a new session seldom needs the full expression.
+    const last = lastLearned;
+    if (last !== null && last !== own) {
+      const read = this.byTemplate(last, buf, pos);
+      if (read !== undefined) {
+        this.template = last;
+        return read;
       }
     }
     this.published = false;
     this.nodeTemplate = null;
+    // Every shape the expressions read ends with `</iq>`: without one (a stanza still arriving) none matches.
+    if (buf.indexOf(IQ_CLOSE, pos) < 0) return undefined;
     const read = readAgentRouteAt(buf, pos, this.node);
     if (read === undefined) return undefined;
     this.end = read.end;
@@ -75,9 +79,26 @@ export class AgentRouteReader implements StanzaReader {
     if (s.kind === 'publish') {
       this.published = true;
       this.node = s.node;
-      if (read.match !== null && s.entry !== null) this.template = templateOf(buf, pos, read.end, read.match, s, s.entry);
+      if (read.match !== null && s.entry !== null) this.template = lastLearned = templateOf(buf, pos, read.end, read.match, s, s.entry);
     }
     return s;
+  }
+
+  private byTemplate(t: PairTemplate, buf: string, pos: number): ScannedAgentStanza | undefined {
+    if (this.published) {
+      t.collection.lastIndex = pos;
+      const c = t.collection.exec(buf);
+      if (c !== null) return this.collection(t, c);
+    }
+    t.publish.lastIndex = pos;
+    const p = t.publish.exec(buf);
+    if (p !== null) return this.publish(t, p);
+    if (!this.published) {
+      t.collection.lastIndex = pos;
+      const c = t.collection.exec(buf);
+      if (c !== null) return this.collection(t, c);
+    }
+    return undefined;
   }
 
   private publish(t: PairTemplate, m: RegExpExecArray): ScannedPublish {

@@ -47,8 +47,8 @@ describe('xmpp/agent-route-reader', () => {
     const reader = new AgentRouteReader();
     const stanzas = frame(text, [], reader);
     expect(stanzas).to.have.length(40);
-    // The first publish gives the template; every later stanza is read against it.
-    expect(reader.templateReads).to.equal(39);
+    // The first publish gives the template (unless one learned before fits); every later stanza is read by it.
+    expect(reader.templateReads).to.be.at.least(39);
     expect(stanzas.every((e) => e.read !== undefined)).to.equal(true);
     expectExact(stanzas);
     for (let i = 0; i < 40; i += 2) {
@@ -74,9 +74,9 @@ describe('xmpp/agent-route-reader', () => {
     const sb = frame(stream(2), [], b);
     expectExact(sa);
     expectExact(sb);
-    expect(a.templateReads).to.equal(9);
-    // The second session reads its first publish by the full expression, which finds the same template.
-    expect(b.templateReads).to.equal(9);
+    expect(a.templateReads).to.be.at.least(9);
+    // The second session reads even its first publish by the template the first one learned.
+    expect(b.templateReads).to.equal(10);
     expect(sb.map((e) => e.read?.from)).to.deep.equal(Array(10).fill('compute-2'));
     expect(sb.map((e) => e.read?.kind === 'publish' && e.read.entry?.nextHops[0].address).filter(Boolean)).to.deep.equal(Array(5).fill('10.0.0.2'));
   });
@@ -100,8 +100,12 @@ describe('xmpp/agent-route-reader', () => {
   for (const [text, value] of labels) {
     it(`reads a label of ${JSON.stringify(text)} against the template as ${Object.is(value, -0) ? '-0' : value}`, () => {
       const reader = new AgentRouteReader();
-      const stanzas = frame(HEADER + first + pub.replace('<label>18</label>', `<label>${text}</label>`) + col, [], reader);
-      expect(reader.templateReads).to.equal(3);
+      const f = new StreamFramer(1 << 20, true, reader);
+      const before = f.push(Buffer.from(HEADER + first)).filter((e): e is Stanza => e.type === 'stanza');
+      const reads = reader.templateReads;
+      const after = f.push(Buffer.from(pub.replace('<label>18</label>', `<label>${text}</label>`) + col)).filter((e): e is Stanza => e.type === 'stanza');
+      expect(reader.templateReads - reads).to.equal(2);
+      const stanzas = [...before, ...after];
       const read = stanzas[2].read;
       if (read?.kind !== 'publish' || !read.entry) throw new Error('not read');
       expect(Object.is(read.entry.nextHops[0].label, value)).to.equal(true);
