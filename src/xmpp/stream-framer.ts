@@ -2,6 +2,7 @@
 // stanzas, a stream header located by its `xmlns:stream` ending, then stanzas that start at `<iq`
 // or `<message` and end at the first matching close tag. A byte scanner, not an XML parser: the
 // content of a stanza is left to the codec.
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import type { ScannedAgentStanza } from './publish-scanner.ts';
 
@@ -61,6 +62,8 @@ export interface StanzaReader {
 
 export class StreamFramer {
   private readonly decoder = new StringDecoder('utf8');
+  /** The decoder may hold the start of a character cut by the last segment's end. */
+  private utf8Pending = false;
   private buf = '';
   private headerDone = false;
   private failed = false;
@@ -79,7 +82,7 @@ export class StreamFramer {
   /** Feeds bytes; returns the events they complete, in order. After an 'error' nothing more is parsed. */
   push(chunk: Buffer | string): FrameEvent[] {
     if (this.failed || this.ended) return [];
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     const events: FrameEvent[] = [];
     const left = this.buf;
     let buf = left.length === 0 ? text : '';
@@ -112,6 +115,18 @@ export class StreamFramer {
       if (this.scanFrom < 0) this.scanFrom = 0;
     }
     return events;
+  }
+
+  /**
+   * The segment's characters. ASCII with no character pending from the last segment reads the same in
+   * latin1 as in UTF-8, at the cost of a copy (the UTF-8 decoder reads the bytes twice).
+   */
+  private decode(chunk: Buffer): string {
+    if (!this.utf8Pending && isAscii(chunk)) return chunk.toString('latin1');
+    const text = this.decoder.write(chunk);
+    // An ASCII last byte ends any sequence: the decoder then holds nothing. Otherwise it may.
+    if (chunk.length > 0) this.utf8Pending = chunk[chunk.length - 1] >= 0x80;
+    return text;
   }
 
   /** Reads `buf` from `pos` (one element only with `once`); returns where it stopped. */

@@ -38,6 +38,19 @@ describe('stream framer (docs/protocol.md §2.1)', () => {
     expect(feed([...stream].map((b) => Buffer.from([b])))).to.deep.equal(whole);
   });
 
+  it('decodes characters of two, three and four bytes cut anywhere, among ASCII segments', () => {
+    const text = '<iq type="set"><x>é€𝄞</x></iq>';
+    const stream = Buffer.concat([Buffer.from(HEADER), Buffer.from(PUB + text), KA, Buffer.from(COL + text + text.replace('é', 'e')), KA]);
+    const whole = feed([stream]);
+    expect(whole.filter((e) => e.type === 'stanza').map((e) => (e as { raw: string }).raw)).to.deep.equal([PUB, text, COL, text, text.replace('é', 'e')]);
+    for (let cut = 1; cut < stream.length; cut++) expect(feed([stream.subarray(0, cut), stream.subarray(cut)])).to.deep.equal(whole);
+    fc.assert(fc.property(fc.array(fc.nat(stream.length), { maxLength: 5 }), (cuts) => {
+      const bounds = [0, ...cuts.sort((a, b) => a - b), stream.length];
+      expect(feed(bounds.slice(1).map((end, i) => stream.subarray(bounds[i], end)))).to.deep.equal(whole);
+    }), { numRuns: 300 });
+    expect(feed([...stream].map((b) => Buffer.from([b])))).to.deep.equal(whole);
+  });
+
   it('ends a stanza at the first matching close tag, whitespace allowed before >', () => {
     const evs = feed([HEADER + '<iq type="set"><x>a</x></iq  ><message to="a"><b/></message\n>']);
     expect(evs.slice(1).map((e) => (e as { raw: string }).raw)).to.deep.equal(['<iq type="set"><x>a</x></iq  >', '<message to="a"><b/></message\n>']);
