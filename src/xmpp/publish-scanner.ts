@@ -35,7 +35,8 @@ export const IQ_OPEN = `<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_
   `<pubsub xmlns="${esc(PUBSUB_NS)}">`;
 
 // Each shape twice: anchored to a framed stanza, and sticky, read at its start inside the received text by
-// the framer (./stream-framer.ts StanzaReader), where the match's end is the stanza's end: no `<` can
+// the framer (./stream-framer.ts StanzaReader, through ./agent-route-reader.ts, whose templates are these
+// expressions with most groups spelled out), where the match's end is the stanza's end: no `<` can
 // occur inside a match but the pattern's own tags, so its `</iq>` is the first close tag, the one the
 // framer's scan would have found.
 const anchored = (body: string): RegExp => new RegExp(`^${body}$`);

@@ -113,7 +113,7 @@ describe('xmpp/publish-scanner', () => {
     }), { numRuns: 400 });
   });
 
-  describe('read by the server\'s framer where the stanza lies (agentRouteReader)', () => {
+  describe('read by the server\'s framer where the stanza lies (AgentRouteReader)', () => {
     const framed = (stream: Buffer, cuts: number[], reader = true): FrameEvent[] => {
       const f = new StreamFramer(1 << 20, true, reader ? new AgentRouteReader() : undefined);
       const bounds = [0, ...cuts, stream.length];
