@@ -42,6 +42,8 @@ export class AgentRouteReader implements StanzaReader {
   /** Stanzas read by a template (the rest by the full expression). */
   templateReads = 0;
   private template: PairTemplate | null = null;
+  /** The session's template before the current one: an agent publishing two kinds of routes in turn keeps both. */
+  private previous: PairTemplate | null = null;
   /** The node of the session's last publish: its collection gets the very same string. */
   private node = '';
   /** The prefix of the session's last publish, when a template read it (that template's nodeStart + prefix = node). */
@@ -58,13 +60,21 @@ export class AgentRouteReader implements StanzaReader {
       const read = this.byTemplate(own, buf, pos);
       if (read !== undefined) return read;
     }
-    // A session without a template yet (or whose template no longer fits) tries the one learned last by any
+    const previous = this.previous;
+    if (previous !== null) {
+      const read = this.byTemplate(previous, buf, pos);
+      if (read !== undefined) {
+        this.use(previous);
+        return read;
+      }
+    }
+    // A session without a template yet (or whose templates no longer fit) tries the one learned last by any
     // session: agents of a network publish alike, so a new session seldom needs the full expression.
     const last = lastLearned;
-    if (last !== null && last !== own) {
+    if (last !== null && last !== own && last !== previous) {
       const read = this.byTemplate(last, buf, pos);
       if (read !== undefined) {
-        this.template = last;
+        this.use(last);
         return read;
       }
     }
@@ -79,9 +89,15 @@ export class AgentRouteReader implements StanzaReader {
     if (s.kind === 'publish') {
       this.published = true;
       this.node = s.node;
-      if (read.match !== null && s.entry !== null) this.template = lastLearned = templateOf(buf, pos, read.end, read.match, s, s.entry);
+      if (read.match !== null && s.entry !== null) this.use(lastLearned = templateOf(buf, pos, read.end, read.match, s, s.entry));
     }
     return s;
+  }
+
+  private use(t: PairTemplate): void {
+    if (t === this.template) return;
+    this.previous = this.template;
+    this.template = t;
   }
 
   private byTemplate(t: PairTemplate, buf: string, pos: number): ScannedAgentStanza | undefined {

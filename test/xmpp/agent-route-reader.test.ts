@@ -81,6 +81,16 @@ describe('xmpp/agent-route-reader', () => {
     expect(sb.map((e) => e.read?.kind === 'publish' && e.read.entry?.nextHops[0].address).filter(Boolean)).to.deep.equal(Array(5).fill('10.0.0.2'));
   });
 
+  it('keeps two templates for an agent that publishes two kinds of routes in turn', () => {
+    let text = HEADER;
+    for (let i = 0; i < 10; i++) text += pairText(route(`10.9.${i}.3/32`, 16 + i, { localPreference: i % 2 === 0 ? 100 : 300 }), i + 1);
+    const reader = new AgentRouteReader();
+    const stanzas = frame(text, [], reader);
+    expectExact(stanzas);
+    // At most the first publish of each kind is read by the full expression.
+    expect(reader.templateReads).to.be.at.least(18);
+  });
+
   it('hands out entries of their own', () => {
     const stanzas = frame(HEADER + pairText(route('10.1.2.3/32', 17), 1) + pairText(route('10.1.2.4/32', 18), 2) + pairText(route('10.1.2.5/32', 19), 3));
     const [a, b, c] = [stanzas[0].read, stanzas[2].read, stanzas[4].read];
