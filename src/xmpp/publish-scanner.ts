@@ -24,17 +24,19 @@ export interface ScannedCollection {
 
 // Text without markup or entities, and integers as the general decoder's fast path reads them.
 const TEXT = '([^<>&]*)';
-const INT = '(-?[0-9]{1,15}|)';
-const ATTR = '([^"<>&]*)';
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** An INT group, an attribute value group, and a literal's text as an expression (./agent-route-reader.ts). */
+export const INT = '(-?[0-9]{1,15}|)';
+export const ATTR = '([^"<>&]*)';
+export const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const leaf = (name: string, value: string): string => `<${name}>${value}</${name}>`;
 const list = (container: string, item: string, value: string): string =>
   `(?:<${container}>((?:<${item}>${value}</${item}>)*)</${container}>|<${container}/>)`;
-const IQ_OPEN = `<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
+export const IQ_OPEN = `<iq type="set" from="${ATTR}" to="${esc(`${CONTROL_NODE_JID}/${BGP_PEER_RESOURCE}`)}" id="${ATTR}">` +
   `<pubsub xmlns="${esc(PUBSUB_NS)}">`;
 
 // Each shape twice: anchored to a framed stanza, and sticky, read at its start inside the received text by
-// the framer (./stream-framer.ts StanzaReader), where the match's end is the stanza's end: no `<` can
+// the framer (./stream-framer.ts StanzaReader, through ./agent-route-reader.ts, whose templates are these
+// expressions with most groups spelled out), where the match's end is the stanza's end: no `<` can
 // occur inside a match but the pattern's own tags, so its `</iq>` is the first close tag, the one the
 // framer's scan would have found.
 const anchored = (body: string): RegExp => new RegExp(`^${body}$`);
@@ -151,8 +153,8 @@ function publish(m: RegExpExecArray): ScannedPublish | undefined {
   return { kind: 'publish', from: FROM.of(m[1]), id: m[2], node: m[3], afi: Number(m[4]), safi: Number(m[5]), instance: INSTANCE.of(m[6]), prefix, entry };
 }
 
-function collection(m: RegExpExecArray): ScannedCollection {
-  const node = m[5] === lastNode ? lastNode : m[5];
+function collection(m: RegExpExecArray, last = lastNode): ScannedCollection {
+  const node = m[5] === last ? last : m[5];
   return { kind: 'collection', from: FROM.of(m[1]), id: m[2], instance: INSTANCE.of(m[3]), action: m[4] as 'associate' | 'dissociate', node };
 }
 
@@ -181,32 +183,35 @@ export type ScannedAgentStanza = ScannedPublish | ScannedCollection;
 
 const IQ_SET = '<iq type="set" from="';
 
+/** A stanza read where it lies in the received text: what it reads as, its end, and the expression's match. */
+export interface ReadAt {
+  stanza: ScannedAgentStanza;
+  end: number;
+  /** The groups of a route publish's match (PUBLISH_GROUPS), from which ./agent-route-reader.ts learns. */
+  match: RegExpExecArray | null;
+}
+
 /**
  * scanAgentRouteStanza for the stanza starting at `pos` of the received text, read where it lies (no copy, no
- * separate search for its end): what it reads as, with its end in `end`; undefined when it is not complete
- * or not of that shape (the framer then finds its end the usual way, and the decoder reads it).
+ * separate search for its end); undefined when it is not complete or not of that shape (the framer then finds
+ * its end the usual way, and the decoder reads it). A collection naming `node` (the session's last publish
+ * node) gets that very string.
  */
-export const agentRouteReader = {
-  end: 0,
-  read(buf: string, pos: number): ScannedAgentStanza | undefined {
-    if (!buf.startsWith(IQ_SET, pos)) return undefined;
-    PUBLISH_AT.lastIndex = pos;
-    const m = PUBLISH_AT.exec(buf);
-    if (m !== null) {
-      const scanned = publish(m);
-      if (scanned !== undefined) this.end = PUBLISH_AT.lastIndex;
-      return scanned;
-    }
-    COLLECTION_AT.lastIndex = pos;
-    const c = COLLECTION_AT.exec(buf);
-    if (c !== null) {
-      this.end = COLLECTION_AT.lastIndex;
-      return collection(c);
-    }
-    EMPTY_PUBLISH_AT.lastIndex = pos;
-    const e = EMPTY_PUBLISH_AT.exec(buf);
-    if (e === null) return undefined;
-    this.end = EMPTY_PUBLISH_AT.lastIndex;
-    return emptyPublish(e);
-  },
-};
+export function readAgentRouteAt(buf: string, pos: number, node: string): ReadAt | undefined {
+  if (!buf.startsWith(IQ_SET, pos)) return undefined;
+  PUBLISH_AT.lastIndex = pos;
+  const m = PUBLISH_AT.exec(buf);
+  if (m !== null) {
+    const scanned = publish(m);
+    return scanned === undefined ? undefined : { stanza: scanned, end: PUBLISH_AT.lastIndex, match: m };
+  }
+  COLLECTION_AT.lastIndex = pos;
+  const c = COLLECTION_AT.exec(buf);
+  if (c !== null) return { stanza: collection(c, node), end: COLLECTION_AT.lastIndex, match: null };
+  EMPTY_PUBLISH_AT.lastIndex = pos;
+  const e = EMPTY_PUBLISH_AT.exec(buf);
+  return e === null ? undefined : { stanza: emptyPublish(e), end: EMPTY_PUBLISH_AT.lastIndex, match: null };
+}
+
+/** The groups of a PUBLISH match that ./agent-route-reader.ts builds its template from. */
+export const PUBLISH_GROUPS = { from: 1, afi: 4, safi: 5, instance: 6, nlriAf: 8, nlriSafi: 9, nhAf: 11, nhAddress: 12, mac: 13 } as const;

@@ -9,7 +9,7 @@ import { certificateMismatch, certificateNotTrusted, parseCertificateBundle, enc
 import type { StanzaObserver } from './stanza-observer.ts';
 import { KEEPALIVE, STREAM_CLOSE, encodeServerStreamOpen } from './stanza-encoder.ts';
 import { StreamFramer, countStanzas, splitStanzas, type FrameEvent } from './stream-framer.ts';
-import { agentRouteReader } from './publish-scanner.ts';
+import { AgentRouteReader } from './agent-route-reader.ts';
 
 export interface XmppServerOptions {
   host: string;
@@ -65,7 +65,7 @@ export class XmppServerSession extends EventEmitter {
   constructor(private socket: net.Socket, private readonly server: XmppServer, private readonly cfg: Required<Pick<XmppServerOptions, 'holdTimeSeconds' | 'openTimeoutMs' | 'maxStanzaBytes' | 'name'>>) {
     super();
     this.remoteAddress = socket.remoteAddress ?? '';
-    this.framer = new StreamFramer(cfg.maxStanzaBytes, true, agentRouteReader);
+    this.framer = new StreamFramer(cfg.maxStanzaBytes, true, new AgentRouteReader());
     socket.setNoDelay(true);
     this.openTimer = setTimeout(() => this.close(`no stream header within ${cfg.openTimeoutMs} ms`), cfg.openTimeoutMs);
     this.listen(socket);
@@ -324,7 +324,7 @@ export class XmppServerSession extends EventEmitter {
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: true });
     this.socket = secure;
     this.tlsState = 'handshake';
-    this.framer = new StreamFramer(this.cfg.maxStanzaBytes, true, agentRouteReader);
+    this.framer = new StreamFramer(this.cfg.maxStanzaBytes, true, new AgentRouteReader());
     this.listen(secure);
     secure.on('secure', () => this.verifyPeer());
   }

@@ -249,8 +249,8 @@ function closesToEnd(raw: string, p: number, names: readonly string[]): boolean 
 }
 
 /**
- * Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. `read`: what
- * ./publish-scanner.ts already read `raw` as (the server's framer reads it where it lies), if it did.
+ * Decodes one framed agent → control-node stanza (docs/protocol.md §3). Never throws. `read`: what the
+ * server's framer already read `raw` as where it lay (./agent-route-reader.ts), if it did.
  */
 export function decodeAgentStanza(raw: string, read?: ScannedAgentStanza): AgentStanza | StanzaError {
   if (read !== undefined) return read;

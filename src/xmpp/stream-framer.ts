@@ -2,6 +2,7 @@
 // stanzas, a stream header located by its `xmlns:stream` ending, then stanzas that start at `<iq`
 // or `<message` and end at the first matching close tag. A byte scanner, not an XML parser: the
 // content of a stanza is left to the codec.
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import type { ScannedAgentStanza } from './publish-scanner.ts';
 
@@ -23,6 +24,8 @@ function isKeepaliveChar(c: number): boolean {
 }
 
 const STANZA_CLOSE = { iq: '</iq', message: '</message' } as const;
+/** How much of a segment finishes the stanza the last one cut (see push): an agent's publish is ~1,100. */
+const HEAD_CHARS = 4096;
 /** What `\s` matches in a regular expression, for the rare close tag with blanks before its `>`. */
 const BLANK = /\s/;
 
@@ -48,8 +51,9 @@ function closeTagEnd(buf: string, close: string, from: number): number {
 
 /**
  * Reads a complete `<iq` stanza of one known shape where it starts in the received text, finding its end in
- * the same pass (./publish-scanner.ts agentRouteReader): undefined for anything else, which the framer then
- * cuts the usual way. Its `end` is the position after the stanza, set by a read that returned a value.
+ * the same pass (./agent-route-reader.ts): undefined for anything else, which the framer then cuts the usual
+ * way. Its `end` is the position after the stanza, set by a read that returned a value: it must be the end of
+ * the first close tag after `pos` (a read never reaches past a stanza's own close tag).
  */
 export interface StanzaReader {
   read(buf: string, pos: number): ScannedAgentStanza | undefined;
@@ -58,6 +62,8 @@ export interface StanzaReader {
 
 export class StreamFramer {
   private readonly decoder = new StringDecoder('utf8');
+  /** The decoder may hold the start of a character cut by the last segment's end. */
+  private utf8Pending = false;
   private buf = '';
   private headerDone = false;
   private failed = false;
@@ -65,17 +71,66 @@ export class StreamFramer {
   /** Where the close-tag search resumes inside an incomplete stanza, so a big stanza is not rescanned. */
   private scanFrom = 0;
 
-  constructor(private readonly maxStanzaBytes: number, expectHeader = true, private readonly reader?: StanzaReader) {
+  /**
+   * `headChars`: how much of a segment finishes a stanza the last one cut (see push); Infinity joins every
+   * segment whole to what was left (the reference behaviour, for tests).
+   */
+  constructor(private readonly maxStanzaBytes: number, expectHeader = true, private readonly reader?: StanzaReader, private readonly headChars = HEAD_CHARS) {
     this.headerDone = !expectHeader;
   }
 
   /** Feeds bytes; returns the events they complete, in order. After an 'error' nothing more is parsed. */
   push(chunk: Buffer | string): FrameEvent[] {
     if (this.failed || this.ended) return [];
-    this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     const events: FrameEvent[] = [];
+    const left = this.buf;
+    let buf = left.length === 0 ? text : '';
     let pos = 0;
-    const buf = this.buf;
+    // The stanza cut at the end of the last segment is finished on a join of its start and this segment's
+    // head, and the rest read in this segment's own text: a join of the whole segment would copy it again
+    // (V8 flattens a joined string at its first read). Past the header only, and only while the head cannot
+    // make a difference to a size limit, so that every event and error is the one the whole join gives.
+    const headChars = this.headChars;
+    if (buf === '' && this.headerDone && text.length > headChars && left.length + headChars <= this.maxStanzaBytes) {
+      const head = left + text.slice(0, headChars);
+      const end = this.scan(head, 0, events, true);
+      if (end > left.length) {
+        buf = text;
+        pos = end - left.length;
+      } else if (!this.failed && !this.ended) {
+        // Not finished within the head (nothing was consumed): the whole join, as before.
+        buf = left + text;
+        pos = end;
+      }
+    } else if (buf === '') {
+      buf = left + text;
+    }
+    if (buf !== '' && !this.failed && !this.ended) pos = this.scan(buf, pos, events, false);
+    if (this.failed || this.ended) {
+      this.buf = '';
+    } else {
+      this.buf = pos === 0 ? buf : buf.slice(pos);
+      if (this.scanFrom > 0) this.scanFrom -= pos;
+      if (this.scanFrom < 0) this.scanFrom = 0;
+    }
+    return events;
+  }
+
+  /**
+   * The segment's characters. ASCII with no character pending from the last segment reads the same in
+   * latin1 as in UTF-8, at the cost of a copy (the UTF-8 decoder reads the bytes twice).
+   */
+  private decode(chunk: Buffer): string {
+    if (!this.utf8Pending && isAscii(chunk)) return chunk.toString('latin1');
+    const text = this.decoder.write(chunk);
+    // An ASCII last byte ends any sequence: the decoder then holds nothing. Otherwise it may.
+    if (chunk.length > 0) this.utf8Pending = chunk[chunk.length - 1] >= 0x80;
+    return text;
+  }
+
+  /** Reads `buf` from `pos` (one element only with `once`); returns where it stopped. */
+  private scan(buf: string, pos: number, events: FrameEvent[], once: boolean): number {
     for (;;) {
       const start = pos;
       while (pos < buf.length && isKeepaliveChar(buf.charCodeAt(pos))) pos++;
@@ -93,16 +148,9 @@ export class StreamFramer {
       const r = this.stanza(buf, pos, events);
       if (r < 0) break;
       pos = r;
-      if (this.ended) break;
+      if (this.ended || once) break;
     }
-    if (this.failed || this.ended) {
-      this.buf = '';
-    } else {
-      this.buf = pos === 0 ? buf : buf.slice(pos);
-      if (this.scanFrom > 0) this.scanFrom -= pos;
-      if (this.scanFrom < 0) this.scanFrom = 0;
-    }
-    return events;
+    return pos;
   }
 
   private fail(events: FrameEvent[], reason: string): number {
@@ -163,10 +211,13 @@ export class StreamFramer {
     if (!(c === 32 || c === 9 || c === 10 || c === 13 || c === 62)) {
       return this.fail(events, `unknown stanza ${JSON.stringify(buf.slice(pos, pos + 40))}`);
     }
-    // A stanza not read at its first attempt (incomplete) is left to the close-tag search from then on.
-    if (kind === 'iq' && this.reader !== undefined && this.scanFrom === 0) {
-      const read = this.reader.read(buf, pos);
-      if (read !== undefined) return this.cut(buf, pos, this.reader.end, events, read);
+    // A stanza not read at its first attempt (incomplete) is left to the close-tag search until it is whole,
+    // then read once more.
+    const reader = kind === 'iq' ? this.reader : undefined;
+    const retry = this.scanFrom > 0;
+    if (reader !== undefined && !retry) {
+      const read = reader.read(buf, pos);
+      if (read !== undefined) return this.cut(buf, pos, reader.end, events, read);
     }
     const end = closeTagEnd(buf, STANZA_CLOSE[kind], Math.max(after, this.scanFrom));
     if (end < 0) {
@@ -176,7 +227,9 @@ export class StreamFramer {
       this.scanFrom = -end - 1;
       return -1;
     }
-    return this.cut(buf, pos, end, events, undefined);
+    // A read's end is the first close tag (see StanzaReader), so it is this one.
+    const read = reader !== undefined && retry ? reader.read(buf, pos) : undefined;
+    return this.cut(buf, pos, end, events, read !== undefined && reader!.end === end ? read : undefined);
   }
 
   /** The stanza [pos, end) as an event, or the error if it is too long. */

@@ -2,7 +2,8 @@
 // reads, and decline (so that the general decoder reports the same error as before) everything else.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { agentRouteReader, scanAgentRouteStanza } from '../../src/xmpp/publish-scanner.ts';
+import { scanAgentRouteStanza } from '../../src/xmpp/publish-scanner.ts';
+import { AgentRouteReader } from '../../src/xmpp/agent-route-reader.ts';
 import { decodeAgentStanza, decodeAgentStanzaFull } from '../../src/xmpp/stanza-decoder.ts';
 import { encodeRoutePublish } from '../../src/xmpp/stanza-encoder.ts';
 import { StreamFramer, splitStanzas, type FrameEvent } from '../../src/xmpp/stream-framer.ts';
@@ -112,9 +113,9 @@ describe('xmpp/publish-scanner', () => {
     }), { numRuns: 400 });
   });
 
-  describe('read by the server\'s framer where the stanza lies (agentRouteReader)', () => {
+  describe('read by the server\'s framer where the stanza lies (AgentRouteReader)', () => {
     const framed = (stream: Buffer, cuts: number[], reader = true): FrameEvent[] => {
-      const f = new StreamFramer(1 << 20, true, reader ? agentRouteReader : undefined);
+      const f = new StreamFramer(1 << 20, true, reader ? new AgentRouteReader() : undefined);
       const bounds = [0, ...cuts, stream.length];
       return bounds.slice(1).flatMap((end, i) => f.push(stream.subarray(bounds[i], end)));
     };

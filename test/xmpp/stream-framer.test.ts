@@ -38,6 +38,19 @@ describe('stream framer (docs/protocol.md §2.1)', () => {
     expect(feed([...stream].map((b) => Buffer.from([b])))).to.deep.equal(whole);
   });
 
+  it('decodes characters of two, three and four bytes cut anywhere, among ASCII segments', () => {
+    const text = '<iq type="set"><x>é€𝄞</x></iq>';
+    const stream = Buffer.concat([Buffer.from(HEADER), Buffer.from(PUB + text), KA, Buffer.from(COL + text + text.replace('é', 'e')), KA]);
+    const whole = feed([stream]);
+    expect(whole.filter((e) => e.type === 'stanza').map((e) => (e as { raw: string }).raw)).to.deep.equal([PUB, text, COL, text, text.replace('é', 'e')]);
+    for (let cut = 1; cut < stream.length; cut++) expect(feed([stream.subarray(0, cut), stream.subarray(cut)])).to.deep.equal(whole);
+    fc.assert(fc.property(fc.array(fc.nat(stream.length), { maxLength: 5 }), (cuts) => {
+      const bounds = [0, ...cuts.sort((a, b) => a - b), stream.length];
+      expect(feed(bounds.slice(1).map((end, i) => stream.subarray(bounds[i], end)))).to.deep.equal(whole);
+    }), { numRuns: 300 });
+    expect(feed([...stream].map((b) => Buffer.from([b])))).to.deep.equal(whole);
+  });
+
   it('ends a stanza at the first matching close tag, whitespace allowed before >', () => {
     const evs = feed([HEADER + '<iq type="set"><x>a</x></iq  ><message to="a"><b/></message\n>']);
     expect(evs.slice(1).map((e) => (e as { raw: string }).raw)).to.deep.equal(['<iq type="set"><x>a</x></iq  >', '<message to="a"><b/></message\n>']);
@@ -73,6 +86,41 @@ describe('stream framer (docs/protocol.md §2.1)', () => {
 
   it('reports the end of stream', () => {
     expect(kinds(feed([HEADER, '</stream:stream>']))).to.deep.equal(['header', 'stream-end']);
+  });
+
+  // Segments longer than the framer's head (4,096 characters): a stanza cut by a segment boundary is finished
+  // on a join of its start and the next segment's head, the rest read in that segment's own text.
+  describe('segments of many stanzas', () => {
+    const bigIq = '<iq type="set">' + 'y'.repeat(9000) + '</iq >';
+    const run = Buffer.concat([Buffer.from((PUB + COL).repeat(30) + PUB + COL + '\n' + ITEMS + '  ' + bigIq + PUB + COL), KA, Buffer.from((PUB + COL).repeat(30))]);
+    const stream = Buffer.concat([Buffer.from(HEADER), run, KA, KA, run]);
+    // The reference: every segment joined whole to what the last one left.
+    const split = (bytes: Buffer, cuts: number[], max?: number, headChars?: number): FrameEvent[] => {
+      const f = new StreamFramer(max ?? 1 << 20, true, undefined, headChars);
+      const bounds = [0, ...[...cuts].sort((a, b) => a - b), bytes.length];
+      return bounds.slice(1).flatMap((end, i) => f.push(bytes.subarray(bounds[i], end)));
+    };
+
+    it('gives the same frames for every split into segments of several thousand bytes', () => {
+      const whole = split(stream, []);
+      expect(whole.filter((e) => e.type === 'stanza').length).to.be.greaterThan(150);
+      fc.assert(fc.property(fc.array(fc.nat(stream.length), { minLength: 1, maxLength: 6 }), (cuts) => {
+        const evs = split(stream, cuts);
+        expect(evs).to.deep.equal(split(stream, cuts, undefined, Infinity));
+        // A run of blanks cut in two is two keepalives; the stanzas are the same.
+        expect(evs.filter((e) => e.type !== 'keepalive')).to.deep.equal(whole.filter((e) => e.type !== 'keepalive'));
+      }), { numRuns: 300 });
+    });
+
+    it('gives the events and errors of whole joins, size caps included, for every split', () => {
+      const bad = Buffer.from(HEADER + (PUB + COL).repeat(10) + '<iq type="set">' + 'z'.repeat(6000) + '</iq>' + (PUB + COL).repeat(5) + '<presence/>' + PUB);
+      for (const max of [1 << 20, 5000, 7000, 9000]) {
+        expect(kinds(split(bad, [], max)).at(-1)).to.equal('error');
+        fc.assert(fc.property(fc.array(fc.nat(bad.length), { minLength: 1, maxLength: 4 }), (cuts) => {
+          expect(split(bad, cuts, max)).to.deep.equal(split(bad, cuts, max, Infinity));
+        }), { numRuns: 200 });
+      }
+    });
   });
 
   it('caps a stanza at maxStanzaBytes, whether it arrives whole or in pieces', () => {
