@@ -59,12 +59,14 @@ describe('xmpp/agent-route-reader', () => {
     }
   });
 
-  it('shares a template between sessions whose routes differ only in agent, next hop, prefix and label', () => {
+  it('shares a template between sessions whose routes differ only in agent, next hop, MAC, prefix and label', () => {
     const stream = (agent: number): string => {
       let text = encodeAgentStreamOpen(`compute-${agent}`);
       for (let i = 0; i < 5; i++) {
         const e = route(`10.${agent}.${i}.3/32`, 16 + i);
         e.nextHops[0].address = `10.0.0.${agent}`;
+        // Each compute's own vhost0 MAC, as agents send it.
+        e.nextHops[0].mac = `02:00:0a:00:00:0${agent}`;
         text += pairText(e, i + 1, { from: `compute-${agent}` });
       }
       return text;
@@ -79,6 +81,7 @@ describe('xmpp/agent-route-reader', () => {
     expect(b.templateReads).to.equal(10);
     expect(sb.map((e) => e.read?.from)).to.deep.equal(Array(10).fill('compute-2'));
     expect(sb.map((e) => e.read?.kind === 'publish' && e.read.entry?.nextHops[0].address).filter(Boolean)).to.deep.equal(Array(5).fill('10.0.0.2'));
+    expect(sb.map((e) => e.read?.kind === 'publish' && e.read.entry?.nextHops[0].mac).filter(Boolean)).to.deep.equal(Array(5).fill('02:00:0a:00:00:02'));
   });
 
   it('keeps two templates for an agent that publishes two kinds of routes in turn', () => {
