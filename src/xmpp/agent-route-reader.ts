@@ -56,6 +56,12 @@ export class AgentRouteReader implements StanzaReader {
   private mac = '';
   /** The last stanza read was a publish: its collection comes next. */
   private published = false;
+  /**
+   * The template sources of the session's last two publishes the full expression read, not compiled: a shape
+   * becomes a template once it comes again, so a route with attributes of its own (a one-off security group
+   * list, a moved address's sequence number) costs no compile and no native code.
+   */
+  private candidates: [string, string] = ['', ''];
 
   read(buf: string, pos: number): ScannedAgentStanza | undefined {
     const own = this.template;
@@ -92,7 +98,11 @@ export class AgentRouteReader implements StanzaReader {
     if (s.kind === 'publish') {
       this.published = true;
       this.node = s.node;
-      if (read.match !== null && s.entry !== null) this.use(lastLearned = templateOf(buf, pos, read.end, read.match, s, s.entry));
+      if (read.match !== null && s.entry !== null) {
+        const t = templateOf(buf, pos, read.end, read.match, s, s.entry, this.candidates);
+        if (typeof t === 'string') this.candidates = [t, this.candidates[0]];
+        else this.use(lastLearned = t);
+      }
     }
     return s;
   }
@@ -150,8 +160,11 @@ export class AgentRouteReader implements StanzaReader {
   }
 }
 
-/** The template of a route publish the full expression read at [pos, end) (match `m`), shared when known. */
-function templateOf(buf: string, pos: number, end: number, m: RegExpExecArray, s: ScannedPublish, entry: XmppRouteEntry): PairTemplate {
+/**
+ * The template of a route publish the full expression read at [pos, end) (match `m`): the shared one when known,
+ * a new one when its source is one of the session's `candidates`, else that source (an own copy) to remember.
+ */
+function templateOf(buf: string, pos: number, end: number, m: RegExpExecArray, s: ScannedPublish, entry: XmppRouteEntry, candidates: readonly string[]): PairTemplate | string {
   const g = PUBLISH_GROUPS;
   // No `</label>` comes before the label's own: every value before it is free of `<`.
   const tail = buf.slice(buf.indexOf(LABEL_CLOSE, pos), end);
@@ -163,9 +176,10 @@ function templateOf(buf: string, pos: number, end: number, m: RegExpExecArray, s
     `<label>${INT}${esc(tail)}`;
   const known = templates.get(source);
   if (known !== undefined) return known;
-  if (templates.size >= MAX_TEMPLATES) templates.clear();
   // Own copies: the text the values were cut from is not kept.
   const key = (' ' + source).slice(1);
+  if (!candidates.includes(key)) return key;
+  if (templates.size >= MAX_TEMPLATES) templates.clear();
   const t: PairTemplate = {
     publish: new RegExp(key, 'y'),
     collection: new RegExp(`${IQ_OPEN}<collection node="${esc(s.instance)}"><(?:associate()|dissociate) node="${esc(nodeStart)}([^"<>&]*)"/></collection></pubsub></iq>`, 'y'),
