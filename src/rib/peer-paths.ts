@@ -23,38 +23,55 @@ interface ListedPaths {
 // Below this many entries a list is never filtered: small peers stay cheap.
 const MIN_FILTERED = 64;
 
+/** A count per peer, kept only while non-zero; the last peer's counter at hand (a feed's paths come in runs of one peer). */
+class PeerCounts {
+  readonly #byPeer = new Map<string, { n: number }>();
+  #lastPeer: string | null = null;
+  #last: { n: number } | undefined;
+
+  #counter(name: string): { n: number } | undefined {
+    if (name === this.#lastPeer) return this.#last;
+    this.#lastPeer = name;
+    return (this.#last = this.#byPeer.get(name));
+  }
+
+  increment(name: string): void {
+    const counter = this.#counter(name);
+    if (counter !== undefined) counter.n++;
+    else this.#byPeer.set(name, (this.#last = { n: 1 }));
+  }
+
+  decrement(name: string): void {
+    const counter = this.#counter(name);
+    if (counter === undefined || --counter.n > 0) return;
+    this.#byPeer.delete(name);
+    this.#last = undefined;
+  }
+
+  get(name: string): number {
+    return this.#byPeer.get(name)?.n ?? 0;
+  }
+
+  names(): IterableIterator<string> {
+    return this.#byPeer.keys();
+  }
+}
+
 export class PeerPathIndex {
   /** peer name → its primaries outside bgp.l3vpn.0, listed */
   readonly #listed = new Map<string, ListedPaths>();
   #lastListedPeer: string | null = null;
   #lastListed: ListedPaths | undefined;
-  /** peer name → how many primary paths it has in bgp.l3vpn.0 (a counter object: see #vpnCounter) */
-  readonly #vpnPrimaries = new Map<string, { n: number }>();
+  /** peer name → how many primary paths it has in bgp.l3vpn.0 */
+  readonly #vpnPrimaries = new PeerCounts();
   /** peer name → how many replicated paths (copies) of its paths are stored, in any table */
-  readonly #copies = new Map<string, { n: number }>();
-  #lastCopyPeer: string | null = null;
-  #lastCopyCounter: { n: number } | undefined;
-  /** The last peer counted and its counter: a feed's paths come from one peer, a million in a row. */
-  #lastVpnPeer: string | null = null;
-  #lastVpnCounter: { n: number } | undefined;
+  readonly #copies = new PeerCounts();
 
   /** `holds`: whether this very path object is still stored in the table. */
   constructor(
     private readonly vpn: Table,
     private readonly holds: (table: Table, path: Path) => boolean,
   ) {}
-
-  #vpnCounter(name: string): { n: number } | undefined {
-    if (name === this.#lastVpnPeer) return this.#lastVpnCounter;
-    this.#lastVpnPeer = name;
-    return (this.#lastVpnCounter = this.#vpnPrimaries.get(name));
-  }
-
-  #copyCounter(name: string): { n: number } | undefined {
-    if (name === this.#lastCopyPeer) return this.#lastCopyCounter;
-    this.#lastCopyPeer = name;
-    return (this.#lastCopyCounter = this.#copies.get(name));
-  }
 
   #listedOf(name: string): ListedPaths | undefined {
     if (name === this.#lastListedPeer) return this.#lastListed;
@@ -65,18 +82,8 @@ export class PeerPathIndex {
   /** `path` now sits in `table`. */
   add(table: Table, path: Path): void {
     const name = path.peer.name;
-    if (path.replicatedFrom !== undefined) {
-      const counter = this.#copyCounter(name);
-      if (counter !== undefined) counter.n++;
-      else this.#copies.set(name, (this.#lastCopyCounter = { n: 1 }));
-      return;
-    }
-    if (table === this.vpn) {
-      const counter = this.#vpnCounter(name);
-      if (counter !== undefined) counter.n++;
-      else this.#vpnPrimaries.set(name, (this.#lastVpnCounter = { n: 1 }));
-      return;
-    }
+    if (path.replicatedFrom !== undefined) return this.#copies.increment(name);
+    if (table === this.vpn) return this.#vpnPrimaries.increment(name);
     const listed = this.#listedOf(name);
     if (listed === undefined) {
       this.#listed.set(name, (this.#lastListed = { live: 1, entries: [path, table] }));
@@ -89,22 +96,8 @@ export class PeerPathIndex {
   /** `path` left `table`. */
   remove(table: Table, path: Path): void {
     const name = path.peer.name;
-    if (path.replicatedFrom !== undefined) {
-      const counter = this.#copyCounter(name);
-      if (counter === undefined) return;
-      if (--counter.n > 0) return;
-      this.#copies.delete(name);
-      this.#lastCopyCounter = undefined;
-      return;
-    }
-    if (table === this.vpn) {
-      const counter = this.#vpnCounter(name);
-      if (counter === undefined) return;
-      if (--counter.n > 0) return;
-      this.#vpnPrimaries.delete(name);
-      this.#lastVpnCounter = undefined;
-      return;
-    }
+    if (path.replicatedFrom !== undefined) return this.#copies.decrement(name);
+    if (table === this.vpn) return this.#vpnPrimaries.decrement(name);
     const listed = this.#listedOf(name);
     if (listed === undefined) return;
     if (--listed.live === 0) {
@@ -143,20 +136,20 @@ export class PeerPathIndex {
 
   /** Whether the peer has primaries in bgp.l3vpn.0 (found by walking that table). */
   hasVpnPrimaries(peer: string): boolean {
-    return this.#vpnPrimaries.has(peer);
+    return this.#vpnPrimaries.get(peer) > 0;
   }
 
   /** How many primary paths the peer has in bgp.l3vpn.0. */
   vpnPrimaryCount(peer: string): number {
-    return this.#vpnPrimaries.get(peer)?.n ?? 0;
+    return this.#vpnPrimaries.get(peer);
   }
 
   peerNames(): string[] {
-    return [...new Set([...this.#listed.keys(), ...this.#vpnPrimaries.keys(), ...this.#copies.keys()])];
+    return [...new Set([...this.#listed.keys(), ...this.#vpnPrimaries.names(), ...this.#copies.names()])];
   }
 
   counts(peer: string): { primary: number; secondary: number } {
-    const primary = (this.#vpnPrimaries.get(peer)?.n ?? 0) + (this.#listed.get(peer)?.live ?? 0);
-    return { primary, secondary: this.#copies.get(peer)?.n ?? 0 };
+    const primary = this.#vpnPrimaries.get(peer) + (this.#listed.get(peer)?.live ?? 0);
+    return { primary, secondary: this.#copies.get(peer) };
   }
 }

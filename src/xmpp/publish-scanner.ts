@@ -214,4 +214,4 @@ export function readAgentRouteAt(buf: string, pos: number, node: string): ReadAt
 }
 
 /** The groups of a PUBLISH match that ./agent-route-reader.ts builds its template from. */
-export const PUBLISH_GROUPS = { from: 1, afi: 4, safi: 5, instance: 6, nlriAf: 8, nlriSafi: 9, nhAf: 11, nhAddress: 12, mac: 13 } as const;
+export const PUBLISH_GROUPS = { afi: 4, safi: 5, instance: 6, nlriAf: 8, nlriSafi: 9, nhAf: 11 } as const;
